@@ -1,0 +1,191 @@
+/*
+ * store — the data directory: the catalog of teams and indicators, the
+ * lossless raw ledger of observations and targets, and one RRD file per
+ * series that follows the ledger (SPEC §3).
+ *
+ * Layout of a data directory DIR (docs/ARCHITECTURE.md explains why):
+ *   DIR/ledger            catalog + every raw point, binary, replaced atomically
+ *                         (write DIR/ledger.tmp, fsync, rename, fsync DIR) at
+ *                         each commit: readers see a whole generation or the
+ *                         previous one, never a mix.
+ *   DIR/rrd-synced        the ledger generation whose RRD files are all written
+ *   DIR/lock              flock(2) target: one writer at a time, others wait
+ *   DIR/series/<team>/<kpi>.rrd
+ *
+ * Numbers that kpi reports come from the ledger (exact doubles, as imported);
+ * the RRD files are derived from it for RRDtool clients and graphs, and are
+ * rebuilt from it whenever they lag (after a crash, or a correction of a
+ * period they already hold).
+ *
+ * Thread-safety: a struct store may be shared by threads for reading
+ * (store_view_open); a view is immutable and may be read from any thread; a
+ * transaction belongs to one thread.
+ */
+#ifndef KPI_STORE_H
+#define KPI_STORE_H
+
+#include "common/common.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;      /* an open data directory */
+struct store_view; /* an immutable snapshot of one ledger generation */
+struct store_txn;  /* a write transaction: one imported file */
+
+struct store_options {
+    bool create;      /* create DIR (and parents' last level) when missing */
+    unsigned threads; /* RRD writer threads; 0 = number of online CPUs */
+};
+
+/* Open the data directory dir (copied). A missing dir is fine without
+ * create: it reads as empty. Errors: KPI_ESYSTEM when dir exists but is not
+ * a directory or cannot be read/created. *out is caller-owned: store_close. */
+int store_open(const char *dir, const struct store_options *opts, struct store **out,
+               struct kpi_error *err);
+void store_close(struct store *st); /* NULL is fine */
+
+/* The directory as given to store_open. Borrowed until store_close. */
+const char *store_dir(const struct store *st);
+
+/* ------------------------------------------------------------------ views */
+
+/* Load the current committed generation. Cheap enough per request
+ * (one read of DIR/ledger). *out is caller-owned: store_view_free.
+ * Errors: KPI_ESYSTEM (unreadable or corrupt ledger, with the path). */
+int store_view_open(struct store *st, struct store_view **out, struct kpi_error *err);
+void store_view_free(struct store_view *view); /* NULL is fine */
+
+/* The generation: 0 for an empty directory, +1 at every commit. Also the
+ * identity of the ledger file (device, inode, size, mtime) is available
+ * through store_changed for cheap polling. */
+uint64_t store_view_generation(const struct store_view *view);
+
+/* True when the committed ledger is no longer the one `view` was loaded from
+ * (one stat(2)); the server calls it before each request. */
+bool store_changed(struct store *st, const struct store_view *view);
+
+/* Teams and indicators, sorted by id. Pointers are borrowed until
+ * store_view_free. Index arguments must be < the count. */
+size_t store_view_team_count(const struct store_view *view);
+const struct kpi_team *store_view_team(const struct store_view *view, size_t i);
+size_t store_view_indicator_count(const struct store_view *view);
+const struct kpi_indicator *store_view_indicator(const struct store_view *view, size_t i);
+
+/* Exact id lookup; returns 0 and sets *index, or KPI_ENOTFOUND. */
+int store_view_find_team(const struct store_view *view, const char *id, size_t *index);
+int store_view_find_indicator(const struct store_view *view, const char *id, size_t *index);
+
+/* Resolve what a user typed (CLI argument, URL): the trimmed text matched
+ * against ids case-insensitively, then against display names
+ * case-insensitively. Never creates. KPI_ENOTFOUND with err saying
+ * "unknown team \"x\"" / "unknown indicator \"x\"". */
+int store_view_resolve_team(const struct store_view *view, const char *ref, size_t *index,
+                            struct kpi_error *err);
+int store_view_resolve_indicator(const struct store_view *view, const char *ref, size_t *index,
+                                 struct kpi_error *err);
+
+/* One series: the points of one (team, indicator), sorted by period, only
+ * periods that have a value or a target point (the other field NaN).
+ * Borrowed until store_view_free. */
+struct store_series {
+    size_t team;      /* index into the view's teams */
+    size_t indicator; /* index into the view's indicators */
+    size_t count;
+    const struct kpi_point *points;
+};
+
+/* Series sorted by (team id, indicator id). */
+size_t store_view_series_count(const struct store_view *view);
+void store_view_series(const struct store_view *view, size_t i, struct store_series *out);
+/* Returns true and fills *out when the series exists. */
+bool store_view_find_series(const struct store_view *view, size_t team, size_t indicator,
+                            struct store_series *out);
+
+/* The RRD path of a series: DIR/series/<team>/<kpi>.rrd. Both ids must be
+ * valid identifiers (KPI_EINPUT otherwise): the path never leaves DIR.
+ * Returns 0 or KPI_ESYSTEM when cap is too small. */
+int store_series_path(const struct store *st, const char *team_id, const char *kpi_id, char *buf,
+                      size_t cap, struct kpi_error *err);
+
+/* ----------------------------------------------------------- transactions */
+
+/* Progress of long work (a commit writing thousands of RRD files). Called
+ * from the committing thread only. */
+struct store_progress {
+    void (*report)(void *ctx, const char *phase, uint64_t done, uint64_t total);
+    void *ctx;
+};
+
+/* Begin a write: takes DIR/lock (waiting for another writer to finish),
+ * creates DIR when the store was opened with create, brings lagging RRD files
+ * in line with the ledger (store_repair), and loads the current generation as
+ * the working state. *out is owned by the caller until store_txn_commit or
+ * store_txn_abort, which free it. */
+int store_txn_begin(struct store *st, struct store_txn **out, struct kpi_error *err);
+
+/* Resolve a team or indicator reference of input data (SPEC §2): match ids
+ * case-insensitively, then names case-insensitively, then a valid id once
+ * lower-cased, then its slug. When found, *index is set and 0 returned. When
+ * not found: with create, the entry is created (display name = the trimmed
+ * reference; an indicator gets kpi_indicator_defaults), *created is set and 0
+ * returned; without create, KPI_ENOTFOUND. A reference whose slug is empty is
+ * KPI_EINPUT in both cases. err's message has no file/line: the caller adds
+ * them. created may be NULL. */
+int store_txn_resolve_team(struct store_txn *txn, const char *ref, bool create, size_t *index,
+                           bool *created, struct kpi_error *err);
+int store_txn_resolve_indicator(struct store_txn *txn, const char *ref, bool create, size_t *index,
+                                bool *created, struct kpi_error *err);
+
+/* Apply a catalog row (creating the entry when unknown; strict refuses that
+ * with KPI_ENOTFOUND). A parent that would make a cycle, or a period change
+ * of an indicator that already has data, is KPI_EINPUT. created may be NULL. */
+int store_txn_patch_team(struct store_txn *txn, const struct kpi_team_patch *patch, bool strict,
+                         bool *created, struct kpi_error *err);
+int store_txn_patch_indicator(struct store_txn *txn, const struct kpi_indicator_patch *patch,
+                              bool strict, bool *created, struct kpi_error *err);
+
+/* The working catalog (borrowed until the next call that changes it). */
+const struct kpi_team *store_txn_team(const struct store_txn *txn, size_t index);
+const struct kpi_indicator *store_txn_indicator(const struct store_txn *txn, size_t index);
+
+enum store_field { STORE_VALUE = 0, STORE_TARGET };
+enum store_change { STORE_NEW = 0, STORE_CORRECTED, STORE_UNCHANGED };
+
+/* Set one value or target point of (team, indicator) for a period (an index
+ * in the indicator's period kind). v must be finite. *change (may be NULL)
+ * says what it was against the working state: a new cell, a different value
+ * (a correction) or the same value. Errors: KPI_EINPUT for a non-finite v,
+ * KPI_ESYSTEM out of memory. */
+int store_txn_set(struct store_txn *txn, size_t team, size_t indicator, int64_t period,
+                  enum store_field field, double v, enum store_change *change,
+                  struct kpi_error *err);
+
+/* What the transaction did so far: distinct series with at least one set
+ * call, teams and indicators it created. */
+struct store_txn_stats {
+    size_t series;
+    size_t new_teams;
+    size_t new_indicators;
+};
+void store_txn_stats(const struct store_txn *txn, struct store_txn_stats *out);
+
+/* Commit: write the new ledger generation durably (one fsync of the ledger,
+ * one of the directory), then bring the RRD files of the changed series in
+ * line (appending in place when only later periods changed, rebuilding via a
+ * temporary file and rename otherwise), on the store's writer threads, and
+ * release the lock. progress may be NULL. Frees txn in every case. When it
+ * fails after the ledger was committed, the data is committed and the next
+ * writer repairs the RRD files: err says so. */
+int store_txn_commit(struct store_txn *txn, const struct store_progress *progress,
+                     struct kpi_error *err);
+
+/* Discard everything the transaction did and release the lock. NULL is fine. */
+void store_txn_abort(struct store_txn *txn);
+
+/* Bring every RRD file that lags the committed ledger back in line (after a
+ * crash). Takes the lock itself; a no-op when all are in line. */
+int store_repair(struct store *st, const struct store_progress *progress, struct kpi_error *err);
+
+#endif
