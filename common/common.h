@@ -159,7 +159,9 @@ struct kpi_point {
 /* The target of a period (SPEC §5): the target point of that period when
  * there is one, else the linear interpolation by period index between the
  * nearest target points before and after it, else NaN (before the first or
- * after the last target point). points must be sorted by period; O(log n). */
+ * after the last target point). points must be sorted by period; O(log n)
+ * plus the run of points without a target next to period (observations
+ * only), which are skipped. */
 double kpi_target_at(const struct kpi_point *points, size_t count, int64_t period);
 
 /* ------------------------------------------------------- days and periods */
@@ -192,8 +194,10 @@ char *kpi_day_label(int64_t day, char *buf);
  * YYYY-MM; the quarter for YYYY-Qn; the year for YYYY; the Sunday of an ISO
  * week for YYYY-Www). Leading and trailing blanks are ignored. When
  * strptime_format is not NULL it replaces the built-in forms; the text must
- * match it entirely. Returns 0, or KPI_EINPUT with err saying what was
- * expected (no file/line: the caller adds them). */
+ * match it entirely (trailing blanks aside); a format without a day (%m/%Y)
+ * names the last day of its month, one without a month either (%Y) the last
+ * day of its year. Returns 0, or KPI_EINPUT with err saying what was
+ * expected (no file/line: the caller adds them); *last_day is then untouched. */
 int kpi_date_parse(const char *text, const char *strptime_format, int64_t *last_day,
                    struct kpi_error *err);
 
@@ -208,9 +212,9 @@ bool kpi_id_valid(const char *s);
 /* Lower-case and fold Latin letters to ASCII (é→e, ç→c, œ→oe, æ→ae, ß→ss,
  * ø→o, Å→a ...); other characters are copied unchanged; leading and trailing
  * blanks (space, tab, no-break spaces) are removed. For header matching and
- * case-insensitive name matching. in must be valid UTF-8. Writes at most cap
- * bytes including the NUL (truncating on a character boundary); returns the
- * length written. */
+ * case-insensitive name matching. in should be valid UTF-8 (invalid bytes are
+ * copied as they are). Writes at most cap bytes including the NUL (truncating
+ * on a character boundary); returns the length written. */
 size_t kpi_fold(const char *in, char *out, size_t cap);
 
 /* The slug of a reference (SPEC §2): kpi_fold, then every run of characters
@@ -220,7 +224,8 @@ size_t kpi_fold(const char *in, char *out, size_t cap);
  * to nothing (the caller rejects it). "../../etc" gives "etc". */
 size_t kpi_slugify(const char *in, char *out);
 
-/* True when s is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+/* True when s[0..len) is valid UTF-8 (no overlongs, no surrogates,
+ * <= U+10FFFF). A NUL byte (U+0000) is valid UTF-8: reject it separately. */
 bool kpi_utf8_valid(const char *s, size_t len);
 
 /* -------------------------------------------------------------- numbers */
