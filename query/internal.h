@@ -1,0 +1,95 @@
+/*
+ * query internals shared by the files of query/ (not part of the API).
+ *
+ * A "cell" is the effective series of one (team, indicator): its values and
+ * its targets, each either the team's own or rolled up from its children
+ * (D1, D2). Both are lists of struct kpi_point sorted by period: a values
+ * list is read through .value, a targets list through .target, and points
+ * whose field is NaN are skipped. Own lists are the stored points themselves
+ * (borrowed, no copy); rolled-up lists are computed and owned. Own targets
+ * are interpolated by kpi_target_at; rolled-up targets list every period that
+ * has one and are looked up exactly (D3).
+ */
+#ifndef KPI_QUERY_INTERNAL_H
+#define KPI_QUERY_INTERNAL_H
+
+#include "query/query.h"
+
+/* The tolerance of SPEC §5 on ratio comparisons. */
+#define Q_EPS 1e-9
+
+struct q_list {
+    const struct kpi_point *pts;
+    size_t n;                /* points, including those whose field is NaN */
+    size_t count;            /* points whose field is a number */
+    int64_t first, last;     /* periods of the first and last of those (count > 0) */
+    struct kpi_point *owned; /* pts when computed (freed with the query) */
+};
+
+enum q_state { Q_EMPTY = 0, Q_BUSY, Q_DONE };
+
+struct q_cell {
+    enum q_state state;
+    struct q_list values;
+    struct q_list targets;
+    bool values_rolled;
+    bool targets_rolled;
+};
+
+struct query {
+    struct kpi_team *teams;
+    size_t nteams;
+    struct kpi_indicator *inds;
+    size_t ninds;
+    struct query_series_data *series;
+    size_t nseries;
+    size_t *parent;       /* nteams */
+    size_t *child_start;  /* nteams + 1, into child */
+    size_t *child;        /* children of each team, sorted by index */
+    size_t *team_series;  /* nteams + 1: each team's range of series (sorted) */
+    struct q_cell **rows; /* per team, allocated on first use */
+};
+
+/* The cell of (team, ind), computing it (and its children's) on first use.
+ * Returns 0 or KPI_ESYSTEM. *out is borrowed until query_free. */
+int q_cell_get(struct query *q, size_t team, size_t ind, const struct q_cell **out,
+               struct kpi_error *err);
+
+/* The team's own stored series of ind, or NULL. */
+const struct query_series_data *q_own_series(const struct query *q, size_t team, size_t ind);
+
+/* Index of the first point of l with period >= p (l->n when none). */
+size_t q_first_from(const struct q_list *l, int64_t p);
+/* Index of the last point of l with period <= p, or SIZE_MAX. */
+size_t q_last_upto(const struct q_list *l, int64_t p);
+
+/* Value observed in period p, or NaN. */
+double q_value_at(const struct q_cell *c, int64_t p);
+/* The target of period p (SPEC §5, D3), or NaN. */
+double q_target_at(const struct q_cell *c, int64_t p);
+/* The latest period <= a with a value: true and *p, or false. */
+bool q_latest_value(const struct q_cell *c, int64_t a, int64_t *p);
+/* True when the cell has any value or target. */
+bool q_cell_has_data(const struct q_cell *c);
+/* First and last period having a value or a target (interpolated ones
+ * included); false when empty. */
+bool q_cell_span(const struct q_cell *c, int64_t *first, int64_t *last);
+
+/* Fill a query_period (set) for a period of the given kind. */
+void q_period_fill(struct query_period *out, enum kpi_period_kind kind, int64_t index);
+
+/* Argument checks shared by the entry points. */
+int q_check_team(const struct query *q, size_t team, struct kpi_error *err);
+int q_check_options(const struct query_options *opt, struct kpi_error *err);
+
+/* Evaluate (team, ind) with the as-of period a of the indicator's kind. */
+int q_eval_at(struct query *q, size_t team, size_t ind, int64_t a, const struct query_options *opt,
+              struct query_indicator *out, struct kpi_error *err);
+
+/* The cascade of (team, ind) at period a (D11): *own the team's own target,
+ * *children its children's aggregate target, *gap the cascade gap; each NaN
+ * when undefined. */
+int q_cascade_at(struct query *q, size_t team, size_t ind, int64_t a, double *own, double *children,
+                 double *gap, struct kpi_error *err);
+
+#endif

@@ -1,0 +1,252 @@
+/* Tests of query/: staleness (SPEC §5) in months, quarters, weeks across a
+ * year boundary and years, and stale_after. */
+#include "query/query.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ----------------------------------------------------------------------
+ * Fixture (each suite is self-contained): a small dataset built in memory,
+ * teams added in id order, points merged into one sorted series per
+ * (team, indicator).
+ */
+struct fx {
+    struct kpi_team teams[16];
+    size_t nteams;
+    struct kpi_indicator inds[8];
+    size_t ninds;
+    struct kpi_point pts[32][64];
+    struct query_series_data series[32];
+    size_t nseries;
+};
+
+static inline struct fx *fx_new(void)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    ck_assert_ptr_nonnull(f);
+    return f;
+}
+
+static inline size_t fx_team(struct fx *f, const char *id, const char *name, const char *parent)
+{
+    ck_assert_uint_lt(f->nteams, 16);
+    if (f->nteams > 0)
+        ck_assert_int_lt(strcmp(f->teams[f->nteams - 1].id, id), 0);
+    f->teams[f->nteams] = (struct kpi_team){id, name, parent};
+    return f->nteams++;
+}
+
+static inline size_t fx_ind(struct fx *f, const char *id, const char *name, enum kpi_family family,
+                            enum kpi_period_kind period)
+{
+    ck_assert_uint_lt(f->ninds, 8);
+    struct kpi_indicator *ind = &f->inds[f->ninds];
+    kpi_indicator_defaults(ind, id);
+    ind->name = name;
+    ind->family = family;
+    ind->period = period;
+    return f->ninds++;
+}
+
+/* Set the value and/or target (NAN: leave as is) of one period. */
+static inline void fx_set(struct fx *f, size_t team, size_t ind, int64_t period, double value,
+                          double target)
+{
+    size_t s = 0;
+    while (s < f->nseries && (f->series[s].team != team || f->series[s].indicator != ind))
+        s++;
+    if (s == f->nseries) {
+        ck_assert_uint_lt(s, 32);
+        f->series[s] = (struct query_series_data){team, ind, f->pts[s], 0};
+        f->nseries++;
+    }
+    struct query_series_data *sd = &f->series[s];
+    size_t k = 0;
+    while (k < sd->count && f->pts[s][k].period < period)
+        k++;
+    if (k == sd->count || f->pts[s][k].period != period) {
+        ck_assert_uint_lt(sd->count, 64);
+        memmove(&f->pts[s][k + 1], &f->pts[s][k], (sd->count - k) * sizeof f->pts[s][0]);
+        f->pts[s][k] = (struct kpi_point){period, NAN, NAN};
+        sd->count++;
+    }
+    if (!isnan(value))
+        f->pts[s][k].value = value;
+    if (!isnan(target))
+        f->pts[s][k].target = target;
+}
+
+static inline struct query *fx_query(const struct fx *f)
+{
+    struct query_dataset ds = {f->teams, f->nteams, NULL, f->inds, f->ninds, f->series, f->nseries};
+    struct query *q = NULL;
+    struct kpi_error err = {0};
+    int rc = query_new(&ds, &q, &err);
+    ck_assert_msg(rc == 0, "query_new: %s", err.message);
+    return q;
+}
+
+/* Month index of SPEC periods: year * 12 + month - 1. */
+static inline int64_t mon(int year, int month)
+{
+    return (int64_t)year * 12 + month - 1;
+}
+
+static inline struct query_options at_day(int year, int month, int mday)
+{
+    struct query_options o;
+    query_options_default(&o, kpi_day_from_ymd(year, month, mday));
+    return o;
+}
+
+static inline struct query_indicator eval_ok(struct query *q, size_t team, size_t ind,
+                                             struct query_options o)
+{
+    struct query_indicator r;
+    struct kpi_error err = {0};
+    int rc = query_indicator_eval(q, team, ind, &o, &r, &err);
+    ck_assert_msg(rc == 0, "eval: %s", err.message);
+    return r;
+}
+/* ---------------------------------------------------------------------- */
+
+static struct query *series_of(struct fx *f, enum kpi_period_kind kind, const int64_t *p, size_t n)
+{
+    size_t t = fx_team(f, "t", "T", "");
+    size_t k = fx_ind(f, "x", "X", KPI_FAMILY_PROCESS, kind);
+    for (size_t i = 0; i < n; i++)
+        fx_set(f, t, k, p[i], 1, NAN);
+    return fx_query(f);
+}
+
+START_TEST(test_stale_when_p_more_than_stale_after_before_as_of)
+{
+    struct fx *f = fx_new();
+    int64_t p[] = {mon(2026, 1), mon(2026, 2), mon(2026, 3)};
+    struct query *q = series_of(f, KPI_PERIOD_MONTH, p, 3);
+    ck_assert(eval_ok(q, 0, 0, at_day(2026, 6, 1)).stale);   /* 3 > 2 */
+    ck_assert(!eval_ok(q, 0, 0, at_day(2026, 5, 31)).stale); /* 2 */
+    ck_assert(!eval_ok(q, 0, 0, at_day(2026, 3, 1)).stale);
+    query_free(q);
+    free(f);
+}
+END_TEST
+
+START_TEST(test_stale_after_option)
+{
+    struct fx *f = fx_new();
+    int64_t p[] = {mon(2026, 3)};
+    struct query *q = series_of(f, KPI_PERIOD_MONTH, p, 1);
+    struct query_options o = at_day(2026, 4, 1);
+    o.stale_after = 0;
+    ck_assert(eval_ok(q, 0, 0, o).stale);
+    o = at_day(2026, 3, 31);
+    o.stale_after = 0;
+    ck_assert(!eval_ok(q, 0, 0, o).stale);
+    o = at_day(2026, 9, 1);
+    o.stale_after = 6;
+    ck_assert(!eval_ok(q, 0, 0, o).stale);
+    query_free(q);
+    free(f);
+}
+END_TEST
+
+START_TEST(test_stale_false_without_observation)
+{
+    struct fx *f = fx_new();
+    size_t t = fx_team(f, "t", "T", "");
+    size_t k = fx_ind(f, "x", "X", KPI_FAMILY_PROCESS, KPI_PERIOD_MONTH);
+    fx_set(f, t, k, mon(2025, 1), NAN, 100); /* a target, never an actual */
+    struct query *q = fx_query(f);
+    struct query_indicator r = eval_ok(q, t, k, at_day(2026, 6, 1));
+    ck_assert_int_eq(r.status, QUERY_NO_DATA);
+    ck_assert(!r.stale);
+    query_free(q);
+    free(f);
+}
+END_TEST
+
+START_TEST(test_stale_in_quarters)
+{
+    struct fx *f = fx_new();
+    int64_t p[] = {2025 * 4}; /* 2025-Q1 */
+    struct query *q = series_of(f, KPI_PERIOD_QUARTER, p, 1);
+    struct query_indicator r = eval_ok(q, 0, 0, at_day(2025, 11, 10)); /* Q4 */
+    ck_assert(r.stale);
+    ck_assert_str_eq(r.period.label, "2025-Q1");
+    ck_assert(!eval_ok(q, 0, 0, at_day(2025, 8, 1)).stale); /* Q3 */
+    query_free(q);
+    free(f);
+}
+END_TEST
+
+START_TEST(test_stale_in_weeks_across_year_boundary)
+{
+    struct fx *f = fx_new();
+    int64_t w51 = kpi_period_of_day(KPI_PERIOD_WEEK, kpi_day_from_ymd(2025, 12, 21));
+    struct query *q = series_of(f, KPI_PERIOD_WEEK, &w51, 1);
+    /* 2025-W51 -> 2025-W52 -> 2026-W01 -> 2026-W02: 3 weeks */
+    struct query_indicator r = eval_ok(q, 0, 0, at_day(2026, 1, 7));
+    ck_assert_str_eq(r.period.label, "2025-W51");
+    ck_assert_str_eq(r.as_of.label, "2026-W02");
+    ck_assert(r.stale);
+    ck_assert(!eval_ok(q, 0, 0, at_day(2026, 1, 4)).stale); /* W01: 2 weeks */
+    query_free(q);
+    free(f);
+}
+END_TEST
+
+START_TEST(test_stale_in_years)
+{
+    struct fx *f = fx_new();
+    int64_t y = 2023;
+    struct query *q = series_of(f, KPI_PERIOD_YEAR, &y, 1);
+    struct query_indicator r = eval_ok(q, 0, 0, at_day(2026, 6, 1));
+    ck_assert_str_eq(r.period.label, "2023");
+    ck_assert_str_eq(r.period.date, "2023-12-31");
+    ck_assert(r.stale);
+    ck_assert(!eval_ok(q, 0, 0, at_day(2025, 12, 31)).stale);
+    query_free(q);
+    free(f);
+}
+END_TEST
+
+START_TEST(test_stale_in_days)
+{
+    struct fx *f = fx_new();
+    int64_t d = kpi_day_from_ymd(2026, 2, 27);
+    struct query *q = series_of(f, KPI_PERIOD_DAY, &d, 1);
+    struct query_indicator r = eval_ok(q, 0, 0, at_day(2026, 3, 2)); /* 3 days */
+    ck_assert_str_eq(r.period.label, "2026-02-27");
+    ck_assert(r.stale);
+    ck_assert(!eval_ok(q, 0, 0, at_day(2026, 3, 1)).stale);
+    query_free(q);
+    free(f);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("query_stale");
+    TCase *tc = tcase_create("stale");
+    tcase_add_test(tc, test_stale_when_p_more_than_stale_after_before_as_of);
+    tcase_add_test(tc, test_stale_after_option);
+    tcase_add_test(tc, test_stale_false_without_observation);
+    tcase_add_test(tc, test_stale_in_quarters);
+    tcase_add_test(tc, test_stale_in_weeks_across_year_boundary);
+    tcase_add_test(tc, test_stale_in_years);
+    tcase_add_test(tc, test_stale_in_days);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
