@@ -7,8 +7,11 @@
  * It knows nothing of the data directory: references to teams and
  * indicators come out as the text of the file (UTF-8); the caller resolves
  * them. The file is streamed: memory is bounded by the longest record, not by
- * the file (a file that is not valid UTF-8 is detected in a first pass over a
- * regular file; standard input is spooled to a temporary file for that).
+ * the file (whether a file is valid UTF-8 is decided by one validation pass
+ * over a regular file from its first non-ASCII byte to its end; standard
+ * input is spooled to an unlinked temporary file and validated on the way).
+ * Limits (bad input beyond them, and fatal like a CSV syntax error): a field
+ * of 1 MiB, a record of 10,000 fields or 16 MiB.
  *
  * Thread-safety: a reader belongs to one thread; readers are independent.
  */
@@ -84,9 +87,17 @@ int ingest_open(const char *path, const char *display_name, const struct ingest_
                 struct ingest_reader **out, struct kpi_error *err);
 void ingest_close(struct ingest_reader *r); /* NULL is fine */
 
-enum ingest_kind ingest_kind(const struct ingest_reader *r); /* never AUTO */
+/* The kind, never AUTO. A long file with both a value and a target column
+ * (without --kind) says OBSERVATIONS: its cells' is_target tell them apart.
+ * The detection rules are listed at the top of ingest/header.c. */
+enum ingest_kind ingest_kind(const struct ingest_reader *r);
 enum ingest_layout ingest_layout(const struct ingest_reader *r);
-enum ingest_encoding ingest_encoding(const struct ingest_reader *r); /* never AUTO */
+/* The encoding, never AUTO. A regular file is read once: while everything
+ * read so far is ASCII (where UTF-8 and Windows-1252 agree) this says the
+ * forced encoding or utf-8; at the first non-ASCII byte the rest of the file
+ * is validated and the answer becomes final. Ask after the last row for the
+ * verdict on the whole file. Standard input is decided at ingest_open. */
+enum ingest_encoding ingest_encoding(const struct ingest_reader *r);
 char ingest_delimiter(const struct ingest_reader *r);
 const char *ingest_display_name(const struct ingest_reader *r);
 
@@ -120,7 +131,9 @@ struct ingest_row {
      * (long: 1 or 2; wide: one per indicator column; periods: one per period) */
     size_t cell_count;
     const struct ingest_cell *cells;
-    /* teams / indicators files: the row as a catalog patch */
+    /* teams / indicators files: the row as a catalog patch. Strings are
+     * trimmed; an empty cell gives NULL (or leaves its KPI_SET_ bit unset).
+     * amber and red with a trailing '%' are percentages (5 % = 0.05). */
     struct kpi_team_patch team;
     struct kpi_indicator_patch indicator;
 };
@@ -131,7 +144,11 @@ struct ingest_row {
  * field_count 0). After a bad record the next call goes on with the following
  * record, except after a CSV syntax error (an unterminated quote...) from
  * which there is no resynchronising: the next call returns 0. KPI_ESYSTEM: a
- * read error; stop. Blank lines are not records. */
+ * read error; stop. Blank lines and records whose fields are all empty
+ * (";;;" from a spreadsheet) are not records. A record with more or fewer
+ * fields than the header is bad; in a long file, columns without a role are
+ * ignored, and so are columns with an empty header everywhere. A row with a
+ * value and an empty team or kpi reference is bad. */
 int ingest_next(struct ingest_reader *r, struct ingest_row *row, struct kpi_error *err);
 
 /* --------------------------------------------------- building blocks (tested) */

@@ -1,0 +1,175 @@
+/*
+ * Number cells (SPEC §4). The syntax is checked here, by hand, so that the
+ * C locale's strtod never sees a separator it might read differently: the
+ * digits are gathered into "[-]DIGITSeEXP" (no decimal point at all), which
+ * every locale reads the same.
+ *
+ * Fast path: up to 15 significant digits with a power of ten up to 22 is
+ * computed as one IEEE multiplication or division of two exact doubles,
+ * which is correctly rounded (Clinger); that covers nearly every KPI value.
+ * Anything else goes through strtod.
+ */
+#include "ingest/ingest_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NUMBER_TEXT_MAX 128 /* longer cells are not numbers */
+
+static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static bool is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static char lower(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return (char)(c | 0x20);
+    return c;
+}
+
+/* "no value": empty, NA, N/A, -, n.d. in any case */
+static bool is_missing(const char *s, size_t len)
+{
+    static const char *const tokens[] = {"na", "n/a", "-", "n.d."};
+    for (size_t t = 0; t < sizeof tokens / sizeof tokens[0]; t++) {
+        size_t n = strlen(tokens[t]);
+        if (n != len)
+            continue;
+        size_t i = 0;
+        while (i < n && lower(s[i]) == tokens[t][i])
+            i++;
+        if (i == n)
+            return true;
+    }
+    return len == 0;
+}
+
+/* Length of a thousands separator at p (space, U+00A0, U+202F), or 0. */
+static size_t thousands_sep(const unsigned char *p, const unsigned char *e)
+{
+    if (p < e && *p == ' ')
+        return 1;
+    if (e - p >= 2 && p[0] == 0xC2 && p[1] == 0xA0)
+        return 2;
+    if (e - p >= 3 && p[0] == 0xE2 && p[1] == 0x80 && p[2] == 0xAF)
+        return 3;
+    return 0;
+}
+
+int ingest_number_n(const char *text, size_t text_len, char decimal, double *out)
+{
+    *out = NAN;
+    size_t len;
+    const char *t = ingest_trim(text, text_len, &len);
+    if (len == 0 || (len <= 4 && !is_digit((unsigned char)t[0]) && is_missing(t, len)))
+        return 1;
+    if (len > NUMBER_TEXT_MAX)
+        return KPI_EINPUT;
+    const unsigned char *p = (const unsigned char *)t, *e = p + len;
+    if (e[-1] == '%') {
+        size_t n;
+        ingest_trim(t, len - 1, &n);
+        e = p + n;
+    }
+    bool comma = decimal == ',';
+    bool neg = false;
+    if (p < e && (*p == '+' || *p == '-'))
+        neg = *p++ == '-';
+    const unsigned char *mant = p; /* the digits start here */
+    /* significant digits as an integer, for the fast path */
+    uint64_t m = 0;
+    size_t sig = 0;
+
+    /* integer part, with thousands groups in comma mode: 1-3 digits, then
+     * groups of exactly 3 after each separator. m accumulates every digit;
+     * sig counts them from the first non-zero one (m wraps harmlessly past
+     * 19 digits: it is only used up to 15). */
+    size_t int_digits = 0, group = 0;
+    bool grouped = false;
+    for (;;) {
+        while (p < e && is_digit(*p)) {
+            m = m * 10 + (uint64_t)(*p++ - '0');
+            sig += m != 0;
+            int_digits++;
+            group++;
+        }
+        size_t sep = comma && p < e ? thousands_sep(p, e) : 0;
+        if (sep == 0)
+            break;
+        if (group == 0 || group > 3 || (grouped && group != 3) || p + sep >= e || !is_digit(p[sep]))
+            return KPI_EINPUT;
+        grouped = true;
+        group = 0;
+        p += sep;
+    }
+    if (grouped && group != 3)
+        return KPI_EINPUT;
+    long frac_digits = 0;
+    if (p < e && *p == (unsigned char)(comma ? ',' : '.')) {
+        p++;
+        while (p < e && is_digit(*p)) {
+            m = m * 10 + (uint64_t)(*p++ - '0');
+            sig += m != 0;
+            frac_digits++;
+        }
+    }
+    if (int_digits == 0 && frac_digits == 0)
+        return KPI_EINPUT;
+    long exp10 = 0;
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        bool eneg = false;
+        if (p < e && (*p == '+' || *p == '-'))
+            eneg = *p++ == '-';
+        if (p == e || !is_digit(*p))
+            return KPI_EINPUT;
+        while (p < e && is_digit(*p)) {
+            if (exp10 < 100000)
+                exp10 = exp10 * 10 + (*p - '0');
+            p++;
+        }
+        if (eneg)
+            exp10 = -exp10;
+    }
+    if (p != e)
+        return KPI_EINPUT; /* a '.' in comma mode, a ',' in dot mode, letters... */
+    exp10 -= frac_digits;
+
+    if (sig == 0) {
+        *out = neg ? -0.0 : 0.0;
+        return 0;
+    }
+    if (sig <= 15 && exp10 >= -22 && exp10 <= 22) {
+        double v = (double)m; /* exact: m < 10^15 < 2^53 */
+        v = exp10 < 0 ? v / pow10_exact[-exp10] : v * pow10_exact[exp10];
+        *out = neg ? -v : v;
+        return 0;
+    }
+    /* slow path: "[-]DIGITSeEXP", without separators or decimal point */
+    char digits[NUMBER_TEXT_MAX + 32];
+    size_t nd = 0;
+    digits[nd++] = neg ? '-' : '+';
+    for (size_t k = 0; k < int_digits + (size_t)frac_digits; mant++)
+        if (is_digit(*mant)) {
+            digits[nd++] = (char)*mant;
+            k++;
+        }
+    snprintf(digits + nd, sizeof digits - nd, "e%ld", exp10);
+    char *end;
+    double v = strtod(digits, &end);
+    if (*end != '\0' || !isfinite(v))
+        return KPI_EINPUT;
+    *out = v;
+    return 0;
+}
+
+int ingest_parse_number(const char *text, char decimal, double *out)
+{
+    return ingest_number_n(text, strlen(text), decimal, out);
+}

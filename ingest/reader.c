@@ -1,0 +1,196 @@
+/* The public reader of ingest.h over source, csvread, header and row. */
+#include "ingest/ingest_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int ingest_fail_at(struct kpi_error *err, enum kpi_status code, const char *name,
+                   unsigned long line, size_t col, const char *fmt, ...)
+{
+    if (err == NULL)
+        return code;
+    err->code = code;
+    int n;
+    if (line == 0)
+        n = snprintf(err->message, sizeof err->message, "%s: ", name);
+    else if (col == 0)
+        n = snprintf(err->message, sizeof err->message, "%s:%lu: ", name, line);
+    else
+        n = snprintf(err->message, sizeof err->message, "%s:%lu:%zu: ", name, line, col);
+    size_t used = n < 0 ? 0 : (size_t)n;
+    if (used >= sizeof err->message)
+        used = sizeof err->message - 1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message + used, sizeof err->message - used, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+char *ingest_quote(const char *text, char *buf, size_t cap)
+{
+    const size_t keep = cap - 4 < 40 ? cap - 4 : 40;
+    size_t n = 0, i = 0;
+    const unsigned char *s = (const unsigned char *)text;
+    while (s[i] != '\0' && n < keep) {
+        size_t len = 1;
+        if (s[i] >= 0xC0)
+            while ((s[i + len] & 0xC0) == 0x80)
+                len++;
+        if (n + len > keep)
+            break;
+        if (s[i] < 0x20 || s[i] == 0x7F) {
+            buf[n] = '?';
+        } else {
+            memcpy(buf + n, s + i, len);
+        }
+        n += s[i] < 0x20 || s[i] == 0x7F ? 1 : len;
+        i += len;
+    }
+    if (s[i] != '\0') {
+        memcpy(buf + n, "...", 3);
+        n += 3;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+int ingest_open(const char *path, const char *display_name, const struct ingest_options *opts,
+                struct ingest_reader **out, struct kpi_error *err)
+{
+    *out = NULL;
+    static const struct ingest_options none = {0};
+    if (opts == NULL)
+        opts = &none;
+    const char *name = display_name ? display_name : strcmp(path, "-") == 0 ? "stdin" : path;
+    if (opts->delimiter == '"' || opts->delimiter == '\n' || opts->delimiter == '\r')
+        return ingest_fail_at(err, KPI_EUSAGE, name, 0, 0, "invalid --delimiter");
+    if (opts->decimal != 0 && opts->decimal != '.' && opts->decimal != ',')
+        return ingest_fail_at(err, KPI_EUSAGE, name, 0, 0, "--decimal must be . or ,");
+    struct ingest_reader *r = calloc(1, sizeof *r);
+    if (r == NULL || (r->name = strdup(name)) == NULL) {
+        free(r);
+        return ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "out of memory");
+    }
+    r->opts = *opts;
+    r->src.fd = -1;
+    int rc = source_open(&r->src, path, r->name, opts->encoding, err);
+    if (rc == 0)
+        rc = csvr_init(&r->csv, &r->src, r->name, opts->delimiter, err);
+    struct csvr_out hdr;
+    if (rc == 0) {
+        rc = csvr_next(&r->csv, &hdr, err);
+        if (rc == 0)
+            rc = ingest_fail_at(err, KPI_EINPUT, r->name, 0, 0, "empty file (no header)");
+        else if (rc == 1)
+            rc = 0;
+    }
+    if (rc == 0) {
+        char decimal = '.';
+        if (opts->decimal != 0)
+            decimal = opts->decimal;
+        else if (r->csv.delimiter == ';')
+            decimal = ',';
+        r->decimal = decimal;
+        rc = header_setup(r, &hdr, err);
+    }
+    if (rc == 0) {
+        r->cells_cap = r->ncols + 2;
+        r->cells = calloc(r->cells_cap, sizeof *r->cells);
+        if (r->cells == NULL)
+            rc = ingest_fail_at(err, KPI_ESYSTEM, r->name, 0, 0, "out of memory");
+    }
+    if (rc != 0) {
+        ingest_close(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+void ingest_close(struct ingest_reader *r)
+{
+    if (r == NULL)
+        return;
+    csvr_free(&r->csv);
+    source_close(&r->src);
+    for (size_t i = 0; i < r->ncols; i++) {
+        if (r->hdr != NULL)
+            free(r->hdr[i]);
+        if (r->col_ref != NULL)
+            free(r->col_ref[i]);
+    }
+    free(r->hdr);
+    free(r->col_ref);
+    free(r->role);
+    free(r->col_day);
+    free(r->cells);
+    free(r->scratch);
+    free(r->name);
+    free(r);
+}
+
+int ingest_next(struct ingest_reader *r, struct ingest_row *row, struct kpi_error *err)
+{
+    struct csvr_out rec;
+    row->field_count = 0;
+    row->fields = NULL;
+    row->cell_count = 0;
+    row->cells = r->cells;
+    if (r->layout == INGEST_LAYOUT_CATALOG) {
+        memset(&row->team, 0, sizeof row->team);
+        memset(&row->indicator, 0, sizeof row->indicator);
+    }
+    int rc = csvr_next(&r->csv, &rec, err);
+    if (rc <= 0) {
+        row->line = rec.line; /* a record that could not be decoded */
+        return rc;
+    }
+    rc = row_build(r, &rec, row, err);
+    return rc == 0 ? 1 : rc;
+}
+
+enum ingest_kind ingest_kind(const struct ingest_reader *r)
+{
+    return r->kind;
+}
+
+enum ingest_layout ingest_layout(const struct ingest_reader *r)
+{
+    return r->layout;
+}
+
+enum ingest_encoding ingest_encoding(const struct ingest_reader *r)
+{
+    return r->src.encoding;
+}
+
+char ingest_delimiter(const struct ingest_reader *r)
+{
+    return r->csv.delimiter;
+}
+
+const char *ingest_display_name(const struct ingest_reader *r)
+{
+    return r->name;
+}
+
+size_t ingest_header_count(const struct ingest_reader *r)
+{
+    return r->ncols;
+}
+
+const char *ingest_header(const struct ingest_reader *r, size_t i)
+{
+    return i < r->ncols ? r->hdr[i] : NULL;
+}
+
+uint64_t ingest_bytes_read(const struct ingest_reader *r)
+{
+    return r->src.offset;
+}
+
+uint64_t ingest_bytes_total(const struct ingest_reader *r)
+{
+    return r->src.size;
+}

@@ -1,0 +1,442 @@
+/*
+ * The bytes of an input file: opening, spooling standard input and pipes to
+ * an unlinked temporary file, encoding detection, the BOM, and Windows-1252
+ * decoding.
+ *
+ * Encoding detection needs the whole file (a cp1252 "é" may first occur on
+ * the last line), but only from the first non-ASCII byte on: every byte
+ * before it reads the same in UTF-8 and Windows-1252. So a regular file is
+ * parsed at once while each chunk is checked for non-ASCII bytes (8 bytes at
+ * a time); at the first one, the rest of the file is validated in one pass
+ * (pread) and the encoding decided before any record of that chunk is
+ * decoded. An ASCII file (most exports) is read once. A pipe cannot be read
+ * twice: it is copied to tmpfile() and validated on the way. Memory stays
+ * bounded by the chunk size either way.
+ */
+#include "ingest/ingest_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Length of the UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates,
+ * nothing above U+10FFFF): its length when valid and complete, 0 when
+ * invalid, -1 when it is a valid prefix cut by the end of the buffer. */
+static int utf8_seq(const unsigned char *p, size_t avail)
+{
+    unsigned char c = p[0];
+    unsigned char lo = 0x80, hi = 0xBF;
+    int n;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else {
+        return 0;
+    }
+    for (int i = 1; i < n; i++) {
+        if ((size_t)i >= avail)
+            return -1;
+        unsigned char lim_lo = i == 1 ? lo : 0x80, lim_hi = i == 1 ? hi : 0xBF;
+        if (p[i] < lim_lo || p[i] > lim_hi)
+            return 0;
+    }
+    return n;
+}
+
+#define HIGH_BITS 0x8080808080808080ull
+#define LOW_BITS 0x0101010101010101ull
+
+/* Validate [p, p+n). Returns the offset where scanning stopped: n when all
+ * is valid, the start of an incomplete sequence at the end (*cut = true), or
+ * the first invalid byte (*ok = false). *nul is set when a NUL occurs. */
+static size_t utf8_scan(const unsigned char *p, size_t n, bool *ok, bool *cut, bool *nul)
+{
+    size_t i = 0;
+    *ok = true;
+    *cut = false;
+    while (i < n) {
+        /* ASCII fast path, 8 bytes at a time */
+        while (n - i >= 8) {
+            uint64_t w;
+            memcpy(&w, p + i, sizeof w);
+            if (w & HIGH_BITS)
+                break;
+            if ((w - LOW_BITS) & ~w & HIGH_BITS)
+                *nul = true;
+            i += 8;
+        }
+        if (i >= n)
+            break;
+        if (p[i] < 0x80) {
+            if (p[i] == 0)
+                *nul = true;
+            i++;
+            continue;
+        }
+        int len = utf8_seq(p + i, n - i);
+        if (len == 0) {
+            *ok = false;
+            return i;
+        }
+        if (len < 0) {
+            *cut = true;
+            return i;
+        }
+        i += (size_t)len;
+    }
+    return n;
+}
+
+bool ingest_utf8_check(const char *p, size_t len, size_t *bad)
+{
+    bool ok, cut, nul = false;
+    size_t at = utf8_scan((const unsigned char *)p, len, &ok, &cut, &nul);
+    if (ok && !cut)
+        return true;
+    if (bad)
+        *bad = at;
+    return false;
+}
+
+/* The validation state across chunks: up to 3 bytes of a sequence cut by
+ * the end of the previous chunk. */
+struct utf8_state {
+    unsigned char tail[8];
+    size_t tail_len;
+    bool valid;
+    bool nul;
+};
+
+static void utf8_feed(struct utf8_state *st, const unsigned char *p, size_t n)
+{
+    if (!st->valid)
+        return;
+    while (st->tail_len > 0 && n > 0) {
+        st->tail[st->tail_len++] = *p++;
+        n--;
+        int len = utf8_seq(st->tail, st->tail_len);
+        if (len == 0) {
+            st->valid = false;
+            return;
+        }
+        if (len > 0)
+            st->tail_len = 0;
+    }
+    bool ok, cut;
+    size_t at = utf8_scan(p, n, &ok, &cut, &st->nul);
+    if (!ok) {
+        st->valid = false;
+    } else if (cut) {
+        memcpy(st->tail, p + at, n - at);
+        st->tail_len = n - at;
+    }
+}
+
+static long read_fd(int fd, void *buf, size_t cap)
+{
+    for (;;) {
+        ssize_t n = read(fd, buf, cap);
+        if (n >= 0 || errno != EINTR)
+            return (long)n;
+    }
+}
+
+/* Read fd to its end, validating UTF-8, copying to spool when not NULL. */
+static int first_pass(struct ingest_source *s, int fd, FILE *spool, bool validate, const char *name,
+                      struct kpi_error *err)
+{
+    char *buf = malloc(INGEST_CHUNK);
+    if (buf == NULL)
+        return ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "out of memory");
+    struct utf8_state st = {.valid = true};
+    unsigned char head[3];
+    size_t head_len = 0;
+    uint64_t total = 0;
+    int rc = 0;
+    for (;;) {
+        long n = read_fd(fd, buf, INGEST_CHUNK);
+        if (n < 0) {
+            rc = ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "cannot read: %s", strerror(errno));
+            break;
+        }
+        if (n == 0)
+            break;
+        size_t len = (size_t)n;
+        for (size_t i = 0; head_len < 3 && i < len; i++)
+            head[head_len++] = (unsigned char)buf[i];
+        if (spool != NULL && fwrite(buf, 1, len, spool) != len) {
+            rc = ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "cannot write a temporary copy: %s",
+                                strerror(errno));
+            break;
+        }
+        if (validate)
+            utf8_feed(&st, (const unsigned char *)buf, len);
+        total += len;
+    }
+    free(buf);
+    if (rc != 0)
+        return rc;
+    if (spool != NULL && fflush(spool) != 0)
+        return ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "cannot write a temporary copy: %s",
+                              strerror(errno));
+    if (st.tail_len > 0)
+        st.valid = false;
+    s->size = total;
+    s->bom = head_len == 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF;
+    s->decided = true;
+    s->utf8_valid = validate && st.valid;
+    /* once invalid, the scan stopped looking for NULs */
+    s->maybe_nul = !validate || !st.valid || st.nul;
+    return 0;
+}
+
+static int read_head(struct ingest_source *s, const char *name, struct kpi_error *err)
+{
+    unsigned char head[3];
+    ssize_t n = pread(s->fd, head, sizeof head, 0);
+    if (n < 0)
+        return ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "cannot read: %s", strerror(errno));
+    s->bom = n == 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF;
+    return 0;
+}
+
+int source_open(struct ingest_source *s, const char *path, const char *name,
+                enum ingest_encoding forced, struct kpi_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->fd = -1;
+    bool is_stdin = strcmp(path, "-") == 0;
+    int in = STDIN_FILENO;
+    if (!is_stdin) {
+        in = open(path, O_RDONLY | O_CLOEXEC);
+        if (in < 0)
+            return ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "cannot open: %s", strerror(errno));
+    }
+    struct stat st;
+    if (fstat(in, &st) != 0) {
+        int e = errno;
+        if (!is_stdin)
+            close(in);
+        return ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "cannot read: %s", strerror(e));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (!is_stdin)
+            close(in);
+        return ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "cannot read: %s", strerror(EISDIR));
+    }
+    bool validate = forced != INGEST_ENCODING_CP1252;
+    int rc;
+    if (S_ISREG(st.st_mode) && !is_stdin) {
+        s->fd = in;
+        s->own_fd = true;
+        s->size = (uint64_t)st.st_size;
+        rc = read_head(s, name, err);
+        /* decided by source_scan at the first non-ASCII byte, if any */
+        s->decided = !validate;
+        s->utf8_valid = validate;
+        s->maybe_nul = !validate; /* cp1252 decoding finds NULs by itself */
+    } else {
+        /* standard input or a pipe: spool to an unlinked temporary file */
+        s->spool = tmpfile();
+        if (s->spool == NULL) {
+            rc = ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "cannot create a temporary file: %s",
+                                strerror(errno));
+        } else {
+            s->fd = fileno(s->spool);
+            rc = first_pass(s, in, s->spool, validate, name, err);
+        }
+        if (!is_stdin)
+            close(in);
+    }
+    if (rc != 0) {
+        source_close(s);
+        return rc;
+    }
+    s->forced = forced;
+    if (forced != INGEST_ENCODING_AUTO)
+        s->encoding = forced;
+    else if (s->bom || s->utf8_valid)
+        s->encoding = INGEST_ENCODING_UTF8;
+    else
+        s->encoding = INGEST_ENCODING_CP1252;
+    s->start = s->bom && s->encoding == INGEST_ENCODING_UTF8 ? 3 : 0;
+    s->offset = s->start;
+    if (lseek(s->fd, (off_t)s->start, SEEK_SET) < 0) {
+        rc = ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "cannot read: %s", strerror(errno));
+        source_close(s);
+        return rc;
+    }
+    return 0;
+}
+
+void source_close(struct ingest_source *s)
+{
+    if (s->spool != NULL)
+        fclose(s->spool);
+    else if (s->own_fd && s->fd >= 0)
+        close(s->fd);
+    s->spool = NULL;
+    s->fd = -1;
+    s->own_fd = false;
+}
+
+long source_read(struct ingest_source *s, char *buf, size_t cap)
+{
+    long n = read_fd(s->fd, buf, cap);
+    if (n > 0)
+        s->offset += (uint64_t)n;
+    return n;
+}
+
+/* Validate [from, size) of a regular file: the whole file's verdict when
+ * every byte before from is ASCII. */
+static int validate_rest(struct ingest_source *s, uint64_t from, const char *name,
+                         struct kpi_error *err)
+{
+    char *buf = malloc(INGEST_CHUNK);
+    if (buf == NULL)
+        return ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "out of memory");
+    struct utf8_state st = {.valid = true};
+    uint64_t pos = from;
+    for (;;) {
+        ssize_t n = pread(s->fd, buf, INGEST_CHUNK, (off_t)pos);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            free(buf);
+            return ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "cannot read: %s", strerror(e));
+        }
+        if (n == 0 || !st.valid)
+            break;
+        utf8_feed(&st, (const unsigned char *)buf, (size_t)n);
+        pos += (uint64_t)n;
+    }
+    free(buf);
+    if (st.tail_len > 0)
+        st.valid = false;
+    s->utf8_valid = st.valid;
+    /* once invalid, the scan stopped looking for NULs */
+    s->maybe_nul = s->maybe_nul || !st.valid || st.nul;
+    if (s->forced == INGEST_ENCODING_AUTO)
+        s->encoding = s->bom || st.valid ? INGEST_ENCODING_UTF8 : INGEST_ENCODING_CP1252;
+    s->decided = true;
+    return 0;
+}
+
+int source_scan(struct ingest_source *s, const char *chunk, size_t len, uint64_t chunk_off,
+                const char *name, struct kpi_error *err)
+{
+    if (s->decided)
+        return 0;
+    const unsigned char *p = (const unsigned char *)chunk;
+    uint64_t high = 0, zero = 0;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, sizeof w);
+        high |= w;
+        zero |= (w - LOW_BITS) & ~w;
+    }
+    for (; i < len; i++) {
+        high |= p[i];
+        zero |= p[i] == 0 ? HIGH_BITS : 0;
+    }
+    /* (w - 0x01..) & ~w & 0x80.. is non-zero iff w has a zero byte */
+    if ((high & HIGH_BITS) == 0) {
+        if (zero & HIGH_BITS)
+            s->maybe_nul = true;
+        return 0;
+    }
+    return validate_rest(s, chunk_off, name, err);
+}
+
+unsigned long source_line_at(const struct ingest_source *s, uint64_t offset)
+{
+    char buf[16384];
+    unsigned long line = 1;
+    uint64_t pos = 0;
+    while (pos < offset) {
+        size_t want = offset - pos < sizeof buf ? (size_t)(offset - pos) : sizeof buf;
+        ssize_t n = pread(s->fd, buf, want, (off_t)pos);
+        if (n <= 0)
+            break;
+        for (const char *p = buf, *end = buf + n; (p = memchr(p, '\n', (size_t)(end - p))) != NULL;
+             p++)
+            line++;
+        pos += (uint64_t)n;
+    }
+    return line;
+}
+
+/* Windows-1252 0x80..0x9F; 0 marks the five undefined bytes. */
+static const uint16_t cp1252_high[32] = {
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178,
+};
+
+size_t ingest_cp1252_decode(const char *in, size_t len, char *out, size_t *bad_offset)
+{
+    const unsigned char *p = (const unsigned char *)in;
+    unsigned char *o = (unsigned char *)out;
+    for (size_t i = 0; i < len; i++) {
+        unsigned c = p[i];
+        if (c != 0 && c < 0x80) {
+            *o++ = (unsigned char)c;
+            continue;
+        }
+        if (c >= 0x80 && c <= 0x9F)
+            c = cp1252_high[c - 0x80];
+        if (c == 0) {
+            *bad_offset = i;
+            return (size_t)-1;
+        }
+        if (c < 0x800) {
+            *o++ = (unsigned char)(0xC0 | (c >> 6));
+            *o++ = (unsigned char)(0x80 | (c & 0x3F));
+        } else {
+            *o++ = (unsigned char)(0xE0 | (c >> 12));
+            *o++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+            *o++ = (unsigned char)(0x80 | (c & 0x3F));
+        }
+    }
+    return (size_t)(o - (unsigned char *)out);
+}
+
+int ingest_cp1252_to_utf8(const char *in, size_t len, struct kpi_buf *out, size_t *bad_offset)
+{
+    if (len > SIZE_MAX / 3)
+        return KPI_ESYSTEM;
+    char *tmp = malloc(len * 3 + 1);
+    if (tmp == NULL)
+        return KPI_ESYSTEM;
+    size_t bad = 0;
+    size_t n = ingest_cp1252_decode(in, len, tmp, &bad);
+    int rc = 0;
+    if (n == (size_t)-1) {
+        if (bad_offset != NULL)
+            *bad_offset = bad;
+        rc = KPI_EINPUT;
+    } else if (kpi_buf_append(out, tmp, n) != 0) {
+        rc = KPI_ESYSTEM;
+    }
+    free(tmp);
+    return rc;
+}

@@ -1,0 +1,218 @@
+/* ingest: number cells in both conventions, missing tokens, delimiter
+ * detection (ingest_parse_number, ingest_detect_delimiter). */
+#include "test_ingest_helpers.h"
+
+static double num(const char *text, char decimal)
+{
+    double v = 0;
+    int rc = ingest_parse_number(text, decimal, &v);
+    ck_assert_msg(rc == 0, "\"%s\" with decimal '%c' gave %d", text, decimal, rc);
+    return v;
+}
+
+static void rejected(const char *text, char decimal)
+{
+    double v = 0;
+    int rc = ingest_parse_number(text, decimal, &v);
+    ck_assert_msg(rc == KPI_EINPUT, "\"%s\" with decimal '%c' gave %d (%g)", text, decimal, rc, v);
+}
+
+static void missing(const char *text, char decimal)
+{
+    double v = 0;
+    int rc = ingest_parse_number(text, decimal, &v);
+    ck_assert_msg(rc == 1 && isnan(v), "\"%s\" should be no value, gave %d", text, rc);
+}
+
+START_TEST(test_number_dot_forms_parse)
+{
+    ck_assert_double_eq(num("1234.5", '.'), 1234.5);
+    ck_assert_double_eq(num("-3", '.'), -3);
+    ck_assert_double_eq(num("+2", '.'), 2);
+    ck_assert_double_eq(num("1e6", '.'), 1e6);
+    ck_assert_double_eq(num("1E-3", '.'), 1e-3);
+    ck_assert_double_eq(num("0.1", '.'), 0.1);
+    ck_assert_double_eq(num("0.05", '.'), 0.05);
+    ck_assert_double_eq(num(".5", '.'), 0.5);
+    ck_assert_double_eq(num("  7 ", '.'), 7);
+    ck_assert_double_eq(num("-2.5e2", '.'), -250);
+}
+END_TEST
+
+START_TEST(test_number_comma_forms_parse)
+{
+    ck_assert_double_eq(num("1234,5", ','), 1234.5);
+    ck_assert_double_eq(num("1 234,5", ','), 1234.5);
+    ck_assert_double_eq(num("1\xC2\xA0"
+                            "234,5",
+                            ','),
+                        1234.5); /* NBSP */
+    ck_assert_double_eq(num("1\xE2\x80\xAF"
+                            "234,5",
+                            ','),
+                        1234.5); /* NNBSP */
+    ck_assert_double_eq(num("12 345 678", ','), 12345678);
+    ck_assert_double_eq(num("-0,5", ','), -0.5);
+    ck_assert_double_eq(num("1e6", ','), 1e6);
+    ck_assert_double_eq(num("-3", ','), -3);
+    ck_assert_double_eq(num("0,1", ','), 0.1);
+}
+END_TEST
+
+START_TEST(test_number_trailing_percent_is_dropped)
+{
+    ck_assert_double_eq(num("12%", '.'), 12);
+    ck_assert_double_eq(num("12 %", '.'), 12);
+    ck_assert_double_eq(num("12,5 %", ','), 12.5);
+    ck_assert_double_eq(num("12,5\xE2\x80\xAF%", ','), 12.5);
+    rejected("%", '.');
+    rejected("12 % %", '.');
+}
+END_TEST
+
+START_TEST(test_number_dot_in_comma_mode_is_rejected)
+{
+    rejected("1.234", ',');
+    rejected("12,3.4", ',');
+    rejected("1.5", ',');
+}
+END_TEST
+
+START_TEST(test_number_bad_grouping_is_rejected)
+{
+    rejected("1 23,5", ',');
+    rejected("1234 567", ',');
+    rejected("1  234", ',');
+    rejected(" 1 234 5", ',');
+    rejected("1,2,3", ',');
+    /* thousands separators only in comma mode */
+    rejected("1 234.5", '.');
+}
+END_TEST
+
+START_TEST(test_number_garbage_is_rejected)
+{
+    rejected("12,3.4", '.');
+    rejected("1,5", '.');
+    rejected("abc", '.');
+    rejected("1e", '.');
+    rejected("1e+", '.');
+    rejected("inf", '.');
+    rejected("nan", '.');
+    rejected("0x10", '.');
+    rejected("+", '.');
+    rejected("--3", '.');
+    rejected("1e400", '.');
+    rejected("12abc", '.');
+}
+END_TEST
+
+START_TEST(test_number_missing_tokens_are_no_value)
+{
+    missing("", '.');
+    missing("   ", '.');
+    missing("NA", '.');
+    missing("na", ',');
+    missing("N/A", '.');
+    missing("n/a", '.');
+    missing("-", '.');
+    missing(" - ", ',');
+    missing("n.d.", '.');
+    missing("N.D.", ',');
+}
+END_TEST
+
+START_TEST(test_number_long_mantissa_is_correctly_rounded)
+{
+    ck_assert_double_eq(num("123456789012345678", '.'), 123456789012345678.0);
+    ck_assert_double_eq(num("0.30000000000000004", '.'), 0.30000000000000004);
+    ck_assert_double_eq(num("1.7976931348623157e308", '.'), 1.7976931348623157e308);
+    ck_assert_double_eq(num("4.9e-324", '.'), 4.9e-324);
+    ck_assert_double_eq(num("3,14159265358979", ','), 3.14159265358979);
+}
+END_TEST
+
+START_TEST(test_delimiter_most_frequent_wins)
+{
+    ck_assert_int_eq(ingest_detect_delimiter("date,team,kpi,value", 19), ',');
+    ck_assert_int_eq(ingest_detect_delimiter("date;team;kpi;value\n1,2,3,4,5,6", 32), ';');
+    ck_assert_int_eq(ingest_detect_delimiter("date\tteam\tkpi", 13), '\t');
+    ck_assert_int_eq(ingest_detect_delimiter("single", 6), ',');
+    ck_assert_int_eq(ingest_detect_delimiter("", 0), ',');
+    ck_assert_int_eq(ingest_detect_delimiter("\r\n\na;b;c\n", 10), ';');
+}
+END_TEST
+
+START_TEST(test_delimiter_inside_quotes_is_ignored)
+{
+    const char *h = "\"a;b;c\",\"d;e\",f";
+    ck_assert_int_eq(ingest_detect_delimiter(h, strlen(h)), ',');
+    const char *h2 = "\"x,y,z\";w";
+    ck_assert_int_eq(ingest_detect_delimiter(h2, strlen(h2)), ';');
+}
+END_TEST
+
+START_TEST(test_role_parse_names_and_rejects_others)
+{
+    enum ingest_role role;
+    ck_assert_int_eq(ingest_role_parse("date", &role), 0);
+    ck_assert_int_eq(role, INGEST_ROLE_DATE);
+    ck_assert_int_eq(ingest_role_parse("target", &role), 0);
+    ck_assert_int_eq(role, INGEST_ROLE_TARGET);
+    ck_assert_int_eq(ingest_role_parse("colour", &role), KPI_EUSAGE);
+}
+END_TEST
+
+START_TEST(test_numbers_in_semicolon_file_use_decimal_comma)
+{
+    TI_EXPECT("date;team;kpi;value\n"
+              "2026-01;a;k;1 234,5\n"
+              "2026-02;a;k;12 %\n"
+              "2026-03;a;k;1.234\n"
+              "2026-04;a;k;n.d.\n",
+              NULL,
+              "observations long utf-8 ;\n"
+              "2: a|k|2026-01-31|V|1234.5|4\n"
+              "3: a|k|2026-02-28|V|12|4\n"
+              "ERR -2 t.csv:4:4: invalid number \"1.234\" in column \"value\"\n"
+              "5: a|k|2026-04-30|V|NaN|4\n");
+}
+END_TEST
+
+START_TEST(test_decimal_option_forces_comma_in_comma_file)
+{
+    struct ingest_options o = {.decimal = ','};
+    TI_EXPECT("date,team,kpi,value\n2026-01,a,k,\"1 234,5\"\n", &o,
+              "observations long utf-8 ,\n2: a|k|2026-01-31|V|1234.5|4\n");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("ingest_numbers");
+    TCase *tc = tcase_create("numbers");
+    tcase_add_test(tc, test_number_dot_forms_parse);
+    tcase_add_test(tc, test_number_comma_forms_parse);
+    tcase_add_test(tc, test_number_trailing_percent_is_dropped);
+    tcase_add_test(tc, test_number_dot_in_comma_mode_is_rejected);
+    tcase_add_test(tc, test_number_bad_grouping_is_rejected);
+    tcase_add_test(tc, test_number_garbage_is_rejected);
+    tcase_add_test(tc, test_number_missing_tokens_are_no_value);
+    tcase_add_test(tc, test_number_long_mantissa_is_correctly_rounded);
+    tcase_add_test(tc, test_delimiter_most_frequent_wins);
+    tcase_add_test(tc, test_delimiter_inside_quotes_is_ignored);
+    tcase_add_test(tc, test_role_parse_names_and_rejects_others);
+    tcase_add_test(tc, test_numbers_in_semicolon_file_use_decimal_comma);
+    tcase_add_test(tc, test_decimal_option_forces_comma_in_comma_file);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
