@@ -36,6 +36,8 @@ struct store_txn;  /* a write transaction: one imported file */
 
 struct store_options {
     bool create;      /* create DIR (and parents' last level) when missing */
+    bool read_only;   /* validate only (import --dry-run): transactions take no
+                         lock, repair nothing and cannot commit */
     unsigned threads; /* RRD writer threads; 0 = number of online CPUs */
 };
 
@@ -119,10 +121,12 @@ struct store_progress {
 };
 
 /* Begin a write: takes DIR/lock (waiting for another writer to finish),
- * creates DIR when the store was opened with create, brings lagging RRD files
- * in line with the ledger (store_repair), and loads the current generation as
- * the working state. *out is owned by the caller until store_txn_commit or
- * store_txn_abort, which free it. */
+ * creates DIR when the store was opened with create (KPI_ESYSTEM when it is
+ * missing otherwise), brings the RRD files that lag after an interrupted
+ * commit in line with the ledger, and loads the current generation as the
+ * working state. Indices of teams and indicators are those of this
+ * transaction only (a commit sorts them by id). *out is owned by the caller
+ * until store_txn_commit or store_txn_abort, which free it. */
 int store_txn_begin(struct store *st, struct store_txn **out, struct kpi_error *err);
 
 /* Resolve a team or indicator reference of input data (SPEC §2): match ids
@@ -156,8 +160,10 @@ enum store_change { STORE_NEW = 0, STORE_CORRECTED, STORE_UNCHANGED };
 /* Set one value or target point of (team, indicator) for a period (an index
  * in the indicator's period kind). v must be finite. *change (may be NULL)
  * says what it was against the working state: a new cell, a different value
- * (a correction) or the same value. Errors: KPI_EINPUT for a non-finite v,
- * KPI_ESYSTEM out of memory. */
+ * (a correction) or the same value (compared bit for bit). Errors:
+ * KPI_EINPUT for a non-finite v, a period outside the years 1 to 9999 or an
+ * index out of range; KPI_ESYSTEM out of memory. O(1) when period is after
+ * the series' last one, O(log n) to find it otherwise. */
 int store_txn_set(struct store_txn *txn, size_t team, size_t indicator, int64_t period,
                   enum store_field field, double v, enum store_change *change,
                   struct kpi_error *err);
@@ -175,9 +181,11 @@ void store_txn_stats(const struct store_txn *txn, struct store_txn_stats *out);
  * one of the directory), then bring the RRD files of the changed series in
  * line (appending in place when only later periods changed, rebuilding via a
  * temporary file and rename otherwise), on the store's writer threads, and
- * release the lock. progress may be NULL. Frees txn in every case. When it
- * fails after the ledger was committed, the data is committed and the next
- * writer repairs the RRD files: err says so. */
+ * release the lock. A transaction that changed nothing (every set call
+ * UNCHANGED, no catalog change) writes nothing and keeps the generation.
+ * progress may be NULL; it gets ("rrd", done, total). Frees txn in every
+ * case. When it fails after the ledger was committed, the data is committed
+ * and the next writer repairs the RRD files: err says so. */
 int store_txn_commit(struct store_txn *txn, const struct store_progress *progress,
                      struct kpi_error *err);
 
@@ -185,7 +193,9 @@ int store_txn_commit(struct store_txn *txn, const struct store_progress *progres
 void store_txn_abort(struct store_txn *txn);
 
 /* Bring every RRD file that lags the committed ledger back in line (after a
- * crash). Takes the lock itself; a no-op when all are in line. */
+ * crash), and recreate any series' RRD file that is missing. Takes the lock
+ * itself (waiting for a writer); a no-op when all are in line, and when dir
+ * does not exist. progress gets ("repair", done, total). */
 int store_repair(struct store *st, const struct store_progress *progress, struct kpi_error *err);
 
 #endif

@@ -1,0 +1,558 @@
+/*
+ * rrd.c — the RRD files, derived from the ledger.
+ *
+ * Design (for docs/ARCHITECTURE.md):
+ * - Content. The RRD of a series holds the periods [first, last]: first =
+ *   the first period with a value or a target, last = the last period with
+ *   an observed value (or, with no observation at all, the last target
+ *   period); targets after the last observation stay in the ledger only
+ *   (SPEC §3). Every period of the range is one update at the END of the
+ *   period, timestamp (kpi_period_last_day + 1) * 86400, with the value (or
+ *   U) and the target from kpi_target_at (interpolated ones included, or U):
+ *   a GAUGE update fills every step back to the previous update, so each day
+ *   of a period gets that period's numbers, and a period without a value is
+ *   an explicit U, never the next period's value. Values are written with
+ *   "%.17g", which librrd's C-locale strtod reads back exactly. Only the
+ *   last RRD_WINDOW_DAYS of the range are written (more than the 20 years
+ *   the coarsest archive keeps), so an absurd daily range stays bounded.
+ * - Layout: step 86400; DS:value and DS:target, GAUGE, heartbeat 400 days
+ *   (longer than a year, so every period fills); RRA AVERAGE 1 day x 3660
+ *   (10 years) and AVERAGE, MIN, MAX 30 days x 245 (20 years).
+ * - Following the ledger. After a commit, for each changed series the
+ *   content above is computed for the new points and for those of the
+ *   previous generation: identical -> nothing; same start, every old update
+ *   unchanged and a later last period -> APPEND in place (one rrd_update_r
+ *   with the new periods only); anything else -> REBUILD: rrd_create_r2
+ *   into DIR/series/<team>/.<kpi>.rrd.tmp starting at the first period's
+ *   first day, one rrd_update_r with every update, rename over
+ *   DIR/series/<team>/<kpi>.rrd. A new series is a rebuild; an append that
+ *   librrd refuses (file missing, or not where the ledger says) falls back
+ *   to a rebuild. librrd costs ~0.2 ms per create and ~2 ms per update call,
+ *   so there is never more than one of each per series and file.
+ * - librrd rules: only _r functions, rrd_clear_error() before every call,
+ *   rrd_get_error() copied at once; "could not lock RRD" (a reader holds a
+ *   fcntl lock, librrd never waits) is retried with backoff for 5 seconds.
+ * - Series run on store_options.threads worker threads pulling from a shared
+ *   atomic index; the committing thread waits on a condition variable and
+ *   reports progress ("rrd", done, total).
+ * - Crash safety. Each ledger generation records the series whose RRD files
+ *   may lag it: those changed by the commit, plus the previous generation's
+ *   set when DIR/rrd-synced did not name it. After all RRD work succeeded,
+ *   DIR/rrd-synced gets the generation (tmp + rename, no fsync: losing it
+ *   only costs a redundant repair). store_repair and store_txn_begin, when
+ *   rrd-synced is not the current generation, REBUILD every series of the
+ *   set (an append may have been cut in the middle), then write rrd-synced.
+ *   store_repair also rebuilds the file of any series whose file is missing
+ *   (one stat per series, which store_txn_begin does not pay: a missing
+ *   file that an append needs is rebuilt anyway).
+ * - RRD files hold periods after 1970-01-01 only (librrd cannot start a
+ *   file at the epoch or before); older points live in the ledger only.
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <rrd.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RRD_STEP 86400
+#define RRD_WINDOW_DAYS 7400 /* > 245 x 30 days, the coarsest archive */
+#define RRD_LOCK_RETRY_NS 5000000000ll
+#define RRD_ROW_TEXT 80 /* "ts:value:target" with %.17g numbers */
+
+/* ------------------------------------------------------------ content */
+
+struct rrd_row {
+    int64_t period;
+    int64_t ts;
+    double value, target;
+};
+
+struct rrd_content {
+    struct rrd_row *rows; /* one per period of [first, last] */
+    size_t count;
+};
+
+/* The updates a series' RRD file holds for points (see the design). */
+static int content_of(enum kpi_period_kind kind, const struct kpi_point *points, size_t count,
+                      struct rrd_content *out)
+{
+    out->rows = NULL;
+    out->count = 0;
+    if (count == 0)
+        return 0;
+    int64_t first = points[0].period, last = points[count - 1].period;
+    for (size_t i = count; i-- > 0;)
+        if (!isnan(points[i].value)) {
+            last = points[i].period;
+            break;
+        }
+    /* librrd cannot start a file at or before the epoch, and keeps nothing
+     * older than its coarsest archive: both are left to the ledger */
+    int64_t window = kpi_period_of_day(kind, kpi_period_last_day(kind, last) + 1 - RRD_WINDOW_DAYS);
+    int64_t epoch = kpi_period_of_day(kind, 1);
+    if (kpi_period_first_day(kind, epoch) < 1)
+        epoch++;
+    if (first < window)
+        first = window;
+    if (first < epoch)
+        first = epoch;
+    if (first > last)
+        return 0;
+    size_t n = (size_t)(last - first + 1);
+    out->rows = malloc(n * sizeof *out->rows);
+    if (out->rows == NULL)
+        return KPI_ESYSTEM;
+    size_t k = 0; /* first point at or after the period */
+    while (k < count && points[k].period < first)
+        k++;
+    for (size_t i = 0; i < n; i++) {
+        int64_t p = first + (int64_t)i;
+        struct rrd_row *r = &out->rows[i];
+        r->period = p;
+        r->ts = (kpi_period_last_day(kind, p) + 1) * RRD_STEP;
+        r->value = NAN;
+        if (k < count && points[k].period == p)
+            r->value = points[k++].value;
+        r->target = kpi_target_at(points, count, p);
+    }
+    out->count = n;
+    return 0;
+}
+
+static bool same_number(double a, double b)
+{
+    uint64_t x, y;
+    memcpy(&x, &a, sizeof x);
+    memcpy(&y, &b, sizeof y);
+    return (isnan(a) && isnan(b)) || x == y;
+}
+
+static bool same_row(const struct rrd_row *a, const struct rrd_row *b)
+{
+    return a->period == b->period && same_number(a->value, b->value) &&
+           same_number(a->target, b->target);
+}
+
+enum rrd_action { RRD_NOTHING, RRD_APPEND, RRD_REBUILD };
+
+/* What turns a file holding old into one holding cur; *from = the first row
+ * of cur to append. The file may start earlier than cur (its window moved
+ * on): its older rows are harmless, so only the overlap must match. */
+static enum rrd_action plan(const struct rrd_content *old, const struct rrd_content *cur,
+                            size_t *from)
+{
+    *from = 0;
+    if (old->count == 0 || cur->count == 0 || cur->rows[0].period < old->rows[0].period)
+        return RRD_REBUILD;
+    size_t skip = (size_t)(cur->rows[0].period - old->rows[0].period);
+    if (skip >= old->count || cur->count < old->count - skip)
+        return RRD_REBUILD;
+    for (size_t i = skip; i < old->count; i++)
+        if (!same_row(&old->rows[i], &cur->rows[i - skip]))
+            return RRD_REBUILD;
+    *from = old->count - skip;
+    return *from == cur->count ? RRD_NOTHING : RRD_APPEND;
+}
+
+/* ------------------------------------------------------------- librrd */
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/* Run op (an rrd_*_r call) until it succeeds or fails for another reason
+ * than a reader's lock. e gets librrd's error. */
+struct rrd_call {
+    const char *path;
+    time_t start; /* create only */
+    int argc;
+    const char **argv;
+};
+
+static int call_create(const struct rrd_call *c)
+{
+    const char *layout[] = {"DS:value:GAUGE:34560000:U:U", "DS:target:GAUGE:34560000:U:U",
+                            "RRA:AVERAGE:0.5:1:3660",      "RRA:AVERAGE:0.5:30:245",
+                            "RRA:MIN:0.5:30:245",          "RRA:MAX:0.5:30:245"};
+    return rrd_create_r2(c->path, RRD_STEP, c->start, 0, NULL, NULL,
+                         (int)(sizeof layout / sizeof layout[0]), layout);
+}
+
+static int call_update(const struct rrd_call *c)
+{
+    return rrd_update_r(c->path, NULL, c->argc, c->argv);
+}
+
+static int with_retry(int (*op)(const struct rrd_call *), const struct rrd_call *c,
+                      struct kpi_error *e)
+{
+    int64_t deadline = now_ns() + RRD_LOCK_RETRY_NS;
+    long sleep_ns = 1000000; /* 1 ms, doubling up to 64 ms */
+    for (;;) {
+        rrd_clear_error();
+        if (op(c) == 0)
+            return 0;
+        const char *why = rrd_get_error();
+        kpi_fail(e, KPI_ESYSTEM, "%s", why != NULL && why[0] != '\0' ? why : "librrd failed");
+        if (strstr(e->message, "could not lock RRD") == NULL || now_ns() > deadline)
+            return -1;
+        struct timespec pause = {0, sleep_ns};
+        nanosleep(&pause, NULL);
+        if (sleep_ns < 64000000)
+            sleep_ns *= 2;
+    }
+}
+
+/* Update path with rows [from, to) in one call. */
+static int write_rows(const char *path, const struct rrd_content *c, size_t from, size_t to,
+                      struct kpi_error *e)
+{
+    size_t n = to - from;
+    char *text = malloc(n * RRD_ROW_TEXT);
+    const char **argv = malloc(n * sizeof *argv);
+    if (text == NULL || argv == NULL || n > INT32_MAX) {
+        free(text);
+        free(argv);
+        kpi_fail(e, KPI_ESYSTEM, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct rrd_row *r = &c->rows[from + i];
+        char *t = text + i * RRD_ROW_TEXT;
+        char v[32] = "U", g[32] = "U";
+        if (!isnan(r->value))
+            snprintf(v, sizeof v, "%.17g", r->value);
+        if (!isnan(r->target))
+            snprintf(g, sizeof g, "%.17g", r->target);
+        snprintf(t, RRD_ROW_TEXT, "%" PRId64 ":%s:%s", r->ts, v, g);
+        argv[i] = t;
+    }
+    struct rrd_call call = {.path = path, .argc = (int)n, .argv = argv};
+    int rc = with_retry(call_update, &call, e);
+    free(text);
+    free(argv);
+    return rc;
+}
+
+/* ------------------------------------------------------------- one job */
+
+static int make_dir(const char *path, struct kpi_error *e)
+{
+    if (mkdir(path, 0777) == 0 || errno == EEXIST)
+        return 0;
+    kpi_fail(e, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
+    return -1;
+}
+
+static int rebuild(const struct store *st, const struct rrd_job *job, const char *path,
+                   const struct rrd_content *c, struct kpi_error *e)
+{
+    size_t dlen = strlen(st->dir), tlen = strlen(job->team_id), klen = strlen(job->kpi_id);
+    char *dir = malloc(dlen + tlen + klen + 32);
+    char *tmp = malloc(dlen + tlen + klen + 32);
+    int rc = -1;
+    if (dir == NULL || tmp == NULL) {
+        kpi_fail(e, KPI_ESYSTEM, "out of memory");
+        goto done;
+    }
+    snprintf(dir, dlen + 32, "%s/series", st->dir);
+    if (make_dir(dir, e) != 0)
+        goto done;
+    snprintf(dir, dlen + tlen + 32, "%s/series/%s", st->dir, job->team_id);
+    if (make_dir(dir, e) != 0)
+        goto done;
+    snprintf(tmp, dlen + tlen + klen + 32, "%s/.%s.rrd.tmp", dir, job->kpi_id);
+    struct rrd_call create = {
+        .path = tmp,
+        .start = (time_t)(kpi_period_first_day(job->kind, c->rows[0].period) * RRD_STEP)};
+    if (with_retry(call_create, &create, e) != 0 || write_rows(tmp, c, 0, c->count, e) != 0)
+        goto done;
+    if (rename(tmp, path) != 0) {
+        kpi_fail(e, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
+        goto done;
+    }
+    rc = 0;
+done:
+    if (rc != 0 && tmp != NULL)
+        unlink(tmp);
+    free(dir);
+    free(tmp);
+    return rc;
+}
+
+static int run_job(const struct store *st, const struct rrd_job *job, struct kpi_error *e)
+{
+    size_t plen = strlen(st->dir) + strlen(job->team_id) + strlen(job->kpi_id) + 32;
+    char *path = malloc(plen);
+    if (path == NULL) {
+        kpi_fail(e, KPI_ESYSTEM, "out of memory");
+        return -1;
+    }
+    if (store_series_path(st, job->team_id, job->kpi_id, path, plen, e) != 0) {
+        free(path);
+        return -1;
+    }
+    struct rrd_content cur, old = {0};
+    int rc = -1;
+    if (content_of(job->kind, job->points, job->count, &cur) != 0 ||
+        (!job->rebuild && content_of(job->kind, job->old_points, job->old_count, &old) != 0)) {
+        kpi_fail(e, KPI_ESYSTEM, "out of memory");
+        goto done;
+    }
+    size_t from;
+    enum rrd_action action = job->rebuild ? RRD_REBUILD : plan(&old, &cur, &from);
+    if (cur.count == 0 || action == RRD_NOTHING) {
+        rc = 0;
+        goto done;
+    }
+    if (action == RRD_APPEND && write_rows(path, &cur, from, cur.count, e) == 0) {
+        rc = 0;
+        goto done;
+    }
+    /* a refused append (no file, or not in the state the ledger says) is
+     * rebuilt: librrd checks timestamps before writing anything */
+    rc = rebuild(st, job, path, &cur, e);
+done:
+    if (rc != 0 && strstr(e->message, path) == NULL)
+        kpi_error_prefix(e, path);
+    free(cur.rows);
+    free(old.rows);
+    free(path);
+    return rc;
+}
+
+/* ------------------------------------------------------------- workers */
+
+struct pool {
+    const struct store *st;
+    struct rrd_job *jobs;
+    size_t count;
+    atomic_size_t next;
+    atomic_bool failed;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t done;    /* under mu */
+    size_t running; /* under mu */
+    struct kpi_error err;
+};
+
+static void *worker(void *arg)
+{
+    struct pool *p = arg;
+    struct kpi_error e = {0};
+    for (;;) {
+        if (atomic_load(&p->failed))
+            break;
+        size_t i = atomic_fetch_add(&p->next, 1);
+        if (i >= p->count)
+            break;
+        int rc = run_job(p->st, &p->jobs[i], &e);
+        pthread_mutex_lock(&p->mu);
+        p->done++;
+        if (rc != 0 && !atomic_load(&p->failed)) {
+            p->err = e;
+            atomic_store(&p->failed, true);
+        }
+        pthread_cond_signal(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    pthread_mutex_lock(&p->mu);
+    p->running--;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static void report(const struct store_progress *progress, const char *phase, size_t done,
+                   size_t total)
+{
+    if (progress != NULL && progress->report != NULL)
+        progress->report(progress->ctx, phase, done, total);
+}
+
+static int run_pool(const struct store *st, struct rrd_job *jobs, size_t count, const char *phase,
+                    const struct store_progress *progress, struct kpi_error *err)
+{
+    if (count == 0)
+        return 0;
+    struct pool p = {.st = st, .jobs = jobs, .count = count};
+    atomic_init(&p.next, 0);
+    atomic_init(&p.failed, false);
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
+    size_t want = st->threads < count ? st->threads : count;
+    pthread_t *tids = malloc((want ? want : 1) * sizeof *tids);
+    size_t started = 0;
+    report(progress, phase, 0, count);
+    pthread_mutex_lock(&p.mu);
+    for (; tids != NULL && started < want; started++) {
+        if (pthread_create(&tids[started], NULL, worker, &p) != 0)
+            break;
+        p.running++;
+    }
+    pthread_mutex_unlock(&p.mu);
+    if (started == 0) {
+        p.running = 1;
+        worker(&p); /* no thread could start: do the work here */
+    }
+    size_t reported = 0;
+    pthread_mutex_lock(&p.mu);
+    while (p.running > 0) {
+        if (p.done != reported) {
+            reported = p.done;
+            pthread_mutex_unlock(&p.mu);
+            report(progress, phase, reported, count);
+            pthread_mutex_lock(&p.mu);
+            continue;
+        }
+        pthread_cond_wait(&p.cv, &p.mu);
+    }
+    pthread_mutex_unlock(&p.mu);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    free(tids);
+    if (p.done != reported)
+        report(progress, phase, p.done, count);
+    pthread_cond_destroy(&p.cv);
+    pthread_mutex_destroy(&p.mu);
+    if (atomic_load(&p.failed))
+        return kpi_fail(err, KPI_ESYSTEM, "%s", p.err.message);
+    return 0;
+}
+
+int rrd_run_jobs(const struct store *st, struct rrd_job *jobs, size_t count,
+                 const struct store_progress *progress, struct kpi_error *err)
+{
+    return run_pool(st, jobs, count, "rrd", progress, err);
+}
+
+/* ------------------------------------------------------------- rrd-synced */
+
+uint64_t rrd_synced_read(const char *dir)
+{
+    char *path = store_path_join(dir, "rrd-synced");
+    if (path == NULL)
+        return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    if (fd < 0)
+        return 0;
+    char buf[32];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    char *end;
+    errno = 0;
+    unsigned long long g = strtoull(buf, &end, 10);
+    if (errno != 0 || end == buf || (*end != '\n' && *end != '\0'))
+        return 0;
+    return (uint64_t)g;
+}
+
+int rrd_synced_write(const char *dir, uint64_t generation, struct kpi_error *err)
+{
+    char *tmp = store_path_join(dir, "rrd-synced.tmp");
+    char *path = store_path_join(dir, "rrd-synced");
+    int rc = 0;
+    if (tmp == NULL || path == NULL) {
+        rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+        goto done;
+    }
+    char text[32];
+    int len = snprintf(text, sizeof text, "%" PRIu64 "\n", generation);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    ssize_t n = write(fd, text, (size_t)len);
+    int saved = errno;
+    if (close(fd) != 0 && n == len) {
+        n = -1;
+        saved = errno;
+    }
+    if (n != len) {
+        rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", tmp, n < 0 ? strerror(saved) : "short write");
+        unlink(tmp);
+        goto done;
+    }
+    if (rename(tmp, path) != 0)
+        rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
+done:
+    free(tmp);
+    free(path);
+    return rc;
+}
+
+/* ------------------------------------------------------------- repair */
+
+static bool rrd_missing(const struct store *st, const struct store_view *view,
+                        const struct store_series *s)
+{
+    const char *team = view->teams[s->team].id, *kpi = view->indicators[s->indicator].id;
+    size_t cap = strlen(st->dir) + strlen(team) + strlen(kpi) + 32;
+    char *path = malloc(cap);
+    if (path == NULL)
+        return true;
+    bool missing = store_series_path(st, team, kpi, path, cap, NULL) == 0 &&
+                   access(path, F_OK) != 0 && errno == ENOENT;
+    free(path);
+    return missing;
+}
+
+int rrd_repair_view(const struct store *st, const struct store_view *view, bool check_files,
+                    const struct store_progress *progress, struct kpi_error *err)
+{
+    if (view->generation == 0)
+        return 0;
+    bool synced = rrd_synced_read(st->dir) == view->generation;
+    if (synced && !check_files)
+        return 0;
+    bool *mark = calloc(view->series_count + 1, sizeof *mark);
+    struct rrd_job *jobs = malloc((view->series_count + 1) * sizeof *jobs);
+    if (mark == NULL || jobs == NULL) {
+        free(mark);
+        free(jobs);
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    }
+    for (size_t i = 0; !synced && i < view->lag_count; i++) {
+        size_t k;
+        if (view_series_index(view, view->lag[i].team, view->lag[i].indicator, &k))
+            mark[k] = true;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < view->series_count; i++) {
+        const struct store_series *s = &view->series[i];
+        if (!mark[i] && !(check_files && rrd_missing(st, view, s)))
+            continue;
+        jobs[n++] = (struct rrd_job){
+            .team_id = view->teams[s->team].id,
+            .kpi_id = view->indicators[s->indicator].id,
+            .kind = view->indicators[s->indicator].period,
+            .points = s->points,
+            .count = s->count,
+            .rebuild = true,
+        };
+    }
+    int rc = run_pool(st, jobs, n, "repair", progress, err);
+    if (rc == 0 && !synced)
+        rc = rrd_synced_write(st->dir, view->generation, err);
+    free(mark);
+    free(jobs);
+    return rc;
+}

@@ -1,0 +1,183 @@
+/*
+ * store.c — opening a data directory, paths inside it, and the writer lock.
+ * See store.h for the layout and ledger.c / rrd.c for the design.
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *store_path_join(const char *dir, const char *name)
+{
+    size_t len = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(len);
+    if (p != NULL)
+        snprintf(p, len, "%s/%s", dir, name);
+    return p;
+}
+
+static size_t blank_at(const unsigned char *p, size_t len)
+{
+    if (len >= 1 && (p[0] == ' ' || p[0] == '\t' || p[0] == '\r' || p[0] == '\n'))
+        return 1;
+    if (len >= 2 && p[0] == 0xC2 && p[1] == 0xA0)
+        return 2;
+    if (len >= 3 && p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0x87 || p[2] == 0xAF))
+        return 3;
+    return 0;
+}
+
+static size_t blank_before(const unsigned char *p, size_t len)
+{
+    if (len >= 1 && blank_at(p + len - 1, 1) == 1)
+        return 1;
+    if (len >= 2 && blank_at(p + len - 2, 2) == 2)
+        return 2;
+    if (len >= 3 && blank_at(p + len - 3, 3) == 3)
+        return 3;
+    return 0;
+}
+
+const char *store_trim(const char *s, size_t *len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), k;
+    while ((k = blank_at(p, n)) > 0) {
+        p += k;
+        n -= k;
+    }
+    while ((k = blank_before(p, n)) > 0)
+        n -= k;
+    *len = n;
+    return (const char *)p;
+}
+
+bool store_ref_as_id(const char *ref, char *id)
+{
+    size_t n;
+    const char *t = store_trim(ref, &n);
+    if (n == 0 || n > KPI_ID_MAX)
+        return false;
+    static const char lower[] = "abcdefghijklmnopqrstuvwxyz";
+    for (size_t i = 0; i < n; i++) {
+        id[i] = t[i];
+        if (t[i] >= 'A' && t[i] <= 'Z')
+            id[i] = lower[t[i] - 'A'];
+    }
+    id[n] = '\0';
+    return kpi_id_valid(id);
+}
+
+int store_open(const char *dir, const struct store_options *opts, struct store **out,
+               struct kpi_error *err)
+{
+    *out = NULL;
+    if (dir == NULL || dir[0] == '\0')
+        return kpi_fail(err, KPI_EUSAGE, "empty data directory");
+    struct stat sb;
+    if (stat(dir, &sb) == 0) {
+        if (!S_ISDIR(sb.st_mode))
+            return kpi_fail(err, KPI_ESYSTEM, "%s: not a directory", dir);
+    } else if (errno != ENOENT) {
+        return kpi_fail(err, KPI_ESYSTEM, "%s: %s", dir, strerror(errno));
+    }
+    struct store *st = calloc(1, sizeof *st);
+    if (st == NULL || (st->dir = strdup(dir)) == NULL) {
+        free(st);
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    }
+    st->create = opts != NULL && opts->create;
+    st->read_only = opts != NULL && opts->read_only;
+    unsigned threads = opts != NULL ? opts->threads : 0;
+    if (threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (unsigned)(n > 64 ? 64 : n) : 1u;
+    }
+    st->threads = threads;
+    *out = st;
+    return 0;
+}
+
+void store_close(struct store *st)
+{
+    if (st == NULL)
+        return;
+    free(st->dir);
+    free(st);
+}
+
+const char *store_dir(const struct store *st)
+{
+    return st->dir;
+}
+
+int store_series_path(const struct store *st, const char *team_id, const char *kpi_id, char *buf,
+                      size_t cap, struct kpi_error *err)
+{
+    if (!kpi_id_valid(team_id))
+        return kpi_fail(err, KPI_EINPUT, "invalid team id \"%s\"", team_id);
+    if (!kpi_id_valid(kpi_id))
+        return kpi_fail(err, KPI_EINPUT, "invalid indicator id \"%s\"", kpi_id);
+    int n = snprintf(buf, cap, "%s/series/%s/%s.rrd", st->dir, team_id, kpi_id);
+    if (n < 0 || (size_t)n >= cap)
+        return kpi_fail(err, KPI_ESYSTEM, "%s: path too long", st->dir);
+    return 0;
+}
+
+int store_lock(const struct store *st, int *fd, struct kpi_error *err)
+{
+    *fd = -1;
+    struct stat sb;
+    if (stat(st->dir, &sb) != 0) {
+        if (errno != ENOENT || !st->create)
+            return kpi_fail(err, KPI_ESYSTEM, "%s: %s", st->dir, strerror(errno));
+        if (mkdir(st->dir, 0777) != 0 && errno != EEXIST)
+            return kpi_fail(err, KPI_ESYSTEM, "%s: %s", st->dir, strerror(errno));
+    } else if (!S_ISDIR(sb.st_mode)) {
+        return kpi_fail(err, KPI_ESYSTEM, "%s: not a directory", st->dir);
+    }
+    char *path = store_path_join(st->dir, "lock");
+    if (path == NULL)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    int lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (lfd < 0) {
+        kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
+        free(path);
+        return KPI_ESYSTEM;
+    }
+    while (flock(lfd, LOCK_EX) != 0) {
+        if (errno == EINTR)
+            continue;
+        kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
+        free(path);
+        close(lfd);
+        return KPI_ESYSTEM;
+    }
+    free(path);
+    *fd = lfd;
+    return 0;
+}
+
+int store_repair(struct store *st, const struct store_progress *progress, struct kpi_error *err)
+{
+    struct stat sb;
+    if (stat(st->dir, &sb) != 0 && errno == ENOENT)
+        return 0; /* nothing was ever written */
+    int fd;
+    int rc = store_lock(st, &fd, err);
+    if (rc != 0)
+        return rc;
+    struct store_view *view = NULL;
+    rc = ledger_load(st->dir, &view, err);
+    if (rc == 0)
+        rc = rrd_repair_view(st, view, true, progress, err);
+    store_view_free(view);
+    close(fd); /* releases the lock */
+    return rc;
+}

@@ -1,0 +1,488 @@
+/*
+ * txn.c — write transactions: one imported file becomes one new ledger
+ * generation.
+ *
+ * Design (for docs/ARCHITECTURE.md):
+ * - store_txn_begin takes flock(LOCK_EX) on DIR/lock (blocking: a second
+ *   import waits for the first), repairs lagging RRD files (rrd.c), loads
+ *   the current generation and builds the working state over it: catalog
+ *   arrays with hash maps (catalog.c) and a hash map (team, indicator) ->
+ *   series whose points stay borrowed from the loaded ledger until the first
+ *   change (copy on write), so beginning is cheap however big the ledger.
+ * - store_txn_set finds the period by binary search, with a fast path for
+ *   appending after the last period (the usual import order), and compares
+ *   doubles bit for bit (NaN = absent): a million calls take tens of
+ *   milliseconds.
+ * - Commit sorts teams and indicators by id and series by (team id,
+ *   indicator id), so the file does not depend on the order of the input,
+ *   and writes the ledger (ledger.c). A transaction that changed nothing
+ *   writes nothing: the generation stays, and the directory is untouched.
+ *   Then the RRD files of the changed series follow (rrd.c).
+ */
+#include "store/txn_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ series map */
+
+static size_t key_slot(uint64_t key, size_t cap)
+{
+    /* the splitmix64 finaliser: the team (high half) must reach the low bits */
+    key ^= key >> 30;
+    key *= 0xBF58476D1CE4E5B9ull;
+    key ^= key >> 27;
+    key *= 0x94D049BB133111EBull;
+    key ^= key >> 31;
+    return (size_t)key & (cap - 1);
+}
+
+static uint64_t series_key(size_t team, size_t indicator)
+{
+    return ((uint64_t)team << 32 | (uint64_t)indicator) + 1;
+}
+
+static bool smap_find(const struct store_txn *txn, uint64_t key, size_t *index)
+{
+    if (txn->scap == 0)
+        return false;
+    for (size_t i = key_slot(key, txn->scap); txn->skeys[i] != 0; i = (i + 1) & (txn->scap - 1))
+        if (txn->skeys[i] == key) {
+            *index = txn->svals[i];
+            return true;
+        }
+    return false;
+}
+
+static void smap_insert(uint64_t *keys, uint32_t *vals, size_t cap, uint64_t key, uint32_t v)
+{
+    size_t i = key_slot(key, cap);
+    while (keys[i] != 0)
+        i = (i + 1) & (cap - 1);
+    keys[i] = key;
+    vals[i] = v;
+}
+
+/* Append a new empty series for (team, indicator); returns its index. */
+static int series_add(struct store_txn *txn, size_t team, size_t indicator, size_t *index)
+{
+    if (txn->series_count >= UINT32_MAX - 1)
+        return KPI_ESYSTEM;
+    if (txn->series_count == txn->series_cap) {
+        size_t cap = txn->series_cap < 64 ? 64 : txn->series_cap * 2;
+        struct wseries *s = realloc(txn->series, cap * sizeof *s);
+        if (s == NULL)
+            return KPI_ESYSTEM;
+        txn->series = s;
+        txn->series_cap = cap;
+    }
+    if ((txn->series_count + 1) * 2 > txn->scap) {
+        size_t cap = txn->scap < 128 ? 128 : txn->scap * 2;
+        uint64_t *keys = calloc(cap, sizeof *keys);
+        uint32_t *vals = malloc(cap * sizeof *vals);
+        if (keys == NULL || vals == NULL) {
+            free(keys);
+            free(vals);
+            return KPI_ESYSTEM;
+        }
+        for (size_t i = 0; i < txn->scap; i++)
+            if (txn->skeys[i] != 0)
+                smap_insert(keys, vals, cap, txn->skeys[i], txn->svals[i]);
+        free(txn->skeys);
+        free(txn->svals);
+        txn->skeys = keys;
+        txn->svals = vals;
+        txn->scap = cap;
+    }
+    size_t i = txn->series_count++;
+    txn->series[i] = (struct wseries){.team = (uint32_t)team, .indicator = (uint32_t)indicator};
+    smap_insert(txn->skeys, txn->svals, txn->scap, series_key(team, indicator), (uint32_t)i);
+    *index = i;
+    return 0;
+}
+
+/* ----------------------------------------------------------------- begin */
+
+static void txn_free(struct store_txn *txn)
+{
+    if (txn == NULL)
+        return;
+    if (txn->lock_fd >= 0)
+        close(txn->lock_fd); /* releases the lock */
+    txn_catalog_free(txn);
+    for (size_t i = 0; i < txn->series_count; i++)
+        free(txn->series[i].own);
+    free(txn->series);
+    free(txn->skeys);
+    free(txn->svals);
+    while (txn->arena != NULL) {
+        struct arena_block *next = txn->arena->next;
+        free(txn->arena);
+        txn->arena = next;
+    }
+    store_view_free(txn->base);
+    free(txn);
+}
+
+int store_txn_begin(struct store *st, struct store_txn **out, struct kpi_error *err)
+{
+    *out = NULL;
+    struct store_txn *txn = calloc(1, sizeof *txn);
+    if (txn == NULL)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    txn->st = st;
+    /* A read-only transaction (a dry run) writes nothing: no lock file, no
+     * repair; the ledger generation it reads is whole without a lock. */
+    txn->lock_fd = -1;
+    int rc = st->read_only ? 0 : store_lock(st, &txn->lock_fd, err);
+    if (rc == 0)
+        rc = ledger_load(st->dir, &txn->base, err);
+    if (rc == 0 && !st->read_only)
+        rc = rrd_repair_view(st, txn->base, false, NULL, err);
+    if (rc == 0)
+        rc = txn_catalog_load(txn, err);
+    for (size_t i = 0; rc == 0 && i < txn->base->series_count; i++) {
+        const struct store_series *bs = &txn->base->series[i];
+        size_t k;
+        if (series_add(txn, bs->team, bs->indicator, &k) != 0) {
+            rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+            break;
+        }
+        struct wseries *s = &txn->series[k];
+        s->points = s->base_points = bs->points;
+        s->count = s->base_count = bs->count;
+    }
+    for (int kind = KPI_PERIOD_DAY; kind <= KPI_PERIOD_YEAR; kind++)
+        ledger_period_bounds((enum kpi_period_kind)kind, &txn->pmin[kind], &txn->pmax[kind]);
+    if (rc != 0) {
+        txn_free(txn);
+        return rc;
+    }
+    *out = txn;
+    return 0;
+}
+
+void store_txn_abort(struct store_txn *txn)
+{
+    txn_free(txn);
+}
+
+/* ------------------------------------------------------------------- set */
+
+/* Exact comparison: -0 differs from 0, as the text kpi exports does. */
+static bool same_bits(double a, double b)
+{
+    uint64_t x, y;
+    memcpy(&x, &a, sizeof x);
+    memcpy(&y, &b, sizeof y);
+    return x == y;
+}
+
+/* Make the points of s writable with room for one more. */
+static int series_own(struct wseries *s)
+{
+    if (s->own != NULL && s->count < s->cap)
+        return 0;
+    /* a first change usually appends a few periods: room for a quarter more,
+     * then doubling */
+    size_t cap = s->own == NULL ? s->count + s->count / 4 + 16 : s->cap * 2;
+    struct kpi_point *p = malloc(cap * sizeof *p);
+    if (p == NULL)
+        return KPI_ESYSTEM;
+    if (s->count > 0)
+        memcpy(p, s->points, s->count * sizeof *p);
+    free(s->own);
+    s->own = p;
+    s->points = p;
+    s->cap = cap;
+    return 0;
+}
+
+int store_txn_set(struct store_txn *txn, size_t team, size_t indicator, int64_t period,
+                  enum store_field field, double v, enum store_change *change,
+                  struct kpi_error *err)
+{
+    if (!isfinite(v))
+        return kpi_fail(err, KPI_EINPUT, "not a finite number");
+    if (team >= txn->tcat.count || indicator >= txn->icat.count)
+        return kpi_fail(err, KPI_EINPUT, "no such team or indicator");
+    enum kpi_period_kind kind = txn->inds[indicator].period;
+    if (period < txn->pmin[kind] || period > txn->pmax[kind])
+        return kpi_fail(err, KPI_EINPUT, "period out of range (years 1 to 9999)");
+    size_t si;
+    if (!smap_find(txn, series_key(team, indicator), &si) &&
+        series_add(txn, team, indicator, &si) != 0)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    struct wseries *s = &txn->series[si];
+    if (!s->touched) {
+        s->touched = true;
+        txn->touched++;
+    }
+    /* where the period is, or goes */
+    size_t lo = s->count;
+    bool found = false;
+    if (s->count > 0 && period <= s->points[s->count - 1].period) {
+        size_t hi = s->count;
+        lo = 0;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (s->points[mid].period < period)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        found = s->points[lo].period == period;
+    }
+    double old = NAN;
+    if (found)
+        old = field == STORE_VALUE ? s->points[lo].value : s->points[lo].target;
+    enum store_change what = isnan(old)          ? STORE_NEW
+                             : same_bits(old, v) ? STORE_UNCHANGED
+                                                 : STORE_CORRECTED;
+    if (change != NULL)
+        *change = what;
+    if (what == STORE_UNCHANGED)
+        return 0;
+    if (series_own(s) != 0)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    struct kpi_point *p = s->own;
+    if (!found) {
+        memmove(p + lo + 1, p + lo, (s->count - lo) * sizeof *p);
+        p[lo] = (struct kpi_point){period, NAN, NAN};
+        s->count++;
+    }
+    if (field == STORE_VALUE)
+        p[lo].value = v;
+    else
+        p[lo].target = v;
+    s->dirty = true;
+    txn->ind_has_data[indicator] = true;
+    return 0;
+}
+
+void store_txn_stats(const struct store_txn *txn, struct store_txn_stats *out)
+{
+    out->series = txn->touched;
+    out->new_teams = txn->new_teams;
+    out->new_indicators = txn->new_indicators;
+}
+
+/* ---------------------------------------------------------------- commit */
+
+struct sort_ref {
+    const char *id;
+    size_t index;
+};
+
+static int cmp_ref(const void *a, const void *b)
+{
+    return strcmp(((const struct sort_ref *)a)->id, ((const struct sort_ref *)b)->id);
+}
+
+struct sort_key {
+    uint64_t key;
+    size_t index;
+};
+
+static int cmp_key(const void *a, const void *b)
+{
+    uint64_t x = ((const struct sort_key *)a)->key, y = ((const struct sort_key *)b)->key;
+    return (x > y) - (x < y);
+}
+
+/* rank[i] = position of entry i once sorted by id. */
+static int rank_by_id(size_t count, const char *(*id_of)(const struct store_txn *, size_t),
+                      const struct store_txn *txn, size_t *rank, size_t *order)
+{
+    struct sort_ref *r = malloc((count ? count : 1) * sizeof *r);
+    if (r == NULL)
+        return KPI_ESYSTEM;
+    for (size_t i = 0; i < count; i++)
+        r[i] = (struct sort_ref){id_of(txn, i), i};
+    qsort(r, count, sizeof *r, cmp_ref);
+    for (size_t i = 0; i < count; i++) {
+        order[i] = r[i].index;
+        rank[r[i].index] = i;
+    }
+    free(r);
+    return 0;
+}
+
+static const char *team_id_of(const struct store_txn *txn, size_t i)
+{
+    return txn->teams[i].id;
+}
+
+static const char *ind_id_of(const struct store_txn *txn, size_t i)
+{
+    return txn->inds[i].id;
+}
+
+/* Everything commit builds next to the working state. */
+struct commit_plan {
+    size_t *trank, *torder, *irank, *iorder;
+    struct kpi_team *teams;
+    size_t *parents;
+    struct kpi_indicator *inds;
+    struct store_series *series;
+    size_t *sorder; /* working series index of each sorted series */
+    struct store_series_key *lag;
+    size_t lag_count;
+    struct rrd_job *jobs;
+    size_t job_count;
+};
+
+static void plan_free(struct commit_plan *p)
+{
+    free(p->trank);
+    free(p->torder);
+    free(p->irank);
+    free(p->iorder);
+    free(p->teams);
+    free(p->parents);
+    free(p->inds);
+    free(p->series);
+    free(p->sorder);
+    free(p->lag);
+    free(p->jobs);
+}
+
+static int plan_catalog(const struct store_txn *txn, struct commit_plan *p)
+{
+    size_t tc = txn->tcat.count, ic = txn->icat.count;
+    p->trank = malloc((tc + 1) * sizeof *p->trank);
+    p->torder = malloc((tc + 1) * sizeof *p->torder);
+    p->irank = malloc((ic + 1) * sizeof *p->irank);
+    p->iorder = malloc((ic + 1) * sizeof *p->iorder);
+    p->teams = malloc((tc + 1) * sizeof *p->teams);
+    p->parents = malloc((tc + 1) * sizeof *p->parents);
+    p->inds = malloc((ic + 1) * sizeof *p->inds);
+    if (p->trank == NULL || p->torder == NULL || p->irank == NULL || p->iorder == NULL ||
+        p->teams == NULL || p->parents == NULL || p->inds == NULL ||
+        rank_by_id(tc, team_id_of, txn, p->trank, p->torder) != 0 ||
+        rank_by_id(ic, ind_id_of, txn, p->irank, p->iorder) != 0)
+        return KPI_ESYSTEM;
+    for (size_t r = 0; r < tc; r++) {
+        size_t i = p->torder[r], parent = txn->team_parent[i];
+        p->teams[r] = txn->teams[i];
+        p->parents[r] = parent == SIZE_MAX ? SIZE_MAX : p->trank[parent];
+    }
+    for (size_t r = 0; r < ic; r++)
+        p->inds[r] = txn->inds[p->iorder[r]];
+    return 0;
+}
+
+/* Series sorted by (team id, indicator id); the lag set (series changed now,
+ * plus those of the base's lag set when its RRD files were not all written);
+ * and the RRD jobs of the changed series. */
+static int plan_series(struct store_txn *txn, struct commit_plan *p)
+{
+    size_t n = txn->series_count;
+    struct sort_key *keys = malloc((n + 1) * sizeof *keys);
+    p->series = malloc((n + 1) * sizeof *p->series);
+    p->sorder = malloc((n + 1) * sizeof *p->sorder);
+    p->lag = malloc((n + 1) * sizeof *p->lag);
+    p->jobs = malloc((n + 1) * sizeof *p->jobs);
+    if (keys == NULL || p->series == NULL || p->sorder == NULL || p->lag == NULL ||
+        p->jobs == NULL) {
+        free(keys);
+        return KPI_ESYSTEM;
+    }
+    size_t live = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct wseries *s = &txn->series[i];
+        txn->series[i].lag = s->dirty;
+        txn->series[i].stale = false;
+        if (s->count > 0)
+            keys[live++] = (struct sort_key){
+                (uint64_t)p->trank[s->team] << 32 | (uint64_t)p->irank[s->indicator], i};
+    }
+    qsort(keys, live, sizeof *keys, cmp_key);
+    const struct store_view *b = txn->base;
+    if (b->lag_count > 0 && rrd_synced_read(txn->st->dir) != b->generation) {
+        for (size_t i = 0; i < b->lag_count; i++) {
+            size_t k;
+            if (smap_find(txn, series_key(b->lag[i].team, b->lag[i].indicator), &k))
+                txn->series[k].lag = txn->series[k].stale = true;
+        }
+    }
+    for (size_t r = 0; r < live; r++) {
+        size_t i = keys[r].index;
+        const struct wseries *s = &txn->series[i];
+        p->sorder[r] = i;
+        p->series[r] =
+            (struct store_series){p->trank[s->team], p->irank[s->indicator], s->count, s->points};
+        if (s->lag)
+            p->lag[p->lag_count++] = (struct store_series_key){(uint32_t)p->series[r].team,
+                                                               (uint32_t)p->series[r].indicator};
+        if (s->lag)
+            p->jobs[p->job_count++] = (struct rrd_job){
+                .team_id = txn->teams[s->team].id,
+                .kpi_id = txn->inds[s->indicator].id,
+                .kind = txn->inds[s->indicator].period,
+                .points = s->points,
+                .count = s->count,
+                .old_points = s->base_points,
+                .old_count = s->base_count,
+                .rebuild = s->stale, /* lagging from before: its content is unknown */
+            };
+    }
+    free(keys);
+    return (int)live;
+}
+
+int store_txn_commit(struct store_txn *txn, const struct store_progress *progress,
+                     struct kpi_error *err)
+{
+    if (txn->st->read_only) {
+        txn_free(txn);
+        return kpi_fail(err, KPI_EUSAGE, "a read-only transaction cannot commit");
+    }
+    bool dirty = txn->catalog_dirty;
+    for (size_t i = 0; i < txn->series_count && !dirty; i++)
+        dirty = txn->series[i].dirty;
+    if (!dirty) {
+        txn_free(txn); /* nothing changed: no new generation */
+        return 0;
+    }
+    struct commit_plan p = {0};
+    int rc = 0;
+    int live = 0;
+    if (plan_catalog(txn, &p) != 0 || (live = plan_series(txn, &p)) < 0) {
+        rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+        goto done;
+    }
+    uint64_t generation = txn->base->generation + 1;
+    struct ledger_image img = {
+        .generation = generation,
+        .teams = p.teams,
+        .team_parent = p.parents,
+        .team_count = txn->tcat.count,
+        .indicators = p.inds,
+        .indicator_count = txn->icat.count,
+        .series = p.series,
+        .series_count = (size_t)live,
+        .lag = p.lag,
+        .lag_count = p.lag_count,
+    };
+    rc = ledger_write(txn->st->dir, &img, err);
+    if (rc != 0)
+        goto done;
+    rc = rrd_run_jobs(txn->st, p.jobs, p.job_count, progress, err);
+    if (rc == 0)
+        rc = rrd_synced_write(txn->st->dir, generation, err);
+    if (rc != 0) {
+        char why[KPI_ERROR_MAX];
+        snprintf(why, sizeof why, "%s", err != NULL ? err->message : "");
+        kpi_fail(err, KPI_ESYSTEM,
+                 "the data is committed, but RRD files lag (the next import repairs them): %s",
+                 why);
+    }
+done:
+    plan_free(&p);
+    txn_free(txn);
+    return rc;
+}

@@ -1,0 +1,76 @@
+/*
+ * The working state of a write transaction, shared by txn.c (points, commit)
+ * and catalog.c (references, catalog patches). See txn.c for the design.
+ */
+#ifndef KPI_STORE_TXN_INT_H
+#define KPI_STORE_TXN_INT_H
+
+#include "store/store_int.h"
+
+/* Strings created during the transaction live in an arena freed at its end. */
+struct arena_block {
+    struct arena_block *next;
+    size_t used, cap;
+    char data[];
+};
+
+/* One catalog kind (teams or indicators) being edited. Entries keep their
+ * index for the whole transaction: those of the base generation first, in
+ * its (id) order, then the new ones; commit sorts them. */
+struct wcat {
+    size_t count, cap;
+    struct strmap ids;   /* id -> index */
+    struct strmap names; /* kpi_fold(name) -> index; stale keys stay */
+    const char **folded; /* the current key of each entry in names */
+    bool *created;       /* by this transaction */
+};
+
+/* The points of one series. They stay borrowed from the base view (own ==
+ * NULL) until the first change, then are copied into own (cap entries). */
+struct wseries {
+    uint32_t team, indicator;
+    const struct kpi_point *points;
+    struct kpi_point *own;
+    size_t count, cap;
+    const struct kpi_point *base_points; /* in the base generation */
+    size_t base_count;
+    bool touched; /* a set call happened */
+    bool dirty;   /* a cell changed */
+    bool lag;     /* scratch for commit: in the new lag set */
+    bool stale;   /* scratch for commit: its RRD file may lag the base */
+};
+
+struct store_txn {
+    struct store *st;
+    int lock_fd;
+    struct store_view *base;
+    struct arena_block *arena;
+
+    struct kpi_team *teams;
+    size_t *team_parent; /* SIZE_MAX for a root */
+    struct wcat tcat;
+
+    struct kpi_indicator *inds;
+    bool *ind_has_data; /* some series of the indicator has points */
+    struct wcat icat;
+
+    struct wseries *series;
+    size_t series_count, series_cap;
+    uint64_t *skeys; /* open addressing: (team << 32 | indicator) + 1, 0 = empty */
+    uint32_t *svals;
+    size_t scap;
+
+    size_t touched;
+    size_t new_teams, new_indicators;
+    bool catalog_dirty;
+    int64_t pmin[KPI_PERIOD_YEAR + 1], pmax[KPI_PERIOD_YEAR + 1];
+};
+
+/* Copy len bytes of s (plus a NUL) into the arena; NULL when out of memory. */
+char *txn_strdup(struct store_txn *txn, const char *s, size_t len);
+
+/* Fill the catalog of txn from its base view. */
+int txn_catalog_load(struct store_txn *txn, struct kpi_error *err);
+void txn_catalog_free(struct store_txn *txn);
+
+#endif
