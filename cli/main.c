@@ -1,8 +1,163 @@
-/* The kpi binary (placeholder while the command table is written). */
-#include <stdio.h>
+/* kpi — track company indicators over time and tell where they drift.
+ * main: global options, then dispatch through the command table. */
+#include "cli/cli.h"
 
-int main(void)
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define KPI_VERSION "0.1.0"
+
+#define ANALYSIS_OPTIONS                                                                           \
+    "\n"                                                                                           \
+    "Options:\n"                                                                                   \
+    "  --as-of DATE       analyse as of this day (default: today, UTC)\n"                          \
+    "  --window N         periods of the trend window (default 6)\n"                               \
+    "  --stale-after N    periods without data before an indicator is stale (default 2)\n"         \
+    "  --format FMT       table (terminal default), csv (pipe default) or json\n"
+
+static const struct cli_command commands[] = {
+    {"import", cli_cmd_import, "import CSV files of observations, targets, teams or indicators",
+     "Usage: kpi [--data DIR] import FILE... [options]\n"
+     "\n"
+     "Import CSV files ('-' reads standard input). Each file is one transaction.\n"
+     "\n"
+     "Options:\n"
+     "  --kind KIND          observations, targets, teams or indicators (default: detected)\n"
+     "  --team T             team of files without a team column\n"
+     "  --kpi K              indicator of long files without a kpi column\n"
+     "  --column ROLE=HEADER header HEADER plays ROLE (date, team, kpi, value, target)\n"
+     "  --date-format FMT    strptime format replacing the built-in date forms\n"
+     "  --encoding ENC       utf-8 or cp1252 (default: detected)\n"
+     "  --delimiter C        ',', ';' or 'tab' (default: detected from the header)\n"
+     "  --decimal C          '.' or ',' (default: ',' with ';' delimiter, else '.')\n"
+     "  --strict             reject rows naming unknown teams or indicators\n"
+     "  --on-error MODE      abort (default: a bad row imports nothing) or skip\n"
+     "  --rejects FILE       with --on-error skip: write rejected rows and errors (CSV)\n"
+     "  --dry-run            validate and report, write nothing\n"
+     "  --quiet              no summary line\n"
+     "  --json               summary as one JSON object per file\n"
+     "\n"
+     "Exit codes: 0 ok, 1 usage, 2 bad input (nothing imported unless --on-error skip),\n"
+     "3 storage or system error.\n"},
+    {"export", cli_cmd_export, "print observations and targets (or the catalog) as CSV",
+     "Usage: kpi [--data DIR] export [TEAM [KPI]]\n"
+     "       kpi [--data DIR] export --kind teams|indicators\n"
+     "\n"
+     "Print every raw observation and target as one long CSV (date,team,kpi,value,target),\n"
+     "or the catalog. 'kpi import' of the catalogs, then of the export, restores the data.\n"},
+    {"teams", cli_cmd_teams, "list teams",
+     "Usage: kpi [--data DIR] teams [--tree] [--format table|csv|json]\n"
+     "\n"
+     "List the teams; --tree draws the hierarchy (table format).\n"},
+    {"indicators", cli_cmd_indicators, "list indicators",
+     "Usage: kpi [--data DIR] indicators [--format table|csv|json]\n"},
+    {"series", cli_cmd_series, "print one series: values and targets per period",
+     "Usage: kpi [--data DIR] series TEAM KPI [--from DATE] [--to DATE] "
+     "[--format table|csv|json]\n"
+     "\n"
+     "Every period from the first to the last that has a value or a target, with the\n"
+     "period's target (a target point, interpolated, or rolled up). A team without\n"
+     "observations of its own gets its children's values, marked rolled_up.\n"},
+    {"trend", cli_cmd_trend, "latest point, gap, status, trend and projection per indicator",
+     "Usage: kpi [--data DIR] trend TEAM [KPI] [--as-of DATE] [--window N] "
+     "[--stale-after N]\n"
+     "                                   [--format table|csv|json]\n"
+     "\n"
+     "For each indicator of TEAM (or only KPI): the latest observed period up to the\n"
+     "as-of date, its actual, target, gap and status, the least-squares trend over the\n"
+     "last N periods (default 6), the slope required to reach the last target, and the\n"
+     "projection to that deadline.\n" ANALYSIS_OPTIONS},
+    {"drift", cli_cmd_drift, "how far teams drift from their targets",
+     "Usage: kpi [--data DIR] drift [TEAM] [--as-of DATE] [--window N] [--stale-after N]\n"
+     "                                   [--format table|csv|json]\n"
+     "\n"
+     "Without TEAM: one row per team (weighted drift overall and per family, status\n"
+     "counts, missing families). With TEAM: that team's indicators in detail, with the\n"
+     "cascade gap between its targets and its children's.\n" ANALYSIS_OPTIONS},
+    {"alerts", cli_cmd_alerts, "what needs attention: off track, diverging, stale...",
+     "Usage: kpi [--data DIR] alerts [--team T] [--severity info|warning|critical]\n"
+     "                                   [--as-of DATE] [--format table|csv|json]\n"
+     "\n"
+     "Alerts at the as-of date: off_track (critical); at_risk, diverging, will_miss,\n"
+     "stale, cascade_gap (warning); coverage (info). --team includes its descendants;\n"
+     "--severity keeps that level and above.\n" ANALYSIS_OPTIONS},
+    {"serve", cli_cmd_serve, "serve the HTTP API, Prometheus metrics and the dashboard",
+     "Usage: kpi [--data DIR] serve [--listen ADDR:PORT] [--threads N] [--as-of DATE]\n"
+     "\n"
+     "Answer the HTTP API (/api/v1/...), /metrics and the dashboard (/) until SIGINT or\n"
+     "SIGTERM. Prints \"kpi: serving DIR on http://ADDR:PORT/\" once listening.\n"
+     "\n"
+     "Options:\n"
+     "  --listen ADDR:PORT   address to listen on (default 127.0.0.1:8080; [::1]:PORT for\n"
+     "                       IPv6; port 0 picks a free port)\n"
+     "  --threads N          worker threads, 1 to 64 (default 2)\n"
+     "  --as-of DATE         pin the server's as-of date (default: today, UTC)\n"},
+    {"path", cli_cmd_path, "print the RRD file of a series",
+     "Usage: kpi [--data DIR] path TEAM KPI\n"},
+};
+
+const struct cli_command *cli_find_command(const char *name)
 {
-    fputs("kpi: not built yet\n", stderr);
-    return 3;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static void print_main_help(FILE *out)
+{
+    fputs("Usage: kpi [--data DIR] COMMAND [options]\n"
+          "\n"
+          "Track company indicators over time and tell where they drift from targets.\n"
+          "The data directory is --data, else $KPI_DATA, else ./kpi-data.\n"
+          "\n"
+          "Commands:\n",
+          out);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fputs("\nRun 'kpi COMMAND --help' for a command's options.\n", out);
+}
+
+int main(int argc, char **argv)
+{
+    /* Numbers are read and printed with '.' whatever the user's locale. */
+    setlocale(LC_ALL, "C");
+    struct cli_context ctx = {
+        .data_dir = NULL, .stdout_tty = isatty(1) != 0, .stderr_tty = isatty(2) != 0};
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
+            ctx.data_dir = argv[++i];
+        } else if (strncmp(argv[i], "--data=", 7) == 0) {
+            ctx.data_dir = argv[i] + 7;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            print_main_help(stdout);
+            return CLI_EXIT_OK;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            puts("kpi " KPI_VERSION);
+            return CLI_EXIT_OK;
+        } else {
+            fprintf(stderr, "kpi: unknown option \"%s\"\nTry 'kpi --help'.\n", argv[i]);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (i == argc) {
+        print_main_help(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const struct cli_command *cmd = cli_find_command(argv[i]);
+    if (cmd == NULL) {
+        fprintf(stderr, "kpi: unknown command \"%s\"\nTry 'kpi --help'.\n", argv[i]);
+        return CLI_EXIT_USAGE;
+    }
+    if (ctx.data_dir == NULL)
+        ctx.data_dir = getenv("KPI_DATA");
+    if (ctx.data_dir == NULL || ctx.data_dir[0] == '\0')
+        ctx.data_dir = "kpi-data";
+    for (int k = i + 1; k < argc; k++)
+        if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0)
+            return cli_print_help(cmd);
+    return cmd->run(&ctx, argc - i, argv + i);
 }

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Import benchmark (issue 2), kpi side by side with the rrdtool CLI alone.
+#
+#   bash bench/import.sh [ROUNDS] [TEAMS]       (default 3 rounds, 1000 teams)
+#
+# Builds kpi (release), generates the data set with bench/gen.py into
+# bench/out/, then for each round, alternating the two tools:
+#   load    kpi import of TEAMS x 20 indicators x 50 months (1,000,000 rows for
+#           1000 teams) into an empty data directory, vs `rrdtool -` fed one
+#           create (kpi's RRA layout) and one update line per series;
+#   month   kpi import of one more month for every series, vs `rrdtool -`
+#           updating the same points in place (seconds and bytes written);
+#   dry-run kpi import --dry-run of the big file, vs `wc -l` and a bare
+#           libcsv pass (bench/csv_bare.c).
+# Prints one markdown table of medians, ready for docs/PERFORMANCE.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+teams=${2:-1000}
+bash scripts/build.sh release >/dev/null
+kpi=$PWD/build/release/kpi
+csv_bare=$PWD/build/release/csv_bare
+out=$PWD/bench/out
+gen=$out/gen-$teams
+if [ ! -f "$gen/rrd_next.txt" ]; then
+    python3 bench/gen.py "$gen" "$teams"
+fi
+rows=$(($(wc -l <"$gen/long.csv") - 1))
+bytes=$(stat -c %s "$gen/long.csv")
+
+# measure NAME CMD...: run CMD under /usr/bin/time in a shell that reports its
+# (waited-for children's) write_bytes; appends "NAME seconds rss_kb bytes".
+results=$out/results-$teams.txt
+: >"$results"
+measure() {
+    local name=$1
+    shift
+    local tf
+    tf=$(mktemp)
+    /usr/bin/time -f "%e %M" -o "$tf" bash -c '"$@" >/dev/null; grep ^write_bytes /proc/$$/io' \
+        _ "$@" >"$tf.io"
+    echo "$name $(cat "$tf") $(awk '{print $2}' "$tf.io")" >>"$results"
+    rm -f "$tf" "$tf.io"
+}
+
+for round in $(seq 1 "$rounds"); do
+    echo "round $round/$rounds" >&2
+    data=$out/data-$teams
+    rm -rf "$data" "$gen"/rrd/*/*.rrd
+    "$kpi" --data "$data" import --quiet "$gen/teams.csv" "$gen/indicators.csv"
+    sync
+    measure kpi_load "$kpi" --data "$data" import --quiet "$gen/long.csv"
+    sync
+    (cd "$gen" && measure rrdtool_load rrdtool - <"$gen/rrd_load.txt")
+    sync
+    measure kpi_month "$kpi" --data "$data" import --quiet "$gen/next.csv"
+    sync
+    (cd "$gen" && measure rrdtool_month rrdtool - <"$gen/rrd_next.txt")
+    empty=$out/empty-$teams
+    rm -rf "$empty"
+    measure kpi_dryrun "$kpi" --data "$empty" import --quiet --dry-run "$gen/long.csv"
+    measure wc_l wc -l "$gen/long.csv"
+    measure csv_bare "$csv_bare" "$gen/long.csv"
+done
+
+python3 - "$results" "$rows" "$bytes" "$rounds" <<'PY'
+import statistics, sys
+path, rows, size, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+runs = {}
+for line in open(path):
+    name, sec, rss, wb = line.split()
+    runs.setdefault(name, []).append((float(sec), int(rss), int(wb)))
+med = {k: (statistics.median(s for s, _, _ in v), statistics.median(r for _, r, _ in v),
+           statistics.median(w for _, _, w in v)) for k, v in runs.items()}
+def row(*cells):
+    print("| " + " | ".join(cells) + " |")
+print(f"{rows:,} rows, {size/1e6:.1f} MB; medians of {rounds} rounds\n")
+row("measure", "kpi", "baseline", "ratio")
+row("---", "---", "---", "---")
+k, b = med["kpi_load"], med["rrdtool_load"]
+row("load: seconds", f"{k[0]:.2f}", f"{b[0]:.2f} (rrdtool -)", f"{b[0]/k[0]:.2f}x faster")
+row("load: rows/s", f"{rows/k[0]:,.0f}", f"{rows/b[0]:,.0f}", "")
+row("load: peak RSS", f"{k[1]/1024:.0f} MB", f"{b[1]/1024:.0f} MB", "")
+k, b = med["kpi_month"], med["rrdtool_month"]
+row("month: seconds", f"{k[0]:.2f}", f"{b[0]:.2f} (rrdtool -)", f"{k[0]/b[0]:.2f}x its time")
+row("month: bytes written", f"{k[2]/1e6:.1f} MB", f"{b[2]/1e6:.1f} MB", "")
+k, w, c = med["kpi_dryrun"], med["wc_l"], med["csv_bare"]
+mbs = lambda s: size / 1e6 / max(s, 1e-3)
+row("dry-run: MB/s", f"{mbs(k[0]):.0f}", f"wc -l {mbs(w[0]):.0f}, bare libcsv {mbs(c[0]):.0f}",
+    f"{mbs(k[0])/mbs(c[0])*100:.0f}% of libcsv")
+PY

@@ -1,0 +1,139 @@
+/*
+ * report — the answers kpi gives, in its three output formats: the JSON
+ * documents of SPEC §7 (one serializer, used by the CLI and the server so
+ * that both print the same bytes), CSV and aligned tables for a terminal.
+ *
+ * Numbers leave kpi through kpi_format_number (shortest exact decimal), in
+ * JSON as in CSV; NaN is JSON null and an empty CSV cell.
+ *
+ * Ownership: every char * returned is caller-owned (free with free()).
+ * Thread-safety: no shared state; documents may be built on any thread
+ * (cJSON is used without its global error pointer).
+ */
+#ifndef KPI_REPORT_H
+#define KPI_REPORT_H
+
+#include "common/common.h"
+#include "query/query.h"
+#include "store/store.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum report_format { REPORT_TABLE = 0, REPORT_CSV, REPORT_JSON };
+
+/* "table", "csv" or "json"; 0 or KPI_EUSAGE. */
+int report_format_parse(const char *text, enum report_format *out);
+
+/* ------------------------------------------------------------ tables */
+
+/* A table of text cells, rendered as aligned columns (terminal) or CSV. */
+struct report_table;
+
+/* A table with the given column headers (copied). Alignment: numeric columns
+ * are right-aligned when `numeric` has a true entry for them (may be NULL).
+ * Returns NULL when out of memory. Free with report_table_free. */
+struct report_table *report_table_new(size_t columns, const char *const *headers,
+                                      const bool *numeric);
+void report_table_free(struct report_table *t);
+
+/* Append a row of `columns` cells (copied; NULL means empty). 0 or
+ * KPI_ESYSTEM. */
+int report_table_add(struct report_table *t, const char *const *cells);
+
+/* Write the table: REPORT_TABLE as aligned columns with a header line (cell
+ * widths counted in characters, not bytes), REPORT_CSV as RFC 4180 with a
+ * header row and LF line ends. 0 or KPI_ESYSTEM on a write error. */
+int report_table_write(const struct report_table *t, enum report_format format, FILE *out);
+
+/* Write one CSV field (quoted when it holds a comma, a quote or a line
+ * break). */
+void report_csv_field(FILE *out, const char *text);
+
+/* --------------------------------------------------------- documents */
+
+/* {"teams": [{"id", "name", "parent", "children": [ids]}]}, teams sorted by
+ * id, parent null for a root. NULL when out of memory. */
+char *report_teams_json(const struct store_view *view);
+
+/* {"indicators": [{"id", "name", "family", "unit", "direction", "period",
+ * "aggregate", "amber", "red", "weight"}]}, family null when none. */
+char *report_indicators_json(const struct store_view *view);
+
+/* Tables of the catalog (columns as the JSON fields). tree: the teams as an
+ * indented tree (roots first, children sorted by id). */
+struct report_table *report_teams_table(const struct store_view *view, bool tree);
+struct report_table *report_indicators_table(const struct store_view *view);
+
+/* ------------------------------------------------ analysis documents */
+
+/* The analysis of a view: a prepared struct query over the view's teams,
+ * indicators and series (roll-ups computed at once, so the result may be
+ * shared by threads). The view must outlive it. *out is caller-owned:
+ * query_free. Errors: KPI_ESYSTEM. */
+int report_analysis_open(const struct store_view *view, struct query **out, struct kpi_error *err);
+
+/* The documents of SPEC §7 that answer questions, as compact JSON. Each is
+ * the exact text the CLI prints (--format json) and the server returns.
+ * team/indicator are indices of the view; indicator may be QUERY_NONE
+ * (every indicator). Return 0 with *json caller-owned (free()), or an error
+ * of the query (KPI_EUSAGE, KPI_ESYSTEM). */
+int report_series_doc(struct query *q, size_t team, size_t indicator, int64_t from_day,
+                      int64_t to_day, char **json, struct kpi_error *err);
+int report_trends_doc(struct query *q, size_t team, size_t indicator,
+                      const struct query_options *opt, char **json, struct kpi_error *err);
+int report_team_drift_doc(struct query *q, size_t team, const struct query_options *opt,
+                          char **json, struct kpi_error *err);
+int report_all_drift_doc(struct query *q, const struct query_options *opt, char **json,
+                         struct kpi_error *err);
+int report_alerts_doc(struct query *q, const struct query_options *opt,
+                      const struct query_alert_filter *filter, char **json, struct kpi_error *err);
+
+/* How a table shows numbers: for a person on a terminal (human: gaps and
+ * drift as percentages, arrows for trends, rounded values; color: status
+ * words in colour) or exact for CSV (every number shortest-exact, words
+ * plain). */
+struct report_style {
+    bool human;
+    bool color;
+};
+
+/* The same answers as tables. *out is caller-owned (report_table_free). */
+int report_series_table(struct query *q, size_t team, size_t indicator, int64_t from_day,
+                        int64_t to_day, const struct report_style *style, struct report_table **out,
+                        struct kpi_error *err);
+int report_trends_table(struct query *q, size_t team, size_t indicator,
+                        const struct query_options *opt, const struct report_style *style,
+                        struct report_table **out, struct kpi_error *err);
+/* One team: its indicators with cascade_gap; *summary (caller-owned, may be
+ * NULL when not wanted) is a one-line text of the team's drift, coverage and
+ * status counts. */
+int report_team_drift_table(struct query *q, size_t team, const struct query_options *opt,
+                            const struct report_style *style, struct report_table **out,
+                            char **summary, struct kpi_error *err);
+int report_all_drift_table(struct query *q, const struct query_options *opt,
+                           const struct report_style *style, struct report_table **out,
+                           struct kpi_error *err);
+int report_alerts_table(struct query *q, const struct query_options *opt,
+                        const struct query_alert_filter *filter, const struct report_style *style,
+                        struct report_table **out, struct kpi_error *err);
+
+/* What one imported file did (SPEC §4). */
+struct report_import_summary {
+    const char *file;
+    size_t rows, new_values, corrected, unchanged, empty, rejected;
+    size_t series, new_teams, new_indicators;
+    bool dry_run;
+};
+
+/* The summary line, without a newline: "sales.csv: 1200 rows, 1180 new, 12
+ * corrected, 8 unchanged, 20 empty, 0 rejected, 3 series, 2 new teams, 0 new
+ * indicators" (+ " (dry run)"). */
+void report_import_line(const struct report_import_summary *s, FILE *out);
+
+/* The summary as one JSON object: file, rows, new, corrected, unchanged,
+ * empty, rejected, series, new_teams, new_indicators (and dry_run when
+ * true). */
+char *report_import_json(const struct report_import_summary *s);
+
+#endif

@@ -1,0 +1,201 @@
+/* Crash safety, end to end: kill -9 a large `kpi import` at different moments
+ * (while reading, while writing the ledger, while writing RRD files), then
+ * every series is either as before or as after the import, and running the
+ * same import again completes with the RRD files equal to a clean import's. */
+#include "support/support.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <rrd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { TEAMS = 120, KPIS = 10, MONTHS = 40 };
+
+/* The base data: the first 20 months of every series. The big file: all 40
+ * months, with the first 20 corrected (+0.5) so old periods change too. */
+static char *write_csv(const char *dir, const char *name, int months, double shift)
+{
+    char *path = ts_path(dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("date,team,kpi,value,target\n", f);
+    for (int t = 0; t < TEAMS; t++)
+        for (int k = 0; k < KPIS; k++)
+            for (int m = 0; m < months; m++)
+                fprintf(f, "%04d-%02d,team%03d,kpi%02d,%g,%d\n", 2022 + m / 12, m % 12 + 1, t, k,
+                        100.0 + t + k * 10 + m + (m < 20 ? shift : 0), 150 + m);
+    ck_assert_int_eq(fclose(f), 0);
+    return path;
+}
+
+static char *run_export(const char *data)
+{
+    struct ts_run r;
+    const char *argv[] = {"--data", data, "export", NULL};
+    ts_kpi(&r, NULL, argv);
+    ck_assert_msg(r.status == 0, "export: %s", r.err);
+    free(r.err);
+    return r.out;
+}
+
+static void run_import(const char *data, const char *csv)
+{
+    struct ts_run r;
+    const char *argv[] = {"--data", data, "import", "--quiet", csv, NULL};
+    ts_kpi(&r, NULL, argv);
+    ck_assert_msg(r.status == 0, "import: %s", r.err);
+    ts_run_free(&r);
+}
+
+/* The inode of path, 0 when it does not exist. */
+static ino_t inode_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+/* Start an import and kill it with SIGKILL as soon as `trigger` changes
+ * identity: appears, or is replaced by a rename (NULL: kill at once). Polls
+ * the file system: the test waits for a condition, it does not depend on
+ * timing to be correct. */
+static void import_killed_when(const char *data, const char *csv, const char *trigger)
+{
+    ino_t initial = trigger ? inode_of(trigger) : 0;
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        int null_fd = open("/dev/null", O_RDWR);
+        dup2(null_fd, 1);
+        dup2(null_fd, 2);
+        execl(KPI_BINARY, KPI_BINARY, "--data", data, "import", "--quiet", csv, (char *)NULL);
+        _exit(127);
+    }
+    const struct timespec tick = {0, 200000};
+    int status;
+    while (trigger && inode_of(trigger) == initial && waitpid(pid, &status, WNOHANG) == 0)
+        nanosleep(&tick, NULL);
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+}
+
+/* Every RRD file of `clean` must hold the same daily rows in `other`. */
+static void assert_rrds_equal(const char *clean, const char *other)
+{
+    for (int t = 0; t < TEAMS; t += 7) {
+        for (int k = 0; k < KPIS; k += 3) {
+            char rel[64];
+            snprintf(rel, sizeof rel, "series/team%03d/kpi%02d.rrd", t, k);
+            char *a = ts_path(clean, rel), *b = ts_path(other, rel);
+            time_t start = 1640995200, end = 1640995200 + 40L * 31 * 86400; /* 2022-01-01 + */
+            unsigned long step = 86400, ds_a, ds_b;
+            char **names_a, **names_b;
+            rrd_value_t *data_a, *data_b;
+            time_t s1 = start, e1 = end, s2 = start, e2 = end;
+            unsigned long st1 = step, st2 = step;
+            rrd_clear_error();
+            ck_assert_msg(rrd_fetch_r(a, "AVERAGE", &s1, &e1, &st1, &ds_a, &names_a, &data_a) == 0,
+                          "%s: %s", a, rrd_get_error());
+            rrd_clear_error();
+            ck_assert_msg(rrd_fetch_r(b, "AVERAGE", &s2, &e2, &st2, &ds_b, &names_b, &data_b) == 0,
+                          "%s: %s", b, rrd_get_error());
+            ck_assert(s1 == s2 && e1 == e2 && st1 == st2 && ds_a == ds_b);
+            size_t cells = (size_t)((e1 - s1) / (time_t)st1) * ds_a;
+            for (size_t i = 0; i < cells; i++) {
+                bool both_nan = data_a[i] != data_a[i] && data_b[i] != data_b[i];
+                ck_assert_msg(both_nan || data_a[i] == data_b[i], "%s row %zu: %g vs %g", rel,
+                              i / ds_a, data_a[i], data_b[i]);
+            }
+            for (unsigned long d = 0; d < ds_a; d++) {
+                rrd_freemem(names_a[d]);
+                rrd_freemem(names_b[d]);
+            }
+            rrd_freemem(names_a);
+            rrd_freemem(names_b);
+            rrd_freemem(data_a);
+            rrd_freemem(data_b);
+            free(a);
+            free(b);
+        }
+    }
+}
+
+static void crash_scenario(const char *tag, const char *trigger_rel)
+{
+    char *root = ts_tempdir(tag);
+    char *base = write_csv(root, "base.csv", 20, 0);
+    char *big = write_csv(root, "big.csv", MONTHS, 0.5);
+    char *clean = ts_path(root, "clean"), *data = ts_path(root, "data");
+    run_import(clean, base);
+    run_import(clean, big);
+    char *after = run_export(clean);
+    run_import(data, base);
+    char *before = run_export(data);
+    char *trigger = trigger_rel ? ts_path(data, trigger_rel) : NULL;
+
+    import_killed_when(data, big, trigger);
+    char *seen = run_export(data);
+    ck_assert_msg(strcmp(seen, before) == 0 || strcmp(seen, after) == 0,
+                  "after kill -9 the data is neither before nor after the import");
+    run_import(data, big);
+    char *final = run_export(data);
+    ck_assert_str_eq(final, after);
+    assert_rrds_equal(clean, data);
+
+    free(seen);
+    free(final);
+    free(before);
+    free(after);
+    free(trigger);
+    free(clean);
+    free(data);
+    free(base);
+    free(big);
+    ts_rm_rf(root);
+    free(root);
+}
+
+START_TEST(test_kill_while_reading_keeps_previous_state)
+{
+    crash_scenario("crash-read", NULL);
+}
+END_TEST
+
+START_TEST(test_kill_while_writing_ledger_is_all_or_nothing)
+{
+    crash_scenario("crash-ledger", "ledger.tmp");
+}
+END_TEST
+
+START_TEST(test_kill_while_writing_rrd_files_is_repaired)
+{
+    /* The big import corrects old periods, so every RRD file is rebuilt and
+     * renamed into place, in team order: kill once team060's files (half
+     * way) are replaced. */
+    crash_scenario("crash-rrd", "series/team060/kpi05.rrd");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *suite = suite_create("cli_crash");
+    TCase *tc = tcase_create("crash");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_kill_while_reading_keeps_previous_state);
+    tcase_add_test(tc, test_kill_while_writing_ledger_is_all_or_nothing);
+    tcase_add_test(tc, test_kill_while_writing_rrd_files_is_repaired);
+    suite_add_tcase(suite, tc);
+    SRunner *runner = srunner_create(suite);
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,373 @@
+/* The server under hostile or unusual clients: bad paths never touch a file,
+ * header and connection limits, idle timeouts, keep-alive, and `kpi serve`
+ * started as a process and stopped with SIGTERM / SIGINT. */
+#include "test_web_helpers.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *dir;
+static struct test_server server;
+
+static void setup_data(void)
+{
+    dir = make_data("web-robust");
+}
+
+static void teardown_data(void)
+{
+    ts_rm_rf(dir);
+    free(dir);
+}
+
+static void setup(void)
+{
+    setup_data();
+    server_start(&server, dir);
+}
+
+static void teardown(void)
+{
+    server_stop(&server);
+    teardown_data();
+}
+
+START_TEST(test_bad_paths_are_refused_and_touch_nothing)
+{
+    /* A file next to the data directory that a traversal would reach. */
+    char *secret = ts_path(dir, "secret.txt");
+    ts_write_file(secret, "TOP-SECRET", (size_t)-1);
+    char *before = ts_tree_digest(dir);
+    char *long_path = malloc(10 * 1024 + 2);
+    ck_assert_ptr_nonnull(long_path);
+    long_path[0] = '/';
+    memset(long_path + 1, 'a', 10 * 1024);
+    long_path[10 * 1024 + 1] = '\0';
+    const struct {
+        const char *path;
+        int status;
+    } cases[] = {
+        {"/..", 400},
+        {"/../secret.txt", 400},
+        {"/%2e%2e/secret.txt", 400},
+        {"/%2E%2E/%2e%2e/etc/passwd", 400},
+        {"/api/v1/teams/..%2f..%2fsecret.txt/drift", 400},
+        {"/api/v1/teams/%2e%2e/drift", 400},
+        {"/./app.js", 400},
+        {"/app.js%00.html", 400},
+        {"/api/v1/teams/ops%00/drift", 400},
+        {"/api/v1/teams/%c3%28/drift", 400},
+        {"/api/v1/teams/%ff%fe/drift", 400},
+        {"/api/v1/alerts?team=ops%00x", 400},
+        {"/api/v1/alerts?team=%c3%28", 400},
+        {"/api/v1/drift?as_of=2026-01-01%00", 400},
+        {"/secret.txt", 404},
+        {"/data/ledger", 404},
+        {"/api/v1/teams/secret.txt/drift", 404},
+        {"/etc/passwd", 404},
+        {"//", 404},
+        {long_path, 400},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct th_response r;
+        th_get(server.port, cases[i].path, &r);
+        ck_assert_msg(r.status == cases[i].status, "GET %.60s: %d, expected %d", cases[i].path,
+                      r.status, cases[i].status);
+        char type[64];
+        ck_assert_str_eq(th_header(&r, "Content-Type", type, sizeof type), "application/json");
+        ck_assert_ptr_null(strstr(r.body, "TOP-SECRET"));
+        ck_assert_ptr_null(strstr(r.body, "root:"));
+        th_response_free(&r);
+    }
+    char *after = ts_tree_digest(dir);
+    ck_assert_str_eq(before, after);
+    free(before);
+    free(after);
+    free(long_path);
+    free(secret);
+}
+END_TEST
+
+START_TEST(test_huge_header_gets_431_and_huge_url_414)
+{
+    size_t n = 70 * 1000;
+    char *header = malloc(n + 16);
+    ck_assert_ptr_nonnull(header);
+    memcpy(header, "X-Big: ", 7);
+    memset(header + 7, 'x', n);
+    memcpy(header + 7 + n, "\r\n", 3);
+    struct th_response r;
+    th_request(server.port, "GET", "/healthz", header, &r);
+    ck_assert_int_eq(r.status, 431);
+    th_response_free(&r);
+    char *url = malloc(n + 2);
+    ck_assert_ptr_nonnull(url);
+    url[0] = '/';
+    memset(url + 1, 'u', n);
+    url[n + 1] = '\0';
+    th_get(server.port, url, &r);
+    ck_assert_int_eq(r.status, 414);
+    th_response_free(&r);
+    free(url);
+    free(header);
+    /* The server still answers. */
+    get_expect(server.port, "/healthz", 200, &r);
+    th_response_free(&r);
+}
+END_TEST
+
+START_TEST(test_keep_alive_serves_several_requests_on_one_connection)
+{
+    int fd = th_connect(server.port);
+    const char *paths[] = {"/api/v1/teams", "/api/v1/drift", "/api/v1/teams", "/healthz"};
+    for (size_t i = 0; i < 4; i++) {
+        struct th_response r;
+        th_send_request(fd, "GET", paths[i], NULL);
+        ck_assert_msg(th_read_response(fd, false, &r), "request %zu: connection closed", i);
+        ck_assert_int_eq(r.status, 200);
+        char conn[32];
+        const char *c = th_header(&r, "Connection", conn, sizeof conn);
+        ck_assert_msg(c == NULL || strcasecmp(c, "close") != 0, "request %zu: Connection: close",
+                      i);
+        th_response_free(&r);
+    }
+    close(fd);
+}
+END_TEST
+
+static void start_limited(unsigned limit, unsigned idle_timeout)
+{
+    struct web_options o;
+    test_options(&o);
+    o.threads = 1;
+    o.connection_limit = limit;
+    o.idle_timeout = idle_timeout;
+    server_start_with(&server, dir, &o);
+}
+
+START_TEST(test_connection_limit_holds_extra_connections_back)
+{
+    start_limited(2, 30);
+    int held[2];
+    for (size_t i = 0; i < 2; i++) { /* two live keep-alive connections */
+        held[i] = th_connect(server.port);
+        struct th_response r;
+        th_send_request(held[i], "GET", "/healthz", NULL);
+        ck_assert(th_read_response(held[i], false, &r));
+        ck_assert_int_eq(r.status, 200);
+        th_response_free(&r);
+    }
+    /* A third waits in the listen queue, unanswered while the limit is
+     * reached (the server stops accepting)... */
+    int extra = th_connect(server.port);
+    th_send_request(extra, "GET", "/healthz", NULL);
+    struct pollfd pf = {.fd = extra, .events = POLLIN};
+    ck_assert_msg(poll(&pf, 1, 300) == 0, "a third connection was answered over the limit");
+    /* ...and is served once one of the two is closed by the server. */
+    struct th_response r;
+    th_send_request(held[0], "GET", "/healthz", "Connection: close\r\n");
+    ck_assert(th_read_response(held[0], false, &r));
+    th_response_free(&r);
+    ck_assert(th_wait_eof(held[0], TH_TIMEOUT_MS));
+    close(held[0]);
+    ck_assert_msg(th_read_response(extra, false, &r), "the waiting connection was dropped");
+    ck_assert_int_eq(r.status, 200);
+    th_response_free(&r);
+    close(extra);
+    close(held[1]);
+    server_stop(&server);
+}
+END_TEST
+
+START_TEST(test_idle_connection_is_closed_after_the_timeout)
+{
+    start_limited(16, 1);
+    int fd = th_connect(server.port);
+    ck_assert_msg(th_wait_eof(fd, 8000), "an idle connection stayed open");
+    close(fd);
+    /* Also after a first request (keep-alive, then silence). */
+    fd = th_connect(server.port);
+    struct th_response r;
+    th_send_request(fd, "GET", "/healthz", NULL);
+    ck_assert(th_read_response(fd, false, &r));
+    th_response_free(&r);
+    ck_assert_msg(th_wait_eof(fd, 8000), "an idle keep-alive connection stayed open");
+    close(fd);
+    server_stop(&server);
+}
+END_TEST
+
+/* ----------------------------------------------------- kpi serve process */
+
+struct serve_process {
+    pid_t pid;
+    int out; /* its standard output */
+    unsigned port;
+};
+
+/* Start `kpi --data DIR/data serve --listen 127.0.0.1:0 ...` and read the
+ * port from its first line. */
+static void serve_spawn(struct serve_process *p, const char *const *extra)
+{
+    char *data = ts_path(dir, "data");
+    const char *argv[16] = {KPI_BINARY, "--data", data, "serve", "--listen", "127.0.0.1:0"};
+    size_t n = 6;
+    for (; extra && *extra; extra++)
+        argv[n++] = *extra;
+    argv[n] = NULL;
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    p->pid = fork();
+    ck_assert(p->pid >= 0);
+    if (p->pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        execv(KPI_BINARY, (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    p->out = fds[0];
+    char line[512];
+    size_t len = 0;
+    while (len + 1 < sizeof line) {
+        struct pollfd pf = {.fd = p->out, .events = POLLIN};
+        ck_assert_msg(poll(&pf, 1, TH_TIMEOUT_MS) == 1, "kpi serve printed nothing");
+        ssize_t got = read(p->out, line + len, 1);
+        ck_assert_msg(got == 1, "kpi serve exited before listening");
+        if (line[len] == '\n')
+            break;
+        len++;
+    }
+    line[len] = '\0';
+    char expected[4096];
+    snprintf(expected, sizeof expected, "kpi: serving %s on http://127.0.0.1:", data);
+    ck_assert_msg(strncmp(line, expected, strlen(expected)) == 0, "first line: %s", line);
+    p->port = (unsigned)strtoul(line + strlen(expected), NULL, 10);
+    ck_assert_uint_ne(p->port, 0);
+    free(data);
+}
+
+/* Wait (bounded) for the process to exit after sig; its exit status. */
+static int serve_stop(struct serve_process *p, int sig)
+{
+    ck_assert_int_eq(kill(p->pid, sig), 0);
+    /* Its stdout closes when it exits: wait on that, bounded, then reap. */
+    ck_assert_msg(th_wait_eof(p->out, TH_TIMEOUT_MS), "kpi serve still running after signal %d",
+                  sig);
+    int status = 0;
+    ck_assert_int_eq(waitpid(p->pid, &status, 0), p->pid);
+    close(p->out);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+START_TEST(test_kpi_serve_answers_and_exits_0_on_sigterm)
+{
+    struct serve_process p;
+    serve_spawn(&p, (const char *[]){"--threads", "3", "--as-of", AS_OF, NULL});
+    struct th_response r;
+    get_expect(p.port, "/api/v1/drift", 200, &r);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"as_of\":\"" AS_OF "\""));
+    th_response_free(&r);
+    /* An open keep-alive connection does not hold the shutdown back. */
+    int fd = th_connect(p.port);
+    th_send_request(fd, "GET", "/healthz", NULL);
+    ck_assert(th_read_response(fd, false, &r));
+    th_response_free(&r);
+    ck_assert_int_eq(serve_stop(&p, SIGTERM), 0);
+    close(fd);
+}
+END_TEST
+
+START_TEST(test_kpi_serve_exits_0_on_sigint)
+{
+    struct serve_process p;
+    serve_spawn(&p, NULL);
+    struct th_response r;
+    get_expect(p.port, "/healthz", 200, &r);
+    th_response_free(&r);
+    ck_assert_int_eq(serve_stop(&p, SIGINT), 0);
+}
+END_TEST
+
+START_TEST(test_kpi_serve_rejects_bad_options)
+{
+    char *data = ts_path(dir, "data");
+    const char *cases[][3] = {{"--listen", "localhost", NULL}, {"--listen", "1.2.3.4:99999", NULL},
+                              {"--listen", "::1:80", NULL},    {"--threads", "0", NULL},
+                              {"--threads", "many", NULL},     {"--as-of", "someday", NULL},
+                              {"--bogus", NULL, NULL}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[8] = {"--data", data, "serve", cases[i][0], cases[i][1], NULL};
+        struct ts_run run;
+        ts_kpi(&run, NULL, argv);
+        ck_assert_msg(run.status == 1, "serve %s %s: exit %d", cases[i][0],
+                      cases[i][1] ? cases[i][1] : "", run.status);
+        ck_assert_str_eq(run.out, "");
+        ts_run_free(&run);
+    }
+    free(data);
+}
+END_TEST
+
+START_TEST(test_kpi_serve_fails_on_a_taken_port)
+{
+    struct serve_process p;
+    serve_spawn(&p, NULL);
+    char *data = ts_path(dir, "data");
+    char listen[64];
+    snprintf(listen, sizeof listen, "127.0.0.1:%u", p.port);
+    const char *argv[] = {"--data", data, "serve", "--listen", listen, NULL};
+    struct ts_run run;
+    ts_kpi(&run, NULL, argv);
+    ck_assert_int_eq(run.status, 3);
+    ck_assert_ptr_nonnull(strstr(run.err, "cannot listen"));
+    ts_run_free(&run);
+    free(data);
+    ck_assert_int_eq(serve_stop(&p, SIGTERM), 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("web_robust");
+    TCase *tc = tcase_create("hostile");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_bad_paths_are_refused_and_touch_nothing);
+    tcase_add_test(tc, test_huge_header_gets_431_and_huge_url_414);
+    tcase_add_test(tc, test_keep_alive_serves_several_requests_on_one_connection);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("limits");
+    tcase_add_checked_fixture(tc, setup_data, teardown_data);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_connection_limit_holds_extra_connections_back);
+    tcase_add_test(tc, test_idle_connection_is_closed_after_the_timeout);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("process");
+    tcase_add_checked_fixture(tc, setup_data, teardown_data);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_kpi_serve_answers_and_exits_0_on_sigterm);
+    tcase_add_test(tc, test_kpi_serve_exits_0_on_sigint);
+    tcase_add_test(tc, test_kpi_serve_rejects_bad_options);
+    tcase_add_test(tc, test_kpi_serve_fails_on_a_taken_port);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,376 @@
+/* The routes of SPEC §7: one static table of {method, pattern, handlers},
+ * URL matching, query parameters and the documents (report/ builds the JSON
+ * so that the CLI and the server print the same bytes). */
+#include "report/report.h"
+#include "web/web_int.h"
+
+#include <ctype.h>
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PARAM_MAX 256 /* bytes of a query parameter value */
+
+/* ----------------------------------------------------------- parameters */
+
+/* A query parameter: NULL when absent or empty. Fails when it is too long or
+ * not UTF-8 (an encoded NUL included, see server.c). */
+static int param(const struct web_request *rq, const char *name, const char **out,
+                 struct kpi_error *err)
+{
+    const char *v = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+    *out = NULL;
+    if (v == NULL || v[0] == '\0')
+        return 0;
+    size_t len = strlen(v);
+    if (len > PARAM_MAX)
+        return kpi_fail(err, KPI_EUSAGE, "parameter %s is too long", name);
+    if (!kpi_utf8_valid(v, len))
+        return kpi_fail(err, KPI_EUSAGE,
+                        "parameter %s is not valid UTF-8 or contains an encoded NUL", name);
+    *out = v;
+    return 0;
+}
+
+static int param_uint(const struct web_request *rq, const char *name, uint32_t min, uint32_t max,
+                      uint32_t *out, struct kpi_error *err)
+{
+    const char *v;
+    int rc = param(rq, name, &v, err);
+    if (rc != 0 || v == NULL)
+        return rc;
+    uint64_t n = 0;
+    bool ok = strlen(v) <= 9;
+    for (const char *p = v; ok && *p; p++) {
+        ok = isdigit((unsigned char)*p) != 0;
+        n = n * 10 + (uint64_t)(*p - '0');
+    }
+    if (!ok || n < min || n > max)
+        return kpi_fail(err, KPI_EUSAGE, "invalid %s \"%s\" (expected an integer from %u to %u)",
+                        name, v, (unsigned)min, (unsigned)max);
+    *out = (uint32_t)n;
+    return 0;
+}
+
+static int param_day(const struct web_request *rq, const char *name, int64_t *out,
+                     struct kpi_error *err)
+{
+    const char *v;
+    int rc = param(rq, name, &v, err);
+    if (rc != 0 || v == NULL)
+        return rc;
+    struct kpi_error why = {0};
+    if (kpi_date_parse(v, NULL, out, &why) != 0)
+        return kpi_fail(err, KPI_EUSAGE, "invalid %s \"%s\": %s", name, v, why.message);
+    return 0;
+}
+
+/* as_of (default: the server's), window and stale_after (defaults of
+ * query_options_default). */
+static int analysis_params(struct web_request *rq, struct kpi_error *err)
+{
+    struct query_options o;
+    query_options_default(&o, web_server_as_of(rq->srv));
+    rq->key.as_of = o.as_of_day;
+    rq->key.window = o.window;
+    rq->key.stale_after = o.stale_after;
+    int rc = param_day(rq, "as_of", &rq->key.as_of, err);
+    if (rc == 0)
+        rc = param_uint(rq, "window", 1, 1000, &rq->key.window, err);
+    if (rc == 0)
+        rc = param_uint(rq, "stale_after", 0, 100000, &rq->key.stale_after, err);
+    return rc;
+}
+
+static int range_params(struct web_request *rq, struct kpi_error *err)
+{
+    rq->key.from = INT64_MIN;
+    rq->key.to = INT64_MAX;
+    int rc = param_day(rq, "from", &rq->key.from, err);
+    if (rc == 0)
+        rc = param_day(rq, "to", &rq->key.to, err);
+    return rc;
+}
+
+static int resolve_team(struct web_request *rq, const char *ref, struct kpi_error *err)
+{
+    size_t i;
+    int rc = store_view_resolve_team(web_snapshot_view(rq->snap), ref, &i, err);
+    rq->key.team = rc == 0 ? i : QUERY_NONE;
+    return rc;
+}
+
+static int resolve_indicator(struct web_request *rq, const char *ref, struct kpi_error *err)
+{
+    size_t i;
+    int rc = store_view_resolve_indicator(web_snapshot_view(rq->snap), ref, &i, err);
+    rq->key.indicator = rc == 0 ? i : QUERY_NONE;
+    return rc;
+}
+
+static void options_of(const struct web_key *key, struct query_options *o)
+{
+    query_options_default(o, key->as_of);
+    o->window = key->window;
+    o->stale_after = key->stale_after;
+}
+
+/* ------------------------------------------------------------- prepare */
+
+static int prepare_nothing(struct web_request *rq, struct kpi_error *err)
+{
+    (void)rq;
+    (void)err;
+    return 0;
+}
+
+static int prepare_series(struct web_request *rq, struct kpi_error *err)
+{
+    int rc = resolve_team(rq, rq->captures[0], err);
+    if (rc == 0)
+        rc = resolve_indicator(rq, rq->captures[1], err);
+    if (rc == 0)
+        rc = range_params(rq, err);
+    return rc;
+}
+
+static int prepare_trends(struct web_request *rq, struct kpi_error *err)
+{
+    const char *kpi = NULL;
+    int rc = resolve_team(rq, rq->captures[0], err);
+    if (rc == 0)
+        rc = param(rq, "kpi", &kpi, err);
+    if (rc == 0 && kpi != NULL)
+        rc = resolve_indicator(rq, kpi, err);
+    if (rc == 0)
+        rc = analysis_params(rq, err);
+    return rc;
+}
+
+static int prepare_team_drift(struct web_request *rq, struct kpi_error *err)
+{
+    int rc = resolve_team(rq, rq->captures[0], err);
+    if (rc == 0)
+        rc = analysis_params(rq, err);
+    return rc;
+}
+
+static int prepare_all_drift(struct web_request *rq, struct kpi_error *err)
+{
+    return analysis_params(rq, err);
+}
+
+static int prepare_alerts(struct web_request *rq, struct kpi_error *err)
+{
+    const char *team = NULL, *severity = NULL;
+    enum query_severity min = QUERY_INFO;
+    int rc = param(rq, "team", &team, err);
+    if (rc == 0 && team != NULL)
+        rc = resolve_team(rq, team, err);
+    if (rc == 0)
+        rc = param(rq, "severity", &severity, err);
+    if (rc == 0 && severity != NULL && query_severity_parse(severity, &min) != 0)
+        rc = kpi_fail(err, KPI_EUSAGE,
+                      "invalid severity \"%s\" (expected info, warning or critical)", severity);
+    rq->key.severity = (uint32_t)min;
+    if (rc == 0)
+        rc = analysis_params(rq, err);
+    return rc;
+}
+
+static int prepare_metrics(struct web_request *rq, struct kpi_error *err)
+{
+    (void)err;
+    struct query_options o;
+    query_options_default(&o, web_server_as_of(rq->srv));
+    rq->key.as_of = o.as_of_day;
+    rq->key.window = o.window;
+    rq->key.stale_after = o.stale_after;
+    return 0;
+}
+
+static int prepare_graph(struct web_request *rq, struct kpi_error *err)
+{
+    rq->key.width = 800;
+    rq->key.height = 250;
+    int rc = prepare_series(rq, err);
+    if (rc == 0)
+        rc = param_uint(rq, "width", 200, 2000, &rq->key.width, err);
+    if (rc == 0)
+        rc = param_uint(rq, "height", 100, 1000, &rq->key.height, err);
+    return rc;
+}
+
+/* --------------------------------------------------------------- build */
+
+static int owned(char *doc, struct web_body *out, struct kpi_error *err)
+{
+    if (doc == NULL)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    *out = (struct web_body){.data = doc, .len = strlen(doc), .borrowed = false};
+    return 0;
+}
+
+static int build_teams(const struct web_request *rq, struct web_body *out, struct kpi_error *err)
+{
+    return owned(report_teams_json(web_snapshot_view(rq->snap)), out, err);
+}
+
+static int build_indicators(const struct web_request *rq, struct web_body *out,
+                            struct kpi_error *err)
+{
+    return owned(report_indicators_json(web_snapshot_view(rq->snap)), out, err);
+}
+
+static int build_series(const struct web_request *rq, struct web_body *out, struct kpi_error *err)
+{
+    char *doc = NULL;
+    int rc = report_series_doc(web_snapshot_query(rq->snap), rq->key.team, rq->key.indicator,
+                               rq->key.from, rq->key.to, &doc, err);
+    return rc != 0 ? rc : owned(doc, out, err);
+}
+
+static int build_trends(const struct web_request *rq, struct web_body *out, struct kpi_error *err)
+{
+    struct query_options o;
+    options_of(&rq->key, &o);
+    char *doc = NULL;
+    int rc = report_trends_doc(web_snapshot_query(rq->snap), rq->key.team, rq->key.indicator, &o,
+                               &doc, err);
+    return rc != 0 ? rc : owned(doc, out, err);
+}
+
+static int build_team_drift(const struct web_request *rq, struct web_body *out,
+                            struct kpi_error *err)
+{
+    struct query_options o;
+    options_of(&rq->key, &o);
+    char *doc = NULL;
+    int rc = report_team_drift_doc(web_snapshot_query(rq->snap), rq->key.team, &o, &doc, err);
+    return rc != 0 ? rc : owned(doc, out, err);
+}
+
+static int build_all_drift(const struct web_request *rq, struct web_body *out,
+                           struct kpi_error *err)
+{
+    struct query_options o;
+    options_of(&rq->key, &o);
+    char *doc = NULL;
+    int rc = report_all_drift_doc(web_snapshot_query(rq->snap), &o, &doc, err);
+    return rc != 0 ? rc : owned(doc, out, err);
+}
+
+static int build_alerts(const struct web_request *rq, struct web_body *out, struct kpi_error *err)
+{
+    struct query_options o;
+    options_of(&rq->key, &o);
+    struct query_alert_filter f = {.team = rq->key.team,
+                                   .min_severity = (enum query_severity)rq->key.severity};
+    char *doc = NULL;
+    int rc = report_alerts_doc(web_snapshot_query(rq->snap), &o, &f, &doc, err);
+    return rc != 0 ? rc : owned(doc, out, err);
+}
+
+static int build_metrics(const struct web_request *rq, struct web_body *out, struct kpi_error *err)
+{
+    struct query_options o;
+    options_of(&rq->key, &o);
+    return web_metrics_build(web_snapshot_query(rq->snap), web_snapshot_view(rq->snap), &o, out,
+                             err);
+}
+
+static int build_graph(const struct web_request *rq, struct web_body *out, struct kpi_error *err)
+{
+    bool png = strstr(web_routes[rq->key.route].pattern, ".png") != NULL;
+    return web_graph_build(rq->srv->st, web_snapshot_view(rq->snap), &rq->key, png, out, err);
+}
+
+static int build_health(const struct web_request *rq, struct web_body *out, struct kpi_error *err)
+{
+    (void)rq;
+    (void)err;
+    static const char body[] = "{\"status\":\"ok\"}";
+    *out = (struct web_body){
+        .data = (char *)(uintptr_t)body, .len = sizeof body - 1, .borrowed = true};
+    return 0;
+}
+
+/* The dashboard file of the route: "/" is index.html, "/app.js" app.js. */
+static int build_asset(const struct web_request *rq, struct web_body *out, struct kpi_error *err)
+{
+    const char *pattern = web_routes[rq->key.route].pattern;
+    const char *name = strcmp(pattern, "/") == 0 ? "index.html" : pattern + 1;
+    for (size_t i = 0; i < web_asset_count; i++)
+        if (strcmp(web_assets[i].name, name) == 0) {
+            *out = (struct web_body){.data = (char *)(uintptr_t)web_assets[i].data,
+                                     .len = web_assets[i].size,
+                                     .borrowed = true};
+            return 0;
+        }
+    return kpi_fail(err, KPI_ENOTFOUND, "no such file");
+}
+
+/* ------------------------------------------------------------- the table */
+
+#define JSON "application/json"
+#define PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
+
+const struct web_route web_routes[] = {
+    {"GET", "/healthz", prepare_nothing, build_health, JSON, false},
+    {"GET", "/api/v1/teams", prepare_nothing, build_teams, JSON, true},
+    {"GET", "/api/v1/indicators", prepare_nothing, build_indicators, JSON, true},
+    {"GET", "/api/v1/teams/{team}/kpis/{kpi}/series", prepare_series, build_series, JSON, true},
+    {"GET", "/api/v1/teams/{team}/kpis/{kpi}/graph.svg", prepare_graph, build_graph,
+     "image/svg+xml", true},
+    {"GET", "/api/v1/teams/{team}/kpis/{kpi}/graph.png", prepare_graph, build_graph, "image/png",
+     true},
+    {"GET", "/api/v1/teams/{team}/trends", prepare_trends, build_trends, JSON, true},
+    {"GET", "/api/v1/teams/{team}/drift", prepare_team_drift, build_team_drift, JSON, true},
+    {"GET", "/api/v1/drift", prepare_all_drift, build_all_drift, JSON, true},
+    {"GET", "/api/v1/alerts", prepare_alerts, build_alerts, JSON, true},
+    {"GET", "/metrics", prepare_metrics, build_metrics, PROMETHEUS, true},
+    {"GET", "/", prepare_nothing, build_asset, "text/html; charset=utf-8", false},
+    {"GET", "/app.css", prepare_nothing, build_asset, "text/css; charset=utf-8", false},
+    {"GET", "/app.js", prepare_nothing, build_asset, "text/javascript; charset=utf-8", false},
+};
+const size_t web_route_count = sizeof web_routes / sizeof web_routes[0];
+
+/* Match path against pattern; "{name}" captures one non-empty segment. */
+static bool match_pattern(const char *pattern, const char *path, char *buf, size_t cap,
+                          const char *captures[2])
+{
+    size_t used = 0, n = 0;
+    const char *p = pattern, *s = path;
+    while (*p) {
+        if (*p == '{') {
+            size_t seg = strcspn(s, "/");
+            if (seg == 0 || seg > WEB_SEGMENT_MAX || n == 2 || used + seg + 1 > cap)
+                return false;
+            memcpy(buf + used, s, seg);
+            buf[used + seg] = '\0';
+            captures[n++] = buf + used;
+            used += seg + 1;
+            s += seg;
+            p = strchr(p, '}') + 1;
+        } else if (*p++ != *s++) {
+            return false;
+        }
+    }
+    return *s == '\0';
+}
+
+int web_route_match(const char *path, const char *method, char *buf, size_t cap,
+                    const char *captures[2], bool *path_known)
+{
+    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    *path_known = false;
+    for (size_t i = 0; i < web_route_count; i++) {
+        if (!match_pattern(web_routes[i].pattern, path, buf, cap, captures))
+            continue;
+        *path_known = true;
+        if (strcmp(web_routes[i].method, method) == 0 ||
+            (get && strcmp(web_routes[i].method, "GET") == 0))
+            return (int)i;
+    }
+    return -1;
+}

@@ -1,0 +1,434 @@
+/* The libmicrohttpd glue: options, start and stop, the access handler,
+ * responses (ETag, 304, errors) and the snapshot swap. */
+#include "web/web_int.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* ------------------------------------------------------------ options */
+
+void web_options_default(struct web_options *o)
+{
+    memset(o, 0, sizeof *o);
+    strcpy(o->host, "127.0.0.1");
+    o->port = 8080;
+    o->threads = 2;
+    o->pin_as_of = false;
+    o->connection_limit = 512;
+    o->idle_timeout = 10;
+    o->connection_memory = 64 * 1024;
+    o->cache_entries = 4096;
+    o->cache_bytes = 64u * 1024 * 1024;
+}
+
+static bool parse_port(const char *text, unsigned *port)
+{
+    if (*text == '\0' || strlen(text) > 5)
+        return false;
+    unsigned v = 0;
+    for (const char *p = text; *p; p++) {
+        if (!isdigit((unsigned char)*p))
+            return false;
+        v = v * 10 + (unsigned)(*p - '0');
+    }
+    if (v > 65535)
+        return false;
+    *port = v;
+    return true;
+}
+
+int web_parse_listen(const char *text, struct web_options *o, struct kpi_error *err)
+{
+    char host[WEB_HOST_MAX];
+    unsigned port;
+    const char *colon = strrchr(text, ':');
+    if (colon == NULL) { /* "8080" alone: a port on loopback */
+        if (!parse_port(text, &port))
+            goto bad;
+        strcpy(host, "127.0.0.1");
+    } else {
+        const char *h = text;
+        size_t hlen = (size_t)(colon - text);
+        if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') { /* [::1]:8080 */
+            h++;
+            hlen -= 2;
+        } else if (memchr(h, ':', hlen) != NULL) {
+            goto bad; /* an IPv6 address needs brackets */
+        }
+        if (hlen >= sizeof host || !parse_port(colon + 1, &port))
+            goto bad;
+        if (hlen == 0) {
+            strcpy(host, "127.0.0.1");
+        } else {
+            memcpy(host, h, hlen);
+            host[hlen] = '\0';
+        }
+    }
+    memcpy(o->host, host, sizeof host);
+    o->port = port;
+    return 0;
+bad:
+    return kpi_fail(err, KPI_EUSAGE, "invalid listen address \"%s\" (expected ADDR:PORT)", text);
+}
+
+/* ---------------------------------------------------------- snapshots */
+
+int64_t web_server_as_of(const struct web_server *srv)
+{
+    return srv->opts.pin_as_of ? srv->opts.as_of_day : kpi_today();
+}
+
+static struct web_snapshot *current_snapshot(struct web_server *srv)
+{
+    pthread_mutex_lock(&srv->lock);
+    struct web_snapshot *s = srv->current;
+    web_snapshot_retain(s);
+    pthread_mutex_unlock(&srv->lock);
+    return s;
+}
+
+int web_server_snapshot(struct web_server *srv, struct web_snapshot **out, struct kpi_error *err)
+{
+    struct web_snapshot *s = current_snapshot(srv);
+    if (!store_changed(srv->st, web_snapshot_view(s))) {
+        *out = s;
+        return 0;
+    }
+    /* One thread loads the new generation; the others wait for it rather
+     * than all reading the ledger at once. */
+    pthread_mutex_lock(&srv->reload_lock);
+    struct web_snapshot *now = current_snapshot(srv);
+    if (now != s) { /* another request swapped it meanwhile */
+        pthread_mutex_unlock(&srv->reload_lock);
+        web_snapshot_release(s);
+        *out = now;
+        return 0;
+    }
+    web_snapshot_release(now);
+    struct web_snapshot *fresh;
+    int rc =
+        web_snapshot_open(srv->st, srv->opts.cache_entries, srv->opts.cache_bytes, &fresh, err);
+    if (rc != 0) {
+        pthread_mutex_unlock(&srv->reload_lock);
+        web_snapshot_release(s);
+        return rc;
+    }
+    web_snapshot_retain(fresh); /* the caller's reference; the server keeps the first */
+    pthread_mutex_lock(&srv->lock);
+    struct web_snapshot *old = srv->current;
+    srv->current = fresh;
+    pthread_mutex_unlock(&srv->lock);
+    pthread_mutex_unlock(&srv->reload_lock);
+    web_snapshot_release(old); /* the server's reference */
+    web_snapshot_release(s);   /* ours */
+    *out = fresh;
+    return 0;
+}
+
+/* ----------------------------------------------------------- responses */
+
+/* The one mapping of kpi_status to HTTP (STYLE.md: one table). */
+static const struct {
+    enum kpi_status status;
+    unsigned http;
+    const char *code;
+} status_map[] = {
+    {KPI_EUSAGE, MHD_HTTP_BAD_REQUEST, "bad_request"},
+    {KPI_EINPUT, MHD_HTTP_BAD_REQUEST, "bad_request"},
+    {KPI_ENOTFOUND, MHD_HTTP_NOT_FOUND, "not_found"},
+    {KPI_ESYSTEM, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal_error"},
+};
+
+static void common_headers(struct MHD_Response *r)
+{
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, unsigned http, const char *code,
+                                  const char *message, const char *allow)
+{
+    size_t len = 0;
+    char *body = web_error_json(code, message, &len);
+    struct MHD_Response *r =
+        body ? MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE) : NULL;
+    if (r == NULL) {
+        free(body);
+        return MHD_NO; /* out of memory: MHD closes the connection */
+    }
+    common_headers(r);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (allow != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    enum MHD_Result ret = MHD_queue_response(c, http, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result send_status(struct MHD_Connection *c, const struct kpi_error *err)
+{
+    unsigned http = MHD_HTTP_INTERNAL_SERVER_ERROR;
+    const char *code = "internal_error";
+    for (size_t i = 0; i < sizeof status_map / sizeof status_map[0]; i++)
+        if (status_map[i].status == err->code) {
+            http = status_map[i].http;
+            code = status_map[i].code;
+        }
+    return send_error(c, http, code, err->message[0] ? err->message : "internal error", NULL);
+}
+
+/* A 200 with body, or a 304 when If-None-Match matches etag. The body is
+ * copied (cached bodies) or static (persistent). */
+static enum MHD_Result send_body(struct MHD_Connection *c, const char *content_type,
+                                 const void *body, size_t len, const char *etag, bool persistent)
+{
+    const char *inm =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    bool not_modified = web_etag_matches(inm, etag);
+    struct MHD_Response *r;
+    if (not_modified)
+        r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    else
+        r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
+                                            persistent ? MHD_RESPMEM_PERSISTENT
+                                                       : MHD_RESPMEM_MUST_COPY);
+    if (r == NULL)
+        return MHD_NO;
+    common_headers(r);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    if (!not_modified) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+        if (strncmp(content_type, "text/html", 9) == 0)
+            MHD_add_response_header(r, "Content-Security-Policy",
+                                    "default-src 'self'; img-src 'self'");
+    }
+    enum MHD_Result ret =
+        MHD_queue_response(c, not_modified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+/* A path the server refuses before routing: too long, not UTF-8 (an encoded
+ * NUL arrives as an invalid byte, see unescape), or with a dot segment.
+ * Returns NULL when fine, else the reason. */
+static const char *bad_path(const char *path, size_t len)
+{
+    if (len > WEB_PATH_MAX)
+        return "path too long";
+    if (!kpi_utf8_valid(path, len))
+        return "path is not valid UTF-8 or contains an encoded NUL";
+    for (const char *p = path; *p; p++)
+        if (p[0] == '/' && p[1] == '.' &&
+            (p[2] == '/' || p[2] == '\0' || (p[2] == '.' && (p[3] == '/' || p[3] == '\0'))))
+            return "path has a dot segment";
+    return NULL;
+}
+
+static enum MHD_Result answer(struct web_server *srv, struct MHD_Connection *c, const char *url,
+                              const char *method)
+{
+    size_t len = strlen(url);
+    const char *why = bad_path(url, len);
+    if (why != NULL)
+        return send_error(c, MHD_HTTP_BAD_REQUEST, "bad_request", why, NULL);
+    char buf[WEB_PATH_MAX + 8];
+    struct web_request rq = {.srv = srv, .conn = c};
+    bool known;
+    int route = web_route_match(url, method, buf, sizeof buf, rq.captures, &known);
+    if (route < 0 && known)
+        return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+                          "method not allowed", "GET, HEAD");
+    if (route < 0)
+        return send_error(c, MHD_HTTP_NOT_FOUND, "not_found", "no such path", NULL);
+    const struct web_route *rt = &web_routes[route];
+    memset(&rq.key, 0, sizeof rq.key);
+    rq.key.route = (uint32_t)route;
+    rq.key.team = rq.key.indicator = QUERY_NONE;
+    struct kpi_error err = {0};
+    struct web_body body = {0};
+    if (!rt->needs_data) { /* static: health and dashboard files */
+        if (rt->build(&rq, &body, &err) != 0)
+            return send_status(c, &err);
+        char etag[WEB_ETAG_MAX];
+        web_etag(body.data, body.len, etag);
+        return send_body(c, rt->content_type, body.data, body.len, etag, true);
+    }
+    if (web_server_snapshot(srv, &rq.snap, &err) != 0)
+        return send_status(c, &err);
+    enum MHD_Result ret;
+    struct web_entry *e = NULL;
+    if (rt->prepare(&rq, &err) != 0) {
+        ret = send_status(c, &err);
+        goto done;
+    }
+    e = web_snapshot_lookup(rq.snap, &rq.key);
+    if (e == NULL) {
+        if (rt->build(&rq, &body, &err) != 0) {
+            ret = send_status(c, &err);
+            goto done;
+        }
+        e = web_entry_new(&rq.key, rt->content_type, body.data, body.len);
+        if (!body.borrowed)
+            free(body.data);
+        if (e == NULL) {
+            kpi_fail(&err, KPI_ESYSTEM, "out of memory");
+            ret = send_status(c, &err);
+            goto done;
+        }
+        e = web_snapshot_insert(rq.snap, e);
+    }
+    ret = send_body(c, e->content_type, e->data, e->len, e->etag, false);
+done:
+    web_entry_release(e);
+    web_snapshot_release(rq.snap);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    (void)upload_data;
+    /* Answer on the second call: a response queued with only the headers
+     * parsed makes libmicrohttpd close the connection (no keep-alive). */
+    if (*con_cls == NULL) {
+        *con_cls = cls;
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) { /* a body we do not read */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return answer(cls, c, url, method);
+}
+
+static int hex_value(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decoding of the path and of query keys and values, in place.
+ * libmicrohttpd's own turns %00 into a NUL that silently cuts the string;
+ * here %00 becomes 0xFF instead, a byte that is never valid UTF-8, so the
+ * UTF-8 check of the path (and of every parameter read) refuses it. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    char *out = s;
+    for (const char *in = s; *in;) {
+        int hi, lo;
+        if (in[0] == '%' && (hi = hex_value(in[1])) >= 0 && (lo = hex_value(in[2])) >= 0) {
+            int byte = hi * 16 + lo;
+            *out++ = (char)(unsigned char)(byte == 0 ? 0xFF : byte);
+            in += 3;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
+/* ------------------------------------------------------- start and stop */
+
+int web_start(struct store *st, const struct web_options *opts, struct web_server **out,
+              struct kpi_error *err)
+{
+    *out = NULL;
+    if (opts->threads < 1 || opts->threads > 64)
+        return kpi_fail(err, KPI_EUSAGE, "threads must be from 1 to 64");
+    if (opts->port > 65535)
+        return kpi_fail(err, KPI_EUSAGE, "invalid port %u", opts->port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
+    int gai = getaddrinfo(opts->host, NULL, &hints, &ai);
+    if (gai != 0)
+        return kpi_fail(err, KPI_EUSAGE, "cannot resolve \"%s\": %s", opts->host,
+                        gai_strerror(gai));
+    struct sockaddr_storage addr;
+    memset(&addr, 0, sizeof addr);
+    memcpy(&addr, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+    bool v6 = addr.ss_family == AF_INET6;
+    if (v6)
+        ((struct sockaddr_in6 *)&addr)->sin6_port = htons((uint16_t)opts->port);
+    else
+        ((struct sockaddr_in *)&addr)->sin_port = htons((uint16_t)opts->port);
+
+    struct web_server *srv = calloc(1, sizeof *srv);
+    if (srv == NULL)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    srv->st = st;
+    srv->opts = *opts;
+    int rc = web_snapshot_open(st, opts->cache_entries, opts->cache_bytes, &srv->current, err);
+    if (rc != 0) {
+        free(srv);
+        return rc;
+    }
+    pthread_mutex_init(&srv->lock, NULL);
+    pthread_mutex_init(&srv->reload_lock, NULL);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (v6 ? MHD_USE_IPv6 : 0);
+    srv->daemon = MHD_start_daemon(
+        flags, (uint16_t)opts->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)opts->threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)opts->connection_limit,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)opts->idle_timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)opts->connection_memory,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
+    if (srv->daemon == NULL) {
+        web_stop(srv);
+        return kpi_fail(err, KPI_ESYSTEM, "cannot listen on %s port %u (in use, or not allowed)",
+                        opts->host, opts->port);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : opts->port;
+    char numeric[INET6_ADDRSTRLEN] = "";
+    if (v6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr)->sin6_addr, numeric, sizeof numeric);
+    else
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&addr)->sin_addr, numeric, sizeof numeric);
+    snprintf(srv->url, sizeof srv->url, v6 ? "http://[%s]:%u/" : "http://%s:%u/", numeric,
+             srv->port);
+    *out = srv;
+    return 0;
+}
+
+unsigned web_port(const struct web_server *srv)
+{
+    return srv->port;
+}
+
+char *web_url(const struct web_server *srv, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", srv->url);
+    return buf;
+}
+
+void web_stop(struct web_server *srv)
+{
+    if (srv == NULL)
+        return;
+    if (srv->daemon != NULL)
+        MHD_stop_daemon(srv->daemon);
+    web_snapshot_release(srv->current);
+    pthread_mutex_destroy(&srv->lock);
+    pthread_mutex_destroy(&srv->reload_lock);
+    free(srv);
+}

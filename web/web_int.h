@@ -1,0 +1,188 @@
+/*
+ * web internals shared by the files of web/ (not a public header).
+ *
+ *   server.c    libmicrohttpd glue: start/stop, the access handler, responses
+ *   routes.c    the route table, URL matching, query parameters, documents
+ *   snapshot.c  the current generation (view + prepared analysis) and its
+ *               answer cache, refcounted
+ *   metrics.c   the Prometheus exposition
+ *   text.c      hashing, ETags, JSON error bodies
+ *   web_assets.c (generated in the build tree by cmake/EmbedAssets.cmake)
+ */
+#ifndef KPI_WEB_INT_H
+#define KPI_WEB_INT_H
+
+#include "query/query.h"
+#include "store/store.h"
+#include "web/web.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct MHD_Connection;
+struct MHD_Daemon;
+
+/* ------------------------------------------------------------- assets */
+
+/* One dashboard file compiled into the binary. */
+struct web_asset {
+    const char *name; /* file name in web/dashboard, e.g. "app.js" */
+    const unsigned char *data;
+    size_t size;
+};
+extern const struct web_asset web_assets[];
+extern const size_t web_asset_count;
+
+/* ------------------------------------------------------------- text */
+
+/* FNV-1a, 64 bits. */
+uint64_t web_hash(const void *data, size_t len, uint64_t seed);
+#define WEB_HASH_SEED 1469598103934665603ULL
+
+#define WEB_ETAG_MAX 20 /* "\"" + 16 hex + "\"" + NUL */
+
+/* The strong ETag of a body: a quoted 16-digit hex hash. */
+void web_etag(const void *body, size_t len, char out[WEB_ETAG_MAX]);
+
+/* True when an If-None-Match header value (a list of tags, W/ forms, or *)
+ * matches etag. NULL matches nothing. */
+bool web_etag_matches(const char *if_none_match, const char *etag);
+
+/* {"error": {"code": code, "message": message}} (message JSON-escaped).
+ * Caller-owned (free()); NULL when out of memory. */
+char *web_error_json(const char *code, const char *message, size_t *len);
+
+/* ------------------------------------------------------- the cache key */
+
+/* A normalized request: the route and every effective parameter, defaults
+ * filled in, team and indicator resolved to indices. Compared bytewise:
+ * always memset to 0 before filling. */
+struct web_key {
+    uint32_t route;
+    uint32_t window, stale_after;
+    uint32_t width, height;
+    uint32_t severity;
+    uint64_t team, indicator; /* QUERY_NONE when not given */
+    int64_t as_of, from, to;
+};
+
+/* A cached answer: immutable once built, refcounted (the cache holds one
+ * reference, each request being answered from it another). */
+struct web_entry {
+    struct web_entry *next; /* hash chain */
+    atomic_size_t refs;
+    uint64_t hash;
+    struct web_key key;
+    const char *content_type; /* static string */
+    char etag[WEB_ETAG_MAX];
+    size_t len;
+    char data[]; /* len bytes (plus a NUL) */
+};
+
+/* Build an entry (refs 1) holding a copy of body. NULL when out of memory. */
+struct web_entry *web_entry_new(const struct web_key *key, const char *content_type,
+                                const void *body, size_t len);
+void web_entry_release(struct web_entry *e); /* NULL is fine */
+
+/* ------------------------------------------------------------ snapshot */
+
+/* One generation of the data directory: its view, the prepared analysis of
+ * it (shared read-only by the worker threads) and the answers computed from
+ * it. Refcounted: the server holds one reference to the current snapshot,
+ * each request in flight another. */
+struct web_snapshot;
+
+int web_snapshot_open(struct store *st, size_t max_entries, size_t max_bytes,
+                      struct web_snapshot **out, struct kpi_error *err);
+void web_snapshot_release(struct web_snapshot *s); /* NULL is fine */
+void web_snapshot_retain(struct web_snapshot *s);
+const struct store_view *web_snapshot_view(const struct web_snapshot *s);
+struct query *web_snapshot_query(const struct web_snapshot *s);
+
+/* The cached answer of key (a new reference: web_entry_release), or NULL. */
+struct web_entry *web_snapshot_lookup(struct web_snapshot *s, const struct web_key *key);
+
+/* Cache e (takes the caller's reference) and return the entry to answer
+ * with (a new reference): e, or an equal one another thread cached first. */
+struct web_entry *web_snapshot_insert(struct web_snapshot *s, struct web_entry *e);
+
+/* ------------------------------------------------------------- server */
+
+struct web_server {
+    struct store *st;
+    struct web_options opts;
+    struct MHD_Daemon *daemon;
+    unsigned port;
+    char url[WEB_HOST_MAX + 32];
+    pthread_mutex_t lock;        /* guards current */
+    pthread_mutex_t reload_lock; /* one reload at a time */
+    struct web_snapshot *current;
+};
+
+/* The current snapshot (a new reference), reloaded first when the store says
+ * the ledger changed (one stat). Errors: KPI_ESYSTEM. */
+int web_server_snapshot(struct web_server *srv, struct web_snapshot **out, struct kpi_error *err);
+
+/* The server's as-of day: the pinned one, or today. */
+int64_t web_server_as_of(const struct web_server *srv);
+
+/* ------------------------------------------------------------- routes */
+
+/* A request being answered, as the route handlers see it. */
+struct web_request {
+    struct web_server *srv;
+    struct MHD_Connection *conn;
+    const char *captures[2]; /* {team}, {kpi} path segments (decoded) */
+    struct web_snapshot *snap;
+    struct web_key key;
+};
+
+/* A body produced by a route: malloc'd (borrowed false) or static. */
+struct web_body {
+    char *data;
+    size_t len;
+    bool borrowed;
+};
+
+struct web_route {
+    const char *method;  /* "GET" (HEAD is answered like GET) */
+    const char *pattern; /* "/api/v1/teams/{team}/drift" */
+    /* Validate query parameters and resolve path segments into rq->key
+     * (route already set), using rq->snap when the route needs data. */
+    int (*prepare)(struct web_request *rq, struct kpi_error *err);
+    /* Compute the answer of rq->key. */
+    int (*build)(const struct web_request *rq, struct web_body *out, struct kpi_error *err);
+    const char *content_type;
+    bool needs_data; /* false: static answers (health, dashboard), not cached */
+};
+
+extern const struct web_route web_routes[];
+extern const size_t web_route_count;
+
+#define WEB_PATH_MAX 1024   /* bytes of a decoded path */
+#define WEB_SEGMENT_MAX 256 /* bytes of a captured segment */
+
+/* Match a decoded path against the route table. Returns the index of the
+ * route whose pattern and method match; or -1 with *path_known true when a
+ * pattern matches but not the method (405), false otherwise (404).
+ * captures point into buf (a copy of path, cap >= strlen(path) + 1). */
+int web_route_match(const char *path, const char *method, char *buf, size_t cap,
+                    const char *captures[2], bool *path_known);
+
+/* -------------------------------------------------------------- graphs */
+
+/* The chart of (key->team, key->indicator) over [key->from, key->to] at
+ * key->width x key->height, SVG or PNG, rendered by the store (RRDtool). */
+int web_graph_build(struct store *st, const struct store_view *view, const struct web_key *key,
+                    bool png, struct web_body *out, struct kpi_error *err);
+
+/* ------------------------------------------------------------- metrics */
+
+/* The Prometheus text exposition at opt (SPEC §7). *out caller-owned. */
+int web_metrics_build(struct query *q, const struct store_view *view,
+                      const struct query_options *opt, struct web_body *out, struct kpi_error *err);
+
+#endif
