@@ -45,6 +45,18 @@ static char *ratio_cell(double v, const struct report_style *style, char *buf)
     return buf;
 }
 
+/* A drift (a shortfall, never negative): a plain percentage for a person. */
+static char *drift_cell(double v, const struct report_style *style, char *buf)
+{
+    if (isnan(v))
+        buf[0] = '\0';
+    else if (style->human)
+        snprintf(buf, CELL_MAX, "%.1f%%", v * 100);
+    else
+        kpi_format_number(v, buf);
+    return buf;
+}
+
 static const char *status_color(enum query_status s)
 {
     switch (s) {
@@ -196,7 +208,7 @@ static char *drift_summary(const struct query_drift *d, const struct report_styl
     struct kpi_buf b = {0};
     char drift[CELL_MAX];
     kpi_buf_printf(&b, "%s: drift %s", d->team_id,
-                   isnan(d->drift) ? "none" : ratio_cell(d->drift, style, drift));
+                   isnan(d->drift) ? "none" : drift_cell(d->drift, style, drift));
     for (size_t s = 0; s < QUERY_STATUS_COUNT; s++)
         if (d->status_counts[s])
             kpi_buf_printf(&b, ", %zu %s", d->status_counts[s],
@@ -253,7 +265,7 @@ int report_all_drift_table(struct query *q, const struct query_options *opt,
         const struct query_drift *d = &items[i];
         char drift[CELL_MAX], fam[KPI_FAMILY_COUNT][CELL_MAX], counts[5][24], missing[64] = "";
         for (size_t f = 0; f < KPI_FAMILY_COUNT; f++) {
-            ratio_cell(d->families[f], style, fam[f]);
+            drift_cell(d->families[f], style, fam[f]);
             if (!d->covered[f]) {
                 if (missing[0])
                     strcat(missing, style->human ? " " : ";");
@@ -264,7 +276,7 @@ int report_all_drift_table(struct query *q, const struct query_options *opt,
                                                   QUERY_NO_TARGET, QUERY_NO_DATA};
         for (size_t s = 0; s < 5; s++)
             snprintf(counts[s], sizeof counts[s], "%zu", d->status_counts[order[s]]);
-        const char *cells[] = {d->team_id, ratio_cell(d->drift, style, drift),
+        const char *cells[] = {d->team_id, drift_cell(d->drift, style, drift),
                                fam[0],     fam[1],
                                fam[2],     fam[3],
                                counts[0],  counts[1],

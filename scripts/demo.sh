@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The quick start: install what is missing, build, import the bundled example
-# company into the default data directory (./kpi-data, or $KPI_DATA), and show
-# what it holds. Safe to run again: importing is idempotent.
+# company into the default data directory (./kpi-data, or $KPI_DATA), show what
+# it holds, its drift and alerts, then serve the dashboard on it (KPI_LISTEN,
+# default 127.0.0.1:8080) until Ctrl-C. Safe to run again: importing is
+# idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh build
@@ -33,3 +35,9 @@ echo "== Drift of every team as of $as_of"
 echo
 echo "== Alerts as of $as_of"
 "$kpi" alerts --as-of "$as_of" --format table
+
+# The dashboard, on the same data and the same pinned as-of date. Stop it with Ctrl-C.
+listen=${KPI_LISTEN:-127.0.0.1:8080}
+echo
+echo "== Dashboard: http://$listen/  (Ctrl-C stops the server)"
+exec "$kpi" serve --listen "$listen" --as-of "$as_of"
