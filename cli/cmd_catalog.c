@@ -26,53 +26,43 @@ static int parse_listing(const char *command, int argc, char **argv, const char 
     return 0;
 }
 
-int cli_cmd_teams(const struct cli_context *ctx, int argc, char **argv)
+/* A catalog listing: --format (and --tree for teams), no argument. */
+static int run_listing(const struct cli_context *ctx, const char *command, bool teams, int argc,
+                       char **argv)
 {
     const char *format_text = NULL;
     bool tree = false;
     int first, rc;
-    if ((rc = parse_listing("teams", argc, argv, &format_text, &tree, &first)) != 0)
+    if ((rc = parse_listing(command, argc, argv, &format_text, teams ? &tree : NULL, &first)) != 0)
         return rc;
     if (first < argc)
-        return cli_usage_error("teams", "unexpected argument \"%s\"", argv[first]);
+        return cli_usage_error(command, "unexpected argument \"%s\"", argv[first]);
     enum report_format format;
-    if ((rc = cli_output_format(ctx, "teams", format_text, &format)) != 0)
+    if ((rc = cli_output_format(ctx, command, format_text, &format)) != 0)
         return rc;
     struct store *st;
     struct store_view *view;
     if ((rc = cli_open_view(ctx, &st, &view)) != 0)
         return rc;
     if (format == REPORT_JSON)
-        rc = cli_write_json(report_teams_json(view));
+        rc = cli_write_json(teams ? report_teams_json(view) : report_indicators_json(view));
     else
-        rc = cli_write_table(report_teams_table(view, tree && format == REPORT_TABLE), format);
+        rc = cli_write_table(teams ? report_teams_table(view, tree && format == REPORT_TABLE)
+                                   : report_indicators_table(view),
+                             format);
     store_view_free(view);
     store_close(st);
     return rc;
 }
 
+int cli_cmd_teams(const struct cli_context *ctx, int argc, char **argv)
+{
+    return run_listing(ctx, "teams", true, argc, argv);
+}
+
 int cli_cmd_indicators(const struct cli_context *ctx, int argc, char **argv)
 {
-    const char *format_text = NULL;
-    int first, rc;
-    if ((rc = parse_listing("indicators", argc, argv, &format_text, NULL, &first)) != 0)
-        return rc;
-    if (first < argc)
-        return cli_usage_error("indicators", "unexpected argument \"%s\"", argv[first]);
-    enum report_format format;
-    if ((rc = cli_output_format(ctx, "indicators", format_text, &format)) != 0)
-        return rc;
-    struct store *st;
-    struct store_view *view;
-    if ((rc = cli_open_view(ctx, &st, &view)) != 0)
-        return rc;
-    if (format == REPORT_JSON)
-        rc = cli_write_json(report_indicators_json(view));
-    else
-        rc = cli_write_table(report_indicators_table(view), format);
-    store_view_free(view);
-    store_close(st);
-    return rc;
+    return run_listing(ctx, "indicators", false, argc, argv);
 }
 
 int cli_cmd_path(const struct cli_context *ctx, int argc, char **argv)

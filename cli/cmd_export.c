@@ -6,45 +6,6 @@
 #include <getopt.h>
 #include <string.h>
 
-static void export_teams(const struct store_view *view)
-{
-    fputs("team,name,parent\n", stdout);
-    for (size_t i = 0; i < store_view_team_count(view); i++) {
-        const struct kpi_team *t = store_view_team(view, i);
-        report_csv_field(stdout, t->id);
-        fputc(',', stdout);
-        report_csv_field(stdout, t->name);
-        fputc(',', stdout);
-        report_csv_field(stdout, t->parent);
-        fputc('\n', stdout);
-    }
-}
-
-static void export_indicators(const struct store_view *view)
-{
-    fputs("kpi,name,family,unit,direction,period,aggregate,amber,red,weight\n", stdout);
-    for (size_t i = 0; i < store_view_indicator_count(view); i++) {
-        const struct kpi_indicator *ind = store_view_indicator(view, i);
-        char amber[KPI_NUMBER_MAX], red[KPI_NUMBER_MAX], weight[KPI_NUMBER_MAX];
-        const char *fields[] = {ind->id,
-                                ind->name,
-                                kpi_family_name(ind->family),
-                                ind->unit,
-                                kpi_direction_name(ind->direction),
-                                kpi_period_kind_name(ind->period),
-                                kpi_aggregate_name(ind->aggregate),
-                                kpi_format_number(ind->amber, amber),
-                                kpi_format_number(ind->red, red),
-                                kpi_format_number(ind->weight, weight)};
-        for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
-            if (f)
-                fputc(',', stdout);
-            report_csv_field(stdout, fields[f]);
-        }
-        fputc('\n', stdout);
-    }
-}
-
 /* team / kpi: indices to keep, or SIZE_MAX for all. */
 static void export_points(const struct store_view *view, size_t team, size_t kpi)
 {
@@ -96,10 +57,12 @@ int cli_cmd_export(const struct cli_context *ctx, int argc, char **argv)
     if (rc == 0 && positional == 2)
         rc = cli_resolve_indicator(view, argv[optind + 1], &ind);
     if (rc == 0) {
+        /* The catalogs are the listings' CSV: their headers (id, name, ...)
+         * are what `kpi import` recognises as teams and indicators files. */
         if (kind && strcmp(kind, "teams") == 0)
-            export_teams(view);
+            rc = cli_write_table(report_teams_table(view, false), REPORT_CSV);
         else if (kind)
-            export_indicators(view);
+            rc = cli_write_table(report_indicators_table(view), REPORT_CSV);
         else
             export_points(view, team, ind);
         if (fflush(stdout) != 0) {
