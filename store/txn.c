@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------ series map */
@@ -114,7 +115,8 @@ static void txn_free(struct store_txn *txn)
         close(txn->lock_fd); /* releases the lock */
     txn_catalog_free(txn);
     for (size_t i = 0; i < txn->series_count; i++)
-        free(txn->series[i].own);
+        if (!txn->series[i].own_in_slab)
+            free(txn->series[i].own);
     free(txn->series);
     free(txn->skeys);
     free(txn->svals);
@@ -122,6 +124,11 @@ static void txn_free(struct store_txn *txn)
         struct arena_block *next = txn->arena->next;
         free(txn->arena);
         txn->arena = next;
+    }
+    while (txn->slabs != NULL) {
+        struct point_slab *next = txn->slabs->next;
+        free(txn->slabs);
+        txn->slabs = next;
     }
     store_view_free(txn->base);
     free(txn);
@@ -182,20 +189,50 @@ static bool same_bits(double a, double b)
 }
 
 /* Make the points of s writable with room for one more. */
-static int series_own(struct wseries *s)
+/* A slot of n points from the transaction's slabs, or NULL when it does not
+ * fit a slab (the caller mallocs). */
+static struct kpi_point *slab_take(struct store_txn *txn, size_t n)
+{
+    enum { SLAB_BYTES = 8 << 20, HUGE_PAGE = 2 << 20 };
+    const size_t slab_points = (SLAB_BYTES - sizeof(struct point_slab)) / sizeof(struct kpi_point);
+    if (n > slab_points / 16)
+        return NULL;
+    struct point_slab *slab = txn->slabs;
+    if (slab == NULL || slab->cap - slab->used < n) {
+        void *mem = NULL;
+        if (posix_memalign(&mem, HUGE_PAGE, SLAB_BYTES) != 0)
+            return NULL;
+        madvise(mem, SLAB_BYTES, MADV_HUGEPAGE); /* advice only: failure is fine */
+        slab = mem;
+        slab->next = txn->slabs;
+        slab->used = 0;
+        slab->cap = slab_points;
+        txn->slabs = slab;
+    }
+    struct kpi_point *p = slab->data + slab->used;
+    slab->used += n;
+    return p;
+}
+
+static int series_own(struct store_txn *txn, struct wseries *s)
 {
     if (s->own != NULL && s->count < s->cap)
         return 0;
-    /* a first change usually appends a few periods: room for a quarter more,
-     * then doubling */
-    size_t cap = s->own == NULL ? s->count + s->count / 4 + 16 : s->cap * 2;
-    struct kpi_point *p = malloc(cap * sizeof *p);
-    if (p == NULL)
+    /* a first change usually appends a few periods: room for a quarter more
+     * (and at least 64 periods, five years of months), then doubling */
+    size_t cap = s->own == NULL ? s->count + s->count / 4 + 64 : s->cap * 2;
+    bool in_slab = false;
+    struct kpi_point *p = NULL;
+    if (s->own == NULL && (p = slab_take(txn, cap)) != NULL)
+        in_slab = true;
+    else if ((p = malloc(cap * sizeof *p)) == NULL)
         return KPI_ESYSTEM;
     if (s->count > 0)
         memcpy(p, s->points, s->count * sizeof *p);
-    free(s->own);
+    if (!s->own_in_slab)
+        free(s->own);
     s->own = p;
+    s->own_in_slab = in_slab;
     s->points = p;
     s->cap = cap;
     return 0;
@@ -246,7 +283,7 @@ int store_txn_set(struct store_txn *txn, size_t team, size_t indicator, int64_t 
         *change = what;
     if (what == STORE_UNCHANGED)
         return 0;
-    if (series_own(s) != 0)
+    if (series_own(txn, s) != 0)
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
     struct kpi_point *p = s->own;
     if (!found) {
