@@ -120,7 +120,7 @@ static int open_analysis(const struct cli_context *ctx, struct analysis_data *d)
     if (rc != 0)
         return rc;
     struct kpi_error err = {0};
-    if (report_analysis_open(d->view, &d->q, &err) != 0) {
+    if (report_analysis_open(d->view, false, &d->q, &err) != 0) {
         store_view_free(d->view);
         store_close(d->st);
         return cli_fail(&err);

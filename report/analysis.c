@@ -3,7 +3,8 @@
 
 #include <stdlib.h>
 
-int report_analysis_open(const struct store_view *view, struct query **out, struct kpi_error *err)
+int report_analysis_open(const struct store_view *view, bool shared, struct query **out,
+                         struct kpi_error *err)
 {
     *out = NULL;
     size_t team_count = store_view_team_count(view);
@@ -37,7 +38,7 @@ int report_analysis_open(const struct store_view *view, struct query **out, stru
                                .series = series,
                                .series_count = series_count};
     rc = query_new(&ds, out, err);
-    if (rc == 0 && (rc = query_prepare(*out, err)) != 0) {
+    if (rc == 0 && shared && (rc = query_prepare(*out, err)) != 0) {
         query_free(*out);
         *out = NULL;
     }

@@ -67,11 +67,14 @@ struct report_table *report_indicators_table(const struct store_view *view);
 
 /* ------------------------------------------------ analysis documents */
 
-/* The analysis of a view: a prepared struct query over the view's teams,
- * indicators and series (roll-ups computed at once, so the result may be
- * shared by threads). The view must outlive it. *out is caller-owned:
- * query_free. Errors: KPI_ESYSTEM. */
-int report_analysis_open(const struct store_view *view, struct query **out, struct kpi_error *err);
+/* The analysis of a view: a struct query over the view's teams, indicators
+ * and series. shared: compute every roll-up now so that threads may share
+ * the result (the server); otherwise roll-ups are computed as questions need
+ * them, and one answer about one team costs only that team's subtree (the
+ * CLI). The view must outlive it. *out is caller-owned: query_free.
+ * Errors: KPI_ESYSTEM. */
+int report_analysis_open(const struct store_view *view, bool shared, struct query **out,
+                         struct kpi_error *err);
 
 /* The documents of SPEC §7 that answer questions, as compact JSON. Each is
  * the exact text the CLI prints (--format json) and the server returns.

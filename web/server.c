@@ -384,6 +384,11 @@ int web_start(struct store *st, const struct web_options *opts, struct web_serve
     }
     pthread_mutex_init(&srv->lock, NULL);
     pthread_mutex_init(&srv->reload_lock, NULL);
+    if (web_mhd_error() != NULL) {
+        kpi_fail(err, KPI_ESYSTEM, "%s", web_mhd_error());
+        web_stop(srv);
+        return KPI_ESYSTEM;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (v6 ? MHD_USE_IPv6 : 0);
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)opts->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,

@@ -57,7 +57,7 @@ int web_snapshot_open(struct store *st, size_t max_entries, size_t max_bytes,
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
     int rc = store_view_open(st, &s->view, err);
     if (rc == 0)
-        rc = report_analysis_open(s->view, &s->q, err);
+        rc = report_analysis_open(s->view, true, &s->q, err);
     if (rc == 0 && pthread_rwlock_init(&s->lock, NULL) != 0)
         rc = kpi_fail(err, KPI_ESYSTEM, "cannot create a lock");
     if (rc != 0) {

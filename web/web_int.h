@@ -185,4 +185,8 @@ int web_graph_build(struct store *st, const struct store_view *view, const struc
 int web_metrics_build(struct query *q, const struct store_view *view,
                       const struct query_options *opt, struct web_body *out, struct kpi_error *err);
 
+/* Why libmicrohttpd could not be loaded (web/mhdlib.c), or NULL when it is
+ * loaded (loading it on the first call). Thread-safe. */
+const char *web_mhd_error(void);
+
 #endif
