@@ -94,6 +94,21 @@ static const struct cli_command commands[] = {
      "                       IPv6; port 0 picks a free port)\n"
      "  --threads N          worker threads, 1 to 64 (default 2)\n"
      "  --as-of DATE         pin the server's as-of date (default: today, UTC)\n"},
+    {"graph", cli_cmd_graph, "chart actual vs target (SVG or PNG), rendered by RRDtool",
+     "Usage: kpi [--data DIR] graph TEAM KPI -o FILE.svg|FILE.png [--from DATE] [--to DATE]\n"
+     "                                   [--width N] [--height N]\n"
+     "\n"
+     "Write the chart of one series: the actual as a line, the target dashed, and the\n"
+     "amber and red tolerance bands beside the target (below it when higher is better,\n"
+     "above when lower is). The format comes from the file name (.svg or .png). A team\n"
+     "without observations of its own is charted from its children's roll-up.\n"
+     "\n"
+     "Options:\n"
+     "  -o, --output FILE    the image to write (replaced atomically)\n"
+     "  --from DATE          first period to chart (default: the series' first)\n"
+     "  --to DATE            last period to chart (default: the series' last observed)\n"
+     "  --width N            graph area width in pixels, 200 to 2000 (default 800)\n"
+     "  --height N           graph area height in pixels, 100 to 1000 (default 300)\n"},
     {"path", cli_cmd_path, "print the RRD file of a series",
      "Usage: kpi [--data DIR] path TEAM KPI\n"},
 };

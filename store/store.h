@@ -198,4 +198,40 @@ void store_txn_abort(struct store_txn *txn);
  * does not exist. progress gets ("repair", done, total). */
 int store_repair(struct store *st, const struct store_progress *progress, struct kpi_error *err);
 
+/* ------------------------------------------------------------------ graphs */
+
+struct store_graph_options {
+    int64_t from_day, to_day; /* INT64_MIN / INT64_MAX: the whole series */
+    unsigned width, height;   /* the graph area in pixels, e.g. 800 x 300 */
+    bool png;                 /* else SVG */
+};
+
+/* Render the chart of (team, indicator) of view with librrd (rrdtool graph):
+ * the actual as a line, the target as a dashed line, the amber and red
+ * tolerance bands beside the target (below it for direction up, above for
+ * down), the title "team name — indicator name (unit)" and a summary of the
+ * last observation (value, target, gap, status). It covers the periods from
+ * the series' first period with a value or a target to its last observed
+ * one -- what its RRD file holds -- clipped to the periods containing
+ * from_day and to_day (days since 1970-01-01); a range holding none of them
+ * gives an empty chart of the requested periods. The graph area is width x
+ * height pixels (100..4000 x 50..2000); the image is larger (axes, title,
+ * legend). An SVG also carries the title and a text description of the chart
+ * in <title> and <desc>.
+ * Drawn from DIR/series/<team>/<kpi>.rrd when that file holds the view's
+ * numbers; a roll-up (a team without observations or targets of its own,
+ * SPEC §5), or a file that lags the view, is drawn from a temporary RRD file
+ * (under $TMPDIR, else /tmp; removed before returning) holding the exact
+ * numbers of the view.
+ * *image (malloc'd, *size bytes) is caller-owned: free(); NULL after an
+ * error. Thread-safe: rendering is serialised inside (librrd 1.7.2's graph
+ * function is not thread-safe), the rest runs in parallel.
+ * Errors: KPI_EUSAGE (bad options: size out of range, from_day > to_day,
+ * index out of range, NULL argument), KPI_ENOTFOUND (no value nor target for
+ * that series, own or rolled up), KPI_ESYSTEM (librrd, temporary file,
+ * memory). */
+int store_graph(struct store *st, const struct store_view *view, size_t team, size_t indicator,
+                const struct store_graph_options *opts, void **image, size_t *size,
+                struct kpi_error *err);
+
 #endif
