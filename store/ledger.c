@@ -380,6 +380,15 @@ static int read_all(int fd, char *buf, size_t size)
     return 0;
 }
 
+bool ledger_exists(const char *dir)
+{
+    char *path = store_path_join(dir, "ledger");
+    struct stat sb;
+    bool exists = path != NULL && stat(path, &sb) == 0;
+    free(path);
+    return exists;
+}
+
 int ledger_load(const char *dir, struct store_view **out, struct kpi_error *err)
 {
     *out = NULL;

@@ -130,37 +130,34 @@ int store_series_path(const struct store *st, const char *team_id, const char *k
     return 0;
 }
 
-int store_lock(const struct store *st, int *fd, struct kpi_error *err)
+int store_lock(const struct store *st, bool create_now, int *fd, struct kpi_error *err)
 {
     *fd = -1;
     struct stat sb;
     if (stat(st->dir, &sb) != 0) {
         if (errno != ENOENT || !st->create)
             return kpi_fail(err, KPI_ESYSTEM, "%s: %s", st->dir, strerror(errno));
+        if (!create_now)
+            return 0; /* created at commit: a failed first import leaves nothing */
         if (mkdir(st->dir, 0777) != 0 && errno != EEXIST)
             return kpi_fail(err, KPI_ESYSTEM, "%s: %s", st->dir, strerror(errno));
     } else if (!S_ISDIR(sb.st_mode)) {
         return kpi_fail(err, KPI_ESYSTEM, "%s: not a directory", st->dir);
     }
-    char *path = store_path_join(st->dir, "lock");
-    if (path == NULL)
-        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
-    int lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (lfd < 0) {
-        kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
-        free(path);
-        return KPI_ESYSTEM;
-    }
-    while (flock(lfd, LOCK_EX) != 0) {
+    /* The lock is taken on the directory itself, so that locking creates no
+     * file: an import that fails leaves the directory byte for byte as it
+     * was. */
+    int dfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return kpi_fail(err, KPI_ESYSTEM, "%s: %s", st->dir, strerror(errno));
+    while (flock(dfd, LOCK_EX) != 0) {
         if (errno == EINTR)
             continue;
-        kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
-        free(path);
-        close(lfd);
+        kpi_fail(err, KPI_ESYSTEM, "%s: %s", st->dir, strerror(errno));
+        close(dfd);
         return KPI_ESYSTEM;
     }
-    free(path);
-    *fd = lfd;
+    *fd = dfd;
     return 0;
 }
 
@@ -170,7 +167,7 @@ int store_repair(struct store *st, const struct store_progress *progress, struct
     if (stat(st->dir, &sb) != 0 && errno == ENOENT)
         return 0; /* nothing was ever written */
     int fd;
-    int rc = store_lock(st, &fd, err);
+    int rc = store_lock(st, true, &fd, err);
     if (rc != 0)
         return rc;
     struct store_view *view = NULL;

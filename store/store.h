@@ -3,13 +3,16 @@
  * lossless raw ledger of observations and targets, and one RRD file per
  * series that follows the ledger (SPEC §3).
  *
+ * Writers take flock(2) on DIR itself: one writer at a time, others wait;
+ * a DIR that does not exist yet is created by the first commit, so a failed
+ * first import leaves nothing behind.
+ *
  * Layout of a data directory DIR (docs/ARCHITECTURE.md explains why):
  *   DIR/ledger            catalog + every raw point, binary, replaced atomically
  *                         (write DIR/ledger.tmp, fsync, rename, fsync DIR) at
  *                         each commit: readers see a whole generation or the
  *                         previous one, never a mix.
  *   DIR/rrd-synced        the ledger generation whose RRD files are all written
- *   DIR/lock              flock(2) target: one writer at a time, others wait
  *   DIR/series/<team>/<kpi>.rrd
  *
  * Numbers that kpi reports come from the ledger (exact doubles, as imported);
@@ -120,7 +123,7 @@ struct store_progress {
     void *ctx;
 };
 
-/* Begin a write: takes DIR/lock (waiting for another writer to finish),
+/* Begin a write: locks DIR (waiting for another writer to finish),
  * creates DIR when the store was opened with create (KPI_ESYSTEM when it is
  * missing otherwise), brings the RRD files that lag after an interrupted
  * commit in line with the ledger, and loads the current generation as the

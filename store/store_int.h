@@ -34,9 +34,13 @@ const char *store_trim(const char *s, size_t *len);
  * id (KPI_ID_MAX + 1 bytes) and return true. */
 bool store_ref_as_id(const char *ref, char *id);
 
-/* Take DIR/lock exclusively, waiting for another writer. Returns the fd
- * (close it to release) or a negative status with err filled. */
-int store_lock(const struct store *st, int *fd, struct kpi_error *err);
+/* Lock DIR exclusively (flock on the directory itself: no lock file),
+ * waiting for another writer; *fd is the directory's fd (close it to
+ * release). When DIR does not exist and the store was opened with create:
+ * with create_now it is created first; without, *fd = -1 and 0 is returned
+ * (the caller creates it when it has something to write). Returns 0 or a
+ * negative status with err filled. */
+int store_lock(const struct store *st, bool create_now, int *fd, struct kpi_error *err);
 
 /* ---------------------------------------------------------------- views */
 
@@ -147,6 +151,9 @@ struct ledger_image {
 /* Load DIR/ledger into a new view (a missing file is generation 0, empty).
  * KPI_ESYSTEM "DIR/ledger: corrupt ledger (...)" for a bad file. */
 int ledger_load(const char *dir, struct store_view **out, struct kpi_error *err);
+
+/* True when DIR/ledger exists (some generation was committed). */
+bool ledger_exists(const char *dir);
 
 /* Write img durably as the new DIR/ledger (tmp file, fsync, rename, fsync
  * DIR). */

@@ -55,6 +55,7 @@ struct wseries {
 struct store_txn {
     struct store *st;
     int lock_fd;
+    bool create_at_commit; /* DIR did not exist at begin */
     struct store_view *base;
     struct arena_block *arena;
     struct point_slab *slabs;
