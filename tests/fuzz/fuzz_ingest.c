@@ -4,10 +4,9 @@
  * byte picks the options (kind, encoding, delimiter, decimal, --team/--kpi)
  * so that every layout and both encodings are reached; the rest is the file.
  *
- * Build (not wired to CMake):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 \
- *     -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. tests/fuzz/fuzz_ingest.c \
- *     ingest/\*.c common/\*.c -lcsv -lm -o fuzz_ingest
+ * Build and run (clang): cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang \
+ *   -DKPI_FUZZ=ON && cmake --build build/fuzz --target fuzz_ingest && \
+ *   build/fuzz/tests/fuzz_ingest -max_total_time=60
  */
 #include "ingest/ingest.h"
 
