@@ -6,7 +6,7 @@ set -euo pipefail
 
 build_packages=(gcc libc6-dev make cmake pkg-config librrd-dev libcsv-dev libcjson-dev
                 libmicrohttpd-dev rrdtool)
-test_packages=(check clang-format prometheus chromium)
+test_packages=(check clang-format prometheus chromium chromium-driver)
 
 wanted=("${build_packages[@]}")
 if [ "${1:-build}" = test ]; then

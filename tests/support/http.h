@@ -24,6 +24,10 @@ struct th_response {
 /* A connected socket to 127.0.0.1:port. */
 int th_connect(unsigned port);
 
+/* Like th_connect, but -1 when nothing listens there yet (for polling a
+ * server that is starting). */
+int th_try_connect(unsigned port);
+
 /* Write all of data (len bytes) to fd. */
 void th_send(int fd, const char *data, size_t len);
 

@@ -1,0 +1,742 @@
+/* The dashboard driven in a real browser (issue 4, item 5): headless
+ * Chromium under chromedriver, spoken to over the W3C WebDriver protocol
+ * (plain HTTP + JSON, through support/http.h and cJSON).
+ *
+ * The bundled examples are imported with the real kpi binary (the commands
+ * of examples/README.md) and served in-process at --as-of 2026-10-31. The
+ * test loads /, waits until the heat map has a cell per team and family
+ * (and "all") and the alert list shows every alert of /api/v1/alerts in
+ * order, clicks the tree entry of ventes-ara, and waits until the team
+ * detail lists that team's indicators and #chart is a loaded <img> of its
+ * graph.svg. Screenshots at 1280x800 and at a phone's 390x844 are saved in
+ * the build tree (scratch/web-browser-screenshots/) and checked to be PNGs
+ * of that size.
+ *
+ * chromedriver runs in its own process group, started and killed by the
+ * unchecked fixture (the runner process), so that a failing test, whose
+ * forked process dies on the spot, still leaves no browser behind. Passes
+ * with a message when /usr/bin/chromium or /usr/bin/chromedriver is missing
+ * (Debian packages chromium and chromium-driver). */
+#include "support/http.h"
+#include "support/support.h"
+#include "web/web.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHROMIUM "/usr/bin/chromium"
+#define CHROMEDRIVER "/usr/bin/chromedriver"
+#define AS_OF "2026-10-31"
+#define TEAM "ventes-ara" /* the example's drifting team */
+#define ELEMENT_KEY "element-6066-11e4-a52e-4f735466cecf"
+#define NAP_NS 50000000L /* 50 ms between two looks at a condition */
+#define WAIT_TRIES 400   /* so a condition gets 20 s */
+#define SLOW_MS 120000   /* starting the browser, loading a page */
+#define SHOTS_DIR KPI_TEST_SCRATCH "/web-browser-screenshots"
+
+static const char *const FAMILIES[] = {"financial", "human", "process", "customer", "all"};
+#define N_FAMILIES (sizeof FAMILIES / sizeof FAMILIES[0])
+
+/* The commands of examples/README.md, with absolute paths. */
+#define EX KPI_SOURCE_DIR "/examples/"
+static const char *const IMPORTS[][12] = {
+    {"import", EX "teams.csv", "--kind", "teams", NULL},
+    {"import", EX "indicators.csv", "--kind", "indicators", NULL},
+    {"import", EX "budget.csv", "--kind", "targets", "--strict", NULL},
+    {"import", EX "finance.csv", "--encoding", "cp1252", "--strict", NULL},
+    {"import", EX "rh_effectifs.csv", "--column", "date=Fin de période", "--date-format",
+     "%d.%m.%Y", "--strict", NULL},
+    {"import", EX "operations.csv", "--strict", NULL},
+    {"import", EX "enquete_engagement.csv", "--kpi", "engagement", "--column", "date=Trimestre",
+     "--column", "value=Score", "--strict", NULL},
+};
+
+/* runner process (unchecked fixture) */
+static bool skip;
+static char *scratch;    /* scratch directory of this run */
+static char *data_dir;   /* scratch/data: the imported examples */
+static char *driver_log; /* chromedriver's output */
+static pid_t driver_pid = -1;
+static unsigned driver_port;
+
+/* test process (checked fixture) */
+static struct store *st;
+static struct web_server *srv;
+static unsigned port;
+static char session[128]; /* WebDriver session id */
+
+static void nap(void)
+{
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = NAP_NS};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* ------------------------------------------------------------- chromedriver */
+
+/* A port nothing listens on right now (bind port 0, read it, close). */
+static unsigned free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_msg(bind(fd, (struct sockaddr *)&a, sizeof a) == 0, "bind: %s", strerror(errno));
+    socklen_t len = sizeof a;
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* Whether chromedriver answers /status with ready: true. */
+static bool driver_ready(void)
+{
+    int fd = th_try_connect(driver_port);
+    if (fd < 0)
+        return false;
+    th_send_request(fd, "GET", "/status", NULL);
+    struct th_response r;
+    bool ok = th_read_response(fd, false, &r);
+    close(fd);
+    if (!ok)
+        return false;
+    cJSON *doc = r.status == 200 ? cJSON_ParseWithLength(r.body, r.body_len) : NULL;
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(doc, "value");
+    bool ready = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(value, "ready"));
+    cJSON_Delete(doc);
+    th_response_free(&r);
+    return ready;
+}
+
+/* Kill chromedriver's process group (the browsers it started are in it). */
+static void stop_driver(void)
+{
+    if (driver_pid <= 0)
+        return;
+    kill(-driver_pid, SIGTERM);
+    bool reaped = false;
+    for (int i = 0; i < 100 && !reaped; i++) {
+        if (waitpid(driver_pid, NULL, WNOHANG) == driver_pid)
+            reaped = true;
+        else
+            nap();
+    }
+    kill(-driver_pid, SIGKILL); /* a browser left by a failed test */
+    if (!reaped)
+        waitpid(driver_pid, NULL, 0);
+    driver_pid = -1;
+}
+
+/* Start chromedriver on a free port and wait for it to be ready; a port
+ * taken in the meantime makes it exit, and another port is tried. */
+static void start_driver(void)
+{
+    for (int attempt = 0; attempt < 5; attempt++) {
+        driver_port = free_port();
+        char port_arg[32];
+        snprintf(port_arg, sizeof port_arg, "--port=%u", driver_port);
+        pid_t pid = fork();
+        ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+        if (pid == 0) {
+            setpgid(0, 0);
+            int null_fd = open("/dev/null", O_RDONLY);
+            int log_fd = open(driver_log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+            if (null_fd < 0 || log_fd < 0)
+                _exit(127);
+            dup2(null_fd, 0);
+            dup2(log_fd, 1);
+            dup2(log_fd, 2);
+            execl(CHROMEDRIVER, CHROMEDRIVER, port_arg, (char *)NULL);
+            _exit(127);
+        }
+        setpgid(pid, pid); /* either of the two calls wins the race */
+        driver_pid = pid;
+        for (int i = 0; i < 200; i++) { /* 10 s */
+            if (waitpid(pid, NULL, WNOHANG) == pid) {
+                driver_pid = -1;
+                break;
+            }
+            if (driver_ready())
+                return;
+            nap();
+        }
+        stop_driver();
+    }
+    ck_abort_msg("chromedriver did not become ready (log: %s)", driver_log);
+}
+
+static void setup_once(void)
+{
+    if (access(CHROMIUM, X_OK) != 0 || access(CHROMEDRIVER, X_OK) != 0) {
+        skip = true;
+        return;
+    }
+    scratch = ts_tempdir("web-browser");
+    data_dir = ts_path(scratch, "data");
+    driver_log = ts_path(scratch, "chromedriver.log");
+    for (size_t i = 0; i < sizeof IMPORTS / sizeof IMPORTS[0]; i++) {
+        const char *argv[16] = {"--data", data_dir};
+        size_t n = 2;
+        for (size_t j = 0; IMPORTS[i][j]; j++)
+            argv[n++] = IMPORTS[i][j];
+        argv[n] = NULL;
+        struct ts_run r;
+        ts_kpi(&r, NULL, argv);
+        ck_assert_msg(r.status == 0, "kpi import %s: %s", IMPORTS[i][1], r.err);
+        ts_run_free(&r);
+    }
+    start_driver();
+}
+
+static void teardown_once(void)
+{
+    if (skip)
+        return;
+    stop_driver();
+    ts_rm_rf(scratch);
+    free(scratch);
+    free(data_dir);
+    free(driver_log);
+}
+
+/* ------------------------------------------------------------------ server */
+
+static void setup(void)
+{
+    if (skip)
+        return;
+    struct kpi_error err = {0};
+    struct store_options so = {.create = false, .threads = 1};
+    ck_assert_msg(store_open(data_dir, &so, &st, &err) == 0, "store_open: %s", err.message);
+    struct web_options o;
+    web_options_default(&o);
+    o.port = 0;
+    o.pin_as_of = true;
+    ck_assert_int_eq(kpi_date_parse(AS_OF, NULL, &o.as_of_day, &err), 0);
+    ck_assert_msg(web_start(st, &o, &srv, &err) == 0, "web_start: %s", err.message);
+    port = web_port(srv);
+}
+
+static void teardown(void)
+{
+    if (skip)
+        return;
+    web_stop(srv);
+    store_close(st);
+    srv = NULL;
+    st = NULL;
+}
+
+/* An API document of the server. Caller deletes. */
+static cJSON *api(const char *path)
+{
+    struct th_response r;
+    th_get(port, path, &r);
+    ck_assert_msg(r.status == 200, "GET %s: %d %s", path, r.status, r.body);
+    cJSON *doc = cJSON_ParseWithLength(r.body, r.body_len);
+    ck_assert_msg(doc != NULL, "GET %s: not JSON", path);
+    th_response_free(&r);
+    return doc;
+}
+
+/* ---------------------------------------------------------------- WebDriver */
+
+/* Wait until fd has something to read, up to ms (the client's own reads
+ * give up after TH_TIMEOUT_MS, short for starting a browser). */
+static void wait_readable(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int ready;
+    while ((ready = poll(&p, 1, ms)) < 0 && errno == EINTR)
+        ;
+    ck_assert_msg(ready > 0, "no answer from chromedriver within %d ms", ms);
+}
+
+/* One WebDriver command: method on path (below /session/<id> when in_session)
+ * with a JSON body (NULL: none). Asserts success; returns the answer's
+ * "value" (caller deletes; cJSON null for none). */
+static cJSON *wd_call(const char *method, bool in_session, const char *path, const cJSON *body)
+{
+    char full[1024];
+    snprintf(full, sizeof full, "%s%s%s", in_session ? "/session/" : "", in_session ? session : "",
+             path);
+    char *text = body ? cJSON_PrintUnformatted(body) : NULL;
+    ck_assert(body == NULL || text != NULL);
+    char headers[128] = "";
+    if (text)
+        snprintf(headers, sizeof headers,
+                 "Content-Type: application/json\r\nContent-Length: %zu\r\n", strlen(text));
+    else if (strcmp(method, "POST") == 0)
+        snprintf(headers, sizeof headers, "Content-Length: 0\r\n");
+    int fd = th_connect(driver_port);
+    th_send_request(fd, method, full, headers);
+    if (text)
+        th_send(fd, text, strlen(text));
+    free(text);
+    wait_readable(fd, SLOW_MS);
+    struct th_response r;
+    ck_assert_msg(th_read_response(fd, false, &r), "%s %s: no answer", method, full);
+    close(fd);
+    cJSON *doc = cJSON_ParseWithLength(r.body, r.body_len);
+    ck_assert_msg(doc != NULL && r.status == 200, "%s %s: %d %s (chromedriver log: %s)", method,
+                  full, r.status, r.body, driver_log);
+    th_response_free(&r);
+    cJSON *value = cJSON_DetachItemFromObjectCaseSensitive(doc, "value");
+    cJSON_Delete(doc);
+    return value ? value : cJSON_CreateNull();
+}
+
+/* A command whose answer is not needed. */
+static void wd_do(const char *method, const char *path, cJSON *body)
+{
+    cJSON_Delete(wd_call(method, true, path, body));
+    cJSON_Delete(body);
+}
+
+/* The elements matching css (a JSON array of element references). */
+static cJSON *find_all(const char *css)
+{
+    cJSON *q = cJSON_CreateObject();
+    cJSON_AddStringToObject(q, "using", "css selector");
+    cJSON_AddStringToObject(q, "value", css);
+    cJSON *found = wd_call("POST", true, "/elements", q);
+    cJSON_Delete(q);
+    ck_assert_msg(cJSON_IsArray(found), "find %s: not an array", css);
+    return found;
+}
+
+/* The id of the only element matching css, into buf. */
+static const char *find_one(const char *css, char *buf, size_t cap)
+{
+    cJSON *found = find_all(css);
+    ck_assert_msg(cJSON_GetArraySize(found) == 1, "%d elements match %s", cJSON_GetArraySize(found),
+                  css);
+    const char *id = cJSON_GetStringValue(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(found, 0), ELEMENT_KEY));
+    ck_assert_ptr_nonnull(id);
+    snprintf(buf, cap, "%s", id);
+    cJSON_Delete(found);
+    return buf;
+}
+
+/* Run js (a function body) in the page; its return value. Caller deletes. */
+static cJSON *script(const char *js)
+{
+    cJSON *q = cJSON_CreateObject();
+    cJSON_AddStringToObject(q, "script", js);
+    cJSON_AddItemToObject(q, "args", cJSON_CreateArray());
+    cJSON *value = wd_call("POST", true, "/execute/sync", q);
+    cJSON_Delete(q);
+    return value;
+}
+
+/* A string answer of GET /session/<id>/element/<el>/<what>. Caller frees. */
+static char *element_get(const char *el, const char *what)
+{
+    char path[512];
+    snprintf(path, sizeof path, "/element/%s/%s", el, what);
+    cJSON *v = wd_call("GET", true, path, NULL);
+    ck_assert_msg(cJSON_IsString(v), "%s of an element: not a string", what);
+    char *s = strdup(v->valuestring);
+    ck_assert_ptr_nonnull(s);
+    cJSON_Delete(v);
+    return s;
+}
+
+/* Wait until css matches exactly n elements. */
+static void wait_count(const char *css, int n)
+{
+    int seen = -1;
+    for (int i = 0; i < WAIT_TRIES; i++) {
+        cJSON *found = find_all(css);
+        seen = cJSON_GetArraySize(found);
+        cJSON_Delete(found);
+        if (seen == n)
+            return;
+        nap();
+    }
+    ck_abort_msg("%s: %d elements after 20 s, expected %d", css, seen, n);
+}
+
+/* Wait until js returns true. */
+static void wait_true(const char *js, const char *what)
+{
+    for (int i = 0; i < WAIT_TRIES; i++) {
+        cJSON *v = script(js);
+        bool done = cJSON_IsTrue(v);
+        cJSON_Delete(v);
+        if (done)
+            return;
+        nap();
+    }
+    ck_abort_msg("not after 20 s: %s", what);
+}
+
+/* The strings js returns (an array of strings), joined by "\n". Caller frees. */
+static char *script_lines(const char *js)
+{
+    cJSON *v = script(js);
+    ck_assert_msg(cJSON_IsArray(v), "%s: not an array", js);
+    size_t cap = 1, len = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, v)
+    {
+        ck_assert(cJSON_IsString(item));
+        cap += strlen(item->valuestring) + 1;
+    }
+    char *out = malloc(cap);
+    ck_assert_ptr_nonnull(out);
+    out[0] = '\0';
+    cJSON_ArrayForEach(item, v)
+    {
+        size_t l = strlen(item->valuestring);
+        memcpy(out + len, item->valuestring, l);
+        out[len + l] = '\n';
+        len += l + 1;
+        out[len] = '\0';
+    }
+    cJSON_Delete(v);
+    return out;
+}
+
+/* The field of every item of a document's array, one a line. Caller frees. */
+static char *api_lines(const cJSON *array, const char *field)
+{
+    size_t cap = 1, len = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, array)
+    {
+        const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, field));
+        ck_assert_ptr_nonnull(s);
+        cap += strlen(s) + 1;
+    }
+    char *out = malloc(cap);
+    ck_assert_ptr_nonnull(out);
+    out[0] = '\0';
+    cJSON_ArrayForEach(item, array)
+    {
+        const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, field));
+        size_t l = strlen(s);
+        memcpy(out + len, s, l);
+        out[len + l] = '\n';
+        len += l + 1;
+        out[len] = '\0';
+    }
+    return out;
+}
+
+/* ------------------------------------------------------------- screenshots */
+
+static int b64_digit(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Decode base64 text (padding optional); *len gets the size. Caller frees. */
+static unsigned char *b64_decode(const char *text, size_t *len)
+{
+    size_t n = strlen(text);
+    unsigned char *out = malloc(n / 4 * 3 + 3);
+    ck_assert_ptr_nonnull(out);
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t o = 0;
+    for (size_t i = 0; i < n && text[i] != '='; i++) {
+        int d = b64_digit(text[i]);
+        ck_assert_msg(d >= 0, "screenshot: not base64 at byte %zu", i);
+        acc = (acc << 6) | (uint32_t)d;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    *len = o;
+    return out;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* Size the window so that the page's viewport is w x h CSS pixels (the
+ * window's frame, if any, is measured and added); returns devicePixelRatio. */
+static double set_viewport(int w, int h)
+{
+    int ww = w, wh = h;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        cJSON *rect = cJSON_CreateObject();
+        cJSON_AddNumberToObject(rect, "width", ww);
+        cJSON_AddNumberToObject(rect, "height", wh);
+        wd_do("POST", "/window/rect", rect);
+        cJSON *v =
+            script("return [window.innerWidth, window.innerHeight, window.devicePixelRatio]");
+        ck_assert_int_eq(cJSON_GetArraySize(v), 3);
+        int iw = (int)cJSON_GetArrayItem(v, 0)->valuedouble;
+        int ih = (int)cJSON_GetArrayItem(v, 1)->valuedouble;
+        double dpr = cJSON_GetArrayItem(v, 2)->valuedouble;
+        cJSON_Delete(v);
+        if (iw == w && ih == h)
+            return dpr;
+        ww += w - iw;
+        wh += h - ih;
+    }
+    ck_abort_msg("could not size the viewport to %dx%d", w, h);
+}
+
+/* Screenshot of the viewport into SHOTS_DIR/name, checked to be a PNG of
+ * w x h pixels. */
+static void screenshot(const char *name, int w, int h, double dpr)
+{
+    cJSON *v = wd_call("GET", true, "/screenshot", NULL);
+    ck_assert(cJSON_IsString(v));
+    size_t len;
+    unsigned char *png = b64_decode(v->valuestring, &len);
+    cJSON_Delete(v);
+    ck_assert_msg(len > 33 && memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0, "%s: not a PNG", name);
+    ck_assert_msg(be32(png + 8) == 13 && memcmp(png + 12, "IHDR", 4) == 0, "%s: no IHDR", name);
+    uint32_t pw = be32(png + 16), ph = be32(png + 20);
+    ck_assert_msg(pw == (uint32_t)(w * dpr + 0.5) && ph == (uint32_t)(h * dpr + 0.5),
+                  "%s: %ux%u pixels, expected %dx%d at %g", name, pw, ph, w, h, dpr);
+    mkdir(KPI_TEST_SCRATCH, 0755);
+    mkdir(SHOTS_DIR, 0755);
+    char *path = ts_path(SHOTS_DIR, name);
+    ts_write_file(path, (const char *)png, len);
+    printf("test_web_browser: screenshot %s (%ux%u)\n", path, pw, ph);
+    fflush(stdout);
+    free(path);
+    free(png);
+}
+
+/* -------------------------------------------------------------------- test */
+
+static void new_session(void)
+{
+    char *profile = ts_path(scratch, "chromium-profile");
+    char profile_arg[4096];
+    snprintf(profile_arg, sizeof profile_arg, "--user-data-dir=%s", profile);
+    free(profile);
+    const char *args[] = {"--headless",
+                          "--no-sandbox",
+                          "--disable-gpu",
+                          "--no-first-run",
+                          "--disable-background-networking",
+                          "--disable-component-update",
+                          "--disable-sync",
+                          profile_arg,
+                          "--window-size=1280,800"};
+    cJSON *chrome = cJSON_CreateObject();
+    cJSON_AddStringToObject(chrome, "binary", CHROMIUM);
+    cJSON_AddItemToObject(chrome, "args",
+                          cJSON_CreateStringArray(args, (int)(sizeof args / sizeof args[0])));
+    cJSON *always = cJSON_CreateObject();
+    cJSON_AddItemToObject(always, "goog:chromeOptions", chrome);
+    cJSON *caps = cJSON_CreateObject();
+    cJSON_AddItemToObject(caps, "alwaysMatch", always);
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddItemToObject(body, "capabilities", caps);
+    cJSON *v = wd_call("POST", false, "/session", body);
+    cJSON_Delete(body);
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "sessionId"));
+    ck_assert_msg(id != NULL && strlen(id) < sizeof session, "no session id");
+    snprintf(session, sizeof session, "%s", id);
+    cJSON_Delete(v);
+}
+
+START_TEST(test_dashboard_heatmap_alerts_and_click_on_a_team)
+{
+    if (skip) {
+        fputs("test_web_browser: " CHROMIUM " or " CHROMEDRIVER
+              " missing (Debian packages chromium, chromium-driver), browser test skipped\n",
+              stderr);
+        return;
+    }
+    /* what the page must show, from the API */
+    cJSON *teams_doc = api("/api/v1/teams");
+    cJSON *drift_doc = api("/api/v1/drift");
+    cJSON *alerts_doc = api("/api/v1/alerts");
+    cJSON *trends_doc = api("/api/v1/teams/" TEAM "/trends");
+    const cJSON *teams = cJSON_GetObjectItemCaseSensitive(teams_doc, "teams");
+    const cJSON *alerts = cJSON_GetObjectItemCaseSensitive(alerts_doc, "alerts");
+    const cJSON *indicators = cJSON_GetObjectItemCaseSensitive(trends_doc, "indicators");
+    int n_teams = cJSON_GetArraySize(teams);
+    ck_assert_int_eq(n_teams, 9); /* examples/teams.csv */
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(drift_doc, "teams")),
+                     n_teams);
+    int n_alerts = cJSON_GetArraySize(alerts);
+    ck_assert_int_gt(n_alerts, 0);
+    int n_indicators = cJSON_GetArraySize(indicators);
+    ck_assert_int_gt(n_indicators, 0);
+
+    new_session();
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/", port);
+    cJSON *nav = cJSON_CreateObject();
+    cJSON_AddStringToObject(nav, "url", url);
+    wd_do("POST", "/url", nav);
+
+    /* the tree: a button per team */
+    wait_count("#tree button[data-team]", n_teams);
+
+    /* the heat map: a cell per team and family, and per team for all */
+    wait_count("#heatmap td[data-team][data-family]", n_teams * (int)N_FAMILIES);
+    char *cells = script_lines("return Array.from(document.querySelectorAll("
+                               "'#heatmap td[data-team][data-family]'), "
+                               "td => td.dataset.team + '/' + td.dataset.family)");
+    const cJSON *team;
+    cJSON_ArrayForEach(team, teams)
+    {
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(team, "id"));
+        for (size_t f = 0; f < N_FAMILIES; f++) {
+            char want[256];
+            snprintf(want, sizeof want, "%s/%s\n", id, FAMILIES[f]);
+            const char *at = strstr(cells, want);
+            bool once = at != NULL && (at == cells || at[-1] == '\n') &&
+                        strstr(at + strlen(want), want) == NULL;
+            ck_assert_msg(once, "heat map: no single cell %s", want);
+        }
+    }
+    free(cells);
+
+    /* the alert list: the alerts of the API, in its order */
+    wait_count("#alerts li[data-id]", n_alerts);
+    char *shown = script_lines("return Array.from(document.querySelectorAll('#alerts li'), "
+                               "li => li.dataset.id)");
+    char *want_ids = api_lines(alerts, "id");
+    ck_assert_str_eq(shown, want_ids);
+    ck_assert_ptr_nonnull(strstr(shown, TEAM "/ca/off_track\n"));
+    free(shown);
+    free(want_ids);
+    char el[128], *text;
+    text = element_get(find_one("#alert-count", el, sizeof el), "text");
+    char count_text[32];
+    snprintf(count_text, sizeof count_text, "(%d)", n_alerts);
+    ck_assert_str_eq(text, count_text);
+    free(text);
+
+    /* no team chosen yet */
+    cJSON *hidden = script("return document.getElementById('team-detail').hidden");
+    ck_assert_msg(cJSON_IsTrue(hidden), "the team detail shows before any click");
+    cJSON_Delete(hidden);
+
+    /* a click on the team in the tree */
+    char path[512];
+    snprintf(path, sizeof path, "/element/%s/click",
+             find_one("#tree button[data-team=\"" TEAM "\"]", el, sizeof el));
+    wd_do("POST", path, cJSON_CreateObject());
+    text = element_get(el, "attribute/aria-current");
+    ck_assert_str_eq(text, "true");
+    free(text);
+
+    /* its detail: name, indicators in the API's order */
+    wait_true("return !document.getElementById('team-detail').hidden", "team detail shown");
+    wait_count("#indicators tbody tr[data-kpi]", n_indicators);
+    char *kpis = script_lines("return Array.from(document.querySelectorAll("
+                              "'#indicators tbody tr'), tr => tr.dataset.kpi)");
+    char *want_kpis = api_lines(indicators, "kpi");
+    ck_assert_str_eq(kpis, want_kpis);
+    free(kpis);
+    const char *name = NULL;
+    cJSON_ArrayForEach(team, teams)
+    {
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(team, "id")), TEAM) == 0)
+            name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(team, "name"));
+    }
+    ck_assert_ptr_nonnull(name);
+    text = element_get(find_one("#team-name", el, sizeof el), "text");
+    ck_assert_str_eq(text, name);
+    free(text);
+    cJSON *hash = script("return location.hash");
+    ck_assert_str_eq(cJSON_GetStringValue(hash), "#team=" TEAM);
+    cJSON_Delete(hash);
+
+    /* its chart: an <img> of the first indicator's graph.svg, loaded */
+    find_one("#chart", el, sizeof el);
+    text = element_get(el, "name");
+    ck_assert_str_eq(text, "img");
+    free(text);
+    wait_true("const c = document.getElementById('chart');"
+              "return c.getAttribute('src') !== null && c.complete && c.naturalWidth > 0",
+              "#chart loaded");
+    char *src = element_get(el, "attribute/src");
+    char want_src[256];
+    size_t first_len = strcspn(want_kpis, "\n");
+    snprintf(want_src, sizeof want_src, "/api/v1/teams/" TEAM "/kpis/%.*s/graph.svg?",
+             (int)first_len, want_kpis);
+    ck_assert_msg(strncmp(src, want_src, strlen(want_src)) == 0, "#chart src %s, expected %s...",
+                  src, want_src);
+    struct th_response r;
+    th_get(port, src, &r);
+    char type[64];
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(th_header(&r, "Content-Type", type, sizeof type));
+    ck_assert_msg(strncmp(type, "image/svg+xml", 13) == 0, "graph.svg: %s", type);
+    th_response_free(&r);
+    free(src);
+    free(want_kpis);
+
+    /* screenshots: a desktop window, then a phone, top and team detail */
+    double dpr = set_viewport(1280, 800);
+    screenshot("desktop-1280x800.png", 1280, 800, dpr);
+    dpr = set_viewport(390, 844);
+    screenshot("phone-390x844.png", 390, 844, dpr);
+    cJSON_Delete(script("document.getElementById('team-detail').scrollIntoView(); return null"));
+    screenshot("phone-390x844-team.png", 390, 844, dpr);
+
+    cJSON_Delete(wd_call("DELETE", true, "", NULL));
+    session[0] = '\0';
+    cJSON_Delete(teams_doc);
+    cJSON_Delete(drift_doc);
+    cJSON_Delete(alerts_doc);
+    cJSON_Delete(trends_doc);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("web_browser");
+    TCase *tc = tcase_create("chromedriver");
+    tcase_add_unchecked_fixture(tc, setup_once, teardown_once);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 240);
+    tcase_add_test(tc, test_dashboard_heatmap_alerts_and_click_on_a_team);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
