@@ -33,28 +33,27 @@ static char *number_cell(double v, const struct report_style *style, char *buf)
     return buf;
 }
 
-/* A ratio (gap, drift, change): a signed percentage for a person. */
-static char *ratio_cell(double v, const struct report_style *style, char *buf)
+/* A ratio as a percentage for a person (signed for a gap, plain for a
+ * drift, which is a shortfall and never negative); exact for CSV. */
+static char *percent_cell(double v, bool sign, const struct report_style *style, char *buf)
 {
     if (isnan(v))
         buf[0] = '\0';
     else if (style->human)
-        snprintf(buf, CELL_MAX, "%+.1f%%", v * 100);
+        snprintf(buf, CELL_MAX, sign ? "%+.1f%%" : "%.1f%%", v * 100);
     else
         kpi_format_number(v, buf);
     return buf;
 }
 
-/* A drift (a shortfall, never negative): a plain percentage for a person. */
+static char *ratio_cell(double v, const struct report_style *style, char *buf)
+{
+    return percent_cell(v, true, style, buf);
+}
+
 static char *drift_cell(double v, const struct report_style *style, char *buf)
 {
-    if (isnan(v))
-        buf[0] = '\0';
-    else if (style->human)
-        snprintf(buf, CELL_MAX, "%.1f%%", v * 100);
-    else
-        kpi_format_number(v, buf);
-    return buf;
+    return percent_cell(v, false, style, buf);
 }
 
 static const char *status_color(enum query_status s)
