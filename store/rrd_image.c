@@ -1,0 +1,583 @@
+/*
+ * rrd_image.c — the bytes of an RRD file, computed the way librrd 1.7.2
+ * computes them (see rrd_image.h for the contract).
+ *
+ * How librrd gets there, and so how this file does:
+ * - rrd_create_r2 writes the static header (stat_head, ds_def, rra_def), the
+ *   live header (last_up = start), per DS a pdp_prep (last_ds "U", PDP_val
+ *   unknown, PDP_unkn_sec_cnt = start % step), per RRA and DS a cdp_prep
+ *   (CDP_val unknown, CDP_unkn_pdp_cnt = the steps of the start's partial
+ *   row), per RRA a current row, and every data row unknown. "Unknown" is
+ *   librrd's DNAN, the bits 0xfff8000000000000 (the x86 default NaN), not
+ *   C's NAN.
+ * - Each update at time t consolidates in four stages, all reproduced in the
+ *   same order with the same double operations so that every double is
+ *   bit-identical: the new reading (value * interval, the text copied into
+ *   last_ds); the primary data point of every step passed (PDP_val / known
+ *   seconds); the consolidation state of every archive (CDP_val, the count
+ *   of unknown steps, the first row to write and the "fill in" row for the
+ *   following ones); then the rows written, ring by ring.
+ * - librrd reads numbers with its own rrd_strtod, which is not correctly
+ *   rounded: the image parses the same text the same way.
+ * Times are whole multiples of the step here, so librrd's sub-step and
+ * microsecond terms are all zero and drop out.
+ */
+#include "store/rrd_image.h"
+#include "common/common.h"
+
+#define RRD_EXPORT_DEPRECATED /* the on-disk structs of rrd_format.h */
+#include <rrd.h>
+#include <rrd_format.h>
+
+#include <ctype.h>
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ numbers */
+
+/* librrd's unknown and infinities, as bits (DNAN is not NAN's bit pattern). */
+static double bits_double(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+#define DNAN_BITS 0xfff8000000000000ull
+#define DINF_BITS 0x7ff0000000000000ull
+
+size_t rrd_image_format(double value, char *buf)
+{
+    if (isnan(value)) {
+        memcpy(buf, "U", 2);
+        return 1;
+    }
+    int n = snprintf(buf, RRD_IMAGE_TEXT, "%.17g", value);
+    return n > 0 ? (size_t)n : 0;
+}
+
+double rrd_image_parse(const char *text, const char **end, int *range)
+{
+    const char *p = text;
+    if (end != NULL)
+        *end = text;
+    if (range != NULL)
+        *range = 0;
+    while (isspace((unsigned char)*p))
+        p++;
+    bool negative = *p == '-';
+    if (*p == '-' || *p == '+')
+        p++;
+    /* every digit, integer part and decimals alike, into one double */
+    double number = 0.;
+    int digits = 0, exponent = 0;
+    while (*p >= '0' && *p <= '9') {
+        number = number * 10. + (*p - '0');
+        p++;
+        digits++;
+    }
+    if (*p == '.') {
+        p++;
+        while (*p >= '0' && *p <= '9') {
+            number = number * 10. + (*p - '0');
+            p++;
+            digits++;
+            exponent--;
+        }
+    }
+    if (digits == 0)
+        return 0.0;
+    if (negative)
+        number = -number;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        bool eneg = *p == '-';
+        if (*p == '-' || *p == '+')
+            p++;
+        int n = 0;
+        while (*p >= '0' && *p <= '9') {
+            if (n < 100000) /* saturate: anything this large is out of range */
+                n = n * 10 + (*p - '0');
+            p++;
+        }
+        exponent = eneg ? exponent - n : exponent + n;
+    }
+    if (exponent < -1021 || exponent > 1024) { /* DBL_MIN_EXP, DBL_MAX_EXP */
+        if (range != NULL)
+            *range = 1;
+        return HUGE_VAL;
+    }
+    /* scale by 10^|exponent|, one power of ten per bit, as librrd does */
+    double p10 = 10.;
+    for (int n = exponent < 0 ? -exponent : exponent; n != 0; n >>= 1) {
+        if (n & 1) {
+            if (exponent < 0)
+                number /= p10;
+            else
+                number *= p10;
+        }
+        p10 *= p10;
+    }
+    if (end != NULL)
+        *end = p;
+    return number;
+}
+
+/* ------------------------------------------------------------ layout */
+
+enum image_cf { IMAGE_AVERAGE, IMAGE_MIN, IMAGE_MAX, IMAGE_LAST };
+
+struct image_layout {
+    size_t ds_count, rra_count;
+    struct {
+        char name[DS_NAM_SIZE];
+        unsigned long heartbeat;
+    } ds[RRD_IMAGE_DS_MAX];
+    struct {
+        enum image_cf cf;
+        const char *cf_name;
+        double xff;
+        unsigned long steps, rows;
+    } rra[RRD_IMAGE_RRA_MAX];
+};
+
+/* A whole field of digits as an unsigned long >= 1; *s moves past it. */
+static bool parse_count(const char **s, char stop, unsigned long *out)
+{
+    const char *p = *s;
+    unsigned long v = 0;
+    if (*p < '0' || *p > '9')
+        return false;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (ULONG_MAX - 9) / 10)
+            return false;
+        v = v * 10 + (unsigned long)(*p - '0');
+    }
+    if (*p != stop || v == 0)
+        return false;
+    *out = v;
+    *s = p + (stop != '\0');
+    return true;
+}
+
+/* "DS:<name>:GAUGE:<heartbeat>:U:U" */
+static bool parse_ds(const char *def, struct image_layout *l)
+{
+    if (l->ds_count == RRD_IMAGE_DS_MAX)
+        return false;
+    const char *p = def + 3, *colon = strchr(p, ':');
+    size_t len = colon != NULL ? (size_t)(colon - p) : 0;
+    if (len == 0 || len >= DS_NAM_SIZE)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!isalnum((unsigned char)p[i]) && p[i] != '_' && p[i] != '-')
+            return false;
+    for (size_t i = 0; i < l->ds_count; i++)
+        if (strlen(l->ds[i].name) == len && memcmp(l->ds[i].name, p, len) == 0)
+            return false;
+    memcpy(l->ds[l->ds_count].name, p, len);
+    l->ds[l->ds_count].name[len] = '\0';
+    p = colon + 1;
+    if (strncmp(p, "GAUGE:", 6) != 0)
+        return false;
+    p += 6;
+    if (!parse_count(&p, ':', &l->ds[l->ds_count].heartbeat) || strcmp(p, "U:U") != 0)
+        return false;
+    l->ds_count++;
+    return true;
+}
+
+/* "RRA:<CF>:<xff>:<steps>:<rows>" */
+static bool parse_rra(const char *def, struct image_layout *l)
+{
+    static const struct {
+        const char *name;
+        enum image_cf cf;
+    } cfs[] = {
+        {"AVERAGE", IMAGE_AVERAGE}, {"MIN", IMAGE_MIN}, {"MAX", IMAGE_MAX}, {"LAST", IMAGE_LAST}};
+    if (l->rra_count == RRD_IMAGE_RRA_MAX)
+        return false;
+    const char *p = def + 4;
+    size_t k = 0;
+    while (k < sizeof cfs / sizeof cfs[0] &&
+           (strncmp(p, cfs[k].name, strlen(cfs[k].name)) != 0 || p[strlen(cfs[k].name)] != ':'))
+        k++;
+    if (k == sizeof cfs / sizeof cfs[0])
+        return false;
+    p += strlen(cfs[k].name) + 1;
+    const char *end;
+    int range;
+    double xff = rrd_image_parse(p, &end, &range);
+    if (range || end == p || *end != ':' || !(xff >= 0.0 && xff < 1.0))
+        return false;
+    p = end + 1;
+    unsigned long steps = 0, rows = 0;
+    if (!parse_count(&p, ':', &steps) || !parse_count(&p, '\0', &rows))
+        return false;
+    l->rra[l->rra_count].cf = cfs[k].cf;
+    l->rra[l->rra_count].cf_name = cfs[k].name;
+    l->rra[l->rra_count].xff = xff;
+    l->rra[l->rra_count].steps = steps;
+    l->rra[l->rra_count].rows = rows;
+    l->rra_count++;
+    return true;
+}
+
+static bool parse_layout(int argc, const char *const *argv, struct image_layout *l)
+{
+    memset(l, 0, sizeof *l);
+    for (int i = 0; i < argc; i++) {
+        bool ok = false;
+        if (strncmp(argv[i], "DS:", 3) == 0)
+            ok = parse_ds(argv[i], l);
+        else if (strncmp(argv[i], "RRA:", 4) == 0)
+            ok = parse_rra(argv[i], l);
+        if (!ok)
+            return false;
+    }
+    return l->ds_count > 0 && l->rra_count > 0;
+}
+
+/* ------------------------------------------------------------ the file */
+
+/* The file's parts, all pointing into one buffer (see rrd_format.h). */
+struct image {
+    const struct image_layout *l;
+    unsigned long step;
+    stat_head_t *stat;
+    ds_def_t *ds;
+    rra_def_t *rra;
+    live_head_t *live;
+    pdp_prep_t *pdp;
+    cdp_prep_t *cdp; /* [rra * ds_count + ds] */
+    rra_ptr_t *ptr;
+    double *rows[RRD_IMAGE_RRA_MAX]; /* each rows x ds_count */
+};
+
+/* The bytes of a freshly created file: librrd's rrd_create_r2. */
+static void create(struct image *im, int64_t start)
+{
+    const struct image_layout *l = im->l;
+    double dnan = bits_double(DNAN_BITS);
+    memcpy(im->stat->cookie, RRD_COOKIE, sizeof RRD_COOKIE);
+    memcpy(im->stat->version, RRD_VERSION3, sizeof RRD_VERSION3);
+    im->stat->float_cookie = FLOAT_COOKIE;
+    im->stat->ds_cnt = l->ds_count;
+    im->stat->rra_cnt = l->rra_count;
+    im->stat->pdp_step = im->step;
+    for (size_t d = 0; d < l->ds_count; d++) {
+        memcpy(im->ds[d].ds_nam, l->ds[d].name, sizeof l->ds[d].name);
+        memcpy(im->ds[d].dst, "GAUGE", sizeof "GAUGE");
+        im->ds[d].par[DS_mrhb_cnt].u_cnt = l->ds[d].heartbeat;
+        im->ds[d].par[DS_min_val].u_val = dnan;
+        im->ds[d].par[DS_max_val].u_val = dnan;
+        memcpy(im->pdp[d].last_ds, "U", 2);
+        im->pdp[d].scratch[PDP_unkn_sec_cnt].u_cnt = (unsigned long)start % im->step;
+        im->pdp[d].scratch[PDP_val].u_val = dnan;
+    }
+    unsigned long start_step = (unsigned long)start - (unsigned long)start % im->step;
+    for (size_t r = 0; r < l->rra_count; r++) {
+        memcpy(im->rra[r].cf_nam, l->rra[r].cf_name, strlen(l->rra[r].cf_name) + 1);
+        im->rra[r].row_cnt = l->rra[r].rows;
+        im->rra[r].pdp_cnt = l->rra[r].steps;
+        im->rra[r].par[RRA_cdp_xff_val].u_val = l->rra[r].xff;
+        for (size_t d = 0; d < l->ds_count; d++) {
+            unival *s = im->cdp[r * l->ds_count + d].scratch;
+            s[CDP_val].u_val = dnan;
+            s[CDP_unkn_pdp_cnt].u_cnt = start_step % (im->step * l->rra[r].steps) / im->step;
+        }
+        for (size_t i = 0; i < l->rra[r].rows * l->ds_count; i++)
+            im->rows[r][i] = dnan;
+    }
+    im->live->last_up = (time_t)start;
+    im->live->last_up_usec = 0;
+}
+
+/* The carried-over CDP_val when a row completes. */
+static double carry_over(enum image_cf cf, double pdp, unsigned long elapsed, unsigned long offset,
+                         unsigned long steps)
+{
+    unsigned long into = (elapsed - offset) % steps;
+    if (into == 0 || isnan(pdp)) {
+        switch (cf) {
+        case IMAGE_MAX:
+            return -bits_double(DINF_BITS);
+        case IMAGE_MIN:
+            return bits_double(DINF_BITS);
+        case IMAGE_AVERAGE:
+            return 0;
+        case IMAGE_LAST:
+            break;
+        }
+        return bits_double(DNAN_BITS);
+    }
+    return cf == IMAGE_AVERAGE ? pdp * (double)into : pdp;
+}
+
+/* One archive's consolidation state for one DS after `elapsed` steps whose
+ * primary data point is pdp, `rows` of them completing rows (librrd's
+ * update_cdp, for archives of more than one step). */
+static void consolidate(unival *s, enum image_cf cf, double xff, unsigned long steps, double pdp,
+                        unsigned long rows, unsigned long elapsed, unsigned long offset)
+{
+    if (rows == 0) {
+        if (isnan(pdp)) {
+            s[CDP_unkn_pdp_cnt].u_cnt += elapsed;
+            return;
+        }
+        double cdp = s[CDP_val].u_val;
+        if (isnan(cdp))
+            s[CDP_val].u_val = cf == IMAGE_AVERAGE ? pdp * (double)elapsed : pdp;
+        else if (cf == IMAGE_AVERAGE)
+            s[CDP_val].u_val = cdp + pdp * (double)elapsed;
+        else if (cf == IMAGE_MIN)
+            s[CDP_val].u_val = pdp < cdp ? pdp : cdp;
+        else if (cf == IMAGE_MAX)
+            s[CDP_val].u_val = pdp > cdp ? pdp : cdp;
+        else
+            s[CDP_val].u_val = pdp;
+        return;
+    }
+    if (isnan(pdp)) {
+        s[CDP_unkn_pdp_cnt].u_cnt += offset;
+        s[CDP_secondary_val].u_val = bits_double(DNAN_BITS);
+    } else {
+        s[CDP_secondary_val].u_val = pdp;
+    }
+    if ((double)s[CDP_unkn_pdp_cnt].u_cnt > (double)steps * xff) {
+        s[CDP_primary_val].u_val = bits_double(DNAN_BITS);
+    } else {
+        double cum = s[CDP_val].u_val, cur = pdp;
+        switch (cf) {
+        case IMAGE_AVERAGE:
+            cum = isnan(cum) ? 0.0 : cum;
+            cur = isnan(cur) ? 0.0 : cur;
+            s[CDP_primary_val].u_val =
+                (cum + cur * (double)offset) / (double)(steps - s[CDP_unkn_pdp_cnt].u_cnt);
+            break;
+        case IMAGE_MAX:
+            cum = isnan(cum) ? -bits_double(DINF_BITS) : cum;
+            cur = isnan(cur) ? -bits_double(DINF_BITS) : cur;
+            s[CDP_primary_val].u_val = cur > cum ? cur : cum;
+            break;
+        case IMAGE_MIN:
+            cum = isnan(cum) ? bits_double(DINF_BITS) : cum;
+            cur = isnan(cur) ? bits_double(DINF_BITS) : cur;
+            s[CDP_primary_val].u_val = cur < cum ? cur : cum;
+            break;
+        case IMAGE_LAST:
+            s[CDP_primary_val].u_val = pdp;
+            break;
+        }
+    }
+    s[CDP_val].u_val = carry_over(cf, pdp, elapsed, offset, steps);
+    s[CDP_unkn_pdp_cnt].u_cnt = isnan(pdp) ? (elapsed - offset) % steps : 0;
+}
+
+/* The rows an archive of `steps` steps completes when `elapsed` steps pass
+ * after step number `done`, and the steps left in its partial row. */
+static unsigned long rows_completed(unsigned long steps, unsigned long done, unsigned long elapsed,
+                                    unsigned long *offset)
+{
+    *offset = steps - done % steps;
+    return *offset <= elapsed ? (elapsed - *offset) / steps + 1 : 0;
+}
+
+/* What librrd reads from the text of value (NaN: "U", unknown). */
+static double reading_of(double value)
+{
+    /* "%.17g" prints an integer below 2^53 as its digits, which librrd's
+     * parser accumulates exactly: no need to print it */
+    if (isnan(value) || (fabs(value) < 9007199254740992.0 && value == trunc(value)))
+        return value;
+    char text[RRD_IMAGE_TEXT];
+    rrd_image_format(value, text);
+    return rrd_image_parse(text, NULL, NULL);
+}
+
+/* Apply one update at time now with readings (NaN: "U"): librrd's
+ * process_arg for an update on a step boundary, after a last update on a
+ * step boundary. pdp_prep's last_ds (the text of the last reading, which a
+ * GAUGE never reads back) is left to the caller. */
+static void update(struct image *im, int64_t ts, const double *reading)
+{
+    const struct image_layout *l = im->l;
+    unsigned long last = (unsigned long)im->live->last_up, now = (unsigned long)ts;
+    double interval = (double)(now - last); /* + 0 microseconds */
+    double pdp_new[RRD_IMAGE_DS_MAX], pdp_temp[RRD_IMAGE_DS_MAX];
+
+    /* the readings: rate * seconds */
+    for (size_t d = 0; d < l->ds_count; d++) {
+        if (!isnan(reading[d]) && (double)l->ds[d].heartbeat >= interval)
+            pdp_new[d] = reading[d] * interval;
+        else
+            pdp_new[d] = bits_double(DNAN_BITS);
+    }
+
+    /* the primary data points of the steps passed: both times on step
+     * boundaries, so everything before `now` is this reading's, nothing after */
+    unsigned long elapsed = (now - last) / im->step, done = last / im->step;
+    double pre_int = (double)(long)(now - last), post_int = 0.0;
+    for (size_t d = 0; d < l->ds_count; d++) {
+        unival *s = im->pdp[d].scratch;
+        double pre_unknown = 0.0;
+        if (isnan(pdp_new[d])) {
+            pre_unknown = pre_int;
+        } else {
+            if (isnan(s[PDP_val].u_val))
+                s[PDP_val].u_val = 0;
+            s[PDP_val].u_val += pdp_new[d] / interval * pre_int;
+        }
+        if (interval > (double)l->ds[d].heartbeat ||
+            (double)im->step / 2.0 < (double)(int)s[PDP_unkn_sec_cnt].u_cnt)
+            pdp_temp[d] = bits_double(DNAN_BITS);
+        else
+            pdp_temp[d] = s[PDP_val].u_val /
+                          ((double)(elapsed * im->step - s[PDP_unkn_sec_cnt].u_cnt) - pre_unknown);
+        if (isnan(pdp_new[d])) {
+            s[PDP_unkn_sec_cnt].u_cnt = (unsigned long)floor(post_int);
+            s[PDP_val].u_val = bits_double(DNAN_BITS);
+        } else {
+            s[PDP_unkn_sec_cnt].u_cnt = 0;
+            s[PDP_val].u_val = pdp_new[d] / interval * post_int;
+        }
+    }
+
+    /* consolidation, then the rows: the first completed row gets
+     * CDP_primary_val, the following ones CDP_secondary_val */
+    for (size_t r = 0; r < l->rra_count; r++) {
+        unsigned long offset, steps = l->rra[r].steps;
+        unsigned long rows = rows_completed(steps, done, elapsed, &offset);
+        for (size_t d = 0; d < l->ds_count; d++) {
+            unival *s = im->cdp[r * l->ds_count + d].scratch;
+            if (steps > 1) {
+                consolidate(s, l->rra[r].cf, l->rra[r].xff, steps, pdp_temp[d], rows, elapsed,
+                            offset);
+            } else {
+                /* one step per row: the row is the primary data point (librrd
+                 * sets the secondary value only when two or more steps pass) */
+                s[CDP_primary_val].u_val = pdp_temp[d];
+                if (elapsed >= 2)
+                    s[CDP_secondary_val].u_val = pdp_temp[d];
+            }
+        }
+        unsigned long nrows = l->rra[r].rows, cur = im->ptr[r].cur_row;
+        /* rows beyond a full turn of the ring would be overwritten anyway */
+        unsigned long skip = rows > nrows ? rows - nrows : 0;
+        cur = (cur + skip % nrows) % nrows;
+        for (unsigned long k = skip; k < rows; k++) {
+            cur = cur + 1 == nrows ? 0 : cur + 1;
+            int idx = k == 0 ? CDP_primary_val : CDP_secondary_val;
+            for (size_t d = 0; d < l->ds_count; d++)
+                im->rows[r][cur * l->ds_count + d] =
+                    im->cdp[r * l->ds_count + d].scratch[idx].u_val;
+        }
+        im->ptr[r].cur_row = cur;
+    }
+    im->live->last_up = (time_t)ts;
+    im->live->last_up_usec = 0;
+}
+
+/* ------------------------------------------------------------ entry */
+
+/* Whether the updates are ones this file reproduces exactly. */
+static bool updates_supported(const struct rrd_image_spec *spec, size_t ds_count)
+{
+    int64_t last = spec->start;
+    for (size_t i = 0; i < spec->count; i++) {
+        const struct rrd_image_update *u = &spec->updates[i];
+        if (u->ts <= last || u->ts % (int64_t)spec->step != 0)
+            return false;
+        for (size_t d = 0; d < ds_count; d++)
+            if (isinf(u->value[d]))
+                return false;
+        last = u->ts;
+    }
+    return true;
+}
+
+/* The ring position before any update such that the newest row lands on
+ * want (librrd's create picks it at random). */
+static unsigned long first_row(const struct rrd_image_spec *spec, unsigned long steps,
+                               unsigned long nrows, unsigned long want)
+{
+    unsigned long written = 0, last = (unsigned long)spec->start;
+    for (size_t i = 0; i < spec->count; i++) {
+        unsigned long now = (unsigned long)spec->updates[i].ts, offset;
+        written +=
+            rows_completed(steps, last / spec->step, (now - last) / spec->step, &offset) % nrows;
+        last = now;
+    }
+    return (want % nrows + nrows - written % nrows) % nrows;
+}
+
+int rrd_image_build(const struct rrd_image_spec *spec, unsigned char **image, size_t *size)
+{
+    *image = NULL;
+    *size = 0;
+    struct image_layout l;
+    if (spec->step == 0 || spec->step > LONG_MAX || spec->start <= 0 ||
+        spec->start % (int64_t)spec->step != 0 || !parse_layout(spec->argc, spec->argv, &l) ||
+        !updates_supported(spec, l.ds_count))
+        return RRD_IMAGE_UNSUPPORTED;
+
+    size_t header = sizeof(stat_head_t) + l.ds_count * sizeof(ds_def_t) +
+                    l.rra_count * sizeof(rra_def_t) + sizeof(live_head_t) +
+                    l.ds_count * sizeof(pdp_prep_t) +
+                    l.rra_count * l.ds_count * sizeof(cdp_prep_t) + l.rra_count * sizeof(rra_ptr_t);
+    size_t total = header;
+    for (size_t r = 0; r < l.rra_count; r++) {
+        if (l.rra[r].rows > (SIZE_MAX / 2 - total) / (l.ds_count * sizeof(double)))
+            return RRD_IMAGE_UNSUPPORTED;
+        total += l.rra[r].rows * l.ds_count * sizeof(double);
+    }
+    unsigned char *buf = calloc(1, total);
+    if (buf == NULL)
+        return KPI_ESYSTEM;
+
+    struct image im = {.l = &l, .step = spec->step};
+    unsigned char *p = buf;
+    im.stat = (stat_head_t *)(void *)p;
+    p += sizeof(stat_head_t);
+    im.ds = (ds_def_t *)(void *)p;
+    p += l.ds_count * sizeof(ds_def_t);
+    im.rra = (rra_def_t *)(void *)p;
+    p += l.rra_count * sizeof(rra_def_t);
+    im.live = (live_head_t *)(void *)p;
+    p += sizeof(live_head_t);
+    im.pdp = (pdp_prep_t *)(void *)p;
+    p += l.ds_count * sizeof(pdp_prep_t);
+    im.cdp = (cdp_prep_t *)(void *)p;
+    p += l.rra_count * l.ds_count * sizeof(cdp_prep_t);
+    im.ptr = (rra_ptr_t *)(void *)p;
+    p += l.rra_count * sizeof(rra_ptr_t);
+    for (size_t r = 0; r < l.rra_count; r++) {
+        im.rows[r] = (double *)(void *)p;
+        p += l.rra[r].rows * l.ds_count * sizeof(double);
+    }
+
+    create(&im, spec->start);
+    for (size_t r = 0; r < l.rra_count; r++)
+        im.ptr[r].cur_row = first_row(spec, l.rra[r].steps, l.rra[r].rows,
+                                      spec->cur_row != NULL ? spec->cur_row[r] : l.rra[r].rows - 1);
+    for (size_t i = 0; i < spec->count; i++) {
+        double reading[RRD_IMAGE_DS_MAX] = {0};
+        for (size_t d = 0; d < l.ds_count; d++)
+            reading[d] = reading_of(spec->updates[i].value[d]);
+        update(&im, spec->updates[i].ts, reading);
+    }
+    /* librrd copies each reading's text (at most LAST_DS_LEN - 1 bytes,
+     * zero-padded) into last_ds; only the last update's remains */
+    for (size_t d = 0; spec->count > 0 && d < l.ds_count; d++) {
+        char text[RRD_IMAGE_TEXT];
+        rrd_image_format(spec->updates[spec->count - 1].value[d], text);
+        memset(im.pdp[d].last_ds, 0, LAST_DS_LEN);
+        memcpy(im.pdp[d].last_ds, text, strnlen(text, LAST_DS_LEN - 1));
+    }
+    *image = buf;
+    *size = total;
+    return 0;
+}

@@ -1,0 +1,800 @@
+/* Tests of store/rrd_image.c: the in-memory RRD file against librrd 1.7.2,
+ * the reference. Every series is built twice — rrd_create_r2 plus one
+ * rrd_update_r exactly as store/rrd.c calls them, and rrd_image_build — and
+ * compared byte for byte (the image told to end its rings where librrd's
+ * random start put them) and through librrd (fetch of every archive,
+ * rrd_info_r, rrd_lastupdate_r) with the image's own ring positions, before
+ * and after three later appends made by librrd on both files. */
+#include "store/rrd_image.h"
+#include "store/store.h"
+#include "support/support.h"
+
+#define RRD_EXPORT_DEPRECATED /* the on-disk structs, to name a differing field */
+#include <rrd.h>
+#include <rrd_format.h>
+
+#include <check.h>
+#include <dlfcn.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* librrd 1.7.2 exports its number parser, rrd_strtod, without declaring it
+ * (and kpi loads librrd with dlopen, store/rrdlib.c): look it up. */
+typedef double (*strtod_fn)(const char *, char **);
+
+static strtod_fn librrd_strtod(void)
+{
+    void *handle = dlopen("librrd.so.8", RTLD_NOW | RTLD_LOCAL);
+    ck_assert_msg(handle != NULL, "%s", dlerror());
+    void *sym = dlsym(handle, "rrd_strtod");
+    ck_assert_msg(sym != NULL, "%s", dlerror());
+    strtod_fn fn;
+    memcpy(&fn, &sym, sizeof fn); /* object to function pointer, as POSIX allows */
+    return fn;
+}
+
+#define DAY 86400
+#define NDS 2
+#define NRRA 4
+
+/* store/rrd.c's layout. */
+static const char *const layout[] = {"DS:value:GAUGE:34560000:U:U", "DS:target:GAUGE:34560000:U:U",
+                                     "RRA:AVERAGE:0.5:1:3660",      "RRA:AVERAGE:0.5:30:245",
+                                     "RRA:MIN:0.5:30:245",          "RRA:MAX:0.5:30:245"};
+#define LAYOUT_COUNT (int)(sizeof layout / sizeof layout[0])
+
+static const size_t header_size =
+    sizeof(stat_head_t) + NDS * sizeof(ds_def_t) + NRRA * sizeof(rra_def_t) + sizeof(live_head_t) +
+    NDS * sizeof(pdp_prep_t) + NRRA * NDS * sizeof(cdp_prep_t) + NRRA * sizeof(rra_ptr_t);
+
+/* ------------------------------------------------------------ series */
+
+/* A series as store/rrd.c writes it: created at start, one update per
+ * period at the end of the period. */
+struct series {
+    int64_t start;
+    struct rrd_image_update *u;
+    size_t n;
+};
+
+static void series_free(struct series *s)
+{
+    free(s->u);
+    s->u = NULL;
+    s->n = 0;
+}
+
+/* Periods [first, first + n) of kind; value(i)/target(i) give the numbers. */
+static struct series periods(enum kpi_period_kind kind, int64_t first, size_t n,
+                             double (*value)(size_t), double (*target)(size_t))
+{
+    struct series s = {.start = kpi_period_first_day(kind, first) * DAY, .n = n};
+    s.u = calloc(n, sizeof *s.u);
+    ck_assert_ptr_nonnull(s.u);
+    for (size_t i = 0; i < n; i++) {
+        s.u[i].ts = (kpi_period_last_day(kind, first + (int64_t)i) + 1) * DAY;
+        s.u[i].value[0] = value(i);
+        s.u[i].value[1] = target(i);
+    }
+    return s;
+}
+
+static double none(size_t i)
+{
+    (void)i;
+    return NAN;
+}
+static double gaps(size_t i)
+{
+    return i % 7 == 3 || i % 11 == 5 ? NAN : 100.0 + (double)i * 1.5;
+}
+static double flat(size_t i)
+{
+    return i < 3 ? NAN : 120.0;
+}
+static double ramp(size_t i)
+{
+    return (double)i * 0.1;
+}
+static double tiny(size_t i)
+{
+    return i % 2 ? 1e-7 : -3.0;
+}
+static double huge(size_t i)
+{
+    return i % 3 == 0 ? 1e300 : i % 3 == 1 ? -1e300 : 0.1;
+}
+static double thirds(size_t i)
+{
+    return i % 4 == 0 ? NAN : 1.0 / 3.0 + (double)i;
+}
+
+/* ------------------------------------------------------------ the two files */
+
+static char *scratch;
+
+static char *file(const char *name)
+{
+    return ts_path(scratch, name);
+}
+
+static void update_text(const struct rrd_image_update *u, char *buf, size_t cap)
+{
+    char v[RRD_IMAGE_TEXT], t[RRD_IMAGE_TEXT];
+    rrd_image_format(u->value[0], v);
+    rrd_image_format(u->value[1], t);
+    snprintf(buf, cap, "%" PRId64 ":%s:%s", u->ts, v, t);
+}
+
+/* librrd's updates of path with u[0..n), in one call. */
+static void librrd_update(const char *path, const struct rrd_image_update *u, size_t n)
+{
+    const char **argv = calloc(n, sizeof *argv);
+    char *text = malloc(n * 96);
+    ck_assert_ptr_nonnull(argv);
+    ck_assert_ptr_nonnull(text);
+    for (size_t i = 0; i < n; i++) {
+        update_text(&u[i], text + i * 96, 96);
+        argv[i] = text + i * 96;
+    }
+    rrd_clear_error();
+    int rc = rrd_update_r(path, NULL, (int)n, argv);
+    ck_assert_msg(rc == 0, "update %s: %s", path, rrd_get_error());
+    free(text);
+    free(argv);
+}
+
+/* The file store/rrd.c's librrd path makes: create + one update. */
+static void librrd_file(const char *path, const struct series *s)
+{
+    const char *argv[sizeof layout / sizeof layout[0]];
+    memcpy(argv, layout, sizeof argv);
+    unlink(path);
+    rrd_clear_error();
+    int rc = rrd_create_r2(path, DAY, (time_t)s->start, 0, NULL, NULL, LAYOUT_COUNT, argv);
+    ck_assert_msg(rc == 0, "create %s: %s", path, rrd_get_error());
+    if (s->n > 0)
+        librrd_update(path, s->u, s->n);
+}
+
+/* The image of s; cur_row NULL: the builder's own ring positions. */
+static unsigned char *image_of(const struct series *s, const unsigned long *cur_row, size_t *size)
+{
+    struct rrd_image_spec spec = {.step = DAY,
+                                  .start = s->start,
+                                  .argc = LAYOUT_COUNT,
+                                  .argv = layout,
+                                  .updates = s->u,
+                                  .count = s->n,
+                                  .cur_row = cur_row};
+    unsigned char *img = NULL;
+    ck_assert_int_eq(rrd_image_build(&spec, &img, size), 0);
+    ck_assert_ptr_nonnull(img);
+    return img;
+}
+
+static void image_file(const char *path, const struct series *s, const unsigned long *cur_row)
+{
+    size_t size;
+    unsigned char *img = image_of(s, cur_row, &size);
+    ts_write_file(path, (const char *)img, size);
+    free(img);
+}
+
+/* The ring positions of a file. */
+static void cur_rows(const char *path, unsigned long *rows)
+{
+    size_t len;
+    char *bytes = ts_read_file(path, &len);
+    ck_assert_ptr_nonnull(bytes);
+    ck_assert_uint_ge(len, header_size);
+    memcpy(rows, bytes + header_size - NRRA * sizeof(rra_ptr_t), NRRA * sizeof(rra_ptr_t));
+    free(bytes);
+}
+
+/* The name of the field at byte off of a file of this layout. */
+static void field_at(size_t off, char *buf, size_t cap)
+{
+    size_t o = off, sz;
+    if (o < (sz = sizeof(stat_head_t))) {
+        snprintf(buf, cap, "stat_head+%zu", o);
+        return;
+    }
+    o -= sz;
+    if (o < (sz = NDS * sizeof(ds_def_t))) {
+        snprintf(buf, cap, "ds_def[%zu]+%zu", o / sizeof(ds_def_t), o % sizeof(ds_def_t));
+        return;
+    }
+    o -= sz;
+    if (o < (sz = NRRA * sizeof(rra_def_t))) {
+        snprintf(buf, cap, "rra_def[%zu]+%zu", o / sizeof(rra_def_t), o % sizeof(rra_def_t));
+        return;
+    }
+    o -= sz;
+    if (o < (sz = sizeof(live_head_t))) {
+        snprintf(buf, cap, "live_head+%zu", o);
+        return;
+    }
+    o -= sz;
+    if (o < (sz = NDS * sizeof(pdp_prep_t))) {
+        snprintf(buf, cap, "pdp_prep[%zu]+%zu", o / sizeof(pdp_prep_t), o % sizeof(pdp_prep_t));
+        return;
+    }
+    o -= sz;
+    if (o < (sz = NRRA * NDS * sizeof(cdp_prep_t))) {
+        size_t i = o / sizeof(cdp_prep_t);
+        snprintf(buf, cap, "cdp_prep[rra %zu][ds %zu].scratch[%zu]", i / NDS, i % NDS,
+                 o % sizeof(cdp_prep_t) / sizeof(unival));
+        return;
+    }
+    o -= sz;
+    if (o < (sz = NRRA * sizeof(rra_ptr_t))) {
+        snprintf(buf, cap, "rra_ptr[%zu]", o / sizeof(rra_ptr_t));
+        return;
+    }
+    o -= sz;
+    static const size_t rows[NRRA] = {3660, 245, 245, 245};
+    for (size_t r = 0; r < NRRA; r++) {
+        if (o < (sz = rows[r] * NDS * sizeof(double))) {
+            snprintf(buf, cap, "rra %zu row %zu ds %zu", r, o / (NDS * sizeof(double)),
+                     o / sizeof(double) % NDS);
+            return;
+        }
+        o -= sz;
+    }
+    snprintf(buf, cap, "past the end");
+}
+
+/* Both files byte for byte; a failure names the first differing field. */
+static void same_bytes(const char *a, const char *b, const char *what)
+{
+    size_t alen, blen;
+    char *x = ts_read_file(a, &alen), *y = ts_read_file(b, &blen);
+    ck_assert_ptr_nonnull(x);
+    ck_assert_ptr_nonnull(y);
+    ck_assert_msg(alen == blen, "%s: %zu bytes, librrd %zu", what, alen, blen);
+    size_t off = 0;
+    while (off < alen && x[off] == y[off])
+        off++;
+    char field[96];
+    field_at(off, field, sizeof field);
+    ck_assert_msg(off == alen, "%s: differs at byte %zu, %s", what, off, field);
+    free(x);
+    free(y);
+}
+
+/* ------------------------------------------------------------ semantics */
+
+static bool same_double(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* One fetch of both files: same window, step and bits. */
+static void same_fetch(const char *a, const char *b, const char *cf, time_t start, time_t end,
+                       unsigned long step)
+{
+    time_t s[2] = {start, start}, e[2] = {end, end};
+    unsigned long st[2] = {step, step}, ds[2];
+    char **names[2];
+    rrd_value_t *data[2];
+    const char *path[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        rrd_clear_error();
+        int rc = rrd_fetch_r(path[k], cf, &s[k], &e[k], &st[k], &ds[k], &names[k], &data[k]);
+        ck_assert_msg(rc == 0, "fetch %s: %s", path[k], rrd_get_error());
+    }
+    ck_assert_int_eq(s[0], s[1]);
+    ck_assert_int_eq(e[0], e[1]);
+    ck_assert_uint_eq(st[0], st[1]);
+    ck_assert_uint_eq(ds[0], ds[1]);
+    size_t cells = (size_t)((e[0] - s[0]) / (time_t)st[0]) * ds[0];
+    for (size_t i = 0; i < cells; i++)
+        ck_assert_msg(same_double(data[0][i], data[1][i]), "%s step %lu cell %zu: %.17g vs %.17g",
+                      cf, st[0], i, data[0][i], data[1][i]);
+    for (int k = 0; k < 2; k++) {
+        for (unsigned long i = 0; i < ds[k]; i++)
+            rrd_freemem(names[k][i]);
+        rrd_freemem(names[k]);
+        rrd_freemem(data[k]);
+    }
+}
+
+static time_t last_update(const char *path)
+{
+    rrd_clear_error();
+    time_t last = rrd_last_r(path);
+    ck_assert_msg(last > 0, "last %s: %s", path, rrd_get_error());
+    return last;
+}
+
+/* Every archive and CF over the whole file and over each archive's span. */
+static void same_fetches(const char *a, const char *b, time_t first)
+{
+    time_t last = last_update(a);
+    ck_assert_int_eq(last, last_update(b));
+    static const char *const cfs[] = {"AVERAGE", "MIN", "MAX"};
+    for (size_t c = 0; c < 3; c++) {
+        same_fetch(a, b, cfs[c], first - 40 * DAY, last + 40 * DAY, DAY);
+        same_fetch(a, b, cfs[c], first - 40 * DAY, last + 40 * DAY, 30 * DAY);
+        same_fetch(a, b, cfs[c], last - 245 * 30 * DAY, last, 30 * DAY);
+    }
+    same_fetch(a, b, "AVERAGE", last - 3660 * (time_t)DAY, last, DAY);
+}
+
+/* rrd_info_r of both: the same keys and values, but for the file name and,
+ * unless rings are aligned, the rows where the rings end. */
+static void same_info(const char *a, const char *b, bool rings)
+{
+    rrd_clear_error();
+    rrd_info_t *x = rrd_info_r(a);
+    ck_assert_msg(x != NULL, "info %s: %s", a, rrd_get_error());
+    rrd_info_t *y = rrd_info_r(b);
+    ck_assert_msg(y != NULL, "info %s: %s", b, rrd_get_error());
+    rrd_info_t *p = x, *q = y;
+    for (; p != NULL && q != NULL; p = p->next, q = q->next) {
+        ck_assert_str_eq(p->key, q->key);
+        ck_assert_int_eq(p->type, q->type);
+        if (strcmp(p->key, "filename") == 0 || (!rings && strstr(p->key, ".cur_row") != NULL))
+            continue;
+        switch (p->type) {
+        case RD_I_VAL:
+            ck_assert_msg(same_double(p->value.u_val, q->value.u_val), "%s: %.17g vs %.17g", p->key,
+                          p->value.u_val, q->value.u_val);
+            break;
+        case RD_I_CNT:
+            ck_assert_msg(p->value.u_cnt == q->value.u_cnt, "%s: %lu vs %lu", p->key,
+                          p->value.u_cnt, q->value.u_cnt);
+            break;
+        case RD_I_STR:
+            ck_assert_str_eq(p->value.u_str, q->value.u_str);
+            break;
+        case RD_I_INT:
+            ck_assert_int_eq(p->value.u_int, q->value.u_int);
+            break;
+        default:
+            break;
+        }
+    }
+    ck_assert(p == NULL && q == NULL);
+    rrd_info_free(x);
+    rrd_info_free(y);
+}
+
+static void same_lastupdate(const char *a, const char *b)
+{
+    time_t last[2];
+    unsigned long ds[2];
+    char **names[2], **data[2];
+    const char *path[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        rrd_clear_error();
+        int rc = rrd_lastupdate_r(path[k], &last[k], &ds[k], &names[k], &data[k]);
+        ck_assert_msg(rc == 0, "lastupdate %s: %s", path[k], rrd_get_error());
+    }
+    ck_assert_int_eq(last[0], last[1]);
+    ck_assert_uint_eq(ds[0], ds[1]);
+    for (unsigned long i = 0; i < ds[0]; i++) {
+        ck_assert_str_eq(names[0][i], names[1][i]);
+        ck_assert_str_eq(data[0][i], data[1][i]);
+    }
+    for (int k = 0; k < 2; k++) {
+        for (unsigned long i = 0; i < ds[k]; i++) {
+            rrd_freemem(names[k][i]);
+            rrd_freemem(data[k][i]);
+        }
+        rrd_freemem(names[k]);
+        rrd_freemem(data[k]);
+    }
+}
+
+static void same_meaning(const char *a, const char *b, time_t first, bool rings)
+{
+    same_fetches(a, b, first);
+    same_info(a, b, rings);
+    same_lastupdate(a, b);
+}
+
+/* Three later appends, as three later imports: the next period, one after
+ * a gap of a month with only a target, one far later (past the heartbeat
+ * for the value: unknown). */
+static void append3(const char *path, time_t last)
+{
+    struct rrd_image_update u[3] = {
+        {.ts = last + 31 * DAY, .value = {42.25, 40.0}},
+        {.ts = last + 92 * DAY, .value = {NAN, 0.1}},
+        {.ts = last + 600 * DAY, .value = {-7.0, NAN}},
+    };
+    for (size_t i = 0; i < 3; i++)
+        librrd_update(path, &u[i], 1);
+}
+
+/* The whole comparison of one series (see the top of the file). */
+static void check_series(const struct series *s, const char *what)
+{
+    char *ref = file("ref.rrd"), *aligned = file("aligned.rrd"), *own = file("own.rrd");
+    librrd_file(ref, s);
+    unsigned long rows[NRRA];
+    cur_rows(ref, rows);
+    image_file(aligned, s, rows);
+    image_file(own, s, NULL);
+    same_bytes(aligned, ref, what);
+    same_meaning(own, ref, (time_t)s->start, false);
+
+    time_t last = last_update(ref);
+    append3(ref, last);
+    append3(aligned, last);
+    append3(own, last);
+    same_bytes(aligned, ref, what);
+    same_meaning(own, ref, (time_t)s->start, false);
+    free(ref);
+    free(aligned);
+    free(own);
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void setup(void)
+{
+    scratch = ts_tempdir("rrd_image");
+}
+
+static void teardown(void)
+{
+    ts_rm_rf(scratch);
+    free(scratch);
+}
+
+START_TEST(test_image_equals_librrd_for_period_shapes)
+{
+    struct {
+        const char *what;
+        enum kpi_period_kind kind;
+        int64_t first_day;
+        size_t n;
+        double (*value)(size_t), (*target)(size_t);
+    } shapes[] = {
+        {"monthly with gaps", KPI_PERIOD_MONTH, 17897, 50, gaps, flat},
+        {"weekly across years", KPI_PERIOD_WEEK, 17800, 160, ramp, gaps},
+        {"quarterly", KPI_PERIOD_QUARTER, 12000, 40, gaps, ramp},
+        {"yearly", KPI_PERIOD_YEAR, 3000, 30, ramp, none},
+        {"daily over 3660 days", KPI_PERIOD_DAY, 9000, 5000, gaps, thirds},
+        {"daily, short", KPI_PERIOD_DAY, 19000, 45, thirds, none},
+        {"targets only", KPI_PERIOD_MONTH, 17897, 24, none, ramp},
+        {"a single period", KPI_PERIOD_MONTH, 17897, 1, flat, none},
+        {"a single known period", KPI_PERIOD_QUARTER, 17897, 1, ramp, ramp},
+        {"0.1, 1e-7, -3", KPI_PERIOD_MONTH, 17897, 36, ramp, tiny},
+        {"1e300 and -1e300", KPI_PERIOD_MONTH, 17897, 36, huge, thirds},
+        {"nothing known", KPI_PERIOD_MONTH, 17897, 5, none, none},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        int64_t first = kpi_period_of_day(shapes[i].kind, shapes[i].first_day);
+        struct series s =
+            periods(shapes[i].kind, first, shapes[i].n, shapes[i].value, shapes[i].target);
+        check_series(&s, shapes[i].what);
+        series_free(&s);
+    }
+}
+END_TEST
+
+/* A deterministic generator (xorshift64). */
+static uint64_t next(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return *state;
+}
+
+static double random_number(uint64_t *rs)
+{
+    switch (next(rs) % 8) {
+    case 0:
+    case 1:
+        return NAN;
+    case 2:
+        return (double)(int64_t)(next(rs) % 20001) - 10000.0;
+    case 3:
+        return (double)(next(rs) % 1000000) / 1000.0;
+    case 4: /* any 53-bit mantissa, small to large */
+        return ldexp((double)(next(rs) >> 11), (int)(next(rs) % 200) - 150);
+    case 5:
+        return -ldexp((double)(next(rs) >> 11), (int)(next(rs) % 2000) - 1100);
+    case 6:
+        return (double)(next(rs) % 1000) / 10.0;
+    default:
+        return 0.1 * (double)(next(rs) % 30);
+    }
+}
+
+/* Random series: random steps between updates (days to more than the
+ * 400-day heartbeat), random numbers, unknowns. */
+START_TEST(test_image_equals_librrd_for_random_series)
+{
+    uint64_t rs = 0x9e3779b97f4a7c15ull;
+    for (int k = 0; k < 300; k++) {
+        struct series s = {.start = (int64_t)(3000 + next(&rs) % 17000) * DAY};
+        s.n = 1 + next(&rs) % 120;
+        s.u = calloc(s.n, sizeof *s.u);
+        ck_assert_ptr_nonnull(s.u);
+        uint64_t gap = next(&rs) % 4 == 0 ? 3 : next(&rs) % 3 == 0 ? 40 : 500;
+        int64_t t = s.start;
+        for (size_t i = 0; i < s.n; i++) {
+            t += (int64_t)(1 + next(&rs) % gap) * DAY;
+            s.u[i].ts = t;
+            s.u[i].value[0] = random_number(&rs);
+            s.u[i].value[1] = random_number(&rs);
+        }
+        char what[32];
+        snprintf(what, sizeof what, "random series %d", k);
+        if (k % 10 == 0) {
+            check_series(&s, what);
+        } else { /* bytes only, which implies the rest */
+            char *ref = file("ref.rrd"), *aligned = file("aligned.rrd");
+            librrd_file(ref, &s);
+            unsigned long rows[NRRA];
+            cur_rows(ref, rows);
+            image_file(aligned, &s, rows);
+            same_bytes(aligned, ref, what);
+            free(ref);
+            free(aligned);
+        }
+        series_free(&s);
+    }
+}
+END_TEST
+
+START_TEST(test_image_rings_end_on_their_last_row_by_default)
+{
+    int64_t first = kpi_period_of_day(KPI_PERIOD_MONTH, 17897);
+    struct series s = periods(KPI_PERIOD_MONTH, first, 50, ramp, flat);
+    size_t size;
+    unsigned char *img = image_of(&s, NULL, &size);
+    ck_assert_uint_eq(size, header_size + (3660 + 3 * 245) * NDS * sizeof(double));
+    rra_ptr_t ptr[NRRA];
+    memcpy(ptr, img + header_size - sizeof ptr, sizeof ptr);
+    ck_assert_uint_eq(ptr[0].cur_row, 3659);
+    for (size_t r = 1; r < NRRA; r++)
+        ck_assert_uint_eq(ptr[r].cur_row, 244);
+    /* the last day of the last month is the daily archive's last row */
+    double last;
+    memcpy(&last, img + header_size + 3659 * NDS * sizeof(double), sizeof last);
+    ck_assert_double_eq_tol(last, ramp(49), 1e-12);
+    free(img);
+    series_free(&s);
+}
+END_TEST
+
+START_TEST(test_image_parse_reads_numbers_as_librrd)
+{
+    strtod_fn rrd_strtod = librrd_strtod();
+    static const char *const texts[] = {
+        "0",
+        "-0",
+        "7",
+        "0.10000000000000001",
+        "1e-07",
+        "9.9999999999999995e-08",
+        "-3",
+        "1e+300",
+        "-1.0000000000000001e+300",
+        "4.9406564584124654e-324",
+        "1.7976931348623157e+308",
+        "123456789012345678",
+        "0.30000000000000004",
+        "  12.5",
+        "+4",
+        "1.5e",
+        "2.2250738585072014e-308",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        const char *end;
+        char *rend;
+        double mine = rrd_image_parse(texts[i], &end, NULL);
+        double theirs = rrd_strtod(texts[i], &rend);
+        ck_assert_msg(same_double(mine, theirs), "%s: %.17g vs %.17g", texts[i], mine, theirs);
+        ck_assert_ptr_eq(end, rend);
+    }
+    uint64_t rs = 12345;
+    for (int k = 0; k < 200000; k++) {
+        uint64_t bits = next(&rs);
+        double x;
+        memcpy(&x, &bits, sizeof x);
+        if (!isfinite(x))
+            continue;
+        char text[RRD_IMAGE_TEXT];
+        rrd_image_format(x, text);
+        double mine = rrd_image_parse(text, NULL, NULL);
+        double theirs = rrd_strtod(text, NULL);
+        ck_assert_msg(same_double(mine, theirs), "%s: %.17g vs %.17g", text, mine, theirs);
+    }
+}
+END_TEST
+
+START_TEST(test_image_parse_marks_no_digits_and_range)
+{
+    const char *end;
+    int range;
+    ck_assert_double_eq(rrd_image_parse("x", &end, &range), 0.0);
+    ck_assert_str_eq(end, "x");
+    ck_assert_int_eq(range, 0);
+    rrd_image_parse("1e2000", &end, &range);
+    ck_assert_int_eq(range, 1);
+    ck_assert_str_eq(end, "1e2000");
+}
+END_TEST
+
+START_TEST(test_image_format_writes_u_or_17_digits)
+{
+    char buf[RRD_IMAGE_TEXT];
+    ck_assert_uint_eq(rrd_image_format(NAN, buf), 1);
+    ck_assert_str_eq(buf, "U");
+    rrd_image_format(0.1, buf);
+    ck_assert_str_eq(buf, "0.10000000000000001");
+    rrd_image_format(-3, buf);
+    ck_assert_str_eq(buf, "-3");
+    ck_assert_uint_lt(rrd_image_format(-2.2250738585072014e-308, buf), LAST_DS_LEN);
+}
+END_TEST
+
+static double one(size_t i)
+{
+    (void)i;
+    return 1.0;
+}
+
+/* What the builder leaves to librrd, allocating nothing. */
+START_TEST(test_image_declines_what_it_does_not_reproduce)
+{
+    int64_t first = kpi_period_of_day(KPI_PERIOD_MONTH, 17897);
+    struct series s = periods(KPI_PERIOD_MONTH, first, 6, one, one);
+    const char *counter[] = {"DS:value:COUNTER:600:U:U", "RRA:AVERAGE:0.5:1:10"};
+    const char *bounded[] = {"DS:value:GAUGE:600:0:100", "RRA:AVERAGE:0.5:1:10"};
+    const char *seasonal[] = {"DS:value:GAUGE:600:U:U", "RRA:HWPREDICT:10:0.1:0.0035:288"};
+    const char *suffix[] = {"DS:value:GAUGE:400d:U:U", "RRA:AVERAGE:0.5:1:10"};
+    const char *no_rra[] = {"DS:value:GAUGE:600:U:U"};
+    struct {
+        const char *const *argv;
+        int argc;
+    } layouts[] = {{counter, 2}, {bounded, 2}, {seasonal, 2}, {suffix, 2}, {no_rra, 1}};
+    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++) {
+        struct rrd_image_spec spec = {.step = DAY,
+                                      .start = s.start,
+                                      .argc = layouts[i].argc,
+                                      .argv = layouts[i].argv,
+                                      .updates = s.u,
+                                      .count = s.n};
+        unsigned char *img = (unsigned char *)&spec;
+        size_t size = 1;
+        ck_assert_int_eq(rrd_image_build(&spec, &img, &size), RRD_IMAGE_UNSUPPORTED);
+        ck_assert_ptr_null(img);
+        ck_assert_uint_eq(size, 0);
+    }
+
+    struct rrd_image_spec spec = {.step = DAY,
+                                  .start = s.start,
+                                  .argc = LAYOUT_COUNT,
+                                  .argv = layout,
+                                  .updates = s.u,
+                                  .count = s.n};
+    unsigned char *img;
+    size_t size;
+    spec.start = s.start + 3600; /* not on a step */
+    ck_assert_int_eq(rrd_image_build(&spec, &img, &size), RRD_IMAGE_UNSUPPORTED);
+    spec.start = s.start;
+    s.u[2].ts += 60; /* an update off a step */
+    ck_assert_int_eq(rrd_image_build(&spec, &img, &size), RRD_IMAGE_UNSUPPORTED);
+    s.u[2].ts = s.u[1].ts; /* not after the one before (librrd refuses it) */
+    ck_assert_int_eq(rrd_image_build(&spec, &img, &size), RRD_IMAGE_UNSUPPORTED);
+    s.u[2].ts = s.u[3].ts - DAY;
+    s.u[4].value[1] = INFINITY;
+    ck_assert_int_eq(rrd_image_build(&spec, &img, &size), RRD_IMAGE_UNSUPPORTED);
+    s.u[4].value[1] = 1.0;
+    ck_assert_int_eq(rrd_image_build(&spec, &img, &size), 0);
+    free(img);
+    series_free(&s);
+}
+END_TEST
+
+/* An empty update list is the freshly created file, ring positions aside. */
+START_TEST(test_image_without_updates_is_a_created_file)
+{
+    struct series s = {.start = 18262 * (int64_t)DAY};
+    char *ref = file("ref.rrd"), *aligned = file("aligned.rrd");
+    librrd_file(ref, &s);
+    unsigned long rows[NRRA];
+    cur_rows(ref, rows);
+    image_file(aligned, &s, rows);
+    same_bytes(aligned, ref, "no update");
+    free(ref);
+    free(aligned);
+}
+END_TEST
+
+static double stored(size_t m)
+{
+    return m == 7 ? NAN : gaps(m) + 0.5;
+}
+
+/* store/rrd.c writes rebuilt files from the image: its rings end on their
+ * last row, which librrd's create never does on purpose. */
+START_TEST(test_store_rebuild_writes_the_image)
+{
+    char *dir = ts_tempdir("rrd_image_store");
+    struct store_options o = {.create = true, .threads = 2};
+    struct store *st;
+    ck_assert_int_eq(store_open(dir, &o, &st, NULL), 0);
+    struct store_txn *txn = NULL;
+    struct kpi_error e = {0};
+    ck_assert_msg(store_txn_begin(st, &txn, &e) == 0, "%s", e.message);
+    size_t t, k;
+    ck_assert_int_eq(store_txn_resolve_team(txn, "ops", true, &t, NULL, NULL), 0);
+    struct kpi_indicator_patch p = {
+        .ref = "sales", .set = KPI_SET_PERIOD, .period = KPI_PERIOD_MONTH};
+    ck_assert_msg(store_txn_patch_indicator(txn, &p, false, NULL, &e) == 0, "%s", e.message);
+    ck_assert_int_eq(store_txn_resolve_indicator(txn, "sales", false, &k, NULL, NULL), 0);
+    int64_t first = kpi_period_of_day(KPI_PERIOD_MONTH, 17897);
+    for (size_t m = 0; m < 30; m++)
+        if (!isnan(stored(m)))
+            ck_assert_int_eq(
+                store_txn_set(txn, t, k, first + (int64_t)m, STORE_VALUE, stored(m), NULL, NULL),
+                0);
+    ck_assert_msg(store_txn_commit(txn, NULL, &e) == 0, "%s", e.message);
+    char path[4096];
+    ck_assert_int_eq(store_series_path(st, "ops", "sales", path, sizeof path, NULL), 0);
+    unsigned long rows[NRRA];
+    cur_rows(path, rows);
+    ck_assert_uint_eq(rows[0], 3659);
+    for (size_t r = 1; r < NRRA; r++)
+        ck_assert_uint_eq(rows[r], 244);
+
+    /* the same series through librrd means the same */
+    struct series s = {.start = kpi_period_first_day(KPI_PERIOD_MONTH, first) * DAY, .n = 30};
+    s.u = calloc(s.n, sizeof *s.u);
+    ck_assert_ptr_nonnull(s.u);
+    for (size_t m = 0; m < s.n; m++) {
+        s.u[m].ts = (kpi_period_last_day(KPI_PERIOD_MONTH, first + (int64_t)m) + 1) * DAY;
+        s.u[m].value[0] = stored(m);
+        s.u[m].value[1] = NAN;
+    }
+    char *ref = file("ref.rrd");
+    librrd_file(ref, &s);
+    same_meaning(path, ref, (time_t)s.start, false);
+    free(ref);
+    series_free(&s);
+    store_close(st);
+    ts_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+static Suite *image_suite(void)
+{
+    Suite *s = suite_create("store_rrd_image");
+    TCase *tc = tcase_create("image");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_image_equals_librrd_for_period_shapes);
+    tcase_add_test(tc, test_image_equals_librrd_for_random_series);
+    tcase_add_test(tc, test_image_rings_end_on_their_last_row_by_default);
+    tcase_add_test(tc, test_image_parse_reads_numbers_as_librrd);
+    tcase_add_test(tc, test_image_parse_marks_no_digits_and_range);
+    tcase_add_test(tc, test_image_format_writes_u_or_17_digits);
+    tcase_add_test(tc, test_image_declines_what_it_does_not_reproduce);
+    tcase_add_test(tc, test_image_without_updates_is_a_created_file);
+    tcase_add_test(tc, test_store_rebuild_writes_the_image);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(image_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
