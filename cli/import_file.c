@@ -9,24 +9,52 @@
 
 enum { MAX_PRINTED_ERRORS = 20 };
 
-/* A one-entry cache per cell position: in long and wide files consecutive
- * rows name the same team and indicators, so most rows resolve nothing. */
-struct ref_cache {
-    char text[256];
+/* References resolved so far, direct-mapped by a hash of their text: a file
+ * names a few teams and indicators over and over, in any order (a long file
+ * sorted by date alternates its kpi column on every row), so nearly every
+ * cell resolves without asking the store. Only successful resolutions are
+ * kept; a catalog row may change what a text resolves to, so it empties the
+ * cache (gen++: a slot is valid only with the cache's generation). */
+enum { REF_SLOTS = 256, REF_TEXT = 48 };
+
+struct ref_slot {
+    unsigned gen;
+    unsigned len;
     size_t index;
-    bool valid;
+    char text[REF_TEXT]; /* not NUL-terminated: len bytes */
+};
+
+struct ref_cache {
+    unsigned gen;          /* starts at 1: zeroed slots are empty */
+    struct ref_slot *last; /* the last hit: files name one team for many rows */
+    struct ref_slot slot[REF_SLOTS];
+};
+
+enum { PERIOD_SLOTS = 256 };
+
+/* What check_row_refs found for one cell, so staging resolves nothing twice. */
+struct cell_refs {
+    size_t team, indicator;
+    bool team_found, indicator_found;
 };
 
 struct import_run {
     const struct import_settings *settings;
     struct ingest_reader *reader;
+    enum ingest_kind kind;
     struct store_txn *txn;
     struct report_import_summary summary;
     size_t printed_errors;
     bool rejects_header_written;
-    struct ref_cache team_cache;
-    struct ref_cache *kpi_cache; /* one per cell position */
-    size_t kpi_cache_count;
+    struct ref_cache teams, indicators;
+    struct cell_refs *refs; /* one per cell of the current row */
+    size_t refs_cap;
+    /* periods computed so far, direct-mapped by day: a file names few days */
+    struct period_slot {
+        int64_t day, period;
+        enum kpi_period_kind kind;
+        bool valid;
+    } periods[PERIOD_SLOTS];
     struct cli_progress progress;
 };
 
@@ -64,59 +92,80 @@ static void reject(struct import_run *run, const struct ingest_row *row, const c
 static int resolve_cached(struct import_run *run, struct ref_cache *cache, bool team,
                           const char *ref, bool create, size_t *index, struct kpi_error *err)
 {
-    if (cache->valid && strcmp(cache->text, ref) == 0) {
-        *index = cache->index;
-        return 0;
+    struct ref_slot *slot = cache->last;
+    if (slot != NULL && slot->gen == cache->gen) {
+        /* a shorter ref stops the loop at its NUL: no byte past it is read */
+        size_t k = 0;
+        while (k < slot->len && ref[k] == slot->text[k])
+            k++;
+        if (k == slot->len && ref[k] == '\0') {
+            *index = slot->index;
+            return 0;
+        }
+    }
+    unsigned h = 2166136261u; /* FNV-1a, and the length on the way */
+    size_t len = 0;
+    for (; ref[len] != '\0'; len++)
+        h = (h ^ (unsigned char)ref[len]) * 16777619u;
+    slot = NULL;
+    if (len <= REF_TEXT) {
+        slot = &cache->slot[(h ^ (h >> 16)) % REF_SLOTS];
+        if (slot->gen == cache->gen && slot->len == len && memcmp(slot->text, ref, len) == 0) {
+            *index = slot->index;
+            cache->last = slot;
+            return 0;
+        }
     }
     int rc = team ? store_txn_resolve_team(run->txn, ref, create, index, NULL, err)
                   : store_txn_resolve_indicator(run->txn, ref, create, index, NULL, err);
-    if (rc == 0 && strlen(ref) < sizeof cache->text) {
-        strcpy(cache->text, ref);
-        cache->index = *index;
-        cache->valid = true;
+    if (rc == 0 && slot != NULL) {
+        slot->gen = cache->gen;
+        slot->len = (unsigned)len;
+        slot->index = *index;
+        memcpy(slot->text, ref, len);
+        cache->last = slot;
     }
     return rc;
 }
 
-static struct ref_cache *kpi_cache_at(struct import_run *run, size_t position)
-{
-    if (position >= run->kpi_cache_count) {
-        size_t count = position + 1;
-        struct ref_cache *grown = realloc(run->kpi_cache, count * sizeof *grown);
-        if (grown == NULL)
-            return NULL;
-        memset(grown + run->kpi_cache_count, 0, (count - run->kpi_cache_count) * sizeof *grown);
-        run->kpi_cache = grown;
-        run->kpi_cache_count = count;
-    }
-    return &run->kpi_cache[position];
-}
-
 /* Check that every reference of the row resolves (or may be created) before
- * anything is created, so a rejected row leaves no new team behind. */
+ * anything is created, so a rejected row leaves no new team behind. What is
+ * found is kept in run->refs for staging. */
 static int check_row_refs(struct import_run *run, const struct ingest_row *row,
                           struct kpi_error *err)
 {
     bool strict = run->settings->strict;
+    if (row->cell_count > run->refs_cap) {
+        struct cell_refs *grown = realloc(run->refs, row->cell_count * sizeof *grown);
+        if (grown == NULL)
+            return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+        run->refs = grown;
+        run->refs_cap = row->cell_count;
+    }
     for (size_t i = 0; i < row->cell_count; i++) {
         const struct ingest_cell *cell = &row->cells[i];
+        struct cell_refs *refs = &run->refs[i];
         if (isnan(cell->number))
             continue;
-        size_t index;
-        struct ref_cache *cache = kpi_cache_at(run, i);
-        if (cache == NULL)
-            return kpi_fail(err, KPI_ESYSTEM, "out of memory");
-        int rc = resolve_cached(run, &run->team_cache, true, cell->team, false, &index, err);
+        int rc = resolve_cached(run, &run->teams, true, cell->team, false, &refs->team, err);
+        refs->team_found = rc == 0;
+        refs->indicator_found = false;
         if (rc == KPI_ENOTFOUND && !strict)
             rc = 0;
         if (rc == 0) {
-            rc = resolve_cached(run, cache, false, cell->kpi, false, &index, err);
+            rc = resolve_cached(run, &run->indicators, false, cell->kpi, false, &refs->indicator,
+                                err);
+            refs->indicator_found = rc == 0;
             if (rc == KPI_ENOTFOUND && !strict)
                 rc = 0;
         }
         if (rc != 0) {
-            if (rc == KPI_ENOTFOUND)
-                kpi_fail(err, KPI_EINPUT, "%s (--strict)", err->message);
+            if (rc == KPI_ENOTFOUND) {
+                /* a copy: printing a buffer into itself is undefined */
+                char why[KPI_ERROR_MAX];
+                snprintf(why, sizeof why, "%s", err->message);
+                kpi_fail(err, KPI_EINPUT, "%s (--strict)", why);
+            }
             return err->code;
         }
     }
@@ -152,13 +201,31 @@ static int stage_data_row(struct import_run *run, const struct ingest_row *row,
             run->summary.empty++;
             continue;
         }
-        size_t team, ind;
+        /* what check_row_refs did not find is created now (an earlier cell
+         * of the row may have created it already: the cache knows) */
+        const struct cell_refs *refs = &run->refs[i];
+        size_t team = refs->team, ind = refs->indicator;
         enum store_change change;
-        if ((rc = resolve_cached(run, &run->team_cache, true, cell->team, true, &team, err)) ||
-            (rc = resolve_cached(run, kpi_cache_at(run, i), false, cell->kpi, true, &ind, err)))
+        if ((!refs->team_found &&
+             (rc = resolve_cached(run, &run->teams, true, cell->team, true, &team, err))) ||
+            (!refs->indicator_found &&
+             (rc = resolve_cached(run, &run->indicators, false, cell->kpi, true, &ind, err))))
             return rc;
-        const struct kpi_indicator *indicator = store_txn_indicator(run->txn, ind);
-        int64_t period = kpi_period_of_day(indicator->period, cell->day);
+        enum kpi_period_kind kind = store_txn_indicator(run->txn, ind)->period;
+        /* two-way set-associative, Fibonacci hashing: month ends are ~30
+         * days apart, which a plain modulo would fold onto few slots */
+        uint64_t h = ((uint64_t)cell->day * 8 + kind) * 0x9E3779B97F4A7C15ull;
+        struct period_slot *ps = &run->periods[(h >> 56) & (PERIOD_SLOTS - 2)];
+        if (!ps->valid || ps->day != cell->day || ps->kind != kind) {
+            if (ps[1].valid && ps[1].day == cell->day && ps[1].kind == kind) {
+                ps++;
+            } else {
+                ps[1] = ps[0]; /* the newest first; the older one stays */
+                *ps =
+                    (struct period_slot){cell->day, kpi_period_of_day(kind, cell->day), kind, true};
+            }
+        }
+        int64_t period = ps->period;
         rc =
             store_txn_set(run->txn, team, ind, period, cell->is_target ? STORE_TARGET : STORE_VALUE,
                           cell->number, &change, err);
@@ -171,14 +238,13 @@ static int stage_data_row(struct import_run *run, const struct ingest_row *row,
 
 static int stage_row(struct import_run *run, const struct ingest_row *row, struct kpi_error *err)
 {
-    switch (ingest_kind(run->reader)) {
+    switch (run->kind) {
     case INGEST_KIND_TEAMS:
         /* A catalog file defines its entries: --strict applies to data rows. */
-        run->team_cache.valid = false;
+        run->teams.gen++;
         return store_txn_patch_team(run->txn, &row->team, false, NULL, err);
     case INGEST_KIND_INDICATORS:
-        for (size_t i = 0; i < run->kpi_cache_count; i++)
-            run->kpi_cache[i].valid = false;
+        run->indicators.gen++;
         return store_txn_patch_indicator(run->txn, &row->indicator, false, NULL, err);
     default:
         return stage_data_row(run, row, err);
@@ -272,12 +338,13 @@ static int finish(struct import_run *run, struct kpi_error *err)
 
 int import_file(struct store *st, const char *path, const struct import_settings *settings)
 {
-    struct import_run run = {.settings = settings};
+    struct import_run run = {.settings = settings, .teams.gen = 1, .indicators.gen = 1};
     struct kpi_error err = {0};
     int rc = ingest_open(path, NULL, &settings->ingest, &run.reader, &err);
     if (rc != 0)
         return cli_fail(&err);
     run.summary.file = ingest_display_name(run.reader);
+    run.kind = ingest_kind(run.reader);
     run.summary.dry_run = settings->dry_run;
     cli_progress_start(&run.progress, settings->progress, run.summary.file);
     rc = store_txn_begin(st, &run.txn, &err);
@@ -290,6 +357,6 @@ int import_file(struct store *st, const char *path, const struct import_settings
         rc = cli_fail(&err);
     store_txn_abort(run.txn);
     ingest_close(run.reader);
-    free(run.kpi_cache);
+    free(run.refs);
     return rc;
 }

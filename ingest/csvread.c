@@ -75,6 +75,30 @@ static size_t copy_crlf_as_lf(char *dst, const char *src, size_t len)
     return out;
 }
 
+/* Copy 1 to 16 bytes as two fixed-size copies that may overlap (each
+ * compiles to one load and one store): most fields are short, and both a
+ * call to memcpy and a byte loop cost more than the field's parsing. */
+static inline void copy_short(char *dst, const char *src, size_t len)
+{
+    if (len >= 8) {
+        uint64_t a, b;
+        memcpy(&a, src, 8);
+        memcpy(&b, src + len - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + len - 8, &b, 8);
+    } else if (len >= 4) {
+        uint32_t a, b;
+        memcpy(&a, src, 4);
+        memcpy(&b, src + len - 4, 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + len - 4, &b, 4);
+    } else {
+        dst[0] = src[0];
+        dst[len / 2] = src[len / 2];
+        dst[len - 1] = src[len - 1];
+    }
+}
+
 /* Called for every field: keep it cheap. The limits and growth are one
  * unlikely branch; memory for the field is reserved before the copy. */
 static void on_field(void *s, size_t len, void *data)
@@ -85,7 +109,7 @@ static void on_field(void *s, size_t len, void *data)
     if (c->cur_count == 0)
         c->cur_line = c->line;
     if (c->cur_count >= INGEST_MAX_FIELDS || len > INGEST_MAX_FIELD ||
-        c->arena_len + len + 1 > c->arena_cap || c->nfields == c->fields_cap) {
+        c->arena_len + len + 1 + INGEST_FIELD_SLACK > c->arena_cap || c->nfields == c->fields_cap) {
         size_t col = c->cur_count + 1;
         if (c->cur_count >= INGEST_MAX_FIELDS) {
             fatal(c, c->cur_line, col, "record has more than 10000 fields");
@@ -99,7 +123,7 @@ static void on_field(void *s, size_t len, void *data)
             fatal(c, c->cur_line, col, "record longer than 16 MiB");
             return;
         }
-        if (!grow(&c->arena, &c->arena_cap, c->arena_len + len + 1, 1) ||
+        if (!grow(&c->arena, &c->arena_cap, c->arena_len + len + 1 + INGEST_FIELD_SLACK, 1) ||
             !grow(&c->fields, &c->fields_cap, c->nfields + 1, sizeof *c->fields)) {
             c->oom = true;
             return;
@@ -113,9 +137,7 @@ static void on_field(void *s, size_t len, void *data)
             c->line += count_nl(src, len);
             out = copy_crlf_as_lf(dst, src, len);
         } else if (len <= 16) {
-            /* most fields are short: a loop beats a call to memcpy */
-            for (size_t i = 0; i < len; i++)
-                dst[i] = src[i];
+            copy_short(dst, src, len);
         } else {
             memcpy(dst, src, len);
         }
@@ -136,7 +158,8 @@ static void on_row(int term, void *data)
         return;
     if (c->cur_count > 0) {
         if (c->cur_nonempty) {
-            if (!grow(&c->recs, &c->recs_cap, c->nrecs + 1, sizeof *c->recs)) {
+            if (c->nrecs == c->recs_cap &&
+                !grow(&c->recs, &c->recs_cap, c->nrecs + 1, sizeof *c->recs)) {
                 c->oom = true;
                 return;
             }
@@ -306,12 +329,12 @@ static int decode(struct csvr *c, const struct csvr_rec *rec, struct csvr_out *o
         return 0;
     }
     size_t raw = f[n - 1].off + f[n - 1].len + 1 - f[0].off; /* <= 16 MiB */
-    if (raw * 3 > c->dec_cap) {
-        char *d = realloc(c->dec, raw * 3);
+    if (raw * 3 + INGEST_FIELD_SLACK > c->dec_cap) {
+        char *d = realloc(c->dec, raw * 3 + INGEST_FIELD_SLACK);
         if (d == NULL)
             return ingest_fail_at(err, KPI_ESYSTEM, c->name, 0, 0, "out of memory");
         c->dec = d;
-        c->dec_cap = raw * 3;
+        c->dec_cap = raw * 3 + INGEST_FIELD_SLACK;
     }
     size_t pos = 0;
     for (size_t i = 0; i < n; i++) {

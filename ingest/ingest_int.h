@@ -94,14 +94,22 @@ struct csvr_rec {
     unsigned long line;
 };
 
+/* Bytes that may be read (not used) past the start of any field csvr_next
+ * returns, whatever its length: short texts are then read as whole words. */
+#define INGEST_FIELD_SLACK 32
+
 /* A record as csvr_next returns it: fields decoded to UTF-8 and
- * NUL-terminated, borrowed until the next csvr_next. */
+ * NUL-terminated, borrowed until the next csvr_next. INGEST_FIELD_SLACK
+ * bytes from the start of each field are readable. */
 struct csvr_out {
+    /* not in the order of struct ingest_row's line, field_count, fields:
+     * the compiler would copy them as one 16-byte load, which stalls on
+     * the two 8-byte stores that have just written them */
     unsigned long line;
-    size_t count;
-    size_t bytes; /* sum of (lens[i] + 1) */
     const char *const *fields;
+    size_t count;
     const size_t *lens;
+    size_t bytes; /* sum of (lens[i] + 1) */
 };
 
 struct csvr {
@@ -120,10 +128,15 @@ struct csvr {
     struct csvr_rec *recs;
     size_t nrecs, recs_cap, head;
 
-    /* the record in progress */
-    size_t cur_first, cur_bytes, cur_count;
+    /* the record in progress. cur_first and cur_bytes are not neighbours:
+     * on_row sets them from nfields and arena_len, which on_field has just
+     * stored, and the compiler would fetch those with 16-byte loads that
+     * stall on the 8-byte stores (store forwarding fails) */
+    size_t cur_first;
     unsigned long cur_line;
+    size_t cur_count;
     bool cur_nonempty;
+    size_t cur_bytes;
 
     unsigned long line; /* physical line of the parser's position */
     bool quotes_seen;   /* a '"' occurred: fields may hold line breaks */
@@ -175,8 +188,15 @@ enum col_role {
 
 /* ---------------------------------------------------------- the reader */
 
-#define DATE_CACHE_SLOTS 256
-#define DATE_SLOT_TEXT 31
+#define DATE_CACHE_SLOTS 256 /* 128 pairs: two texts may share a hash */
+#define DATE_SLOT_WORDS 4    /* a cached date text has up to 31 bytes */
+
+/* A date text as zero-padded 64-bit words, compared and hashed a word at a
+ * time (memcmp and a byte-wise hash cost more than the date's parsing). */
+struct date_key {
+    uint64_t w[DATE_SLOT_WORDS];
+    size_t len;
+};
 
 struct ingest_reader {
     char *name;
@@ -204,11 +224,12 @@ struct ingest_reader {
     char *scratch;
     size_t scratch_len, scratch_cap;
 
-    /* dates parsed so far, direct-mapped by a hash of their text: files
-     * repeat a few dates over and over */
+    /* dates parsed so far, two-way set-associative by a hash of their text:
+     * files repeat a few dates over and over (a long file sorted by series
+     * cycles through them, so two dates that shared one slot would evict
+     * each other on every cycle) */
     struct date_slot {
-        unsigned char len; /* 0 = empty */
-        char text[DATE_SLOT_TEXT];
+        struct date_key key; /* len 0 = empty */
         int64_t day;
     } date_cache[DATE_CACHE_SLOTS];
     struct date_slot *date_last; /* the slot of the previous row's date */

@@ -72,6 +72,34 @@ int ingest_number_n(const char *text, size_t text_len, char decimal, double *out
     if (len > NUMBER_TEXT_MAX)
         return KPI_EINPUT;
     const unsigned char *p = (const unsigned char *)t, *e = p + len;
+    /* fast path, most cells: [-]DIGITS[.DIGITS] with up to 15 digits. The
+     * result is the general path's (sig <= 15 digits, exp10 >= -15). */
+    {
+        const unsigned char *q = p;
+        const unsigned char point = (unsigned char)(decimal == ',' ? ',' : '.');
+        bool neg = *q == '-';
+        q += neg || *q == '+';
+        uint64_t m = 0;
+        size_t nd = 0, frac = 0;
+        bool seen_point = false;
+        for (; q < e; q++) {
+            unsigned d = (unsigned)*q - '0';
+            if (d < 10) {
+                m = m * 10 + d;
+                nd++;
+                frac += seen_point;
+            } else if (*q == point && !seen_point) {
+                seen_point = true;
+            } else {
+                break;
+            }
+        }
+        if (q == e && nd >= 1 && nd <= 15) {
+            double v = (double)m / pow10_exact[frac];
+            *out = neg ? -v : v;
+            return 0;
+        }
+    }
     if (e[-1] == '%') {
         size_t n;
         ingest_trim(t, len - 1, &n);

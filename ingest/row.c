@@ -6,6 +6,7 @@
  */
 #include "ingest/ingest_int.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,26 +80,61 @@ static int bad_cell(struct ingest_reader *r, const struct csvr_out *rec, size_t 
         expected ? " (expected " : "", expected ? expected : "", expected ? ")" : "");
 }
 
+/* The key of a date text of 1 to 31 bytes, read a word at a time (the
+ * field has INGEST_FIELD_SLACK readable bytes; those past the text are
+ * masked off). Building it byte by byte and reading it back as words would
+ * stall on store forwarding. */
+static void date_key_of(const char *text, size_t len, struct date_key *k)
+{
+    for (size_t i = 0; i < DATE_SLOT_WORDS; i++) {
+        uint64_t w = 0;
+        if (8 * i < len) {
+            memcpy(&w, text + 8 * i, 8);
+            size_t keep = len - 8 * i;
+            if (keep < 8) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+                w &= ~(((uint64_t)1 << (8 * (8 - keep))) - 1);
+#else
+                w &= ((uint64_t)1 << (8 * keep)) - 1;
+#endif
+            }
+        }
+        k->w[i] = w;
+    }
+    k->len = len;
+}
+
+static bool date_key_eq(const struct date_key *a, const struct date_key *b)
+{
+    return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) | (a->w[3] ^ b->w[3]) |
+            (a->len ^ b->len)) == 0;
+}
+
 static int parse_date(struct ingest_reader *r, const struct csvr_out *rec, size_t i, int64_t *day,
                       struct kpi_error *err)
 {
     const char *text = rec->fields[i];
     size_t len = rec->lens[i];
-    struct date_slot *slot = r->date_last;
-    if (slot != NULL && slot->len == len && memcmp(slot->text, text, len) == 0) {
-        *day = slot->day; /* sorted files repeat the previous row's date */
-        return 0;
-    }
-    slot = NULL;
-    if (len > 0 && len <= DATE_SLOT_TEXT) {
-        unsigned h = 2166136261u; /* FNV-1a */
-        for (size_t k = 0; k < len; k++)
-            h = (h ^ (unsigned char)text[k]) * 16777619u;
-        slot = &r->date_cache[(h ^ (h >> 16)) % DATE_CACHE_SLOTS];
-        if (slot->len == len && memcmp(slot->text, text, len) == 0) {
-            *day = slot->day;
-            r->date_last = slot;
+    struct date_slot *pair = NULL;
+    struct date_key key;
+    static_assert(DATE_SLOT_WORDS * 8 <= INGEST_FIELD_SLACK, "date keys read whole words");
+    if (len > 0 && len < DATE_SLOT_WORDS * 8) {
+        date_key_of(text, len, &key);
+        struct date_slot *slot = r->date_last;
+        if (slot != NULL && date_key_eq(&slot->key, &key)) {
+            *day = slot->day; /* sorted files repeat the previous row's date */
             return 0;
+        }
+        uint64_t h = (key.w[0] ^ key.w[1] * 0xC2B2AE3D27D4EB4Full ^
+                      key.w[2] * 0x165667B19E3779F9ull ^ key.w[3] * 0x27D4EB2F165667C5ull) *
+                     0x9E3779B97F4A7C15ull;
+        pair = &r->date_cache[(h >> 56) & (DATE_CACHE_SLOTS - 2)];
+        for (int k = 0; k < 2; k++) {
+            if (date_key_eq(&pair[k].key, &key)) {
+                *day = pair[k].day;
+                r->date_last = &pair[k];
+                return 0;
+            }
         }
     }
     struct kpi_error why = {0};
@@ -111,11 +147,13 @@ static int parse_date(struct ingest_reader *r, const struct csvr_out *rec, size_
                               ingest_quote(text, q, sizeof q), ingest_quote(r->hdr[i], h, sizeof h),
                               expected ? expected : why.message);
     }
-    if (slot != NULL) {
-        memcpy(slot->text, text, len);
-        slot->len = (unsigned char)len;
-        slot->day = *day;
-        r->date_last = slot;
+    if (pair != NULL) {
+        /* the newest date goes first; the older one of the pair stays */
+        if (pair[0].key.len != 0)
+            pair[1] = pair[0];
+        pair[0].key = key;
+        pair[0].day = *day;
+        r->date_last = &pair[0];
     }
     return 0;
 }
