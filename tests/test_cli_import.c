@@ -499,6 +499,84 @@ START_TEST(test_series_shows_interpolated_targets_and_gaps)
 }
 END_TEST
 
+/* Every kind of bad input: its message names file, line and column and says
+ * what was expected, the exit code is 2, and nothing is written (the data
+ * directory is not even created by a failed first import). */
+static const struct {
+    const char *name;
+    const char *content;
+    const char *args[4];
+    const char *message;
+} bad_inputs[] = {
+    {"q1.csv",
+     "date,team,kpi,value\n2026-01,no\"rth,revenue,1\n",
+     {NULL},
+     "q1.csv:2:2: quote inside an unquoted field"},
+    {"q2.csv",
+     "date,team,kpi,value\n2026-01,\"north\"x,revenue,1\n",
+     {NULL},
+     "q2.csv:2:2: text after a closing quote"},
+    {"q3.csv", "date,team,kpi,value\n2026-01,\"north,revenue,1\n", {NULL}, "q3.csv:2:2:"},
+    {"date.csv",
+     "date,team,kpi,value\n2026-02-30,north,revenue,1\n",
+     {NULL},
+     "date.csv:2:1: invalid date \"2026-02-30\" in column \"date\" (expected YYYY-MM-DD"},
+    {"cp.csv",
+     "date,team,kpi,value\n2026-01,\xe9quipe\x81,revenue,1\n",
+     {NULL},
+     "cp.csv:2:2: byte 0x81 is undefined in Windows-1252"},
+    {"nul.csv", NULL, {NULL}, NULL},
+    {"rag.csv",
+     "date,team,kpi,value\n2026-01,north,revenue,1,9\n",
+     {NULL},
+     "rag.csv:2:5: the record has 5 fields, the header has 4"},
+    {"dec.csv",
+     "date;team;kpi;value\n2026-01;north;revenue;1.234\n",
+     {NULL},
+     "dec.csv:2:4: invalid number \"1.234\" in column \"value\""},
+    {"empty.csv", "", {NULL}, "empty.csv: empty file (no header)"},
+    {"strict.csv",
+     "date,team,kpi,value\n2026-01,ghost,revenue,1\n",
+     {"--strict", NULL},
+     "strict.csv:2: unknown team \"ghost\""},
+};
+
+START_TEST(test_bad_input_is_reported_and_writes_nothing)
+{
+    struct scene s;
+    scene_open(&s, "badinput");
+    const size_t i = (size_t)_i;
+    if (bad_inputs[i].message == NULL) { /* a NUL byte cannot sit in a C literal */
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", s.root, bad_inputs[i].name);
+        const char data[] = "date,team,kpi,value\n2026-01,nor\0th,revenue,1\n";
+        ts_write_file(path, data, sizeof data - 1);
+    } else {
+        free(scene_file(&s, bad_inputs[i].name, bad_inputs[i].content));
+    }
+    char *before = ts_tree_digest(s.root);
+    const char *argv[8] = {"import"};
+    size_t n = 1;
+    for (size_t k = 0; bad_inputs[i].args[k]; k++)
+        argv[n++] = bad_inputs[i].args[k];
+    argv[n++] = bad_inputs[i].name;
+    argv[n] = NULL;
+    struct ts_run r;
+    kpi(&r, &s, argv);
+    ck_assert_msg(r.status == 2, "%s: exit %d, stderr: %s", bad_inputs[i].name, r.status, r.err);
+    const char *want = bad_inputs[i].message ? bad_inputs[i].message : "nul.csv:2:2: NUL byte";
+    ck_assert_msg(strstr(r.err, want) != NULL, "%s: expected \"%s\" in: %s", bad_inputs[i].name,
+                  want, r.err);
+    ck_assert_str_eq(r.out, "");
+    ts_run_free(&r);
+    char *after = ts_tree_digest(s.root);
+    ck_assert_str_eq(before, after);
+    free(before);
+    free(after);
+    scene_close(&s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("cli_import");
@@ -518,6 +596,8 @@ int main(void)
     tcase_add_test(tc, test_roundtrip_export_import_export_is_identical);
     tcase_add_test(tc, test_exit_codes_usage_notfound_system);
     tcase_add_test(tc, test_series_shows_interpolated_targets_and_gaps);
+    tcase_add_loop_test(tc, test_bad_input_is_reported_and_writes_nothing, 0,
+                        (int)(sizeof bad_inputs / sizeof bad_inputs[0]));
     suite_add_tcase(suite, tc);
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);
