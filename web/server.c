@@ -187,7 +187,7 @@ static enum MHD_Result send_status(struct MHD_Connection *c, const struct kpi_er
 /* A 200 with body, or a 304 when If-None-Match matches etag. The body is
  * copied (cached bodies) or static (persistent). */
 static enum MHD_Result send_body(struct MHD_Connection *c, const char *content_type,
-                                 const void *body, size_t len, const char *etag, bool persistent)
+                                 const void *body, size_t len, const char *etag)
 {
     const char *inm =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
@@ -196,9 +196,7 @@ static enum MHD_Result send_body(struct MHD_Connection *c, const char *content_t
     if (not_modified)
         r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     else
-        r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
-                                            persistent ? MHD_RESPMEM_PERSISTENT
-                                                       : MHD_RESPMEM_MUST_COPY);
+        r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
     if (r == NULL)
         return MHD_NO;
     common_headers(r);
@@ -214,6 +212,42 @@ static enum MHD_Result send_body(struct MHD_Connection *c, const char *content_t
         MHD_queue_response(c, not_modified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+/* The response of a cached entry, 200 or 304, made once and shared by every
+ * connection (see struct web_entry). NULL when out of memory. */
+static struct MHD_Response *entry_response(struct web_entry *e, bool not_modified)
+{
+    _Atomic(struct MHD_Response *) *slot = not_modified ? &e->not_modified : &e->ok;
+    struct MHD_Response *r = atomic_load(slot);
+    if (r != NULL)
+        return r;
+    r = not_modified ? MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)
+                     : MHD_create_response_from_buffer(e->len, e->data, MHD_RESPMEM_MUST_COPY);
+    if (r == NULL)
+        return NULL;
+    common_headers(r);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, e->etag);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    if (!not_modified)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, e->content_type);
+    struct MHD_Response *expected = NULL;
+    if (!atomic_compare_exchange_strong(slot, &expected, r)) {
+        MHD_destroy_response(r); /* another thread made it first */
+        r = expected;
+    }
+    return r;
+}
+
+static enum MHD_Result send_entry(struct MHD_Connection *c, struct web_entry *e)
+{
+    const char *inm =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    bool not_modified = web_etag_matches(inm, e->etag);
+    struct MHD_Response *r = entry_response(e, not_modified);
+    if (r == NULL)
+        return MHD_NO;
+    return MHD_queue_response(c, not_modified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, r);
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -261,7 +295,7 @@ static enum MHD_Result answer(struct web_server *srv, struct MHD_Connection *c, 
             return send_status(c, &err);
         char etag[WEB_ETAG_MAX];
         web_etag(body.data, body.len, etag);
-        return send_body(c, rt->content_type, body.data, body.len, etag, true);
+        return send_body(c, rt->content_type, body.data, body.len, etag);
     }
     if (web_server_snapshot(srv, &rq.snap, &err) != 0)
         return send_status(c, &err);
@@ -287,7 +321,7 @@ static enum MHD_Result answer(struct web_server *srv, struct MHD_Connection *c, 
         }
         e = web_snapshot_insert(rq.snap, e);
     }
-    ret = send_body(c, e->content_type, e->data, e->len, e->etag, false);
+    ret = send_entry(c, e);
 done:
     web_entry_release(e);
     web_snapshot_release(rq.snap);

@@ -9,6 +9,8 @@
 #include "report/report.h"
 #include "web/web_int.h"
 
+#include <microhttpd.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +33,8 @@ struct web_entry *web_entry_new(const struct web_key *key, const char *content_t
         return NULL;
     e->next = NULL;
     atomic_init(&e->refs, 1);
+    atomic_init(&e->ok, NULL);
+    atomic_init(&e->not_modified, NULL);
     e->key = *key;
     e->hash = web_hash(key, sizeof *key, WEB_HASH_SEED);
     e->content_type = content_type;
@@ -44,8 +48,15 @@ struct web_entry *web_entry_new(const struct web_key *key, const char *content_t
 
 void web_entry_release(struct web_entry *e)
 {
-    if (e != NULL && atomic_fetch_sub(&e->refs, 1) == 1)
-        free(e);
+    if (e == NULL || atomic_fetch_sub(&e->refs, 1) != 1)
+        return;
+    /* Connections still sending them hold their own references. */
+    struct MHD_Response *ok = atomic_load(&e->ok), *nm = atomic_load(&e->not_modified);
+    if (ok != NULL)
+        MHD_destroy_response(ok);
+    if (nm != NULL)
+        MHD_destroy_response(nm);
+    free(e);
 }
 
 int web_snapshot_open(struct store *st, size_t max_entries, size_t max_bytes,

@@ -71,9 +71,17 @@ struct web_key {
 
 /* A cached answer: immutable once built, refcounted (the cache holds one
  * reference, each request being answered from it another). */
+struct MHD_Response;
+
+/* A cached answer. Its libmicrohttpd responses (200 with the body, and 304)
+ * are made on first use and queued to every connection that asks again:
+ * libmicrohttpd refcounts them, and they own a copy of the body, so they
+ * outlive the entry safely. A cache hit is then a lookup and a queue. */
 struct web_entry {
     struct web_entry *next; /* hash chain */
     atomic_size_t refs;
+    _Atomic(struct MHD_Response *) ok;           /* 200, made on first use */
+    _Atomic(struct MHD_Response *) not_modified; /* 304, made on first use */
     uint64_t hash;
     struct web_key key;
     const char *content_type; /* static string */
