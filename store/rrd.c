@@ -25,20 +25,24 @@
  * - Following the ledger. After a commit, for each changed series the
  *   content above is computed for the new points and for those of the
  *   previous generation: identical -> nothing; same start, every old update
- *   unchanged and a later last period -> APPEND in place (one rrd_update_r
- *   with the new periods only); anything else -> REBUILD: the file that
- *   rrd_create_r2 starting at the first period's first day plus one
- *   rrd_update_r with every update would leave is computed in memory
- *   (rrd_image.c, proven byte for byte against librrd by
- *   tests/test_store_rrd_image.c), written (one write(2) per page) to
+ *   unchanged and a later last period -> APPEND in place: the new periods
+ *   only, written by rrd_image_append (the header read with pread, the
+ *   update arithmetic of the image builder, the changed rows and header
+ *   parts written with pwrite under librrd's fcntl lock: no mmap, whose
+ *   munmap costs a TLB-flush IPI per call), or, when it declines (a file
+ *   not of this layout or state), by one rrd_update_r; anything else ->
+ *   REBUILD: the file that rrd_create_r2 starting at the first period's
+ *   first day plus one rrd_update_r with every update would leave is
+ *   computed in memory (rrd_image.c, proven byte for byte against librrd
+ *   by tests/test_store_rrd_image.c), written (one write(2) per page) to
  *   DIR/series/<team>/.<kpi>.rrd.tmp and renamed over
  *   DIR/series/<team>/<kpi>.rrd; when the image builder declines (a layout
  *   or update it does not reproduce) librrd creates and updates the
  *   temporary file itself. A new series is a rebuild; an append that
  *   librrd refuses (file missing, or not where the ledger says) falls back
  *   to a rebuild. librrd costs ~0.2 ms per create and ~0.4 ms or more per
- *   update call, mostly in the kernel (mmap, munmap, fcntl per call), so an
- *   append is one rrd_update_r and a rebuild none at all.
+ *   update call, mostly in the kernel (mmap, munmap, fcntl per call), so
+ *   neither an append nor a rebuild calls it unless the image declines.
  * - librrd rules: only _r functions, rrd_clear_error() before every call,
  *   rrd_get_error() copied at once; "could not lock RRD" (a reader holds a
  *   fcntl lock, librrd never waits) is retried with backoff for 5 seconds.
@@ -185,7 +189,7 @@ static int64_t now_ns(void)
 }
 
 /* Run op (an rrd_*_r call) until it succeeds or fails for another reason
- * than a reader's lock. e gets librrd's error. */
+ * than a reader's lock (with_retry). e gets librrd's error. */
 struct rrd_call {
     const char *path;
     time_t start; /* create only */
@@ -211,24 +215,72 @@ static int call_update(const struct rrd_call *c)
     return rrd_update_r(c->path, NULL, c->argc, c->argv);
 }
 
+/* Wait before the next try on a locked file (1 ms, doubling up to 64 ms);
+ * false once the deadline has passed. */
+static bool lock_backoff(int64_t deadline, long *sleep_ns)
+{
+    if (now_ns() > deadline)
+        return false;
+    struct timespec pause = {0, *sleep_ns};
+    nanosleep(&pause, NULL);
+    if (*sleep_ns < 64000000)
+        *sleep_ns *= 2;
+    return true;
+}
+
 static int with_retry(int (*op)(const struct rrd_call *), const struct rrd_call *c,
                       struct kpi_error *e)
 {
     int64_t deadline = now_ns() + RRD_LOCK_RETRY_NS;
-    long sleep_ns = 1000000; /* 1 ms, doubling up to 64 ms */
+    long sleep_ns = 1000000;
     for (;;) {
         rrd_clear_error();
         if (op(c) == 0)
             return 0;
         const char *why = rrd_get_error();
         kpi_fail(e, KPI_ESYSTEM, "%s", why != NULL && why[0] != '\0' ? why : "librrd failed");
-        if (strstr(e->message, "could not lock RRD") == NULL || now_ns() > deadline)
+        if (strstr(e->message, "could not lock RRD") == NULL || !lock_backoff(deadline, &sleep_ns))
             return -1;
-        struct timespec pause = {0, sleep_ns};
-        nanosleep(&pause, NULL);
-        if (sleep_ns < 64000000)
-            sleep_ns *= 2;
     }
+}
+
+/* Append rows [from, to) of c to path in place without librrd (rrd_image_append:
+ * pread/pwrite, no mmap), retrying a locked file as with_retry does. Returns
+ * 0, RRD_IMAGE_UNSUPPORTED (the file untouched: use librrd), or -1 with e
+ * filled (the caller rebuilds). */
+static int append_rows(const char *path, const struct rrd_content *c, size_t from, size_t to,
+                       struct kpi_error *e)
+{
+    struct rrd_image_update *updates = calloc(to - from, sizeof *updates);
+    if (updates == NULL) {
+        kpi_fail(e, KPI_ESYSTEM, "out of memory");
+        return -1;
+    }
+    for (size_t i = from; i < to; i++) {
+        updates[i - from].ts = c->rows[i].ts;
+        updates[i - from].value[0] = c->rows[i].value;
+        updates[i - from].value[1] = c->rows[i].target;
+    }
+    struct rrd_image_spec spec = {.step = RRD_STEP,
+                                  .argc = (int)RRD_LAYOUT_COUNT,
+                                  .argv = rrd_layout,
+                                  .updates = updates,
+                                  .count = to - from};
+    int64_t deadline = now_ns() + RRD_LOCK_RETRY_NS;
+    long sleep_ns = 1000000;
+    int rc;
+    while ((rc = rrd_image_append(path, &spec)) == RRD_IMAGE_BUSY &&
+           lock_backoff(deadline, &sleep_ns))
+        ;
+    int saved = errno;
+    free(updates);
+    if (rc == 0 || rc == RRD_IMAGE_UNSUPPORTED)
+        return rc;
+    if (rc == RRD_IMAGE_BUSY)
+        kpi_fail(e, KPI_ESYSTEM, "%s: could not lock RRD", path);
+    else
+        kpi_fail(e, KPI_ESYSTEM, "%s: %s", path, strerror(saved));
+    return -1;
 }
 
 /* Update path with rows [from, to) in one call. */
@@ -409,9 +461,14 @@ static int run_job(const struct store *st, const struct rrd_job *job, struct kpi
         rc = 0;
         goto done;
     }
-    if (action == RRD_APPEND && write_rows(path, &cur, from, cur.count, e) == 0) {
-        rc = 0;
-        goto done;
+    if (action == RRD_APPEND) {
+        int appended = append_rows(path, &cur, from, cur.count, e);
+        if (appended == RRD_IMAGE_UNSUPPORTED) /* what the image does not reproduce, librrd does */
+            appended = write_rows(path, &cur, from, cur.count, e);
+        if (appended == 0) {
+            rc = 0;
+            goto done;
+        }
     }
     /* a refused append (no file, or not in the state the ledger says) is
      * rebuilt: librrd checks timestamps before writing anything */

@@ -30,12 +30,16 @@
 #include <rrd_format.h>
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------ numbers */
 
@@ -255,10 +259,58 @@ struct image {
     cdp_prep_t *cdp; /* [rra * ds_count + ds] */
     rra_ptr_t *ptr;
     double *rows[RRD_IMAGE_RRA_MAX]; /* each rows x ds_count */
+    /* rows written into each ring by the updates applied (at most its
+     * rows): they follow the ring's current row before the updates */
+    unsigned long written[RRD_IMAGE_RRA_MAX];
 };
 
-/* The bytes of a freshly created file: librrd's rrd_create_r2. */
-static void create(struct image *im, int64_t start)
+/* The header's and the whole file's sizes for layout l; false when too
+ * large. */
+static bool image_size(const struct image_layout *l, size_t *header, size_t *total)
+{
+    *header = sizeof(stat_head_t) + l->ds_count * sizeof(ds_def_t) +
+              l->rra_count * sizeof(rra_def_t) + sizeof(live_head_t) +
+              l->ds_count * sizeof(pdp_prep_t) + l->rra_count * l->ds_count * sizeof(cdp_prep_t) +
+              l->rra_count * sizeof(rra_ptr_t);
+    *total = *header;
+    for (size_t r = 0; r < l->rra_count; r++) {
+        if (l->rra[r].rows > (SIZE_MAX / 2 - *total) / (l->ds_count * sizeof(double)))
+            return false;
+        *total += l->rra[r].rows * l->ds_count * sizeof(double);
+    }
+    return true;
+}
+
+/* Point im's parts into buf, laid out as the file (rows only when
+ * with_rows: a header-only buffer has none). */
+static void image_map(struct image *im, unsigned char *buf, bool with_rows)
+{
+    const struct image_layout *l = im->l;
+    unsigned char *p = buf;
+    im->stat = (stat_head_t *)(void *)p;
+    p += sizeof(stat_head_t);
+    im->ds = (ds_def_t *)(void *)p;
+    p += l->ds_count * sizeof(ds_def_t);
+    im->rra = (rra_def_t *)(void *)p;
+    p += l->rra_count * sizeof(rra_def_t);
+    im->live = (live_head_t *)(void *)p;
+    p += sizeof(live_head_t);
+    im->pdp = (pdp_prep_t *)(void *)p;
+    p += l->ds_count * sizeof(pdp_prep_t);
+    im->cdp = (cdp_prep_t *)(void *)p;
+    p += l->rra_count * l->ds_count * sizeof(cdp_prep_t);
+    im->ptr = (rra_ptr_t *)(void *)p;
+    p += l->rra_count * sizeof(rra_ptr_t);
+    for (size_t r = 0; r < l->rra_count; r++) {
+        im->rows[r] = with_rows ? (double *)(void *)p : NULL;
+        p += l->rra[r].rows * l->ds_count * sizeof(double);
+        im->written[r] = 0;
+    }
+}
+
+/* The header of a freshly created file: librrd's rrd_create_r2 (ring
+ * positions aside). */
+static void create_header(struct image *im, int64_t start)
 {
     const struct image_layout *l = im->l;
     double dnan = bits_double(DNAN_BITS);
@@ -289,11 +341,19 @@ static void create(struct image *im, int64_t start)
             s[CDP_val].u_val = dnan;
             s[CDP_unkn_pdp_cnt].u_cnt = start_step % (im->step * l->rra[r].steps) / im->step;
         }
-        for (size_t i = 0; i < l->rra[r].rows * l->ds_count; i++)
-            im->rows[r][i] = dnan;
     }
     im->live->last_up = (time_t)start;
     im->live->last_up_usec = 0;
+}
+
+/* The bytes of a freshly created file: librrd's rrd_create_r2. */
+static void create(struct image *im, int64_t start)
+{
+    double dnan = bits_double(DNAN_BITS);
+    create_header(im, start);
+    for (size_t r = 0; r < im->l->rra_count; r++)
+        for (size_t i = 0; i < im->l->rra[r].rows * im->l->ds_count; i++)
+            im->rows[r][i] = dnan;
 }
 
 /* The carried-over CDP_val when a row completes. */
@@ -465,10 +525,13 @@ static void update(struct image *im, int64_t ts, const double *reading)
             }
         }
         unsigned long nrows = l->rra[r].rows, cur = im->ptr[r].cur_row;
-        /* rows beyond a full turn of the ring would be overwritten anyway */
-        unsigned long skip = rows > nrows ? rows - nrows : 0;
-        cur = (cur + skip % nrows) % nrows;
-        for (unsigned long k = skip; k < rows; k++) {
+        /* librrd writes at most one full turn of the ring: the rows from
+         * the current one on, the first (the primary value) included, so
+         * that the ring ends where it was */
+        if (rows > nrows)
+            rows = nrows;
+        im->written[r] = rows >= nrows - im->written[r] ? nrows : im->written[r] + rows;
+        for (unsigned long k = 0; k < rows; k++) {
             cur = cur + 1 == nrows ? 0 : cur + 1;
             int idx = k == 0 ? CDP_primary_val : CDP_secondary_val;
             for (size_t d = 0; d < l->ds_count; d++)
@@ -484,9 +547,8 @@ static void update(struct image *im, int64_t ts, const double *reading)
 /* ------------------------------------------------------------ entry */
 
 /* Whether the updates are ones this file reproduces exactly. */
-static bool updates_supported(const struct rrd_image_spec *spec, size_t ds_count)
+static bool updates_supported(const struct rrd_image_spec *spec, int64_t last, size_t ds_count)
 {
-    int64_t last = spec->start;
     for (size_t i = 0; i < spec->count; i++) {
         const struct rrd_image_update *u = &spec->updates[i];
         if (u->ts <= last || u->ts % (int64_t)spec->step != 0)
@@ -507,11 +569,33 @@ static unsigned long first_row(const struct rrd_image_spec *spec, unsigned long 
     unsigned long written = 0, last = (unsigned long)spec->start;
     for (size_t i = 0; i < spec->count; i++) {
         unsigned long now = (unsigned long)spec->updates[i].ts, offset;
-        written +=
-            rows_completed(steps, last / spec->step, (now - last) / spec->step, &offset) % nrows;
+        unsigned long rows =
+            rows_completed(steps, last / spec->step, (now - last) / spec->step, &offset);
+        written += (rows < nrows ? rows : nrows) % nrows; /* at most a turn: update() */
         last = now;
     }
     return (want % nrows + nrows - written % nrows) % nrows;
+}
+
+/* Apply the updates to im: librrd's rrd_update_r with all of them in one
+ * call. */
+static void apply(struct image *im, const struct rrd_image_update *updates, size_t count)
+{
+    const struct image_layout *l = im->l;
+    for (size_t i = 0; i < count; i++) {
+        double reading[RRD_IMAGE_DS_MAX] = {0};
+        for (size_t d = 0; d < l->ds_count; d++)
+            reading[d] = reading_of(updates[i].value[d]);
+        update(im, updates[i].ts, reading);
+    }
+    /* librrd copies each reading's text (at most LAST_DS_LEN - 1 bytes,
+     * zero-padded) into last_ds; only the last update's remains */
+    for (size_t d = 0; count > 0 && d < l->ds_count; d++) {
+        char text[RRD_IMAGE_TEXT];
+        rrd_image_format(updates[count - 1].value[d], text);
+        memset(im->pdp[d].last_ds, 0, LAST_DS_LEN);
+        memcpy(im->pdp[d].last_ds, text, strnlen(text, LAST_DS_LEN - 1));
+    }
 }
 
 int rrd_image_build(const struct rrd_image_spec *spec, unsigned char **image, size_t *size)
@@ -519,65 +603,170 @@ int rrd_image_build(const struct rrd_image_spec *spec, unsigned char **image, si
     *image = NULL;
     *size = 0;
     struct image_layout l;
+    size_t header, total;
     if (spec->step == 0 || spec->step > LONG_MAX || spec->start <= 0 ||
         spec->start % (int64_t)spec->step != 0 || !parse_layout(spec->argc, spec->argv, &l) ||
-        !updates_supported(spec, l.ds_count))
+        !updates_supported(spec, spec->start, l.ds_count) || !image_size(&l, &header, &total))
         return RRD_IMAGE_UNSUPPORTED;
-
-    size_t header = sizeof(stat_head_t) + l.ds_count * sizeof(ds_def_t) +
-                    l.rra_count * sizeof(rra_def_t) + sizeof(live_head_t) +
-                    l.ds_count * sizeof(pdp_prep_t) +
-                    l.rra_count * l.ds_count * sizeof(cdp_prep_t) + l.rra_count * sizeof(rra_ptr_t);
-    size_t total = header;
-    for (size_t r = 0; r < l.rra_count; r++) {
-        if (l.rra[r].rows > (SIZE_MAX / 2 - total) / (l.ds_count * sizeof(double)))
-            return RRD_IMAGE_UNSUPPORTED;
-        total += l.rra[r].rows * l.ds_count * sizeof(double);
-    }
     unsigned char *buf = calloc(1, total);
     if (buf == NULL)
         return KPI_ESYSTEM;
 
     struct image im = {.l = &l, .step = spec->step};
-    unsigned char *p = buf;
-    im.stat = (stat_head_t *)(void *)p;
-    p += sizeof(stat_head_t);
-    im.ds = (ds_def_t *)(void *)p;
-    p += l.ds_count * sizeof(ds_def_t);
-    im.rra = (rra_def_t *)(void *)p;
-    p += l.rra_count * sizeof(rra_def_t);
-    im.live = (live_head_t *)(void *)p;
-    p += sizeof(live_head_t);
-    im.pdp = (pdp_prep_t *)(void *)p;
-    p += l.ds_count * sizeof(pdp_prep_t);
-    im.cdp = (cdp_prep_t *)(void *)p;
-    p += l.rra_count * l.ds_count * sizeof(cdp_prep_t);
-    im.ptr = (rra_ptr_t *)(void *)p;
-    p += l.rra_count * sizeof(rra_ptr_t);
-    for (size_t r = 0; r < l.rra_count; r++) {
-        im.rows[r] = (double *)(void *)p;
-        p += l.rra[r].rows * l.ds_count * sizeof(double);
-    }
-
+    image_map(&im, buf, true);
     create(&im, spec->start);
     for (size_t r = 0; r < l.rra_count; r++)
         im.ptr[r].cur_row = first_row(spec, l.rra[r].steps, l.rra[r].rows,
                                       spec->cur_row != NULL ? spec->cur_row[r] : l.rra[r].rows - 1);
-    for (size_t i = 0; i < spec->count; i++) {
-        double reading[RRD_IMAGE_DS_MAX] = {0};
-        for (size_t d = 0; d < l.ds_count; d++)
-            reading[d] = reading_of(spec->updates[i].value[d]);
-        update(&im, spec->updates[i].ts, reading);
-    }
-    /* librrd copies each reading's text (at most LAST_DS_LEN - 1 bytes,
-     * zero-padded) into last_ds; only the last update's remains */
-    for (size_t d = 0; spec->count > 0 && d < l.ds_count; d++) {
-        char text[RRD_IMAGE_TEXT];
-        rrd_image_format(spec->updates[spec->count - 1].value[d], text);
-        memset(im.pdp[d].last_ds, 0, LAST_DS_LEN);
-        memcpy(im.pdp[d].last_ds, text, strnlen(text, LAST_DS_LEN - 1));
-    }
+    apply(&im, spec->updates, spec->count);
     *image = buf;
     *size = total;
     return 0;
+}
+
+/* ------------------------------------------------------------ append */
+
+static bool read_all(int fd, unsigned char *buf, size_t size, off_t off)
+{
+    while (size > 0) {
+        ssize_t n = pread(fd, buf, size, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO; /* the file shrank under us */
+            return false;
+        }
+        buf += n;
+        size -= (size_t)n;
+        off += n;
+    }
+    return true;
+}
+
+static bool write_all(int fd, const unsigned char *buf, size_t size, off_t off)
+{
+    while (size > 0) {
+        ssize_t n = pwrite(fd, buf, size, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            return false;
+        }
+        buf += n;
+        size -= (size_t)n;
+        off += n;
+    }
+    return true;
+}
+
+/* Whether the header just read (in im) is one this file's update reproduces:
+ * the static part exactly what create writes for the layout (cookie,
+ * version, float cookie, counts, step, DS and RRA definitions), the state
+ * one that updates on step boundaries leave. */
+static bool header_supported(const struct image *im, const unsigned char *file,
+                             unsigned char *expect)
+{
+    const struct image_layout *l = im->l;
+    struct image want = {.l = l, .step = im->step};
+    image_map(&want, expect, false);
+    size_t fixed = (size_t)((unsigned char *)want.live - expect);
+    memset(expect, 0, fixed + sizeof(live_head_t)); /* create writes fields, not padding */
+    create_header(&want, (int64_t)im->step);
+    if (memcmp(file, expect, fixed) != 0)
+        return false;
+    if (im->live->last_up <= 0 || im->live->last_up_usec != 0 ||
+        (unsigned long)im->live->last_up % im->step != 0)
+        return false;
+    for (size_t d = 0; d < l->ds_count; d++) {
+        const unival *s = im->pdp[d].scratch;
+        if (s[PDP_unkn_sec_cnt].u_cnt != 0 || !(isnan(s[PDP_val].u_val) || s[PDP_val].u_val == 0))
+            return false;
+    }
+    for (size_t r = 0; r < l->rra_count; r++) {
+        if (im->ptr[r].cur_row >= l->rra[r].rows)
+            return false;
+        for (size_t d = 0; d < l->ds_count; d++)
+            if (im->cdp[r * l->ds_count + d].scratch[CDP_unkn_pdp_cnt].u_cnt >= l->rra[r].steps)
+                return false;
+    }
+    return true;
+}
+
+/* The rows written into each ring, then the changed header (live_head to
+ * rra_ptr), from buf laid out as the file. */
+static bool write_changes(int fd, const struct image *im, const unsigned char *buf, size_t header)
+{
+    const struct image_layout *l = im->l;
+    size_t row = l->ds_count * sizeof(double);
+    for (size_t r = 0; r < l->rra_count; r++) {
+        unsigned long nrows = l->rra[r].rows, w = im->written[r];
+        if (w == 0)
+            continue;
+        /* the rows after the ring's current row before the updates */
+        unsigned long cur = im->ptr[r].cur_row;
+        unsigned long first = (cur + nrows - (w - 1) % nrows) % nrows;
+        if (w == nrows)
+            first = 0;
+        unsigned long tail = nrows - first < w ? nrows - first : w;
+        size_t off = (size_t)((const unsigned char *)im->rows[r] - buf);
+        if (!write_all(fd, buf + off + first * row, tail * row, (off_t)(off + first * row)))
+            return false;
+        if (w > tail && !write_all(fd, buf + off, (w - tail) * row, (off_t)off))
+            return false;
+    }
+    size_t live = (size_t)((const unsigned char *)im->live - buf);
+    return write_all(fd, buf + live, header - live, (off_t)live);
+}
+
+int rrd_image_append(const char *path, const struct rrd_image_spec *spec)
+{
+    struct image_layout l;
+    size_t header, total;
+    if (spec->step == 0 || spec->step > LONG_MAX || !parse_layout(spec->argc, spec->argv, &l) ||
+        !image_size(&l, &header, &total))
+        return RRD_IMAGE_UNSUPPORTED;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return KPI_ESYSTEM;
+    /* librrd's lock: a write lock on the whole file, never waiting */
+    struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+    if (fcntl(fd, F_SETLK, &lock) != 0) {
+        int rc = errno == EAGAIN || errno == EACCES ? RRD_IMAGE_BUSY : KPI_ESYSTEM;
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return rc;
+    }
+    /* the file's bytes, header read from the file and rows as written, then
+     * a header-sized scratch buffer for what the header should be */
+    unsigned char *buf = malloc(total + header);
+    struct stat st;
+    int rc = KPI_ESYSTEM;
+    if (buf == NULL || fstat(fd, &st) != 0)
+        goto done;
+    rc = RRD_IMAGE_UNSUPPORTED;
+    if (!S_ISREG(st.st_mode) || (uintmax_t)st.st_size != (uintmax_t)total)
+        goto done;
+    rc = KPI_ESYSTEM;
+    if (!read_all(fd, buf, header, 0))
+        goto done;
+    struct image im = {.l = &l, .step = spec->step};
+    image_map(&im, buf, true);
+    rc = RRD_IMAGE_UNSUPPORTED;
+    if (!header_supported(&im, buf, buf + total) ||
+        !updates_supported(spec, (int64_t)im.live->last_up, l.ds_count))
+        goto done;
+    apply(&im, spec->updates, spec->count);
+    rc = write_changes(fd, &im, buf, header) ? 0 : KPI_ESYSTEM;
+done:;
+    int saved = errno;
+    free(buf);
+    if (close(fd) != 0 && rc == 0) /* closing drops the lock */
+        rc = KPI_ESYSTEM;
+    else
+        errno = saved;
+    return rc;
 }

@@ -21,7 +21,16 @@
  * - a start and update times that are multiples of the step, increasing;
  * - finite values or NaN (unknown), each written as rrd_image_format does.
  *
- * Everything here is pure computation on caller memory: thread-safe.
+ * An APPEND (rrd_image_append) is the same update arithmetic started from
+ * the state read from an existing file instead of a created one: librrd's
+ * rrd_update_r without its mmap/munmap (each munmap costs a TLB-flush IPI
+ * to every other CPU, very expensive on a paravirtualized VM). It reads the
+ * header with pread, takes librrd's lock, and writes with pwrite only the
+ * rows and header parts that change; the bytes are those rrd_update_r
+ * leaves (tests/test_store_rrd_image.c compares them). No fsync.
+ *
+ * Building is pure computation on caller memory, appending touches only the
+ * file it is given: both thread-safe.
  */
 #ifndef KPI_STORE_RRD_IMAGE_H
 #define KPI_STORE_RRD_IMAGE_H
@@ -32,6 +41,7 @@
 #define RRD_IMAGE_DS_MAX 4
 #define RRD_IMAGE_RRA_MAX 16
 #define RRD_IMAGE_UNSUPPORTED 1 /* declined: use librrd */
+#define RRD_IMAGE_BUSY 2        /* another process holds the file's lock: retry */
 #define RRD_IMAGE_TEXT 32       /* room for any rrd_image_format text */
 
 /* One update as rrd_update_r gets it: "ts:v0:v1...". */
@@ -58,6 +68,21 @@ struct rrd_image_spec {
  * the layout or the updates are outside what is supported (see above), or
  * when librrd would refuse them; KPI_ESYSTEM when out of memory. */
 int rrd_image_build(const struct rrd_image_spec *spec, unsigned char **image, size_t *size);
+
+/* Append spec's updates (step, argc/argv: the layout the file must have;
+ * start and cur_row unused) to the RRD file at path, in place, as one
+ * rrd_update_r with the same updates would: the same bytes. Holds a fcntl
+ * write lock on the whole file meanwhile (F_SETLK, as librrd). Returns
+ * - 0: appended;
+ * - RRD_IMAGE_UNSUPPORTED (the file untouched): the file is not exactly
+ *   the layout's (cookie, version, float cookie, counts, step, DS and RRA
+ *   definitions, size), not in a state reached by updates on step
+ *   boundaries, or the updates are not all after its last update, on step
+ *   boundaries, finite or NaN: use librrd (which refuses what it must);
+ * - RRD_IMAGE_BUSY (untouched): the lock is held elsewhere, retry later;
+ * - KPI_ESYSTEM with errno set: opening, reading or writing failed (the
+ *   file may be partly written then: rebuild it). */
+int rrd_image_append(const char *path, const struct rrd_image_spec *spec);
 
 /* The text of an update value: "U" for NaN, else "%.17g" (which is what
  * the librrd path writes too). buf holds RRD_IMAGE_TEXT bytes; returns

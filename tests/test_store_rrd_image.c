@@ -4,7 +4,11 @@
  * compared byte for byte (the image told to end its rings where librrd's
  * random start put them) and through librrd (fetch of every archive,
  * rrd_info_r, rrd_lastupdate_r) with the image's own ring positions, before
- * and after three later appends made by librrd on both files. */
+ * and after three later appends made by librrd on both files. The in-place
+ * append (rrd_image_append) is compared the same way: one copy of a file
+ * appended by it, one by rrd_update_r with the same updates, byte for byte
+ * (ring positions included: both start from the same file) and through
+ * librrd's fetch. */
 #include "store/rrd_image.h"
 #include "store/store.h"
 #include "support/support.h"
@@ -15,11 +19,14 @@
 
 #include <check.h>
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* librrd 1.7.2 exports its number parser, rrd_strtod, without declaring it
@@ -715,6 +722,368 @@ START_TEST(test_image_without_updates_is_a_created_file)
 }
 END_TEST
 
+/* ------------------------------------------------------------ append */
+
+static void copy_file(const char *from, const char *to)
+{
+    size_t len;
+    char *bytes = ts_read_file(from, &len);
+    ck_assert_ptr_nonnull(bytes);
+    unlink(to);
+    ts_write_file(to, bytes, len);
+    free(bytes);
+}
+
+/* rrd_image_append of u[0..n) to path with store/rrd.c's layout. */
+static int image_append(const char *path, const struct rrd_image_update *u, size_t n)
+{
+    struct rrd_image_spec spec = {
+        .step = DAY, .argc = LAYOUT_COUNT, .argv = layout, .updates = u, .count = n};
+    return rrd_image_append(path, &spec);
+}
+
+/* Whether path still holds exactly bytes[0..len). */
+static void unchanged(const char *path, const char *bytes, size_t len, const char *what)
+{
+    size_t now;
+    char *x = ts_read_file(path, &now);
+    ck_assert_ptr_nonnull(x);
+    ck_assert_msg(now == len && memcmp(x, bytes, len) == 0, "%s: the file changed", what);
+    free(x);
+}
+
+/* s's first k updates in a file (librrd's create + update, or the image's
+ * with its own rings when own; rows: the image's ring positions, NULL for
+ * its default), then the rest appended `chunk` updates at a time, to one
+ * copy by rrd_image_append and to the other by rrd_update_r: the same
+ * bytes after every append, and the same fetches at the end (when fetch). */
+static void check_append(const struct series *s, size_t k, size_t chunk, bool own,
+                         const unsigned long *rows, bool fetch, const char *what)
+{
+    struct series base = {.start = s->start, .u = s->u, .n = k};
+    char *ref = file("ref.rrd"), *mine = file("mine.rrd");
+    if (own || rows != NULL)
+        image_file(ref, &base, rows);
+    else
+        librrd_file(ref, &base);
+    copy_file(ref, mine);
+    for (size_t i = k; i < s->n; i += chunk) {
+        size_t m = s->n - i < chunk ? s->n - i : chunk;
+        ck_assert_msg(image_append(mine, s->u + i, m) == 0, "%s: append %zu of %zu declined", what,
+                      i, s->n);
+        librrd_update(ref, s->u + i, m);
+        same_bytes(mine, ref, what);
+    }
+    if (fetch) {
+        same_fetches(mine, ref, (time_t)s->start);
+        same_lastupdate(mine, ref);
+    }
+    free(ref);
+    free(mine);
+}
+
+START_TEST(test_append_equals_librrd_for_period_shapes)
+{
+    struct {
+        const char *what;
+        enum kpi_period_kind kind;
+        int64_t first_day;
+        size_t n;
+        double (*value)(size_t), (*target)(size_t);
+    } shapes[] = {
+        {"monthly with gaps", KPI_PERIOD_MONTH, 17897, 50, gaps, flat},
+        {"weekly across years", KPI_PERIOD_WEEK, 17800, 160, ramp, gaps},
+        {"quarterly", KPI_PERIOD_QUARTER, 12000, 40, gaps, ramp},
+        {"yearly", KPI_PERIOD_YEAR, 3000, 30, ramp, none},
+        {"daily over 3660 days", KPI_PERIOD_DAY, 9000, 4000, gaps, thirds},
+        {"daily, short", KPI_PERIOD_DAY, 19000, 45, thirds, none},
+        {"targets only", KPI_PERIOD_MONTH, 17897, 24, none, ramp},
+        {"a single period", KPI_PERIOD_MONTH, 17897, 1, flat, none},
+        {"0.1, 1e-7, -3", KPI_PERIOD_MONTH, 17897, 36, ramp, tiny},
+        {"1e300 and -1e300", KPI_PERIOD_MONTH, 17897, 36, huge, thirds},
+        {"nothing known", KPI_PERIOD_MONTH, 17897, 5, none, none},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        int64_t first = kpi_period_of_day(shapes[i].kind, shapes[i].first_day);
+        struct series s =
+            periods(shapes[i].kind, first, shapes[i].n, shapes[i].value, shapes[i].target);
+        size_t n = s.n, tail = n < 40 ? n : 40;
+        check_append(&s, n - 1, 1, false, NULL, true, shapes[i].what);    /* the last one */
+        check_append(&s, n - tail, 1, true, NULL, false, shapes[i].what); /* one at a time */
+        check_append(&s, n / 2, 7, false, NULL, false, shapes[i].what);   /* in batches */
+        check_append(&s, 0, n, true, NULL, true, shapes[i].what);         /* all, from create */
+        series_free(&s);
+    }
+}
+END_TEST
+
+/* Appends that wrap the rings at their end: the daily one at its last row
+ * (the image's default) or a few rows before, the 30-day ones too. */
+START_TEST(test_append_wraps_the_rings)
+{
+    int64_t first = kpi_period_of_day(KPI_PERIOD_DAY, 18000);
+    struct series s = periods(KPI_PERIOD_DAY, first, 400, gaps, thirds);
+    check_append(&s, 300, 1, true, NULL, true, "daily, ring ends on its last row");
+    static const unsigned long near_end[NRRA] = {3650, 243, 243, 243};
+    check_append(&s, 300, 1, false, near_end, true, "daily, ring ends near its last row");
+    check_append(&s, 300, 25, false, near_end, true, "daily in batches across the ring end");
+    static const unsigned long at_start[NRRA] = {0, 0, 0, 0};
+    check_append(&s, 100, 300, false, at_start, true, "daily, rings from row 0");
+    series_free(&s);
+
+    int64_t m = kpi_period_of_day(KPI_PERIOD_MONTH, 17897);
+    struct series ms = periods(KPI_PERIOD_MONTH, m, 60, ramp, flat);
+    static const unsigned long month_end[NRRA] = {3640, 244, 244, 244};
+    check_append(&ms, 50, 1, false, month_end, true, "monthly across the ring ends");
+    series_free(&ms);
+}
+END_TEST
+
+/* Day by day across 30-day rows (the consolidation boundaries of the
+ * 30-day archives), with unknowns among the days. */
+START_TEST(test_append_crosses_consolidation_boundaries)
+{
+    int64_t first = kpi_period_of_day(KPI_PERIOD_DAY, 18260);
+    struct series s = periods(KPI_PERIOD_DAY, first, 130, gaps, flat);
+    check_append(&s, 10, 1, false, NULL, true, "daily across 30-day rows");
+    check_append(&s, 29, 1, true, NULL, false, "daily from just before a 30-day row");
+    check_append(&s, 40, 31, false, NULL, true, "31 days at a time");
+    series_free(&s);
+}
+END_TEST
+
+/* Gaps longer than the heartbeat (400 days: unknown), longer than the daily
+ * ring (every row rewritten), longer than the 30-day rings. */
+START_TEST(test_append_after_long_gaps)
+{
+    int64_t first = kpi_period_of_day(KPI_PERIOD_MONTH, 17897);
+    struct series s = periods(KPI_PERIOD_MONTH, first, 30, gaps, ramp);
+    struct series g = {.start = s.start, .n = s.n + 6};
+    g.u = calloc(g.n, sizeof *g.u);
+    ck_assert_ptr_nonnull(g.u);
+    memcpy(g.u, s.u, s.n * sizeof *s.u);
+    int64_t t = s.u[s.n - 1].ts;
+    static const int64_t days[6] = {31, 600, 30, 4000, 8000, 1};
+    static const double values[6][2] = {{1.5, NAN},  {2.5, 3.0},  {NAN, NAN},
+                                        {4.25, 1.0}, {-1.0, 2.0}, {7.0, NAN}};
+    for (size_t i = 0; i < 6; i++) {
+        t += days[i] * DAY;
+        g.u[s.n + i].ts = t;
+        g.u[s.n + i].value[0] = values[i][0];
+        g.u[s.n + i].value[1] = values[i][1];
+    }
+    check_series(&g, "long gaps, built"); /* the builder too */
+    check_append(&g, s.n, 1, false, NULL, true, "long gaps one at a time");
+    check_append(&g, s.n, 6, true, NULL, true, "long gaps at once");
+    check_append(&g, s.n + 1, 2, false, NULL, true, "long gaps two at a time");
+    series_free(&g);
+    series_free(&s);
+}
+END_TEST
+
+/* The random series of the image test, split at a random update: the rest
+ * appended in random batches. */
+START_TEST(test_append_equals_librrd_for_random_series)
+{
+    uint64_t rs = 0x9e3779b97f4a7c15ull;
+    for (int k = 0; k < 300; k++) {
+        struct series s = {.start = (int64_t)(3000 + next(&rs) % 17000) * DAY};
+        s.n = 1 + next(&rs) % 120;
+        s.u = calloc(s.n, sizeof *s.u);
+        ck_assert_ptr_nonnull(s.u);
+        uint64_t gap = next(&rs) % 4 == 0 ? 3 : next(&rs) % 3 == 0 ? 40 : 500;
+        int64_t t = s.start;
+        for (size_t i = 0; i < s.n; i++) {
+            t += (int64_t)(1 + next(&rs) % gap) * DAY;
+            s.u[i].ts = t;
+            s.u[i].value[0] = random_number(&rs);
+            s.u[i].value[1] = random_number(&rs);
+        }
+        size_t split = (size_t)(next(&rs) % s.n);
+        size_t chunk = 1 + (size_t)(next(&rs) % (k % 3 == 0 ? 3 : s.n - split));
+        char what[32];
+        snprintf(what, sizeof what, "random series %d", k);
+        check_append(&s, split, chunk, k % 2 == 0, NULL, k % 10 == 0, what);
+        series_free(&s);
+    }
+}
+END_TEST
+
+/* What the append leaves to librrd, the file untouched. */
+START_TEST(test_append_declines_what_it_does_not_reproduce)
+{
+    int64_t first = kpi_period_of_day(KPI_PERIOD_MONTH, 17897);
+    struct series s = periods(KPI_PERIOD_MONTH, first, 12, ramp, flat);
+    struct series base = {.start = s.start, .u = s.u, .n = 10};
+    char *path = file("mine.rrd");
+    size_t len;
+    char *bytes;
+
+    /* other layouts, made by librrd */
+    const char *heartbeat[] = {"DS:value:GAUGE:3456000:U:U", "DS:target:GAUGE:34560000:U:U",
+                               "RRA:AVERAGE:0.5:1:3660",     "RRA:AVERAGE:0.5:30:245",
+                               "RRA:MIN:0.5:30:245",         "RRA:MAX:0.5:30:245"};
+    const char *rows[] = {"DS:value:GAUGE:34560000:U:U", "DS:target:GAUGE:34560000:U:U",
+                          "RRA:AVERAGE:0.5:1:366",       "RRA:AVERAGE:0.5:30:245",
+                          "RRA:MIN:0.5:30:245",          "RRA:MAX:0.5:30:245"};
+    const char *fewer[] = {"DS:value:GAUGE:34560000:U:U", "DS:target:GAUGE:34560000:U:U",
+                           "RRA:AVERAGE:0.5:1:3660", "RRA:AVERAGE:0.5:30:245",
+                           "RRA:MIN:0.5:30:245"};
+    const char *names[] = {"DS:val:GAUGE:34560000:U:U", "DS:target:GAUGE:34560000:U:U",
+                           "RRA:AVERAGE:0.5:1:3660",    "RRA:AVERAGE:0.5:30:245",
+                           "RRA:MIN:0.5:30:245",        "RRA:MAX:0.5:30:245"};
+    const char *xff[] = {"DS:value:GAUGE:34560000:U:U", "DS:target:GAUGE:34560000:U:U",
+                         "RRA:AVERAGE:0.4:1:3660",      "RRA:AVERAGE:0.5:30:245",
+                         "RRA:MIN:0.5:30:245",          "RRA:MAX:0.5:30:245"};
+    struct {
+        const char **argv;
+        int argc;
+    } others[] = {{heartbeat, 6}, {rows, 6}, {fewer, 5}, {names, 6}, {xff, 6}};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        unlink(path);
+        rrd_clear_error();
+        ck_assert_msg(rrd_create_r2(path, DAY, (time_t)s.start, 0, NULL, NULL, others[i].argc,
+                                    others[i].argv) == 0,
+                      "%s", rrd_get_error());
+        librrd_update(path, s.u, 10);
+        bytes = ts_read_file(path, &len);
+        ck_assert_int_eq(image_append(path, s.u + 10, 2), RRD_IMAGE_UNSUPPORTED);
+        unchanged(path, bytes, len, "another layout");
+        free(bytes);
+    }
+
+    /* a file created off a step boundary (its last update is on one) */
+    struct series off = {.start = s.start + 3600, .u = s.u, .n = 0};
+    librrd_file(path, &off);
+    bytes = ts_read_file(path, &len);
+    ck_assert_int_eq(image_append(path, s.u, 2), RRD_IMAGE_UNSUPPORTED);
+    unchanged(path, bytes, len, "created off a step");
+    free(bytes);
+
+    /* kpi's layout, but updates the append does not reproduce */
+    librrd_file(path, &base);
+    bytes = ts_read_file(path, &len);
+    struct rrd_image_update u = s.u[9]; /* the last update again */
+    ck_assert_int_eq(image_append(path, &u, 1), RRD_IMAGE_UNSUPPORTED);
+    u.ts = s.u[8].ts; /* before it */
+    ck_assert_int_eq(image_append(path, &u, 1), RRD_IMAGE_UNSUPPORTED);
+    u = s.u[10];
+    u.ts += 60; /* off a step */
+    ck_assert_int_eq(image_append(path, &u, 1), RRD_IMAGE_UNSUPPORTED);
+    struct rrd_image_update two[2] = {s.u[11], s.u[10]}; /* out of order */
+    ck_assert_int_eq(image_append(path, two, 2), RRD_IMAGE_UNSUPPORTED);
+    u = s.u[10];
+    u.value[1] = INFINITY;
+    ck_assert_int_eq(image_append(path, &u, 1), RRD_IMAGE_UNSUPPORTED);
+    struct rrd_image_spec spec = {.step = DAY,
+                                  .argc = LAYOUT_COUNT - 1, /* another layout asked for */
+                                  .argv = layout,
+                                  .updates = s.u + 10,
+                                  .count = 2};
+    ck_assert_int_eq(rrd_image_append(path, &spec), RRD_IMAGE_UNSUPPORTED);
+    unchanged(path, bytes, len, "updates");
+
+    /* damaged files: a cookie, a version, the float cookie, a count, the
+     * size; then a state updates on step boundaries do not leave */
+    static const size_t at[] = {0, 4, offsetof(stat_head_t, float_cookie),
+                                offsetof(stat_head_t, ds_cnt), offsetof(stat_head_t, rra_cnt)};
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+        char *bad = malloc(len);
+        ck_assert_ptr_nonnull(bad);
+        memcpy(bad, bytes, len);
+        bad[at[i]] ^= 0x01;
+        unlink(path);
+        ts_write_file(path, bad, len);
+        ck_assert_int_eq(image_append(path, s.u + 10, 2), RRD_IMAGE_UNSUPPORTED);
+        unchanged(path, bad, len, "damaged header");
+        free(bad);
+    }
+    unlink(path);
+    ts_write_file(path, bytes, len - 8); /* truncated */
+    ck_assert_int_eq(image_append(path, s.u + 10, 2), RRD_IMAGE_UNSUPPORTED);
+    unlink(path);
+    ts_write_file(path, bytes, 100); /* shorter than a header */
+    ck_assert_int_eq(image_append(path, s.u + 10, 2), RRD_IMAGE_UNSUPPORTED);
+    size_t live = sizeof(stat_head_t) + NDS * sizeof(ds_def_t) + NRRA * sizeof(rra_def_t);
+    char *bad = malloc(len);
+    ck_assert_ptr_nonnull(bad);
+    memcpy(bad, bytes, len);
+    live_head_t lh;
+    memcpy(&lh, bad + live, sizeof lh);
+    lh.last_up_usec = 5; /* a last update off a second */
+    memcpy(bad + live, &lh, sizeof lh);
+    unlink(path);
+    ts_write_file(path, bad, len);
+    ck_assert_int_eq(image_append(path, s.u + 10, 2), RRD_IMAGE_UNSUPPORTED);
+    unchanged(path, bad, len, "last_up_usec");
+    memcpy(bad, bytes, len);
+    rra_ptr_t ptr = {.cur_row = 3660}; /* a ring position out of its ring */
+    memcpy(bad + header_size - NRRA * sizeof(rra_ptr_t), &ptr, sizeof ptr);
+    unlink(path);
+    ts_write_file(path, bad, len);
+    ck_assert_int_eq(image_append(path, s.u + 10, 2), RRD_IMAGE_UNSUPPORTED);
+    unchanged(path, bad, len, "cur_row");
+    free(bad);
+    free(bytes);
+
+    /* no file at all: a system error */
+    unlink(path);
+    errno = 0;
+    ck_assert_int_eq(image_append(path, s.u + 10, 2), KPI_ESYSTEM);
+    ck_assert_int_eq(errno, ENOENT);
+    free(path);
+    series_free(&s);
+}
+END_TEST
+
+/* Another process holding librrd's lock: RRD_IMAGE_BUSY, the file
+ * untouched; once it is released the append goes through. */
+START_TEST(test_append_respects_the_lock)
+{
+    int64_t first = kpi_period_of_day(KPI_PERIOD_MONTH, 17897);
+    struct series s = periods(KPI_PERIOD_MONTH, first, 12, ramp, flat);
+    struct series base = {.start = s.start, .u = s.u, .n = 10};
+    char *path = file("mine.rrd"), *ref = file("ref.rrd");
+    librrd_file(path, &base);
+    copy_file(path, ref);
+    int locked[2], release[2];
+    ck_assert_int_eq(pipe(locked), 0);
+    ck_assert_int_eq(pipe(release), 0);
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        int fd = open(path, O_RDWR);
+        struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+        char c = fd >= 0 && fcntl(fd, F_SETLK, &lk) == 0 ? 'y' : 'n';
+        if (write(locked[1], &c, 1) != 1 || read(release[0], &c, 1) != 1)
+            _exit(2);
+        _exit(0);
+    }
+    char c = 0;
+    ck_assert_int_eq(read(locked[0], &c, 1), 1);
+    ck_assert_int_eq(c, 'y');
+    size_t len;
+    char *bytes = ts_read_file(path, &len);
+    ck_assert_int_eq(image_append(path, s.u + 10, 2), RRD_IMAGE_BUSY);
+    unchanged(path, bytes, len, "locked");
+    ck_assert_int_eq(write(release[1], "x", 1), 1);
+    int status;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ck_assert_int_eq(image_append(path, s.u + 10, 2), 0);
+    librrd_update(ref, s.u + 10, 2);
+    same_bytes(path, ref, "after the lock");
+    for (int k = 0; k < 2; k++) {
+        close(locked[k]);
+        close(release[k]);
+    }
+    free(bytes);
+    free(path);
+    free(ref);
+    series_free(&s);
+}
+END_TEST
+
 static double stored(size_t m)
 {
     return m == 7 ? NAN : gaps(m) + 0.5;
@@ -772,6 +1141,109 @@ START_TEST(test_store_rebuild_writes_the_image)
 }
 END_TEST
 
+/* Commit months [from, to) of "ops"/"sales" (values stored(m)) to st. */
+static void commit_months(struct store *st, int64_t first, size_t from, size_t to)
+{
+    struct store_txn *txn = NULL;
+    struct kpi_error e = {0};
+    ck_assert_msg(store_txn_begin(st, &txn, &e) == 0, "%s", e.message);
+    size_t t, k;
+    ck_assert_int_eq(store_txn_resolve_team(txn, "ops", true, &t, NULL, NULL), 0);
+    if (store_txn_resolve_indicator(txn, "sales", false, &k, NULL, NULL) != 0) {
+        struct kpi_indicator_patch p = {
+            .ref = "sales", .set = KPI_SET_PERIOD, .period = KPI_PERIOD_MONTH};
+        ck_assert_msg(store_txn_patch_indicator(txn, &p, false, NULL, &e) == 0, "%s", e.message);
+        ck_assert_int_eq(store_txn_resolve_indicator(txn, "sales", false, &k, NULL, NULL), 0);
+    }
+    for (size_t m = from; m < to; m++)
+        if (!isnan(stored(m)))
+            ck_assert_int_eq(
+                store_txn_set(txn, t, k, first + (int64_t)m, STORE_VALUE, stored(m), NULL, NULL),
+                0);
+    ck_assert_msg(store_txn_commit(txn, NULL, &e) == 0, "%s", e.message);
+}
+
+/* The months [0, n) of commit_months as a series. */
+static struct series stored_series(int64_t first, size_t n)
+{
+    struct series s = {.start = kpi_period_first_day(KPI_PERIOD_MONTH, first) * DAY, .n = n};
+    s.u = calloc(s.n, sizeof *s.u);
+    ck_assert_ptr_nonnull(s.u);
+    for (size_t m = 0; m < s.n; m++) {
+        s.u[m].ts = (kpi_period_last_day(KPI_PERIOD_MONTH, first + (int64_t)m) + 1) * DAY;
+        s.u[m].value[0] = stored(m);
+        s.u[m].value[1] = NAN;
+    }
+    return s;
+}
+
+/* store/rrd.c appends new months in place with rrd_image_append: the file
+ * the image of 30 months plus rrd_update_r of the new ones would be. */
+START_TEST(test_store_append_writes_in_place)
+{
+    char *dir = ts_tempdir("rrd_append_store");
+    struct store_options o = {.create = true, .threads = 2};
+    struct store *st;
+    ck_assert_int_eq(store_open(dir, &o, &st, NULL), 0);
+    int64_t first = kpi_period_of_day(KPI_PERIOD_MONTH, 17897);
+    commit_months(st, first, 0, 30);
+    char path[4096];
+    ck_assert_int_eq(store_series_path(st, "ops", "sales", path, sizeof path, NULL), 0);
+    char *ref = file("ref.rrd");
+    copy_file(path, ref);
+    commit_months(st, first, 30, 33); /* month 31 unknown: U */
+    struct series s = stored_series(first, 33);
+    librrd_update(ref, s.u + 30, 3);
+    same_bytes(path, ref, "store append");
+    unsigned long rows[NRRA];
+    cur_rows(path, rows); /* moved on from the image's last rows: appended */
+    ck_assert_uint_eq(rows[0], (3659 + (unsigned long)(s.u[32].ts - s.u[29].ts) / DAY) % 3660);
+    char *whole = file("whole.rrd");
+    librrd_file(whole, &s);
+    same_meaning(path, whole, (time_t)s.start, false);
+    free(whole);
+    free(ref);
+    series_free(&s);
+    store_close(st);
+    ts_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* A file whose layout is not kpi's is appended by librrd (the image
+ * declines), not rebuilt. */
+START_TEST(test_store_append_falls_back_to_librrd)
+{
+    char *dir = ts_tempdir("rrd_append_fallback");
+    struct store_options o = {.create = true, .threads = 1};
+    struct store *st;
+    ck_assert_int_eq(store_open(dir, &o, &st, NULL), 0);
+    int64_t first = kpi_period_of_day(KPI_PERIOD_MONTH, 17897);
+    commit_months(st, first, 0, 30);
+    char path[4096];
+    ck_assert_int_eq(store_series_path(st, "ops", "sales", path, sizeof path, NULL), 0);
+    /* the same 30 months in a file of another layout */
+    struct series s = stored_series(first, 31);
+    const char *other[] = {"DS:value:GAUGE:34560000:U:U", "DS:target:GAUGE:34560000:U:U",
+                           "RRA:AVERAGE:0.5:1:4000", "RRA:LAST:0.5:30:100"};
+    unlink(path);
+    rrd_clear_error();
+    ck_assert_msg(rrd_create_r2(path, DAY, (time_t)s.start, 0, NULL, NULL, 4, other) == 0, "%s",
+                  rrd_get_error());
+    librrd_update(path, s.u, 30);
+    char *ref = file("ref.rrd");
+    copy_file(path, ref);
+    commit_months(st, first, 30, 31);
+    librrd_update(ref, s.u + 30, 1);
+    same_bytes(path, ref, "fallback append"); /* still the other layout, one month on */
+    free(ref);
+    series_free(&s);
+    store_close(st);
+    ts_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *image_suite(void)
 {
     Suite *s = suite_create("store_rrd_image");
@@ -786,6 +1258,15 @@ static Suite *image_suite(void)
     tcase_add_test(tc, test_image_declines_what_it_does_not_reproduce);
     tcase_add_test(tc, test_image_without_updates_is_a_created_file);
     tcase_add_test(tc, test_store_rebuild_writes_the_image);
+    tcase_add_test(tc, test_append_equals_librrd_for_period_shapes);
+    tcase_add_test(tc, test_append_wraps_the_rings);
+    tcase_add_test(tc, test_append_crosses_consolidation_boundaries);
+    tcase_add_test(tc, test_append_after_long_gaps);
+    tcase_add_test(tc, test_append_equals_librrd_for_random_series);
+    tcase_add_test(tc, test_append_declines_what_it_does_not_reproduce);
+    tcase_add_test(tc, test_append_respects_the_lock);
+    tcase_add_test(tc, test_store_append_writes_in_place);
+    tcase_add_test(tc, test_store_append_falls_back_to_librrd);
     suite_add_tcase(s, tc);
     return s;
 }
