@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -88,10 +89,15 @@ int store_open(const char *dir, const struct store_options *opts, struct store *
         return kpi_fail(err, KPI_ESYSTEM, "%s: %s", dir, strerror(errno));
     }
     struct store *st = calloc(1, sizeof *st);
-    if (st == NULL || (st->dir = strdup(dir)) == NULL) {
+    if (st == NULL || (st->dir = strdup(dir)) == NULL ||
+        (st->ledger_path = store_path_join(dir, "ledger")) == NULL) {
+        if (st != NULL)
+            free(st->dir);
         free(st);
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
     }
+    atomic_init(&st->generation_map, NULL);
+    atomic_init(&st->last_slow_ms, 0);
     st->create = opts != NULL && opts->create;
     st->read_only = opts != NULL && opts->read_only;
     unsigned threads = opts != NULL ? opts->threads : 0;
@@ -108,6 +114,10 @@ void store_close(struct store *st)
 {
     if (st == NULL)
         return;
+    const volatile uint64_t *map = atomic_load(&st->generation_map);
+    if (map != NULL)
+        munmap((void *)(uintptr_t)map, sizeof(uint64_t));
+    free(st->ledger_path);
     free(st->dir);
     free(st);
 }
@@ -174,6 +184,8 @@ int store_repair(struct store *st, const struct store_progress *progress, struct
     rc = ledger_load(st->dir, &view, err);
     if (rc == 0)
         rc = rrd_repair_view(st, view, true, progress, err);
+    if (rc == 0 && view->generation > 0) /* a directory from before DIR/generation */
+        store_publish_generation(st, view->generation);
     store_view_free(view);
     close(fd); /* releases the lock */
     return rc;

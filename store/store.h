@@ -13,6 +13,8 @@
  *                         each commit: readers see a whole generation or the
  *                         previous one, never a mix.
  *   DIR/rrd-synced        the ledger generation whose RRD files are all written
+ *   DIR/generation        the committed generation, rewritten in place after
+ *                         each commit, so pollers read it from a mapping
  *   DIR/series/<team>/<kpi>.rrd
  *
  * Numbers that kpi reports come from the ledger (exact doubles, as imported);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <stdatomic.h>
 #include <time.h>
 
 /* ---------------------------------------------------------------- store */
@@ -20,8 +21,21 @@ struct store {
     char *dir;
     bool create;
     bool read_only;
-    unsigned threads; /* resolved: >= 1 */
+    unsigned threads;  /* resolved: >= 1 */
+    char *ledger_path; /* DIR/ledger */
+    /* DIR/generation mapped read-only (NULL until it exists): store_changed
+     * reads the committed generation from memory (see generation.c). */
+    _Atomic(const volatile uint64_t *) generation_map;
+    _Atomic int64_t last_slow_ms; /* when store_changed last took the slow path */
 };
+
+/* After a commit renamed generation g into place: publish g in
+ * DIR/generation (written in place, never replaced, so mappings of it see
+ * the change). A failure only makes readers fall back to stat(2). */
+void store_publish_generation(const struct store *st, uint64_t g);
+
+/* Map DIR/generation if it exists and is not mapped yet. Thread-safe. */
+void store_map_generation(struct store *st);
 
 /* "DIR/name" into a fresh malloc'd string; NULL when out of memory. */
 char *store_path_join(const char *dir, const char *name);

@@ -524,6 +524,7 @@ int store_txn_commit(struct store_txn *txn, const struct store_progress *progres
     rc = ledger_write(txn->st->dir, &img, err);
     if (rc != 0)
         goto done;
+    store_publish_generation(txn->st, generation);
     rc = rrd_run_jobs(txn->st, p.jobs, p.job_count, progress, err);
     if (rc == 0)
         rc = rrd_synced_write(txn->st->dir, generation, err);

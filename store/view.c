@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 int store_view_open(struct store *st, struct store_view **out, struct kpi_error *err)
 {
@@ -33,19 +34,37 @@ uint64_t store_view_generation(const struct store_view *view)
     return view->generation;
 }
 
-bool store_changed(struct store *st, const struct store_view *view)
+static int64_t monotonic_ms(void)
 {
-    char *path = store_path_join(st->dir, "ledger");
-    if (path == NULL)
-        return true;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether DIR/ledger is another file than the one view was loaded from. */
+static bool ledger_replaced(const struct store *st, const struct store_view *view)
+{
     struct stat sb;
-    int rc = stat(path, &sb);
-    free(path);
-    if (rc != 0)
+    if (stat(st->ledger_path, &sb) != 0)
         return view->exists; /* gone (or unreadable): changed unless it never was */
     return !view->exists || sb.st_dev != view->dev || sb.st_ino != view->ino ||
            sb.st_size != view->file_size || sb.st_mtim.tv_sec != view->mtim.tv_sec ||
            sb.st_mtim.tv_nsec != view->mtim.tv_nsec;
+}
+
+bool store_changed(struct store *st, const struct store_view *view)
+{
+    /* Fast path: the generation every commit publishes (generation.c), read
+     * from memory. The slow path, a stat of the ledger, runs when nothing is
+     * published yet and once a second anyway, in case a writer died between
+     * its rename and its publication. */
+    int64_t now = monotonic_ms();
+    const volatile uint64_t *published = atomic_load(&st->generation_map);
+    if (published != NULL && now - atomic_load(&st->last_slow_ms) < 1000)
+        return *published != view->generation;
+    atomic_store(&st->last_slow_ms, now);
+    store_map_generation(st);
+    return ledger_replaced(st, view);
 }
 
 size_t store_view_team_count(const struct store_view *view)

@@ -238,6 +238,39 @@ START_TEST(test_changed_is_true_only_after_a_commit)
 }
 END_TEST
 
+/* A reader in another process (a second store handle here) sees a commit
+ * through the published generation; and a writer that died between its
+ * rename and its publication is still seen, through the ledger's stat. */
+START_TEST(test_changed_sees_other_writers_even_unpublished)
+{
+    char *dir = ts_tempdir("ledger");
+    struct store *writer = open_store(dir, 1);
+    commit_sample(writer);
+    struct store *reader = open_store(dir, 1);
+    struct store_view *v = view_of(reader);
+    ck_assert(!store_changed(reader, v)); /* maps DIR/generation */
+    ck_assert(!store_changed(reader, v)); /* from memory */
+    struct store_txn *txn = begin(writer);
+    set(txn, 0, 0, month(2026, 6), STORE_VALUE, 6);
+    commit(txn);
+    ck_assert(store_changed(reader, v));
+    /* the writer "dies" before publishing: DIR/generation keeps the old
+     * number, a fresh reader still notices the new ledger */
+    char *gen_path = ts_path(dir, "generation");
+    uint64_t old = store_view_generation(v);
+    ts_write_file(gen_path, (const char *)&old, sizeof old);
+    struct store *fresh = open_store(dir, 1);
+    ck_assert(store_changed(fresh, v));
+    store_close(fresh);
+    free(gen_path);
+    store_view_free(v);
+    store_close(reader);
+    store_close(writer);
+    ts_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_set_reports_new_corrected_unchanged)
 {
     char *dir = ts_tempdir("ledger");
@@ -655,6 +688,7 @@ static Suite *ledger_suite(void)
     tcase_add_test(tc, test_commit_without_change_writes_nothing);
     tcase_add_test(tc, test_abort_writes_nothing);
     tcase_add_test(tc, test_changed_is_true_only_after_a_commit);
+    tcase_add_test(tc, test_changed_sees_other_writers_even_unpublished);
     tcase_add_test(tc, test_set_reports_new_corrected_unchanged);
     tcase_add_test(tc, test_set_rejects_non_finite_and_out_of_range);
     tcase_add_test(tc, test_output_order_does_not_depend_on_input_order);
