@@ -3,7 +3,7 @@
  * generation.
  *
  * Design (for docs/ARCHITECTURE.md):
- * - store_txn_begin takes flock(LOCK_EX) on DIR/lock (blocking: a second
+ * - store_txn_begin takes flock(LOCK_EX) on DIR itself (blocking: a second
  *   import waits for the first), repairs lagging RRD files (rrd.c), loads
  *   the current generation and builds the working state over it: catalog
  *   arrays with hash maps (catalog.c) and a hash map (team, indicator) ->
@@ -141,7 +141,7 @@ int store_txn_begin(struct store *st, struct store_txn **out, struct kpi_error *
     if (txn == NULL)
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
     txn->st = st;
-    /* A read-only transaction (a dry run) writes nothing: no lock file, no
+    /* A read-only transaction (a dry run) writes nothing: no lock, no
      * repair; the ledger generation it reads is whole without a lock. */
     txn->lock_fd = -1;
     int rc = st->read_only ? 0 : store_lock(st, false, &txn->lock_fd, err);
