@@ -9,6 +9,17 @@
 
 #define CELL_MAX 96
 
+/* Hand the table out, or free it when building it failed. Returns rc. */
+static int finish_table(int rc, struct report_table *t, struct report_table **out)
+{
+    if (rc != 0) {
+        report_table_free(t);
+        t = NULL;
+    }
+    *out = t;
+    return rc;
+}
+
 /* A number for the table: shortest exact for CSV; for a person, at most two
  * decimals (thousands stay readable in aligned columns). "" for NaN. */
 static char *number_cell(double v, const struct report_style *style, char *buf)
@@ -129,12 +140,7 @@ int report_series_table(struct query *q, size_t team, size_t indicator, int64_t 
             rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
     }
     query_series_free(&s);
-    if (rc != 0) {
-        report_table_free(t);
-        t = NULL;
-    }
-    *out = t;
-    return rc;
+    return finish_table(rc, t, out);
 }
 
 /* Columns of an INDICATOR row; with_cascade adds cascade_gap. */
@@ -190,12 +196,7 @@ int report_trends_table(struct query *q, size_t team, size_t indicator,
         if (add_indicator_row(t, indicator == QUERY_NONE ? &items[i] : &one, false, style) != 0)
             rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
     free(items);
-    if (rc != 0) {
-        report_table_free(t);
-        t = NULL;
-    }
-    *out = t;
-    return rc;
+    return finish_table(rc, t, out);
 }
 
 static const char *const family_names[KPI_FAMILY_COUNT] = {"financial", "human", "process",
@@ -237,12 +238,7 @@ int report_team_drift_table(struct query *q, size_t team, const struct query_opt
     if (rc == 0 && summary)
         *summary = drift_summary(&d, style);
     query_drift_free(&d);
-    if (rc != 0) {
-        report_table_free(t);
-        t = NULL;
-    }
-    *out = t;
-    return rc;
+    return finish_table(rc, t, out);
 }
 
 int report_all_drift_table(struct query *q, const struct query_options *opt,
@@ -285,12 +281,7 @@ int report_all_drift_table(struct query *q, const struct query_options *opt,
             rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
     }
     free(items);
-    if (rc != 0) {
-        report_table_free(t);
-        t = NULL;
-    }
-    *out = t;
-    return rc;
+    return finish_table(rc, t, out);
 }
 
 static char *severity_cell(enum query_severity s, const struct report_style *style, char *buf)
@@ -333,10 +324,5 @@ int report_alerts_table(struct query *q, const struct query_options *opt,
             rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
     }
     query_alert_list_free(&list);
-    if (rc != 0) {
-        report_table_free(t);
-        t = NULL;
-    }
-    *out = t;
-    return rc;
+    return finish_table(rc, t, out);
 }
