@@ -34,15 +34,14 @@
  *   REBUILD: the file that rrd_create_r2 starting at the first period's
  *   first day plus one rrd_update_r with every update would leave is
  *   computed in memory (rrd_image.c, proven byte for byte against librrd
- *   by tests/test_store_rrd_image.c), written (one write(2) per page) to
- *   DIR/series/<team>/.<kpi>.rrd.tmp and renamed over
- *   DIR/series/<team>/<kpi>.rrd; when the image builder declines (a layout
- *   or update it does not reproduce) librrd creates and updates the
- *   temporary file itself. A new series is a rebuild; an append that
- *   librrd refuses (file missing, or not where the ledger says) falls back
- *   to a rebuild. librrd costs ~0.2 ms per create and ~0.4 ms or more per
- *   update call, mostly in the kernel (mmap, munmap, fcntl per call), so
- *   neither an append nor a rebuild calls it unless the image declines.
+ *   by tests/test_store_rrd_image.c), and put in place whole as
+ *   DIR/series/<team>/<kpi>.rrd by store_file_replace (file.c: an unnamed
+ *   file linked in, or renamed over the old file); when the image builder
+ *   declines (a layout or update it does not reproduce) librrd creates and
+ *   updates DIR/series/<team>/.<kpi>.rrd.tmp itself, renamed over. A new series is a rebuild; an
+ * append that librrd refuses (file missing, or not where the ledger says) falls back to a rebuild.
+ * librrd costs ~0.2 ms per create and ~0.4 ms or more per update call, mostly in the kernel (mmap,
+ * munmap, fcntl per call), so neither an append nor a rebuild calls it unless the image declines.
  * - librrd rules: only _r functions, rrd_clear_error() before every call,
  *   rrd_get_error() copied at once; "could not lock RRD" (a reader holds a
  *   fcntl lock, librrd never waits) is retried with backoff for 5 seconds.
@@ -82,7 +81,8 @@
 #define RRD_STEP 86400
 #define RRD_WINDOW_DAYS 7400 /* > 245 x 30 days, the coarsest archive */
 #define RRD_LOCK_RETRY_NS 5000000000ll
-#define RRD_ROW_TEXT 80 /* "ts:value:target" with %.17g numbers */
+#define RRD_ROW_TEXT 80       /* "ts:value:target" with %.17g numbers */
+#define RRD_PROGRESS_EVERY 64 /* jobs between wake-ups of the reporting thread */
 
 /* ------------------------------------------------------------ content */
 
@@ -314,45 +314,12 @@ static int write_rows(const char *path, const struct rrd_content *c, size_t from
 
 /* ------------------------------------------------------------- image */
 
-/* Write all of buf to the new file path, one page per write(2): a larger
- * write lets the kernel (ext4 on Linux 6.x) cache the file in large folios,
- * and a later append through librrd's mmap, which touches a few pages, then
- * dirties and writes back whole folios — the whole file, 2.5 times the
- * bytes of an append to a file librrd created (it writes 4 KiB at a time). */
-static int write_file(const char *path, const unsigned char *buf, size_t size, struct kpi_error *e)
-{
-    long page = sysconf(_SC_PAGESIZE);
-    size_t chunk = page > 0 ? (size_t)page : 4096;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        kpi_fail(e, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t done = 0;
-    while (done < size) {
-        ssize_t n = write(fd, buf + done, size - done < chunk ? size - done : chunk);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            kpi_fail(e, KPI_ESYSTEM, "%s: %s", path, n < 0 ? strerror(errno) : "short write");
-            close(fd);
-            return -1;
-        }
-        done += (size_t)n;
-    }
-    if (close(fd) != 0) {
-        kpi_fail(e, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-/* Write the file that rrd_create_r2 at start plus one rrd_update_r with
- * every row of c would leave, built in memory (rrd_image.c) and written
- * without librrd. Returns 0, RRD_IMAGE_UNSUPPORTED (nothing written: use librrd),
- * or -1 with e filled. */
-static int write_image(const char *path, time_t start, const struct rrd_content *c,
-                       struct kpi_error *e)
+/* The file that rrd_create_r2 at start plus one rrd_update_r with every row
+ * of c would leave, built in memory (rrd_image.c). Returns 0 with *image
+ * (malloc'd, *size bytes), RRD_IMAGE_UNSUPPORTED (use librrd), or -1 with e
+ * filled. */
+static int build_image(time_t start, const struct rrd_content *c, unsigned char **image,
+                       size_t *size, struct kpi_error *e)
 {
     struct rrd_image_update *updates = calloc(c->count, sizeof *updates);
     if (updates == NULL) {
@@ -370,18 +337,12 @@ static int write_image(const char *path, time_t start, const struct rrd_content 
                                   .argv = rrd_layout,
                                   .updates = updates,
                                   .count = c->count};
-    unsigned char *image;
-    size_t size;
-    int rc = rrd_image_build(&spec, &image, &size);
+    int rc = rrd_image_build(&spec, image, size);
     free(updates);
-    if (rc == RRD_IMAGE_UNSUPPORTED)
-        return rc;
-    if (rc != 0) {
+    if (rc != 0 && rc != RRD_IMAGE_UNSUPPORTED) {
         kpi_fail(e, KPI_ESYSTEM, "out of memory");
         return -1;
     }
-    rc = write_file(path, image, size, e);
-    free(image);
     return rc;
 }
 
@@ -395,42 +356,67 @@ static int make_dir(const char *path, struct kpi_error *e)
     return -1;
 }
 
+/* DIR/series and DIR/series/<team> (team_dir), made when first needed: not
+ * once per series, since mkdir locks the parent directory even when the
+ * directory exists. */
+static int make_dirs(const struct store *st, const char *team_dir, struct kpi_error *e)
+{
+    char *series = store_path_join(st->dir, "series");
+    int rc = series == NULL             ? kpi_fail(e, KPI_ESYSTEM, "out of memory")
+             : make_dir(series, e) == 0 ? make_dir(team_dir, e)
+                                        : -1;
+    free(series);
+    return rc;
+}
+
+/* What the image builder does not reproduce, librrd writes: created and
+ * updated as tmp, renamed over path. */
+static int rebuild_with_librrd(const struct store *st, const char *dir, const char *path,
+                               const char *tmp, time_t start, const struct rrd_content *c,
+                               struct kpi_error *e)
+{
+    struct rrd_call create = {.path = tmp, .start = start};
+    int rc = make_dirs(st, dir, e);
+    if (rc == 0)
+        rc = with_retry(call_create, &create, e) == 0 && write_rows(tmp, c, 0, c->count, e) == 0
+                 ? 0
+                 : -1;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = kpi_fail(e, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
+    if (rc != 0)
+        unlink(tmp);
+    return rc;
+}
+
 static int rebuild(const struct store *st, const struct rrd_job *job, const char *path,
                    const struct rrd_content *c, struct kpi_error *e)
 {
     size_t dlen = strlen(st->dir), tlen = strlen(job->team_id), klen = strlen(job->kpi_id);
-    char *dir = malloc(dlen + tlen + klen + 32);
+    char *dir = malloc(dlen + tlen + 32);
     char *tmp = malloc(dlen + tlen + klen + 32);
+    unsigned char *image = NULL;
+    size_t size = 0;
     int rc = -1;
     if (dir == NULL || tmp == NULL) {
         kpi_fail(e, KPI_ESYSTEM, "out of memory");
         goto done;
     }
-    snprintf(dir, dlen + 32, "%s/series", st->dir);
-    if (make_dir(dir, e) != 0)
-        goto done;
     snprintf(dir, dlen + tlen + 32, "%s/series/%s", st->dir, job->team_id);
-    if (make_dir(dir, e) != 0)
-        goto done;
     snprintf(tmp, dlen + tlen + klen + 32, "%s/.%s.rrd.tmp", dir, job->kpi_id);
-    struct rrd_call create = {
-        .path = tmp,
-        .start = (time_t)(kpi_period_first_day(job->kind, c->rows[0].period) * RRD_STEP)};
-    int built = write_image(tmp, create.start, c, e);
-    if (built == RRD_IMAGE_UNSUPPORTED) /* what the image does not reproduce, librrd writes */
-        built = with_retry(call_create, &create, e) == 0 && write_rows(tmp, c, 0, c->count, e) == 0
-                    ? 0
-                    : -1;
-    if (built != 0)
-        goto done;
-    if (rename(tmp, path) != 0) {
-        kpi_fail(e, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
-        goto done;
+    time_t start = (time_t)(kpi_period_first_day(job->kind, c->rows[0].period) * RRD_STEP);
+    rc = build_image(start, c, &image, &size, e);
+    if (rc == RRD_IMAGE_UNSUPPORTED) {
+        rc = rebuild_with_librrd(st, dir, path, tmp, start, c, e);
+    } else if (rc == 0) {
+        rc = store_file_replace(dir, path, tmp, image, size, e);
+        if (rc == STORE_FILE_NO_DIR)
+            rc = make_dirs(st, dir, e) == 0 ? store_file_replace(dir, path, tmp, image, size, e)
+                                            : -1;
+        if (rc == STORE_FILE_NO_DIR)
+            rc = kpi_fail(e, KPI_ESYSTEM, "%s: %s", dir, strerror(ENOENT));
     }
-    rc = 0;
 done:
-    if (rc != 0 && tmp != NULL)
-        unlink(tmp);
+    free(image);
     free(dir);
     free(tmp);
     return rc;
@@ -514,7 +500,10 @@ static void *worker(void *arg)
             p->err = e;
             atomic_store(&p->failed, true);
         }
-        pthread_cond_signal(&p->cv);
+        /* progress needs no more than a wake-up every few jobs: a futex
+         * wake per file is a cross-CPU interrupt on this kind of machine */
+        if (p->done % RRD_PROGRESS_EVERY == 0 || rc != 0)
+            pthread_cond_signal(&p->cv);
         pthread_mutex_unlock(&p->mu);
     }
     pthread_mutex_lock(&p->mu);

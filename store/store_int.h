@@ -40,6 +40,16 @@ void store_map_generation(struct store *st);
 /* "DIR/name" into a fresh malloc'd string; NULL when out of memory. */
 char *store_path_join(const char *dir, const char *name);
 
+/* Make path (a file of directory dir) hold exactly buf[0, size): readers see
+ * the old file or the whole new one, never a part (file.c). tmp is a scratch
+ * name in dir, used only when needed and never left behind. Returns 0,
+ * STORE_FILE_NO_DIR when dir does not exist (nothing written), or -1 with e
+ * filled. Nothing is synced: the ledger is the durable copy. */
+#define STORE_FILE_NO_DIR 1
+#define STORE_FILE_NO_UNNAMED 2 /* internal to file.c */
+int store_file_replace(const char *dir, const char *path, const char *tmp, const void *buf,
+                       size_t size, struct kpi_error *e);
+
 /* The reference without leading and trailing blanks (space, tab, CR, LF,
  * U+00A0, U+2007, U+202F): *len bytes from the returned pointer. */
 const char *store_trim(const char *s, size_t *len);
