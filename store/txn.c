@@ -252,10 +252,14 @@ int store_txn_set(struct store_txn *txn, size_t team, size_t indicator, int64_t 
     enum kpi_period_kind kind = txn->inds[indicator].period;
     if (period < txn->pmin[kind] || period > txn->pmax[kind])
         return kpi_fail(err, KPI_EINPUT, "period out of range (years 1 to 9999)");
-    size_t si;
-    if (!smap_find(txn, series_key(team, indicator), &si) &&
-        series_add(txn, team, indicator, &si) != 0)
-        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    uint64_t key = series_key(team, indicator);
+    size_t si = txn->last_index;
+    if (key != txn->last_key) {
+        if (!smap_find(txn, key, &si) && series_add(txn, team, indicator, &si) != 0)
+            return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+        txn->last_key = key;
+        txn->last_index = si;
+    }
     struct wseries *s = &txn->series[si];
     if (!s->touched) {
         s->touched = true;

@@ -73,6 +73,8 @@ struct store_txn {
     uint64_t *skeys; /* open addressing: (team << 32 | indicator) + 1, 0 = empty */
     uint32_t *svals;
     size_t scap;
+    uint64_t last_key; /* the series of the previous store_txn_set: files */
+    size_t last_index; /* give one series many rows in a row (0 = none) */
 
     size_t touched;
     size_t new_teams, new_indicators;
