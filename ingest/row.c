@@ -118,7 +118,33 @@ static int parse_date(struct ingest_reader *r, const struct csvr_out *rec, size_
     struct date_slot *pair = NULL;
     struct date_key key;
     static_assert(DATE_SLOT_WORDS * 8 <= INGEST_FIELD_SLACK, "date keys read whole words");
-    if (len > 0 && len < DATE_SLOT_WORDS * 8) {
+    if (len > 0 && len <= 8) {
+        /* most dates fit one word (2026-05, 31/05/2026): compared and hashed
+         * without building the whole key, whose other words are zero */
+        uint64_t w;
+        memcpy(&w, text, 8);
+        if (len < 8) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+            w &= ~(((uint64_t)1 << (8 * (8 - len))) - 1);
+#else
+            w &= ((uint64_t)1 << (8 * len)) - 1;
+#endif
+        }
+        const struct date_slot *last = r->date_last;
+        if (last != NULL && last->key.w[0] == w && last->key.len == len) {
+            *day = last->day;
+            return 0;
+        }
+        pair = &r->date_cache[((w * 0x9E3779B97F4A7C15ull) >> 56) & (DATE_CACHE_SLOTS - 2)];
+        for (int k = 0; k < 2; k++) {
+            if (pair[k].key.w[0] == w && pair[k].key.len == len) {
+                *day = pair[k].day;
+                r->date_last = &pair[k];
+                return 0;
+            }
+        }
+        key = (struct date_key){{w, 0, 0, 0}, len};
+    } else if (len > 0 && len < DATE_SLOT_WORDS * 8) {
         date_key_of(text, len, &key);
         struct date_slot *slot = r->date_last;
         if (slot != NULL && date_key_eq(&slot->key, &key)) {
