@@ -54,13 +54,12 @@ static int write_all(int fd, const unsigned char *buf, size_t size)
 }
 
 /* The named way: tmp created, written, renamed over path. */
-static int replace_by_name(const char *path, const char *tmp, const unsigned char *buf,
-                           size_t size, struct kpi_error *e)
+static int replace_by_name(const char *path, const char *tmp, const unsigned char *buf, size_t size,
+                           struct kpi_error *e)
 {
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0)
-        return errno == ENOENT ? STORE_FILE_NO_DIR
-                               : fail(e, tmp);
+        return errno == ENOENT ? STORE_FILE_NO_DIR : fail(e, tmp);
     if (write_all(fd, buf, size) != 0) {
         fail(e, tmp);
         close(fd);
