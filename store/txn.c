@@ -294,7 +294,8 @@ int store_txn_set(struct store_txn *txn, size_t team, size_t indicator, int64_t 
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
     struct kpi_point *p = s->own;
     if (!found) {
-        memmove(p + lo + 1, p + lo, (s->count - lo) * sizeof *p);
+        if (lo < s->count) /* not the usual append */
+            memmove(p + lo + 1, p + lo, (s->count - lo) * sizeof *p);
         p[lo] = (struct kpi_point){period, NAN, NAN};
         s->count++;
     }
