@@ -78,10 +78,15 @@ for round in $(seq 1 "$rounds"); do
     (cd "$rrd" && measure rrdtool_month rrdtool - <"$gen/rrd_next.txt")
     sync
     empty=$scratch/empty-$round
-    for rep in 1 2 3; do # short runs on a noisy machine: three each per round
-        measure kpi_dryrun "$kpi" --data "$empty" import --quiet --dry-run "$gen/long.csv"
-        measure wc_l wc -l "$gen/long.csv"
-        measure csv_bare "$csv_bare" "$gen/long.csv"
+    # Short single-thread runs on a noisy machine: three of each per round,
+    # on the same vCPU (the round's; the two vCPUs' speeds differ from
+    # minute to minute, by up to 1.75x), so that kpi and its baselines meet
+    # the same conditions. The two-thread pass runs on both.
+    cpu="taskset -c $((round % 2))"
+    for rep in 1 2 3; do
+        measure kpi_dryrun $cpu "$kpi" --data "$empty" import --quiet --dry-run "$gen/long.csv"
+        measure wc_l $cpu wc -l "$gen/long.csv"
+        measure csv_bare $cpu "$csv_bare" "$gen/long.csv"
         measure csv_halves "$csv_bare" --halves "$gen/long.csv"
     done
 done
