@@ -11,8 +11,9 @@
 #   month   kpi import of one more month for every series, vs `rrdtool -`
 #           updating the same points in place (seconds and bytes written);
 #   dry-run kpi import --dry-run of the big file, vs `wc -l` and a bare
-#           libcsv pass (bench/csv_bare.c); and the bare pass over the two
-#           halves of the file on two threads (what a second vCPU gives).
+#           libcsv pass (bench/csv_bare.c), each timed alone; and the bare
+#           pass over the two halves of the file on two threads (what a
+#           second vCPU gives).
 # Prints one markdown table of medians, ready for docs/PERFORMANCE.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,15 +39,9 @@ measure() {
     shift
     local tf
     tf=$(mktemp)
-    local t0 t1
-    t0=$(date +%s%N)
-    /usr/bin/time -f "%M" -o "$tf" bash -c '"$@" >/dev/null; grep ^write_bytes /proc/$$/io' \
+    /usr/bin/time -f "%e %M" -o "$tf" bash -c '"$@" >/dev/null; grep ^write_bytes /proc/$$/io' \
         _ "$@" >"$tf.io"
-    t1=$(date +%s%N)
-    # elapsed to the millisecond (time's %e has 10 ms steps: too coarse for
-    # the dry runs); it includes starting bash, ~1 ms for every measure
-    echo "$name $(awk -v d=$((t1 - t0)) 'BEGIN {printf "%.3f", d / 1e9}') $(cat "$tf") \
-$(awk '{print $2}' "$tf.io")" >>"$results"
+    echo "$name $(cat "$tf") $(awk '{print $2}' "$tf.io")" >>"$results"
     rm -f "$tf" "$tf.io"
 }
 
@@ -62,6 +57,19 @@ trap cleanup EXIT
 rm -rf "$scratch"
 mkdir -p "$scratch"
 sync
+# elapsed NAME CMD...: the command alone, timed to the microsecond (no
+# wrapper: the dry runs last a tenth of a second, and a shell plus time(1)
+# around them would add ~15 ms to kpi and its baselines alike, pulling the
+# ratio towards 1); appends "NAME seconds 0 0".
+elapsed() {
+    local name=$1 t0 t1
+    shift
+    t0=$(date +%s%N)
+    "$@" >/dev/null
+    t1=$(date +%s%N)
+    echo "$name $(awk -v d=$((t1 - t0)) 'BEGIN {printf "%.6f", d / 1e9}') 0 0" >>"$results"
+}
+
 for round in $(seq 1 "$rounds"); do
     echo "round $round/$rounds" >&2
     data=$scratch/kpi-$round
@@ -84,10 +92,10 @@ for round in $(seq 1 "$rounds"); do
     # the same conditions. The two-thread pass runs on both.
     cpu="taskset -c $((round % 2))"
     for rep in 1 2 3; do
-        measure kpi_dryrun $cpu "$kpi" --data "$empty" import --quiet --dry-run "$gen/long.csv"
-        measure wc_l $cpu wc -l "$gen/long.csv"
-        measure csv_bare $cpu "$csv_bare" "$gen/long.csv"
-        measure csv_halves "$csv_bare" --halves "$gen/long.csv"
+        elapsed kpi_dryrun $cpu "$kpi" --data "$empty" import --quiet --dry-run "$gen/long.csv"
+        elapsed wc_l $cpu wc -l "$gen/long.csv"
+        elapsed csv_bare $cpu "$csv_bare" "$gen/long.csv"
+        elapsed csv_halves "$csv_bare" --halves "$gen/long.csv"
     done
 done
 
