@@ -38,10 +38,12 @@
  *   DIR/series/<team>/<kpi>.rrd by store_file_replace (file.c: an unnamed
  *   file linked in, or renamed over the old file); when the image builder
  *   declines (a layout or update it does not reproduce) librrd creates and
- *   updates DIR/series/<team>/.<kpi>.rrd.tmp itself, renamed over. A new series is a rebuild; an
- * append that librrd refuses (file missing, or not where the ledger says) falls back to a rebuild.
- * librrd costs ~0.2 ms per create and ~0.4 ms or more per update call, mostly in the kernel (mmap,
- * munmap, fcntl per call), so neither an append nor a rebuild calls it unless the image declines.
+ *   updates DIR/series/<team>/.<kpi>.rrd.tmp itself, renamed over. A new
+ *   series is a rebuild; an append that librrd refuses (file missing, or
+ *   not where the ledger says) falls back to a rebuild. librrd costs ~0.2
+ *   ms per create and ~0.4 ms or more per update call, mostly in the kernel
+ *   (mmap, munmap, fcntl per call), so neither an append nor a rebuild
+ *   calls it unless the image declines.
  * - librrd rules: only _r functions, rrd_clear_error() before every call,
  *   rrd_get_error() copied at once; "could not lock RRD" (a reader holds a
  *   fcntl lock, librrd never waits) is retried with backoff for 5 seconds.
