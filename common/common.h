@@ -238,6 +238,13 @@ bool kpi_utf8_valid(const char *s, size_t len);
  * export -> import is lossless. */
 char *kpi_format_number(double v, char *buf);
 
+/* A sum or mean of imported numbers as a spreadsheet shows it: v rounded to
+ * 15 significant digits (NaN and infinities unchanged). Binary arithmetic
+ * leaves noise in the 16th and 17th digits of decimal sums, which
+ * kpi_format_number would print: 12345.67 + 98765.43 is
+ * 111111.09999999999 in doubles and 111111.1 after this. */
+double kpi_round_total(double v);
+
 /* ------------------------------------------------------------- buffers */
 
 /* A growable byte buffer that stays NUL-terminated. Zero-initialise it

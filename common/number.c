@@ -33,3 +33,14 @@ char *kpi_format_number(double v, char *buf)
             *p = '.';
     return buf;
 }
+
+double kpi_round_total(double v)
+{
+    if (!isfinite(v) || v == 0.0)
+        return v;
+    /* correctly rounded both ways (glibc): the double nearest the 15-digit
+     * decimal; snprintf and strtod share the locale's decimal separator */
+    char buf[KPI_NUMBER_MAX];
+    snprintf(buf, sizeof buf, "%.15g", v);
+    return strtod(buf, NULL);
+}

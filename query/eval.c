@@ -138,7 +138,8 @@ int q_cascade_at(struct query *q, size_t team, size_t ind, int64_t a, double *ow
     }
     if (n == 0)
         return 0;
-    *children = q->inds[ind].aggregate == KPI_AGGREGATE_MEAN ? sum / (double)n : sum;
+    *children = kpi_round_total(q->inds[ind].aggregate == KPI_AGGREGATE_MEAN ? sum / (double)n
+                                                                             : sum); /* D17 */
     if (mine != 0)
         *gap = (*children - mine) / fabs(mine) + 0.0;
     return 0;

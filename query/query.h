@@ -83,6 +83,11 @@
  *  D16 Series points run from the first to the last period having a value or
  *      a target (interpolated and rolled-up targets included), all periods
  *      (no as-of), clipped to the periods containing the from/to days.
+ *  D17 A rolled-up value or target, and the children's aggregate of the
+ *      cascade gap, is the sum or mean rounded to 15 significant digits
+ *      (kpi_round_total), as a spreadsheet shows it: 12345.67 + 98765.43
+ *      reports 111111.1, not the 111111.09999999999 that binary addition
+ *      leaves. Own numbers are never rounded: they are the imported ones.
  */
 #ifndef KPI_QUERY_H
 #define KPI_QUERY_H

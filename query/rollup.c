@@ -140,9 +140,11 @@ static void finish(struct q_list *l)
     }
 }
 
+/* The children's sum or mean, without the binary noise of decimal sums
+ * (D17). */
 static double aggregate(double sum, size_t n, enum kpi_aggregate agg)
 {
-    return agg == KPI_AGGREGATE_MEAN ? sum / (double)n : sum;
+    return kpi_round_total(agg == KPI_AGGREGATE_MEAN ? sum / (double)n : sum);
 }
 
 /* The rolled-up values (or targets) of (team, ind) from its children: per

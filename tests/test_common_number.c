@@ -79,6 +79,22 @@ START_TEST(test_number_round_trips_extremes_and_random_bits)
 }
 END_TEST
 
+START_TEST(test_round_total_removes_binary_noise_only)
+{
+    char buf[KPI_NUMBER_MAX];
+    ck_assert_str_eq(fmt(12345.67 + 98765.43, buf), "111111.09999999999");
+    ck_assert_str_eq(fmt(kpi_round_total(12345.67 + 98765.43), buf), "111111.1");
+    ck_assert_str_eq(fmt(kpi_round_total(0.1 + 0.2), buf), "0.3");
+    ck_assert_str_eq(fmt(kpi_round_total(-1234567.891), buf), "-1234567.891");
+    ck_assert_str_eq(fmt(kpi_round_total(1.0 / 3.0), buf), "0.333333333333333");
+    ck_assert_str_eq(fmt(kpi_round_total(123456789012345678.0), buf), "1.23456789012346e+17");
+    ck_assert(kpi_round_total(0.0) == 0.0);
+    ck_assert(isnan(kpi_round_total(NAN)));
+    ck_assert(isinf(kpi_round_total(INFINITY)));
+    ck_assert(kpi_round_total(1e-300) == 1e-300);
+}
+END_TEST
+
 START_TEST(test_buf_puts_and_printf_append)
 {
     struct kpi_buf b = {0};
@@ -175,6 +191,7 @@ static Suite *number_suite(void)
     tcase_add_test(num, test_number_negative_zero_prints_zero);
     tcase_add_test(num, test_number_nan_is_empty_and_infinities_do_not_crash);
     tcase_add_test(num, test_number_round_trips_extremes_and_random_bits);
+    tcase_add_test(num, test_round_total_removes_binary_noise_only);
     suite_add_tcase(s, num);
     TCase *buf = tcase_create("buf");
     tcase_add_test(buf, test_buf_puts_and_printf_append);

@@ -98,6 +98,42 @@ START_TEST(test_rollup_mean_of_children_that_have_a_value)
 }
 END_TEST
 
+START_TEST(test_rollup_decimal_sums_are_the_decimal_sums)
+{
+    /* In doubles 12345.67 + 98765.43 = 111111.09999999999 and 0.1 + 0.2 =
+     * 0.30000000000000004; a finance user reads 111111.1 and 0.3 (D17).
+     * The children keep their own numbers, and the cascade's aggregate of
+     * the children's targets is rounded the same way. */
+    struct fx *f = fx_new();
+    struct tree t = tree_of(f);
+    size_t k = fx_ind(f, "rev", "Revenue", KPI_FAMILY_FINANCIAL, KPI_PERIOD_MONTH);
+    fx_set(f, t.t1, k, mon(2026, 1), 12345.67, 0.1);
+    fx_set(f, t.t2, k, mon(2026, 1), 98765.43, 0.2);
+    fx_set(f, t.div_a, k, mon(2026, 1), NAN, 0.3);
+    size_t m = fx_ind(f, "nps", "NPS", KPI_FAMILY_CUSTOMER, KPI_PERIOD_MONTH);
+    f->inds[m].aggregate = KPI_AGGREGATE_MEAN;
+    fx_set(f, t.t1, m, mon(2026, 1), 10.1, NAN);
+    fx_set(f, t.t2, m, mon(2026, 1), 10.2, NAN);
+    struct query *q = fx_query(f);
+    struct query_series s = series_ok(q, t.div_a, k);
+    ck_assert_uint_eq(s.count, 1);
+    ck_assert(s.points[0].value == 111111.1);
+    query_series_free(&s);
+    s = series_ok(q, t.t1, k);
+    ck_assert(s.points[0].value == 12345.67 && s.points[0].target == 0.1);
+    query_series_free(&s);
+    s = series_ok(q, t.div_a, m); /* (10.1 + 10.2) / 2 = 10.149999999999999 in doubles */
+    ck_assert(s.points[0].value == 10.15);
+    query_series_free(&s);
+    struct query_indicator r = eval_ok(q, t.div_a, k, at_day(2026, 1, 31));
+    ck_assert(r.actual == 111111.1);
+    ck_assert(r.children_target == 0.3);
+    ck_assert(r.cascade_gap == 0); /* 0.3 against its own 0.3: no gap */
+    query_free(q);
+    free(f);
+}
+END_TEST
+
 START_TEST(test_rollup_own_observation_in_any_period_stops_rollup)
 {
     struct fx *f = fx_new();
@@ -275,6 +311,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("rollup");
     tcase_add_test(tc, test_rollup_sum_three_levels_with_missing_child_value);
     tcase_add_test(tc, test_rollup_mean_of_children_that_have_a_value);
+    tcase_add_test(tc, test_rollup_decimal_sums_are_the_decimal_sums);
     tcase_add_test(tc, test_rollup_own_observation_in_any_period_stops_rollup);
     tcase_add_test(tc, test_rollup_targets_from_interpolated_children);
     tcase_add_test(tc, test_rollup_targets_not_interpolated_across_holes);
