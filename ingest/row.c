@@ -84,23 +84,26 @@ static int bad_cell(struct ingest_reader *r, const struct csvr_out *rec, size_t 
  * field has INGEST_FIELD_SLACK readable bytes; those past the text are
  * masked off). Building it byte by byte and reading it back as words would
  * stall on store forwarding. */
+/* The word at text holding its first keep bytes (keep >= 1), the others
+ * zeroed. */
+static uint64_t word_of(const char *text, size_t keep)
+{
+    uint64_t w;
+    memcpy(&w, text, 8);
+    if (keep < 8) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w &= ~(((uint64_t)1 << (8 * (8 - keep))) - 1);
+#else
+        w &= ((uint64_t)1 << (8 * keep)) - 1;
+#endif
+    }
+    return w;
+}
+
 static void date_key_of(const char *text, size_t len, struct date_key *k)
 {
-    for (size_t i = 0; i < DATE_SLOT_WORDS; i++) {
-        uint64_t w = 0;
-        if (8 * i < len) {
-            memcpy(&w, text + 8 * i, 8);
-            size_t keep = len - 8 * i;
-            if (keep < 8) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-                w &= ~(((uint64_t)1 << (8 * (8 - keep))) - 1);
-#else
-                w &= ((uint64_t)1 << (8 * keep)) - 1;
-#endif
-            }
-        }
-        k->w[i] = w;
-    }
+    for (size_t i = 0; i < DATE_SLOT_WORDS; i++)
+        k->w[i] = 8 * i < len ? word_of(text + 8 * i, len - 8 * i) : 0;
     k->len = len;
 }
 
@@ -108,6 +111,23 @@ static bool date_key_eq(const struct date_key *a, const struct date_key *b)
 {
     return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) | (a->w[3] ^ b->w[3]) |
             (a->len ^ b->len)) == 0;
+}
+
+/* The cached slot of key, or NULL with *pair where key would go. */
+static struct date_slot *date_cache_find(struct ingest_reader *r, const struct date_key *key,
+                                         struct date_slot **pair)
+{
+    struct date_slot *slot = r->date_last;
+    if (slot != NULL && date_key_eq(&slot->key, key))
+        return slot; /* sorted files repeat the previous row's date */
+    uint64_t h = (key->w[0] ^ key->w[1] * 0xC2B2AE3D27D4EB4Full ^
+                  key->w[2] * 0x165667B19E3779F9ull ^ key->w[3] * 0x27D4EB2F165667C5ull) *
+                 0x9E3779B97F4A7C15ull;
+    *pair = &r->date_cache[(h >> 56) & (DATE_CACHE_SLOTS - 2)];
+    for (int k = 0; k < 2; k++)
+        if (date_key_eq(&(*pair)[k].key, key))
+            return r->date_last = &(*pair)[k];
+    return NULL;
 }
 
 static int parse_date(struct ingest_reader *r, const struct csvr_out *rec, size_t i, int64_t *day,
@@ -118,49 +138,15 @@ static int parse_date(struct ingest_reader *r, const struct csvr_out *rec, size_
     struct date_slot *pair = NULL;
     struct date_key key;
     static_assert(DATE_SLOT_WORDS * 8 <= INGEST_FIELD_SLACK, "date keys read whole words");
-    if (len > 0 && len <= 8) {
-        /* most dates fit one word (2026-05, 31/05/2026): compared and hashed
-         * without building the whole key, whose other words are zero */
-        uint64_t w;
-        memcpy(&w, text, 8);
-        if (len < 8) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-            w &= ~(((uint64_t)1 << (8 * (8 - len))) - 1);
-#else
-            w &= ((uint64_t)1 << (8 * len)) - 1;
-#endif
-        }
-        const struct date_slot *last = r->date_last;
-        if (last != NULL && last->key.w[0] == w && last->key.len == len) {
-            *day = last->day;
+    if (len > 0 && len < DATE_SLOT_WORDS * 8) {
+        if (len <= 8) /* most dates (2026-05, 31/05/2026): no loop over the words */
+            key = (struct date_key){{word_of(text, len), 0, 0, 0}, len};
+        else
+            date_key_of(text, len, &key);
+        struct date_slot *hit = date_cache_find(r, &key, &pair);
+        if (hit != NULL) {
+            *day = hit->day;
             return 0;
-        }
-        pair = &r->date_cache[((w * 0x9E3779B97F4A7C15ull) >> 56) & (DATE_CACHE_SLOTS - 2)];
-        for (int k = 0; k < 2; k++) {
-            if (pair[k].key.w[0] == w && pair[k].key.len == len) {
-                *day = pair[k].day;
-                r->date_last = &pair[k];
-                return 0;
-            }
-        }
-        key = (struct date_key){{w, 0, 0, 0}, len};
-    } else if (len > 0 && len < DATE_SLOT_WORDS * 8) {
-        date_key_of(text, len, &key);
-        struct date_slot *slot = r->date_last;
-        if (slot != NULL && date_key_eq(&slot->key, &key)) {
-            *day = slot->day; /* sorted files repeat the previous row's date */
-            return 0;
-        }
-        uint64_t h = (key.w[0] ^ key.w[1] * 0xC2B2AE3D27D4EB4Full ^
-                      key.w[2] * 0x165667B19E3779F9ull ^ key.w[3] * 0x27D4EB2F165667C5ull) *
-                     0x9E3779B97F4A7C15ull;
-        pair = &r->date_cache[(h >> 56) & (DATE_CACHE_SLOTS - 2)];
-        for (int k = 0; k < 2; k++) {
-            if (date_key_eq(&pair[k].key, &key)) {
-                *day = pair[k].day;
-                r->date_last = &pair[k];
-                return 0;
-            }
         }
     }
     struct kpi_error why = {0};

@@ -29,27 +29,38 @@ static int fail(struct kpi_error *e, const char *what)
     return -1;
 }
 
-/* Write all of buf to fd, one page per write(2): a larger write lets the
- * kernel (ext4 on Linux 6.x) cache the file in large folios, and a later
- * append, which touches a few pages, then dirties and writes back whole
- * folios — 2.5 times the bytes of an append to a file written 4 KiB at a
- * time, as librrd does. */
-static int write_all(int fd, const unsigned char *buf, size_t size)
+bool store_pwrite_all(int fd, const void *buf, size_t size, off_t off)
 {
-    long page = sysconf(_SC_PAGESIZE);
-    size_t chunk = page > 0 ? (size_t)page : 4096;
-    size_t done = 0;
-    while (done < size) {
-        ssize_t n = write(fd, buf + done, size - done < chunk ? size - done : chunk);
+    const unsigned char *p = buf;
+    while (size > 0) {
+        ssize_t n = pwrite(fd, p, size, off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
             if (n == 0)
                 errno = EIO;
-            return -1;
+            return false;
         }
-        done += (size_t)n;
+        p += n;
+        size -= (size_t)n;
+        off += n;
     }
+    return true;
+}
+
+/* Write all of buf to the new file fd, one page per write: a larger write
+ * lets the kernel (ext4 on Linux 6.x) cache the file in large folios, and a
+ * later append, which touches a few pages, then dirties and writes back
+ * whole folios — 2.5 times the bytes of an append to a file written 4 KiB
+ * at a time, as librrd does. */
+static int write_all(int fd, const unsigned char *buf, size_t size)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    size_t chunk = page > 0 ? (size_t)page : 4096;
+    for (size_t done = 0; done < size; done += chunk)
+        if (!store_pwrite_all(fd, buf + done, size - done < chunk ? size - done : chunk,
+                              (off_t)done))
+            return -1;
     return 0;
 }
 

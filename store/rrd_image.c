@@ -23,6 +23,7 @@
  * microsecond terms are all zero and drop out.
  */
 #include "store/rrd_image.h"
+#include "store/store_int.h"
 #include "common/common.h"
 
 #define RRD_EXPORT_DEPRECATED /* the on-disk structs of rrd_format.h */
@@ -644,24 +645,6 @@ static bool read_all(int fd, unsigned char *buf, size_t size, off_t off)
     return true;
 }
 
-static bool write_all(int fd, const unsigned char *buf, size_t size, off_t off)
-{
-    while (size > 0) {
-        ssize_t n = pwrite(fd, buf, size, off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = EIO;
-            return false;
-        }
-        buf += n;
-        size -= (size_t)n;
-        off += n;
-    }
-    return true;
-}
-
 /* Whether the header just read (in im) is one this file's update reproduces:
  * the static part exactly what create writes for the layout (cookie,
  * version, float cookie, counts, step, DS and RRA definitions), the state
@@ -712,13 +695,13 @@ static bool write_changes(int fd, const struct image *im, const unsigned char *b
             first = 0;
         unsigned long tail = nrows - first < w ? nrows - first : w;
         size_t off = (size_t)((const unsigned char *)im->rows[r] - buf);
-        if (!write_all(fd, buf + off + first * row, tail * row, (off_t)(off + first * row)))
+        if (!store_pwrite_all(fd, buf + off + first * row, tail * row, (off_t)(off + first * row)))
             return false;
-        if (w > tail && !write_all(fd, buf + off, (w - tail) * row, (off_t)off))
+        if (w > tail && !store_pwrite_all(fd, buf + off, (w - tail) * row, (off_t)off))
             return false;
     }
     size_t live = (size_t)((const unsigned char *)im->live - buf);
-    return write_all(fd, buf + live, header - live, (off_t)live);
+    return store_pwrite_all(fd, buf + live, header - live, (off_t)live);
 }
 
 int rrd_image_append(const char *path, const struct rrd_image_spec *spec)

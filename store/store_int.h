@@ -45,6 +45,10 @@ char *store_path_join(const char *dir, const char *name);
  * name in dir, used only when needed and never left behind. Returns 0,
  * STORE_FILE_NO_DIR when dir does not exist (nothing written), or -1 with e
  * filled. Nothing is synced: the ledger is the durable copy. */
+/* pwrite all of buf at off, retrying short writes and EINTR; false with
+ * errno set (EIO when nothing could be written). */
+bool store_pwrite_all(int fd, const void *buf, size_t size, off_t off);
+
 #define STORE_FILE_NO_DIR 1
 #define STORE_FILE_NO_UNNAMED 2 /* internal to file.c */
 int store_file_replace(const char *dir, const char *path, const char *tmp, const void *buf,
