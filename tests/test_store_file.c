@@ -30,6 +30,27 @@ static const char *listing(const char *dir, char *buf, size_t cap)
     return buf;
 }
 
+/* A scratch directory and the two names store_file_replace is given there. */
+struct place {
+    char *dir, *path, *tmp;
+};
+
+static struct place place_open(const char *tag)
+{
+    struct place p = {ts_tempdir(tag), NULL, NULL};
+    p.path = ts_path(p.dir, "a.rrd");
+    p.tmp = ts_path(p.dir, ".a.rrd.tmp");
+    return p;
+}
+
+static void place_close(struct place *p)
+{
+    ts_rm_rf(p->dir);
+    free(p->path);
+    free(p->tmp);
+    free(p->dir);
+}
+
 /* A buffer of size bytes that differ page to page (more than one write). */
 static unsigned char *pattern(size_t size, unsigned seed)
 {
@@ -42,58 +63,50 @@ static unsigned char *pattern(size_t size, unsigned seed)
 
 START_TEST(test_a_new_file_holds_exactly_the_bytes)
 {
-    char *dir = ts_tempdir("file-new");
-    char *path = ts_path(dir, "a.rrd"), *tmp = ts_path(dir, ".a.rrd.tmp");
+    struct place pl = place_open("file-new");
     size_t size = 3 * 4096 + 17;
     unsigned char *want = pattern(size, 1);
     struct kpi_error e = {0};
-    ck_assert_int_eq(store_file_replace(dir, path, tmp, want, size, &e), 0);
+    ck_assert_int_eq(store_file_replace(pl.dir, pl.path, pl.tmp, want, size, &e), 0);
     size_t len;
-    char *got = ts_read_file(path, &len);
+    char *got = ts_read_file(pl.path, &len);
     ck_assert_uint_eq(len, size);
     ck_assert_int_eq(memcmp(got, want, size), 0);
     char names[256];
-    ck_assert_str_eq(listing(dir, names, sizeof names), "a.rrd");
+    ck_assert_str_eq(listing(pl.dir, names, sizeof names), "a.rrd");
     free(got);
     free(want);
-    ts_rm_rf(dir);
-    free(path);
-    free(tmp);
-    free(dir);
+    place_close(&pl);
 }
 END_TEST
 
 START_TEST(test_a_replaced_file_is_the_new_one_and_a_new_inode)
 {
-    char *dir = ts_tempdir("file-replace");
-    char *path = ts_path(dir, "a.rrd"), *tmp = ts_path(dir, ".a.rrd.tmp");
-    ts_write_file(path, "old content that is longer than the new one", (size_t)-1);
-    ts_write_file(tmp, "a scratch file left by a crash", (size_t)-1);
+    struct place pl = place_open("file-replace");
+    ts_write_file(pl.path, "old content that is longer than the new one", (size_t)-1);
+    ts_write_file(pl.tmp, "a scratch file left by a crash", (size_t)-1);
     struct stat before;
-    ck_assert_int_eq(stat(path, &before), 0);
+    ck_assert_int_eq(stat(pl.path, &before), 0);
     /* a reader that opened the old file keeps reading the old bytes */
-    FILE *reader = fopen(path, "rb");
+    FILE *reader = fopen(pl.path, "rb");
     ck_assert_ptr_nonnull(reader);
     struct kpi_error e = {0};
-    ck_assert_int_eq(store_file_replace(dir, path, tmp, "new", 3, &e), 0);
+    ck_assert_int_eq(store_file_replace(pl.dir, pl.path, pl.tmp, "new", 3, &e), 0);
     size_t len;
-    char *got = ts_read_file(path, &len);
+    char *got = ts_read_file(pl.path, &len);
     ck_assert_uint_eq(len, 3);
     ck_assert_int_eq(memcmp(got, "new", 3), 0);
     struct stat after;
-    ck_assert_int_eq(stat(path, &after), 0);
+    ck_assert_int_eq(stat(pl.path, &after), 0);
     ck_assert(after.st_ino != before.st_ino);
     char old[8] = {0};
     ck_assert_uint_eq(fread(old, 1, 7, reader), 7);
     ck_assert_str_eq(old, "old con");
     fclose(reader);
     char names[256];
-    ck_assert_str_eq(listing(dir, names, sizeof names), "a.rrd");
+    ck_assert_str_eq(listing(pl.dir, names, sizeof names), "a.rrd");
     free(got);
-    ts_rm_rf(dir);
-    free(path);
-    free(tmp);
-    free(dir);
+    place_close(&pl);
 }
 END_TEST
 
@@ -119,20 +132,16 @@ END_TEST
 
 START_TEST(test_an_unwritable_place_is_an_error_with_the_path)
 {
-    char *dir = ts_tempdir("file-error");
+    struct place pl = place_open("file-error");
     /* the name is taken by a directory: neither link nor rename can replace it */
-    char *path = ts_path(dir, "a.rrd"), *tmp = ts_path(dir, ".a.rrd.tmp");
-    ck_assert_int_eq(mkdir(path, 0777), 0);
+    ck_assert_int_eq(mkdir(pl.path, 0777), 0);
     struct kpi_error e = {0};
-    ck_assert_int_eq(store_file_replace(dir, path, tmp, "x", 1, &e), -1);
+    ck_assert_int_eq(store_file_replace(pl.dir, pl.path, pl.tmp, "x", 1, &e), -1);
     ck_assert_int_eq(e.code, KPI_ESYSTEM);
     ck_assert_msg(strstr(e.message, "a.rrd") != NULL, "%s", e.message);
     char names[256];
-    ck_assert_str_eq(listing(dir, names, sizeof names), "a.rrd");
-    ts_rm_rf(dir);
-    free(path);
-    free(tmp);
-    free(dir);
+    ck_assert_str_eq(listing(pl.dir, names, sizeof names), "a.rrd");
+    place_close(&pl);
 }
 END_TEST
 
