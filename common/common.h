@@ -16,6 +16,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+/* For the per-cell paths of an import (millions of calls a second):
+ * KPI_HOT forces the inlining of a small helper, KPI_COLD keeps a rare path
+ * (an error, a cache miss) out of its caller, so that the caller does not
+ * save registers for it on every call. */
+#define KPI_HOT static inline __attribute__((always_inline))
+#define KPI_COLD __attribute__((noinline, cold))
 
 /* ---------------------------------------------------------------- errors */
 
@@ -227,6 +235,57 @@ size_t kpi_slugify(const char *in, char *out);
 /* True when s[0..len) is valid UTF-8 (no overlongs, no surrogates,
  * <= U+10FFFF). A NUL byte (U+0000) is valid UTF-8: reject it separately. */
 bool kpi_utf8_valid(const char *s, size_t len);
+
+/* A short text as zero-padded 64-bit words, compared and hashed a word at a
+ * time: the caches of dates and references that an import consults for
+ * every cell would spend more on memcmp, a byte loop or a byte-wise hash
+ * than on the rest of the cell. */
+#define KPI_KEY_WORDS 4
+#define KPI_KEY_MAX (KPI_KEY_WORDS * 8) /* longer texts have no key */
+
+struct kpi_key {
+    uint64_t w[KPI_KEY_WORDS];
+    size_t len;
+};
+
+/* The word at text holding its first keep bytes (keep >= 1), others zeroed. */
+static inline uint64_t kpi_key_word(const char *text, size_t keep)
+{
+    uint64_t w;
+    memcpy(&w, text, 8);
+    if (keep < 8) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w &= ~(((uint64_t)1 << (8 * (8 - keep))) - 1);
+#else
+        w &= ((uint64_t)1 << (8 * keep)) - 1;
+#endif
+    }
+    return w;
+}
+
+/* The key of text[0..len), 1 <= len <= KPI_KEY_MAX. It reads the whole
+ * words that hold the text: up to 7 bytes past its end must be readable
+ * (ingest's texts are: see INGEST_TEXT_SLACK). */
+static inline void kpi_key_of(const char *text, size_t len, struct kpi_key *out)
+{
+    for (size_t i = 0; i < KPI_KEY_WORDS; i++)
+        out->w[i] = 8 * i < len ? kpi_key_word(text + 8 * i, len - 8 * i) : 0;
+    out->len = len;
+}
+
+static inline bool kpi_key_eq(const struct kpi_key *a, const struct kpi_key *b)
+{
+    return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) | (a->w[3] ^ b->w[3]) |
+            (a->len ^ b->len)) == 0;
+}
+
+/* 64 well-mixed bits of a key (take the high ones). */
+static inline uint64_t kpi_key_hash(const struct kpi_key *k)
+{
+    return (k->w[0] ^ k->w[1] * 0xC2B2AE3D27D4EB4Full ^ k->w[2] * 0x165667B19E3779F9ull ^
+            k->w[3] * 0x27D4EB2F165667C5ull ^ k->len) *
+           0x9E3779B97F4A7C15ull;
+}
 
 /* -------------------------------------------------------------- numbers */
 
