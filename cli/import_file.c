@@ -12,16 +12,17 @@ enum { MAX_PRINTED_ERRORS = 20 };
 /* References resolved so far, direct-mapped by a hash of their text: a file
  * names a few teams and indicators over and over, in any order (a long file
  * sorted by date alternates its kpi column on every row), so nearly every
- * cell resolves without asking the store. Only successful resolutions are
- * kept; a catalog row may change what a text resolves to, so it empties the
- * cache (gen++: a slot is valid only with the cache's generation). */
-enum { REF_SLOTS = 256, REF_TEXT = 48 };
+ * cell resolves without asking the store. Texts are compared as words
+ * (kpi_key: ingest's texts can be read past their end); longer ones than a
+ * key holds always ask the store. Only successful resolutions are kept; a
+ * catalog row may change what a text resolves to, so it empties the cache
+ * (gen++: a slot is valid only with the cache's generation). */
+enum { REF_SLOTS = 256 };
 
 struct ref_slot {
     unsigned gen;
-    unsigned len;
     size_t index;
-    char text[REF_TEXT]; /* not NUL-terminated: len bytes */
+    struct kpi_key key;
 };
 
 struct ref_cache {
@@ -56,6 +57,10 @@ struct import_run {
         bool valid;
     } periods[PERIOD_SLOTS];
     struct cli_progress progress;
+    uint64_t rows_seen;
+    struct kpi_error *err; /* of read_records, for the sink */
+    size_t kind_of;        /* the indicator whose period kind_is is (SIZE_MAX: none) */
+    enum kpi_period_kind kind_is;
 };
 
 static void write_reject(struct import_run *run, const struct ingest_row *row, const char *message)
@@ -89,43 +94,48 @@ static void reject(struct import_run *run, const struct ingest_row *row, const c
     write_reject(run, row, message);
 }
 
-static int resolve_cached(struct import_run *run, struct ref_cache *cache, bool team,
-                          const char *ref, bool create, size_t *index, struct kpi_error *err)
+/* The store's answer for ref, kept in slot (NULL: a text without a key). */
+__attribute__((noinline)) static int resolve_in_store(struct import_run *run,
+                                                      struct ref_cache *cache, bool team,
+                                                      const char *ref, const struct kpi_key *key,
+                                                      struct ref_slot *slot, bool create,
+                                                      size_t *index, struct kpi_error *err)
 {
-    struct ref_slot *slot = cache->last;
-    if (slot != NULL && slot->gen == cache->gen) {
-        /* a shorter ref stops the loop at its NUL: no byte past it is read */
-        size_t k = 0;
-        while (k < slot->len && ref[k] == slot->text[k])
-            k++;
-        if (k == slot->len && ref[k] == '\0') {
+    int rc = team ? store_txn_resolve_team(run->txn, ref, create, index, NULL, err)
+                  : store_txn_resolve_indicator(run->txn, ref, create, index, NULL, err);
+    if (rc == 0 && slot != NULL) {
+        slot->gen = cache->gen;
+        slot->index = *index;
+        slot->key = *key;
+        cache->last = slot;
+    }
+    return rc;
+}
+
+__attribute__((always_inline)) static inline int
+resolve_cached(struct import_run *run, struct ref_cache *cache, bool team, const char *ref,
+               size_t len, bool create, size_t *index, struct kpi_error *err)
+{
+    struct ref_slot *slot = NULL;
+    struct kpi_key key;
+    if (len > 0 && len <= KPI_KEY_MAX) {
+        if (len <= 8) /* most ids: one word */
+            key = (struct kpi_key){{kpi_key_word(ref, len), 0, 0, 0}, len};
+        else
+            kpi_key_of(ref, len, &key);
+        slot = cache->last;
+        if (slot != NULL && slot->gen == cache->gen && kpi_key_eq(&slot->key, &key)) {
             *index = slot->index;
             return 0;
         }
-    }
-    unsigned h = 2166136261u; /* FNV-1a, and the length on the way */
-    size_t len = 0;
-    for (; ref[len] != '\0'; len++)
-        h = (h ^ (unsigned char)ref[len]) * 16777619u;
-    slot = NULL;
-    if (len <= REF_TEXT) {
-        slot = &cache->slot[(h ^ (h >> 16)) % REF_SLOTS];
-        if (slot->gen == cache->gen && slot->len == len && memcmp(slot->text, ref, len) == 0) {
+        slot = &cache->slot[kpi_key_hash(&key) >> 56];
+        if (slot->gen == cache->gen && kpi_key_eq(&slot->key, &key)) {
             *index = slot->index;
             cache->last = slot;
             return 0;
         }
     }
-    int rc = team ? store_txn_resolve_team(run->txn, ref, create, index, NULL, err)
-                  : store_txn_resolve_indicator(run->txn, ref, create, index, NULL, err);
-    if (rc == 0 && slot != NULL) {
-        slot->gen = cache->gen;
-        slot->len = (unsigned)len;
-        slot->index = *index;
-        memcpy(slot->text, ref, len);
-        cache->last = slot;
-    }
-    return rc;
+    return resolve_in_store(run, cache, team, ref, &key, slot, create, index, err);
 }
 
 /* Check that every reference of the row resolves (or may be created) before
@@ -147,14 +157,15 @@ static int check_row_refs(struct import_run *run, const struct ingest_row *row,
         struct cell_refs *refs = &run->refs[i];
         if (isnan(cell->number))
             continue;
-        int rc = resolve_cached(run, &run->teams, true, cell->team, false, &refs->team, err);
+        int rc = resolve_cached(run, &run->teams, true, cell->team, cell->team_len, false,
+                                &refs->team, err);
         refs->team_found = rc == 0;
         refs->indicator_found = false;
         if (rc == KPI_ENOTFOUND && !strict)
             rc = 0;
         if (rc == 0) {
-            rc = resolve_cached(run, &run->indicators, false, cell->kpi, false, &refs->indicator,
-                                err);
+            rc = resolve_cached(run, &run->indicators, false, cell->kpi, cell->kpi_len, false,
+                                &refs->indicator, err);
             refs->indicator_found = rc == 0;
             if (rc == KPI_ENOTFOUND && !strict)
                 rc = 0;
@@ -206,12 +217,16 @@ static int stage_data_row(struct import_run *run, const struct ingest_row *row,
         const struct cell_refs *refs = &run->refs[i];
         size_t team = refs->team, ind = refs->indicator;
         enum store_change change;
-        if ((!refs->team_found &&
-             (rc = resolve_cached(run, &run->teams, true, cell->team, true, &team, err))) ||
-            (!refs->indicator_found &&
-             (rc = resolve_cached(run, &run->indicators, false, cell->kpi, true, &ind, err))))
+        if ((!refs->team_found && (rc = resolve_cached(run, &run->teams, true, cell->team,
+                                                       cell->team_len, true, &team, err))) ||
+            (!refs->indicator_found && (rc = resolve_cached(run, &run->indicators, false, cell->kpi,
+                                                            cell->kpi_len, true, &ind, err))))
             return rc;
-        enum kpi_period_kind kind = store_txn_indicator(run->txn, ind)->period;
+        if (ind != run->kind_of) { /* an indicator's period is fixed for the file */
+            run->kind_of = ind;
+            run->kind_is = store_txn_indicator(run->txn, ind)->period;
+        }
+        enum kpi_period_kind kind = run->kind_is;
         /* two-way set-associative, Fibonacci hashing: month ends are ~30
          * days apart, which a plain modulo would fold onto few slots */
         uint64_t h = ((uint64_t)cell->day * 8 + kind) * 0x9E3779B97F4A7C15ull;
@@ -245,6 +260,7 @@ static int stage_row(struct import_run *run, const struct ingest_row *row, struc
         return store_txn_patch_team(run->txn, &row->team, false, NULL, err);
     case INGEST_KIND_INDICATORS:
         run->indicators.gen++;
+        run->kind_of = SIZE_MAX;
         return store_txn_patch_indicator(run->txn, &row->indicator, false, NULL, err);
     default:
         return stage_data_row(run, row, err);
@@ -273,34 +289,46 @@ static void print_summary(const struct import_run *run)
     fflush(stdout);
 }
 
+static void show_progress(struct import_run *run)
+{
+    if ((++run->rows_seen & 1023) == 0)
+        cli_progress_update(&run->progress, "reading", ingest_bytes_read(run->reader),
+                            ingest_bytes_total(run->reader));
+}
+
+/* A good record: staged, or rejected when the store refuses it. */
+static int on_row(void *ctx, const struct ingest_row *row)
+{
+    struct import_run *run = ctx;
+    run->summary.rows++;
+    int rc = stage_row(run, row, run->err);
+    if (rc == KPI_ESYSTEM)
+        return rc;
+    if (rc != 0) {
+        char message[KPI_ERROR_MAX + 64];
+        snprintf(message, sizeof message, "%s:%lu: %s", ingest_display_name(run->reader), row->line,
+                 run->err->message);
+        reject(run, row, message);
+    }
+    show_progress(run);
+    return 0;
+}
+
+static int on_bad(void *ctx, const struct ingest_row *row, const struct kpi_error *why)
+{
+    struct import_run *run = ctx;
+    run->summary.rows++;
+    reject(run, row, why->message);
+    show_progress(run);
+    return 0;
+}
+
 /* Read every record, staging the good ones. Returns 0 or a fatal status. */
 static int read_records(struct import_run *run, struct kpi_error *err)
 {
-    struct ingest_row row;
-    int rc;
-    uint64_t rows_seen = 0;
-    while ((rc = ingest_next(run->reader, &row, err)) != 0) {
-        if (rc == KPI_ESYSTEM)
-            return rc;
-        run->summary.rows++;
-        if (rc == KPI_EINPUT) {
-            reject(run, &row, err->message);
-            continue;
-        }
-        rc = stage_row(run, &row, err);
-        if (rc == KPI_ESYSTEM)
-            return rc;
-        if (rc != 0) {
-            char message[KPI_ERROR_MAX + 64];
-            snprintf(message, sizeof message, "%s:%lu: %s", ingest_display_name(run->reader),
-                     row.line, err->message);
-            reject(run, &row, message);
-        }
-        if ((++rows_seen & 1023) == 0)
-            cli_progress_update(&run->progress, "reading", ingest_bytes_read(run->reader),
-                                ingest_bytes_total(run->reader));
-    }
-    return 0;
+    const struct ingest_sink sink = {on_row, on_bad, run};
+    run->err = err;
+    return ingest_read(run->reader, &sink, err);
 }
 
 /* Decide the file's fate once every record was read: commit, or not. */
@@ -338,7 +366,8 @@ static int finish(struct import_run *run, struct kpi_error *err)
 
 int import_file(struct store *st, const char *path, const struct import_settings *settings)
 {
-    struct import_run run = {.settings = settings, .teams.gen = 1, .indicators.gen = 1};
+    struct import_run run = {
+        .settings = settings, .teams.gen = 1, .indicators.gen = 1, .kind_of = SIZE_MAX};
     struct kpi_error err = {0};
     int rc = ingest_open(path, NULL, &settings->ingest, &run.reader, &err);
     if (rc != 0)

@@ -1,11 +1,15 @@
 /*
- * libcsv, driven in 64 KiB chunks, turned into a pull reader of records.
+ * libcsv, driven in 64 KiB chunks, each record handed to a callback as soon
+ * as libcsv completes it.
  *
- * libcsv pushes fields and rows through callbacks for a whole chunk, so the
- * records of one chunk are queued (their bytes in one arena, no allocation
- * per field) and handed out one by one; when the queue is empty the arena is
- * compacted down to the record still in progress and the next chunk is
- * parsed. Memory is bounded by the chunk and the longest record.
+ * libcsv pushes fields and rows through callbacks; the fields of the record
+ * in progress are copied into an arena (libcsv reuses its buffer for the next
+ * field) and, at the end of the record, decoded and handed to on_record while
+ * they are still in the cache. There is no queue of records: memory is
+ * bounded by the chunk and the longest record, and a record costs one copy.
+ * The header is read alone: the first chunk is fed to libcsv one line at a
+ * time until the first record ends, and the rest of it is parsed by csvr_run
+ * once the caller knows what to do with records.
  *
  * Physical lines: libcsv has no position API. CSV_REPALL_NL makes it report
  * every line terminator (a CRLF gives a '\r' row then an empty '\n' row, a
@@ -24,30 +28,11 @@
 /* libcsv's parser states (csv_parser.pstate), to tell its strict errors apart */
 enum { CSV_STATE_FIELD_BEGUN = 2, CSV_STATE_FIELD_MIGHT_HAVE_ENDED = 3 };
 
-/* Grow the array whose pointer is at pp (any object pointer type) to hold
- * need elements of size bytes. False when out of memory (array unchanged). */
-static bool grow(void *pp, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return true;
-    size_t n = *cap ? *cap : 64;
-    while (n < need)
-        n *= 2;
-    void *p;
-    memcpy(&p, pp, sizeof p);
-    void *q = realloc(p, n * size);
-    if (q == NULL)
-        return false;
-    memcpy(pp, &q, sizeof q);
-    *cap = n;
-    return true;
-}
-
 static void fatal(struct csvr *c, unsigned long line, size_t col, const char *msg)
 {
-    if (c->fatal || c->oom)
+    if (c->halted)
         return;
-    c->fatal = true;
+    c->halted = c->slow = c->fatal = true;
     ingest_fail_at(&c->fatal_err, KPI_EINPUT, c->name, line, col, "%s", msg);
 }
 
@@ -99,86 +84,217 @@ static inline void copy_short(char *dst, const char *src, size_t len)
     }
 }
 
-/* Called for every field: keep it cheap. The limits and growth are one
- * unlikely branch; memory for the field is reserved before the copy. */
-static void on_field(void *s, size_t len, void *data)
+/* A field on_field's fast path does not take: a limit reached, room to
+ * make, a long field or one that may hold line breaks. The arena never grows
+ * past the longest record allowed, so that on_field's one test of its room
+ * also enforces that limit. */
+/* not inlined: on_field stays a leaf without saved registers */
+__attribute__((noinline)) static void field_slow(struct csvr *c, const char *src, size_t len)
 {
-    struct csvr *c = data;
-    if (c->fatal || c->oom)
+    if (c->halted)
         return;
-    if (c->cur_count == 0)
-        c->cur_line = c->line;
-    if (c->cur_count >= INGEST_MAX_FIELDS || len > INGEST_MAX_FIELD ||
-        c->arena_len + len + 1 + INGEST_FIELD_SLACK > c->arena_cap || c->nfields == c->fields_cap) {
-        size_t col = c->cur_count + 1;
-        if (c->cur_count >= INGEST_MAX_FIELDS) {
-            fatal(c, c->cur_line, col, "record has more than 10000 fields");
+    size_t col = c->nfields + 1;
+    const char *limit = c->nfields >= INGEST_MAX_FIELDS ? "record has more than 10000 fields"
+                        : len > INGEST_MAX_FIELD        ? "field longer than 1 MiB"
+                        : c->arena_len + len + 1 > INGEST_MAX_RECORD ? "record longer than 16 MiB"
+                                                                     : NULL;
+    if (limit != NULL) {
+        fatal(c, len > INGEST_MAX_FIELD ? c->line : c->rec_line, col, limit);
+        return;
+    }
+    size_t need = c->arena_len + len + 1 + INGEST_FIELD_SLACK;
+    if (need > c->arena_cap) {
+        size_t cap = c->arena_cap * 2 > need ? c->arena_cap * 2 : need;
+        if (cap > INGEST_MAX_RECORD + INGEST_FIELD_SLACK)
+            cap = INGEST_MAX_RECORD + INGEST_FIELD_SLACK;
+        char *arena = malloc(cap);
+        if (arena == NULL) {
+            c->halted = c->slow = c->oom = true;
             return;
         }
-        if (len > INGEST_MAX_FIELD) {
-            fatal(c, c->line, col, "field longer than 1 MiB");
-            return;
-        }
-        if (c->arena_len - c->cur_bytes + len + 1 > INGEST_MAX_RECORD) {
-            fatal(c, c->cur_line, col, "record longer than 16 MiB");
-            return;
-        }
-        if (!grow(&c->arena, &c->arena_cap, c->arena_len + len + 1 + INGEST_FIELD_SLACK, 1) ||
-            !grow(&c->fields, &c->fields_cap, c->nfields + 1, sizeof *c->fields)) {
-            c->oom = true;
-            return;
-        }
+        /* the fields so far move with their bytes */
+        if (c->arena_len > 0)
+            memcpy(arena, c->arena, c->arena_len);
+        for (size_t i = 0; i < c->nfields; i++)
+            c->ptrs[i] = arena + (c->ptrs[i] - c->arena);
+        free(c->arena);
+        c->arena = arena;
+        c->arena_cap = cap;
     }
     char *dst = c->arena + c->arena_len;
     size_t out = len;
-    if (len > 0) {
-        const char *src = s;
-        if (c->quotes_seen && memchr(src, '\n', len) != NULL) {
-            c->line += count_nl(src, len);
-            out = copy_crlf_as_lf(dst, src, len);
-        } else if (len <= 16) {
-            copy_short(dst, src, len);
-        } else {
-            memcpy(dst, src, len);
-        }
-        c->cur_nonempty = true;
+    if (len == 0) {
+        /* libcsv passes NULL for an empty field (CSV_EMPTY_IS_NULL) */
+    } else if (c->quotes_seen && memchr(src, '\n', len) != NULL) {
+        c->line += count_nl(src, len);
+        out = copy_crlf_as_lf(dst, src, len);
+    } else {
+        memcpy(dst, src, len);
     }
+    c->nonempty |= len > 0;
     dst[out] = '\0';
-    c->fields[c->nfields].off = c->arena_len;
-    c->fields[c->nfields].len = out;
+    c->ptrs[c->nfields] = dst;
+    c->lens[c->nfields] = out;
     c->nfields++;
     c->arena_len += out + 1;
-    c->cur_count++;
+}
+
+/* Called for every field: the usual one (a short field of a file without
+ * quotes, with room in the arena) costs a copy and a few stores. */
+static void on_field(void *s, size_t len, void *data)
+{
+    struct csvr *c = data;
+    /* len - 1 wraps for an empty field, which copy_short cannot copy */
+    if (c->slow || len - 1 >= 16 || c->nfields == INGEST_MAX_FIELDS ||
+        c->arena_len + 16 + 1 + INGEST_FIELD_SLACK > c->arena_cap) {
+        field_slow(c, s, len);
+        return;
+    }
+    char *dst = c->arena + c->arena_len;
+    copy_short(dst, s, len);
+    dst[len] = '\0';
+    c->ptrs[c->nfields] = dst;
+    c->lens[c->nfields] = len;
+    c->nfields++;
+    c->arena_len += len + 1;
+    c->nonempty = true;
+}
+
+static int decode_error(struct csvr *c, size_t i, size_t bad, const char *msg,
+                        struct kpi_error *err)
+{
+    unsigned long line = c->rec_line;
+    for (size_t k = 0; k < i; k++)
+        line += count_nl(c->ptrs[k], c->lens[k]);
+    line += count_nl(c->ptrs[i], bad);
+    return ingest_fail_at(err, KPI_EINPUT, c->name, line, i + 1, "%s", msg);
+}
+
+/* A record of a file not yet known to be valid UTF-8, or that may hold NUL
+ * bytes: check each field. */
+__attribute__((noinline)) static int check_utf8(struct csvr *c, struct kpi_error *err)
+{
+    for (size_t i = 0; i < c->nfields; i++) {
+        const char *p = c->ptrs[i];
+        size_t bad;
+        const char *z;
+        if (c->src->maybe_nul && (z = memchr(p, '\0', c->lens[i])) != NULL)
+            return decode_error(c, i, (size_t)(z - p), "NUL byte", err);
+        if (!c->src->utf8_valid && !ingest_utf8_check(p, c->lens[i], &bad)) {
+            char msg[160];
+            snprintf(msg, sizeof msg,
+                     "invalid UTF-8 (byte 0x%02X); if the file is Windows-1252, give "
+                     "--encoding cp1252",
+                     (unsigned)(unsigned char)p[bad]);
+            return decode_error(c, i, bad, msg, err);
+        }
+    }
+    return 0;
+}
+
+/* Windows-1252 into c->dec; returns the bytes used, or 0 with err filled. */
+__attribute__((noinline)) static size_t decode_cp1252(struct csvr *c, struct kpi_error *err)
+{
+    size_t raw = c->arena_len; /* <= 16 MiB */
+    if (raw * 3 + INGEST_FIELD_SLACK > c->dec_cap) {
+        char *d = realloc(c->dec, raw * 3 + INGEST_FIELD_SLACK);
+        if (d == NULL) {
+            ingest_fail_at(err, KPI_ESYSTEM, c->name, 0, 0, "out of memory");
+            return 0;
+        }
+        c->dec = d;
+        c->dec_cap = raw * 3 + INGEST_FIELD_SLACK;
+    }
+    size_t pos = 0;
+    for (size_t i = 0; i < c->nfields; i++) {
+        const char *p = c->ptrs[i];
+        size_t bad = 0;
+        size_t len = ingest_cp1252_decode(p, c->lens[i], c->dec + pos, &bad);
+        if (len == (size_t)-1) {
+            char msg[80];
+            if (p[bad] == '\0')
+                snprintf(msg, sizeof msg, "NUL byte");
+            else
+                snprintf(msg, sizeof msg, "byte 0x%02X is undefined in Windows-1252",
+                         (unsigned)(unsigned char)p[bad]);
+            decode_error(c, i, bad, msg, err);
+            return 0;
+        }
+        c->dec_ptrs[i] = c->dec + pos;
+        c->dec_lens[i] = len;
+        c->dec[pos + len] = '\0';
+        pos += len + 1;
+    }
+    return pos;
+}
+
+/* The record in progress, decoded to UTF-8, into out. Returns 0, KPI_EINPUT
+ * (a bad encoding: out->line set, out->count 0) or KPI_ESYSTEM. */
+static int decode(struct csvr *c, struct csvr_out *out, struct kpi_error *err)
+{
+    out->line = c->rec_line;
+    out->count = 0;
+    if (c->src->encoding == INGEST_ENCODING_UTF8) {
+        /* the usual case: the fields as they are */
+        if ((!c->src->utf8_valid || c->src->maybe_nul) && check_utf8(c, err) != 0)
+            return err->code;
+        out->fields = c->ptrs;
+        out->lens = c->lens;
+        out->bytes = c->arena_len;
+    } else {
+        if (c->dec_ptrs == NULL) {
+            c->dec_ptrs = malloc(INGEST_MAX_FIELDS * sizeof *c->dec_ptrs);
+            c->dec_lens = malloc(INGEST_MAX_FIELDS * sizeof *c->dec_lens);
+            if (c->dec_ptrs == NULL || c->dec_lens == NULL)
+                return ingest_fail_at(err, KPI_ESYSTEM, c->name, 0, 0, "out of memory");
+        }
+        size_t bytes = decode_cp1252(c, err);
+        if (bytes == 0 && c->nfields > 0)
+            return err->code;
+        out->fields = c->dec_ptrs;
+        out->lens = c->dec_lens;
+        out->bytes = bytes;
+    }
+    out->count = c->nfields;
+    return 0;
+}
+
+/* Hand the record in progress to on_record. */
+static void deliver(struct csvr *c)
+{
+    struct csvr_out rec;
+    struct kpi_error why; /* filled by decode when it fails */
+    int rc = decode(c, &rec, &why);
+    if (rc == KPI_ESYSTEM) {
+        c->halted = c->slow = c->oom = true;
+        return;
+    }
+    rc = c->on_record(c->ctx, &rec, rc == 0 ? NULL : &why);
+    if (rc != 0) {
+        c->halted = c->slow = true;
+        c->stop = rc;
+    }
 }
 
 static void on_row(int term, void *data)
 {
     struct csvr *c = data;
-    if (c->fatal || c->oom)
-        return;
-    if (c->cur_count > 0) {
-        if (c->cur_nonempty) {
-            if (c->nrecs == c->recs_cap &&
-                !grow(&c->recs, &c->recs_cap, c->nrecs + 1, sizeof *c->recs)) {
-                c->oom = true;
-                return;
-            }
-            c->recs[c->nrecs].first = c->cur_first;
-            c->recs[c->nrecs].count = c->cur_count;
-            c->recs[c->nrecs].line = c->cur_line;
-            c->nrecs++;
+    if (c->nfields > 0 && !c->halted) {
+        if (c->on_record == NULL && c->nonempty) {
+            c->held = true; /* the header, for csvr_header */
         } else {
             /* every field empty (";;;" from a spreadsheet): a blank line */
-            c->nfields = c->cur_first;
-            c->arena_len = c->cur_bytes;
+            if (c->nonempty)
+                deliver(c);
+            c->nfields = 0;
+            c->arena_len = 0;
+            c->nonempty = false;
         }
-        c->cur_first = c->nfields;
-        c->cur_bytes = c->arena_len;
-        c->cur_count = 0;
-        c->cur_nonempty = false;
     }
     if (term == '\n')
         c->line++;
+    if (!c->held)
+        c->rec_line = c->line; /* where the next record starts */
 }
 
 int csvr_init(struct csvr *c, struct ingest_source *src, const char *name, char delimiter,
@@ -189,13 +305,18 @@ int csvr_init(struct csvr *c, struct ingest_source *src, const char *name, char 
     c->name = name;
     c->delimiter = delimiter;
     c->line = 1;
+    c->rec_line = 1;
+    /* the fields' arrays at their limit: only the pages used are touched */
     c->chunk = malloc(INGEST_CHUNK);
-    if (c->chunk == NULL)
+    c->ptrs = malloc(INGEST_MAX_FIELDS * sizeof *c->ptrs);
+    c->lens = malloc(INGEST_MAX_FIELDS * sizeof *c->lens);
+    if (c->chunk == NULL || c->ptrs == NULL || c->lens == NULL) {
+        csvr_free(c);
         return ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "out of memory");
+    }
     if (csv_init(&c->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL |
                                  CSV_REPALL_NL) != 0) {
-        free(c->chunk);
-        c->chunk = NULL;
+        csvr_free(c);
         return ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "out of memory");
     }
     c->parser_ready = true;
@@ -208,32 +329,12 @@ void csvr_free(struct csvr *c)
         csv_free(&c->parser);
     free(c->chunk);
     free(c->arena);
-    free(c->fields);
-    free(c->recs);
     free(c->ptrs);
     free(c->lens);
+    free(c->dec_ptrs);
+    free(c->dec_lens);
     free(c->dec);
     memset(c, 0, sizeof *c);
-}
-
-/* Drop the records handed out; keep the record in progress. */
-static void compact(struct csvr *c)
-{
-    size_t nf = c->nfields - c->cur_first;
-    size_t nb = c->arena_len - c->cur_bytes;
-    if (c->cur_first > 0) {
-        memmove(c->fields, c->fields + c->cur_first, nf * sizeof *c->fields);
-        for (size_t i = 0; i < nf; i++)
-            c->fields[i].off -= c->cur_bytes;
-    }
-    if (c->cur_bytes > 0)
-        memmove(c->arena, c->arena + c->cur_bytes, nb);
-    c->nfields = nf;
-    c->arena_len = nb;
-    c->cur_first = 0;
-    c->cur_bytes = 0;
-    c->nrecs = 0;
-    c->head = 0;
 }
 
 static void syntax_error(struct csvr *c, uint64_t offset)
@@ -247,149 +348,117 @@ static void syntax_error(struct csvr *c, uint64_t offset)
         msg = "quote inside an unquoted field (quote the whole field and double the quote)";
     else
         msg = "malformed CSV";
-    fatal(c, source_line_at(c->src, offset), c->cur_count + 1, msg);
+    fatal(c, source_line_at(c->src, offset), c->nfields + 1, msg);
 }
 
-/* Parse the next chunk, or finish at the end of the input. */
+/* Let libcsv take len more bytes of the chunk. */
+static void parse(struct csvr *c, size_t len)
+{
+    const char *p = c->chunk + c->chunk_done;
+    size_t done = csv_parse(&c->parser, p, len, on_field, on_row, c);
+    uint64_t chunk_off = c->src->offset - c->chunk_len;
+    if (done != len)
+        syntax_error(c, chunk_off + c->chunk_done + done);
+    else if (csv_get_buffer_size(&c->parser) > INGEST_MAX_FIELD + INGEST_CHUNK)
+        fatal(c, c->line, c->nfields + 1, "field longer than 1 MiB");
+    c->chunk_done += len;
+}
+
+/* Read the next chunk (nothing parsed yet), or finish at the end of the
+ * input. */
 static int fill(struct csvr *c, struct kpi_error *err)
 {
     long n = source_read(c->src, c->chunk, INGEST_CHUNK);
     if (n < 0)
         return ingest_fail_at(err, KPI_ESYSTEM, c->name, 0, 0, "cannot read: %s", strerror(errno));
+    c->chunk_len = (size_t)n;
+    c->chunk_done = 0;
     if (n == 0) {
         c->eof = true;
-        if (csv_fini(&c->parser, on_field, on_row, c) != 0 && !c->fatal)
-            fatal(c, c->line, c->cur_count + 1, "unterminated quoted field");
+        if (csv_fini(&c->parser, on_field, on_row, c) != 0)
+            fatal(c, c->line, c->nfields + 1, "unterminated quoted field");
         return 0;
     }
-    size_t len = (size_t)n;
-    uint64_t chunk_off = c->src->offset - len;
-    int rc = source_scan(c->src, c->chunk, len, chunk_off, c->name, err);
+    int rc =
+        source_scan(c->src, c->chunk, c->chunk_len, c->src->offset - c->chunk_len, c->name, err);
     if (rc != 0)
         return rc;
     if (c->delimiter == 0)
-        c->delimiter = ingest_detect_delimiter(c->chunk, len);
+        c->delimiter = ingest_detect_delimiter(c->chunk, c->chunk_len);
     csv_set_delim(&c->parser, (unsigned char)c->delimiter);
-    if (!c->quotes_seen && memchr(c->chunk, '"', len) != NULL)
-        c->quotes_seen = true;
-    size_t done = csv_parse(&c->parser, c->chunk, len, on_field, on_row, c);
-    if (done != len)
-        syntax_error(c, chunk_off + done);
-    else if (csv_get_buffer_size(&c->parser) > INGEST_MAX_FIELD + INGEST_CHUNK)
-        fatal(c, c->line, c->cur_count + 1, "field longer than 1 MiB");
+    if (!c->quotes_seen && memchr(c->chunk, '"', c->chunk_len) != NULL)
+        c->quotes_seen = c->slow = true;
     return 0;
 }
 
-static int decode_error(struct csvr *c, const struct csvr_rec *rec, size_t i, size_t bad,
-                        const char *msg, struct kpi_error *err)
+/* Up to and including the first '\n' or '\r' of the unparsed chunk (or all
+ * of it): a piece in which at most one record ends. */
+static size_t next_line(const struct csvr *c)
 {
-    const struct csvr_field *f = c->fields + rec->first;
-    unsigned long line = rec->line;
-    for (size_t k = 0; k < i; k++)
-        line += count_nl(c->arena + f[k].off, f[k].len);
-    line += count_nl(c->arena + f[i].off, bad);
-    return ingest_fail_at(err, KPI_EINPUT, c->name, line, i + 1, "%s", msg);
+    const char *p = c->chunk + c->chunk_done;
+    size_t left = c->chunk_len - c->chunk_done;
+    for (size_t i = 0; i < left; i++)
+        if (p[i] == '\n' || p[i] == '\r')
+            return i + 1;
+    return left;
 }
 
-static int decode(struct csvr *c, const struct csvr_rec *rec, struct csvr_out *out,
-                  struct kpi_error *err)
+static int halted_status(struct csvr *c, struct kpi_error *err)
 {
-    size_t n = rec->count;
-    if (n > c->ptrs_cap) {
-        size_t cap = c->ptrs_cap, cap2 = c->ptrs_cap;
-        if (!grow(&c->ptrs, &cap, n, sizeof *c->ptrs) || !grow(&c->lens, &cap2, n, sizeof *c->lens))
-            return ingest_fail_at(err, KPI_ESYSTEM, c->name, 0, 0, "out of memory");
-        c->ptrs_cap = cap;
+    if (c->oom)
+        return ingest_fail_at(err, KPI_ESYSTEM, c->name, 0, 0, "out of memory");
+    if (c->fatal) {
+        c->fatal = false;
+        if (err != NULL)
+            *err = c->fatal_err;
+        return KPI_EINPUT;
     }
-    const struct csvr_field *f = c->fields + rec->first;
-    out->line = rec->line;
-    out->fields = c->ptrs;
-    out->lens = c->lens;
-    if (c->src->encoding == INGEST_ENCODING_UTF8) {
-        bool check_utf8 = !c->src->utf8_valid, check_nul = c->src->maybe_nul;
-        for (size_t i = 0; i < n; i++) {
-            const char *p = c->arena + f[i].off;
-            size_t bad;
-            const char *z;
-            if (check_nul && (z = memchr(p, '\0', f[i].len)) != NULL)
-                return decode_error(c, rec, i, (size_t)(z - p), "NUL byte", err);
-            if (check_utf8 && !ingest_utf8_check(p, f[i].len, &bad)) {
-                char msg[160];
-                snprintf(msg, sizeof msg,
-                         "invalid UTF-8 (byte 0x%02X); if the file is Windows-1252, give "
-                         "--encoding cp1252",
-                         (unsigned)(unsigned char)p[bad]);
-                return decode_error(c, rec, i, bad, msg, err);
-            }
-            c->ptrs[i] = p;
-            c->lens[i] = f[i].len;
+    return c->stop;
+}
+
+int csvr_header(struct csvr *c, struct csvr_out *out, struct kpi_error *err)
+{
+    while (!c->held && !c->halted && !c->eof) {
+        if (c->chunk_done == c->chunk_len) {
+            int rc = fill(c, err);
+            if (rc != 0)
+                return rc;
+        } else {
+            parse(c, next_line(c));
         }
-        out->count = n;
-        out->bytes = f[n - 1].off + f[n - 1].len + 1 - f[0].off;
+    }
+    if (c->halted)
+        return halted_status(c, err);
+    if (!c->held)
         return 0;
-    }
-    size_t raw = f[n - 1].off + f[n - 1].len + 1 - f[0].off; /* <= 16 MiB */
-    if (raw * 3 + INGEST_FIELD_SLACK > c->dec_cap) {
-        char *d = realloc(c->dec, raw * 3 + INGEST_FIELD_SLACK);
-        if (d == NULL)
-            return ingest_fail_at(err, KPI_ESYSTEM, c->name, 0, 0, "out of memory");
-        c->dec = d;
-        c->dec_cap = raw * 3 + INGEST_FIELD_SLACK;
-    }
-    size_t pos = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *p = c->arena + f[i].off;
-        size_t bad = 0;
-        size_t len = ingest_cp1252_decode(p, f[i].len, c->dec + pos, &bad);
-        if (len == (size_t)-1) {
-            char msg[80];
-            if (p[bad] == '\0')
-                snprintf(msg, sizeof msg, "NUL byte");
-            else
-                snprintf(msg, sizeof msg, "byte 0x%02X is undefined in Windows-1252",
-                         (unsigned)(unsigned char)p[bad]);
-            return decode_error(c, rec, i, bad, msg, err);
-        }
-        c->ptrs[i] = c->dec + pos;
-        c->lens[i] = len;
-        c->dec[pos + len] = '\0';
-        pos += len + 1;
-    }
-    out->count = n;
-    out->bytes = pos;
-    return 0;
+    int rc = decode(c, out, err);
+    return rc == 0 ? 1 : rc;
 }
 
-int csvr_next(struct csvr *c, struct csvr_out *out, struct kpi_error *err)
+int csvr_run(struct csvr *c, csvr_record_fn on_record, void *ctx, struct kpi_error *err)
 {
-    out->count = 0;
-    out->line = 0;
-    while (c->head == c->nrecs) {
-        if (c->oom) {
-            c->finished = true;
-            return ingest_fail_at(err, KPI_ESYSTEM, c->name, 0, 0, "out of memory");
-        }
-        if (c->fatal) {
-            c->fatal = false;
-            c->finished = true;
-            if (err != NULL)
-                *err = c->fatal_err;
-            return KPI_EINPUT;
-        }
-        if (c->finished)
-            return 0;
-        if (c->eof) {
-            c->finished = true;
-            continue;
-        }
-        compact(c);
-        int rc = fill(c, err);
-        if (rc != 0) {
-            c->finished = true;
-            return rc;
+    c->on_record = on_record;
+    c->ctx = ctx;
+    if (c->held) {
+        c->held = false;
+        c->nfields = 0;
+        c->arena_len = 0;
+        c->nonempty = false;
+        c->rec_line = c->line;
+    }
+    while (!c->halted && !c->eof) {
+        if (c->chunk_done < c->chunk_len) {
+            parse(c, c->chunk_len - c->chunk_done);
+        } else {
+            int rc = fill(c, err);
+            if (rc != 0)
+                return rc;
         }
     }
-    const struct csvr_rec *rec = &c->recs[c->head++];
-    int rc = decode(c, rec, out, err);
-    return rc == 0 ? 1 : rc;
+    if (!c->fatal)
+        return halted_status(c, err);
+    /* the fatal error ends the reading as the last bad record */
+    c->fatal = false;
+    struct csvr_out rec = {0};
+    return on_record(ctx, &rec, &c->fatal_err);
 }

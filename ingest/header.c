@@ -32,6 +32,8 @@
  */
 #include "ingest/ingest_int.h"
 
+#include <assert.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -223,9 +225,10 @@ static int setup_wide(struct ingest_reader *r, struct kpi_error *err)
     if (rc != 0)
         return rc;
     r->col_ref = calloc(r->ncols, sizeof *r->col_ref);
+    r->col_ref_len = calloc(r->ncols, sizeof *r->col_ref_len);
     char **sorted = calloc(r->ncols, sizeof *sorted);
     size_t n = 0;
-    if (r->col_ref == NULL || sorted == NULL) {
+    if (r->col_ref == NULL || r->col_ref_len == NULL || sorted == NULL) {
         free(sorted);
         return ingest_fail_at(err, KPI_ESYSTEM, r->name, 0, 0, "out of memory");
     }
@@ -236,6 +239,8 @@ static int setup_wide(struct ingest_reader *r, struct kpi_error *err)
         r->role[i] = COL_OTHER; /* catalog words are indicator names here */
         size_t len;
         const char *t = ingest_trim(r->hdr[i], strlen(r->hdr[i]), &len);
+        /* the folded name after it gives INGEST_FIELD_SLACK readable bytes */
+        static_assert(FOLD_MAX >= INGEST_FIELD_SLACK, "the slack of a reference");
         char *ref = malloc(len + 1 + FOLD_MAX);
         if (ref == NULL) {
             free(sorted);
@@ -244,6 +249,7 @@ static int setup_wide(struct ingest_reader *r, struct kpi_error *err)
         memcpy(ref, t, len);
         ref[len] = '\0';
         r->col_ref[i] = ref;
+        r->col_ref_len[i] = len;
         /* the folded name after the reference, for the duplicate check */
         kpi_fold(ref, ref + len + 1, FOLD_MAX);
         sorted[n++] = ref + len + 1;

@@ -111,18 +111,23 @@ const char *ingest_header(const struct ingest_reader *r, size_t i);
 uint64_t ingest_bytes_read(const struct ingest_reader *r);
 uint64_t ingest_bytes_total(const struct ingest_reader *r);
 
+/* Bytes that can be read past the end of every text of a cell (its team and
+ * kpi), so that they can be compared and hashed a word at a time
+ * (kpi_key_of). */
+#define INGEST_TEXT_SLACK 32
+
 /* One number of an observations or targets row. */
 struct ingest_cell {
     const char *team; /* reference text, trimmed */
     const char *kpi;  /* reference text, trimmed */
-    int64_t day;      /* the last day of the span the date names */
-    bool is_target;   /* a target point, else an observed value */
-    double number;    /* NaN: no value (empty, NA, N/A, -, n.d.) */
-    unsigned column;  /* 1-based column of the number */
+    size_t team_len, kpi_len;
+    int64_t day;     /* the last day of the span the date names */
+    bool is_target;  /* a target point, else an observed value */
+    double number;   /* NaN: no value (empty, NA, N/A, -, n.d.) */
+    unsigned column; /* 1-based column of the number */
 };
 
-/* One data record. All pointers are borrowed until the next ingest_next or
- * ingest_close. */
+/* One data record, as ingest_read hands it to its sink. */
 struct ingest_row {
     unsigned long line; /* physical line where the record starts (header = 1) */
     size_t field_count; /* the record's raw fields, decoded to UTF-8 */
@@ -138,18 +143,32 @@ struct ingest_row {
     struct kpi_indicator_patch indicator;
 };
 
-/* Read the next record. Returns 1 with *row filled; 0 at the end; KPI_EINPUT
- * for a bad record, err = "name:line:col: what was expected", with row->line
- * and row->fields filled when the record could be split into fields (else
- * field_count 0). After a bad record the next call goes on with the following
- * record, except after a CSV syntax error (an unterminated quote...) from
- * which there is no resynchronising: the next call returns 0. KPI_ESYSTEM: a
- * read error; stop. Blank lines and records whose fields are all empty
- * (";;;" from a spreadsheet) are not records. A record with more or fewer
- * fields than the header is bad; in a long file, columns without a role are
- * ignored, and so are columns with an empty header everywhere. A row with a
- * value and an empty team or kpi reference is bad. */
-int ingest_next(struct ingest_reader *r, struct ingest_row *row, struct kpi_error *err);
+/* What ingest_read does with each record, in file order: row() gets a good
+ * one, bad() a bad one with why = "name:line:col: what was expected", and
+ * row->line and row->fields filled when the record could be split into
+ * fields (else field_count 0). The row and its strings are borrowed for the
+ * call. Each returns 0 to go on, or a status that stops the reading. */
+struct ingest_sink {
+    int (*row)(void *ctx, const struct ingest_row *row);
+    int (*bad)(void *ctx, const struct ingest_row *row, const struct kpi_error *why);
+    void *ctx;
+};
+
+/* Read every record after the header, handing each to sink as soon as it is
+ * parsed (nothing is queued: a million-row file costs the memory of its
+ * longest record). Returns 0 at the end of the file, the status a sink
+ * function returned to stop, or KPI_ESYSTEM (err filled) for a read error or
+ * no memory. Call it once per reader.
+ *
+ * Bad records (each handed to bad(), the reading goes on): a record with
+ * more or fewer fields than the header; in a long file, columns without a
+ * role are ignored, and so are columns with an empty header everywhere; a
+ * row with a value and an empty team or kpi reference; a cell that is not a
+ * date or a number; a bad encoding. A CSV syntax error (an unterminated
+ * quote...) or a size limit is handed to bad() too, and ends the reading:
+ * there is no resynchronising after it. Blank lines and records whose fields
+ * are all empty (";;;" from a spreadsheet) are not records. */
+int ingest_read(struct ingest_reader *r, const struct ingest_sink *sink, struct kpi_error *err);
 
 /* --------------------------------------------------- building blocks (tested) */
 

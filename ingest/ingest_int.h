@@ -3,12 +3,13 @@
  *
  *   source.c   the bytes: file or standard input (spooled to a temporary
  *              file), the UTF-8 detection pass, BOM, Windows-1252 decoding
- *   csvread.c  libcsv driven in 64 KiB chunks into a queue of records, with
- *              physical line numbers, size limits and decoding to UTF-8
+ *   csvread.c  libcsv driven in 64 KiB chunks, each record handed to a
+ *              callback as libcsv completes it, with physical line numbers,
+ *              size limits and decoding to UTF-8
  *   header.c   header roles and aliases, kind and layout detection
  *   row.c      the cells of each layout and the catalog patches
  *   number.c   number cells in both conventions
- *   reader.c   the public reader (ingest_open / ingest_next)
+ *   reader.c   the public reader (ingest_open / ingest_read)
  */
 #ifndef KPI_INGEST_INT_H
 #define KPI_INGEST_INT_H
@@ -83,23 +84,12 @@ size_t ingest_cp1252_decode(const char *in, size_t len, char *out, size_t *bad_o
 
 /* ------------------------------------------------------------ csvread.c */
 
-struct csvr_field {
-    size_t off; /* into the arena */
-    size_t len;
-};
+/* Bytes that may be read (not used) past the end of any field a record hands
+ * out: short texts are then read as whole words. */
+#define INGEST_FIELD_SLACK INGEST_TEXT_SLACK
 
-struct csvr_rec {
-    size_t first; /* index of its first field */
-    size_t count;
-    unsigned long line;
-};
-
-/* Bytes that may be read (not used) past the start of any field csvr_next
- * returns, whatever its length: short texts are then read as whole words. */
-#define INGEST_FIELD_SLACK 32
-
-/* A record as csvr_next returns it: fields decoded to UTF-8 and
- * NUL-terminated, borrowed until the next csvr_next. INGEST_FIELD_SLACK
+/* A record as csvread hands it out: fields decoded to UTF-8 and
+ * NUL-terminated, borrowed until the callback returns. INGEST_FIELD_SLACK
  * bytes from the start of each field are readable. */
 struct csvr_out {
     /* not in the order of struct ingest_row's line, field_count, fields:
@@ -112,6 +102,11 @@ struct csvr_out {
     size_t bytes; /* sum of (lens[i] + 1) */
 };
 
+/* Called for every record in file order: a good one (bad NULL), or a bad one
+ * (bad says why; rec->line is its line, rec->count 0 when its fields could
+ * not be decoded). Returns 0 to go on, anything else to stop the reading. */
+typedef int (*csvr_record_fn)(void *ctx, const struct csvr_out *rec, const struct kpi_error *bad);
+
 struct csvr {
     struct csv_parser parser;
     bool parser_ready;
@@ -119,36 +114,35 @@ struct csvr {
     const char *name;
     char delimiter; /* 0 until detected from the first chunk */
     char *chunk;
+    size_t chunk_len, chunk_done; /* the chunk read, and what libcsv has taken of it */
 
-    /* parsed fields of the queued records and of the record in progress */
+    /* the record in progress: its fields' bytes, NUL-terminated, in the arena */
     char *arena;
     size_t arena_len, arena_cap;
-    struct csvr_field *fields;
-    size_t nfields, fields_cap;
-    struct csvr_rec *recs;
-    size_t nrecs, recs_cap, head;
+    const char **ptrs; /* each field's bytes, INGEST_MAX_FIELDS of them */
+    size_t *lens;      /* each field's length, as many */
+    size_t nfields;
+    bool nonempty;
+    unsigned long rec_line; /* physical line where it starts */
+    bool held;              /* the header: kept until csvr_run starts */
 
-    /* the record in progress. cur_first and cur_bytes are not neighbours:
-     * on_row sets them from nfields and arena_len, which on_field has just
-     * stored, and the compiler would fetch those with 16-byte loads that
-     * stall on the 8-byte stores (store forwarding fails) */
-    size_t cur_first;
-    unsigned long cur_line;
-    size_t cur_count;
-    bool cur_nonempty;
-    size_t cur_bytes;
+    csvr_record_fn on_record; /* NULL while reading the header */
+    void *ctx;
 
     unsigned long line; /* physical line of the parser's position */
     bool quotes_seen;   /* a '"' occurred: fields may hold line breaks */
-    bool eof, finished, oom;
-    bool fatal; /* fatal_err is pending after the queued records */
+    bool eof;
+    bool halted; /* fatal, oom or stop: libcsv's callbacks do nothing more */
+    bool slow;   /* halted or quotes_seen: on_field takes its slow path */
+    bool fatal;  /* fatal_err is pending */
+    bool oom;    /* out of memory */
+    int stop;    /* what on_record returned to stop */
     struct kpi_error fatal_err;
 
-    /* decoding */
-    const char **ptrs;
-    size_t *lens;
-    size_t ptrs_cap;
-    char *dec; /* Windows-1252 records decoded */
+    /* Windows-1252 records decoded */
+    const char **dec_ptrs;
+    size_t *dec_lens;
+    char *dec;
     size_t dec_cap;
 };
 
@@ -156,10 +150,17 @@ int csvr_init(struct csvr *c, struct ingest_source *src, const char *name, char 
               struct kpi_error *err);
 void csvr_free(struct csvr *c);
 
-/* The next record: 1 (out filled), 0 at the end, KPI_EINPUT for a bad record
- * (decoding: the next call goes on; CSV syntax or size limits: fatal, the
- * next call returns 0), KPI_ESYSTEM for a read error or no memory. */
-int csvr_next(struct csvr *c, struct csvr_out *out, struct kpi_error *err);
+/* Read up to the end of the first record (the header): 1 with out filled
+ * (borrowed until csvr_run), 0 for a file without records, KPI_EINPUT for bad
+ * CSV or a bad encoding in it, KPI_ESYSTEM for a read error or no memory. */
+int csvr_header(struct csvr *c, struct csvr_out *out, struct kpi_error *err);
+
+/* Parse the rest of the input, calling on_record for every record. Returns
+ * 0 at the end, or what on_record returned to stop, or KPI_ESYSTEM (err
+ * filled) for a read error or no memory. CSV syntax errors and size limits
+ * are fatal: records before them are handed out, then the error as a bad
+ * record, then the reading ends. */
+int csvr_run(struct csvr *c, csvr_record_fn on_record, void *ctx, struct kpi_error *err);
 
 /* ------------------------------------------------------------- header.c */
 
@@ -189,12 +190,11 @@ enum col_role {
 /* ---------------------------------------------------------- the reader */
 
 #define DATE_CACHE_SLOTS 256 /* 128 pairs: two texts may share a hash */
-#define DATE_SLOT_WORDS 4    /* a cached date text has up to 31 bytes */
 
-/* A date text as zero-padded 64-bit words, compared and hashed a word at a
- * time (memcmp and a byte-wise hash cost more than the date's parsing). */
-struct date_key {
-    uint64_t w[DATE_SLOT_WORDS];
+/* A reference text given once for the whole file (--team, --kpi), with the
+ * slack the cells' texts promise. */
+struct fixed_ref {
+    char *text;
     size_t len;
 };
 
@@ -212,11 +212,14 @@ struct ingest_reader {
 
     /* header */
     size_t ncols;
-    char **hdr;            /* raw header texts (one allocation each) */
-    unsigned char *role;   /* enum col_role per column */
-    int64_t *col_day;      /* periods: the last day each column names */
-    char **col_ref;        /* wide: the trimmed indicator reference */
+    char **hdr;          /* raw header texts (one allocation each) */
+    unsigned char *role; /* enum col_role per column */
+    int64_t *col_day;    /* periods: the last day each column names */
+    char **col_ref;      /* wide: the trimmed indicator reference (INGEST_FIELD_SLACK after) */
+    size_t *col_ref_len;
     size_t col[COL_COUNT]; /* 1-based column of each role, 0 = none */
+
+    struct fixed_ref team_opt, kpi_opt; /* --team, --kpi */
 
     /* row scratch */
     struct ingest_cell *cells;
@@ -229,7 +232,7 @@ struct ingest_reader {
      * cycles through them, so two dates that shared one slot would evict
      * each other on every cycle) */
     struct date_slot {
-        struct date_key key; /* len 0 = empty */
+        struct kpi_key key; /* len 0 = empty */
         int64_t day;
     } date_cache[DATE_CACHE_SLOTS];
     struct date_slot *date_last; /* the slot of the previous row's date */
@@ -244,6 +247,10 @@ int row_build(struct ingest_reader *r, const struct csvr_out *rec, struct ingest
 
 /* ingest_parse_number on [text, text+len) (text[len] must be readable). */
 int ingest_number_n(const char *text, size_t len, char decimal, double *out);
+
+/* The same for a field, which has INGEST_FIELD_SLACK readable bytes after
+ * it: short plain numbers are read a word at a time. */
+int ingest_number_field(const char *text, size_t len, char decimal, double *out);
 
 /* Trim blanks (ASCII white space, U+00A0, U+202F) from both ends of
  * [s, s+len): returns the first kept byte and sets *out_len. Inline: most

@@ -197,6 +197,66 @@ int ingest_number_n(const char *text, size_t text_len, char decimal, double *out
     return 0;
 }
 
+/* [-]DIGITS[.DIGITS] of at most 8 bytes after the sign, read as one word:
+ * the point is cut out, the digits checked and combined by multiplications
+ * that each join neighbouring groups (1+1 digits, 2+2, 4+4). The result is
+ * the general fast path's (m / 10^frac, one correctly rounded division).
+ * False for anything else, which the caller reads byte by byte. */
+static bool plain_number_word(const char *t, size_t len, char point, double *out)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    bool neg = t[0] == '-';
+    t += neg;
+    len -= neg;
+    if (len == 0 || len > 8)
+        return false;
+    const uint64_t ones = 0x0101010101010101ull, zeros = ones * '0';
+    uint64_t w;
+    memcpy(&w, t, 8);
+    if (len < 8)
+        w &= ((uint64_t)1 << (8 * len)) - 1;
+    /* the first byte equal to point (bytes past len are 0, never point) */
+    uint64_t x = w ^ (ones * (unsigned char)point);
+    uint64_t hit = (x - ones) & ~x & (ones << 7);
+    size_t frac = 0;
+    if (hit != 0) {
+        unsigned k = (unsigned)__builtin_ctzll(hit) / 8;
+        uint64_t low = w & (((uint64_t)1 << (8 * k)) - 1);
+        uint64_t high = k == 7 ? 0 : (w >> (8 * (k + 1))) << (8 * k);
+        w = low | high;
+        frac = len - k - 1;
+        if (--len == 0)
+            return false;
+    }
+    /* leading '0's make eight digits, the first one in the low byte */
+    if (len < 8)
+        w = (w << (8 * (8 - len))) | (zeros >> (8 * len));
+    const uint64_t high_nibbles = ones * 0xF0;
+    if ((w & high_nibbles) != zeros || ((w + ones * 6) & high_nibbles) != zeros)
+        return false; /* a byte that is not a digit (a second point...) */
+    w &= ones * 0x0F;
+    w = (w * (10 * 256 + 1)) >> 8;
+    w = ((w & 0x00FF00FF00FF00FFull) * (100 * 65536 + 1)) >> 16;
+    w = ((w & 0x0000FFFF0000FFFFull) * (10000 * 4294967296ull + 1)) >> 32;
+    double v = (double)w / pow10_exact[frac];
+    *out = neg ? -v : v;
+    return true;
+#else
+    (void)t;
+    (void)len;
+    (void)point;
+    (void)out;
+    return false;
+#endif
+}
+
+int ingest_number_field(const char *text, size_t len, char decimal, double *out)
+{
+    if (len > 0 && len <= 9 && plain_number_word(text, len, decimal == ',' ? ',' : '.', out))
+        return 0;
+    return ingest_number_n(text, len, decimal, out);
+}
+
 int ingest_parse_number(const char *text, char decimal, double *out)
 {
     return ingest_number_n(text, strlen(text), decimal, out);

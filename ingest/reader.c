@@ -55,6 +55,19 @@ char *ingest_quote(const char *text, char *buf, size_t cap)
     return buf;
 }
 
+/* Copy text (NULL: none) with the slack of a cell's texts. */
+static int fixed_ref_set(struct fixed_ref *f, const char *text)
+{
+    if (text == NULL)
+        return 0;
+    f->len = strlen(text);
+    f->text = calloc(1, f->len + 1 + INGEST_FIELD_SLACK);
+    if (f->text == NULL)
+        return KPI_ESYSTEM;
+    memcpy(f->text, text, f->len);
+    return 0;
+}
+
 int ingest_open(const char *path, const char *display_name, const struct ingest_options *opts,
                 struct ingest_reader **out, struct kpi_error *err)
 {
@@ -79,7 +92,7 @@ int ingest_open(const char *path, const char *display_name, const struct ingest_
         rc = csvr_init(&r->csv, &r->src, r->name, opts->delimiter, err);
     struct csvr_out hdr;
     if (rc == 0) {
-        rc = csvr_next(&r->csv, &hdr, err);
+        rc = csvr_header(&r->csv, &hdr, err);
         if (rc == 0)
             rc = ingest_fail_at(err, KPI_EINPUT, r->name, 0, 0, "empty file (no header)");
         else if (rc == 1)
@@ -94,6 +107,9 @@ int ingest_open(const char *path, const char *display_name, const struct ingest_
         r->decimal = decimal;
         rc = header_setup(r, &hdr, err);
     }
+    if (rc == 0 && (fixed_ref_set(&r->team_opt, opts->team) != 0 ||
+                    fixed_ref_set(&r->kpi_opt, opts->kpi) != 0))
+        rc = ingest_fail_at(err, KPI_ESYSTEM, r->name, 0, 0, "out of memory");
     if (rc == 0) {
         r->cells_cap = r->ncols + 2;
         r->cells = calloc(r->cells_cap, sizeof *r->cells);
@@ -122,6 +138,9 @@ void ingest_close(struct ingest_reader *r)
     }
     free(r->hdr);
     free(r->col_ref);
+    free(r->col_ref_len);
+    free(r->team_opt.text);
+    free(r->kpi_opt.text);
     free(r->role);
     free(r->col_day);
     free(r->cells);
@@ -130,24 +149,45 @@ void ingest_close(struct ingest_reader *r)
     free(r);
 }
 
-int ingest_next(struct ingest_reader *r, struct ingest_row *row, struct kpi_error *err)
+struct read_run {
+    struct ingest_reader *r;
+    const struct ingest_sink *sink;
+    struct kpi_error *err;
+};
+
+/* A record from csvread: its row, to the sink. */
+static int on_record(void *ctx, const struct csvr_out *rec, const struct kpi_error *bad)
 {
-    struct csvr_out rec;
-    row->field_count = 0;
-    row->fields = NULL;
-    row->cell_count = 0;
-    row->cells = r->cells;
+    struct read_run *run = ctx;
+    struct ingest_reader *r = run->r;
+    struct ingest_row row;
+    row.line = rec->line;
+    row.field_count = 0;
+    row.fields = NULL;
+    row.cell_count = 0;
+    row.cells = r->cells;
     if (r->layout == INGEST_LAYOUT_CATALOG) {
-        memset(&row->team, 0, sizeof row->team);
-        memset(&row->indicator, 0, sizeof row->indicator);
+        memset(&row.team, 0, sizeof row.team);
+        memset(&row.indicator, 0, sizeof row.indicator);
     }
-    int rc = csvr_next(&r->csv, &rec, err);
-    if (rc <= 0) {
-        row->line = rec.line; /* a record that could not be decoded */
+    if (bad != NULL) /* a record that could not be decoded, or fatal CSV */
+        return run->sink->bad(run->sink->ctx, &row, bad);
+    struct kpi_error why;
+    int rc = row_build(r, rec, &row, &why);
+    if (rc == KPI_ESYSTEM) {
+        if (run->err != NULL)
+            *run->err = why;
         return rc;
     }
-    rc = row_build(r, &rec, row, err);
-    return rc == 0 ? 1 : rc;
+    if (rc != 0)
+        return run->sink->bad(run->sink->ctx, &row, &why);
+    return run->sink->row(run->sink->ctx, &row);
+}
+
+int ingest_read(struct ingest_reader *r, const struct ingest_sink *sink, struct kpi_error *err)
+{
+    struct read_run run = {r, sink, err};
+    return csvr_run(&r->csv, on_record, &run, err);
 }
 
 enum ingest_kind ingest_kind(const struct ingest_reader *r)

@@ -40,38 +40,46 @@ const char *ingest_trim_slow(const char *s, size_t len, size_t *out_len)
     return (const char *)b;
 }
 
-/* The trimmed text of field i, NUL-terminated: the field itself when only
- * leading blanks go, else a copy in the scratch buffer (reserved by
- * row_build for the whole record, so earlier copies stay put). */
+/* The trimmed text of field i, NUL-terminated and with INGEST_FIELD_SLACK
+ * readable bytes after it: the field itself when only leading blanks go,
+ * else a copy in the scratch buffer (reserved by row_build for the whole
+ * record, so earlier copies stay put). */
+KPI_HOT const char *trimmed_n(struct ingest_reader *r, const struct csvr_out *rec, size_t i,
+                              size_t *len)
+{
+    const char *t = ingest_trim(rec->fields[i], rec->lens[i], len);
+    if (t + *len == rec->fields[i] + rec->lens[i])
+        return t;
+    char *dst = r->scratch + r->scratch_len;
+    memcpy(dst, t, *len);
+    dst[*len] = '\0';
+    r->scratch_len += *len + 1;
+    return dst;
+}
+
 static const char *trimmed(struct ingest_reader *r, const struct csvr_out *rec, size_t i)
 {
     size_t len;
-    const char *t = ingest_trim(rec->fields[i], rec->lens[i], &len);
-    if (t + len == rec->fields[i] + rec->lens[i])
-        return t;
-    char *dst = r->scratch + r->scratch_len;
-    memcpy(dst, t, len);
-    dst[len] = '\0';
-    r->scratch_len += len + 1;
-    return dst;
+    return trimmed_n(r, rec, i, &len);
 }
 
 static int reserve_scratch(struct ingest_reader *r, const struct csvr_out *rec,
                            struct kpi_error *err)
 {
     r->scratch_len = 0;
-    if (rec->bytes <= r->scratch_cap)
+    size_t need = rec->bytes + INGEST_FIELD_SLACK;
+    if (need <= r->scratch_cap)
         return 0;
-    char *p = realloc(r->scratch, rec->bytes);
+    char *p = realloc(r->scratch, need);
     if (p == NULL)
         return ingest_fail_at(err, KPI_ESYSTEM, r->name, 0, 0, "out of memory");
     r->scratch = p;
-    r->scratch_cap = rec->bytes;
+    r->scratch_cap = need;
     return 0;
 }
 
-static int bad_cell(struct ingest_reader *r, const struct csvr_out *rec, size_t i, const char *what,
-                    const char *expected, struct kpi_error *err)
+KPI_COLD static int bad_cell(struct ingest_reader *r, const struct csvr_out *rec, size_t i,
+                             const char *what, const char *expected, struct kpi_error *err)
 {
     char q[64], h[64];
     return ingest_fail_at(
@@ -80,75 +88,27 @@ static int bad_cell(struct ingest_reader *r, const struct csvr_out *rec, size_t 
         expected ? " (expected " : "", expected ? expected : "", expected ? ")" : "");
 }
 
-/* The key of a date text of 1 to 31 bytes, read a word at a time (the
- * field has INGEST_FIELD_SLACK readable bytes; those past the text are
- * masked off). Building it byte by byte and reading it back as words would
- * stall on store forwarding. */
-/* The word at text holding its first keep bytes (keep >= 1), the others
- * zeroed. */
-static uint64_t word_of(const char *text, size_t keep)
-{
-    uint64_t w;
-    memcpy(&w, text, 8);
-    if (keep < 8) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        w &= ~(((uint64_t)1 << (8 * (8 - keep))) - 1);
-#else
-        w &= ((uint64_t)1 << (8 * keep)) - 1;
-#endif
-    }
-    return w;
-}
-
-static void date_key_of(const char *text, size_t len, struct date_key *k)
-{
-    for (size_t i = 0; i < DATE_SLOT_WORDS; i++)
-        k->w[i] = 8 * i < len ? word_of(text + 8 * i, len - 8 * i) : 0;
-    k->len = len;
-}
-
-static bool date_key_eq(const struct date_key *a, const struct date_key *b)
-{
-    return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) | (a->w[3] ^ b->w[3]) |
-            (a->len ^ b->len)) == 0;
-}
-
 /* The cached slot of key, or NULL with *pair where key would go. */
-static struct date_slot *date_cache_find(struct ingest_reader *r, const struct date_key *key,
-                                         struct date_slot **pair)
+KPI_HOT struct date_slot *date_cache_find(struct ingest_reader *r, const struct kpi_key *key,
+                                          struct date_slot **pair)
 {
     struct date_slot *slot = r->date_last;
-    if (slot != NULL && date_key_eq(&slot->key, key))
+    if (slot != NULL && kpi_key_eq(&slot->key, key))
         return slot; /* sorted files repeat the previous row's date */
-    uint64_t h = (key->w[0] ^ key->w[1] * 0xC2B2AE3D27D4EB4Full ^
-                  key->w[2] * 0x165667B19E3779F9ull ^ key->w[3] * 0x27D4EB2F165667C5ull) *
-                 0x9E3779B97F4A7C15ull;
-    *pair = &r->date_cache[(h >> 56) & (DATE_CACHE_SLOTS - 2)];
+    *pair = &r->date_cache[(kpi_key_hash(key) >> 56) & (DATE_CACHE_SLOTS - 2)];
     for (int k = 0; k < 2; k++)
-        if (date_key_eq(&(*pair)[k].key, key))
+        if (kpi_key_eq(&(*pair)[k].key, key))
             return r->date_last = &(*pair)[k];
     return NULL;
 }
 
-static int parse_date(struct ingest_reader *r, const struct csvr_out *rec, size_t i, int64_t *day,
-                      struct kpi_error *err)
+/* A date the cache does not know: parsed, then cached (pair: where, or
+ * NULL for a text without a key). */
+KPI_COLD static int parse_new_date(struct ingest_reader *r, const struct csvr_out *rec, size_t i,
+                                   const struct kpi_key *key, struct date_slot *pair, int64_t *day,
+                                   struct kpi_error *err)
 {
     const char *text = rec->fields[i];
-    size_t len = rec->lens[i];
-    struct date_slot *pair = NULL;
-    struct date_key key;
-    static_assert(DATE_SLOT_WORDS * 8 <= INGEST_FIELD_SLACK, "date keys read whole words");
-    if (len > 0 && len < DATE_SLOT_WORDS * 8) {
-        if (len <= 8) /* most dates (2026-05, 31/05/2026): no loop over the words */
-            key = (struct date_key){{word_of(text, len), 0, 0, 0}, len};
-        else
-            date_key_of(text, len, &key);
-        struct date_slot *hit = date_cache_find(r, &key, &pair);
-        if (hit != NULL) {
-            *day = hit->day;
-            return 0;
-        }
-    }
     struct kpi_error why = {0};
     if (kpi_date_parse(text, r->opts.date_format, day, &why) != 0) {
         /* kpi_date_parse says what was expected: keep that part */
@@ -163,23 +123,54 @@ static int parse_date(struct ingest_reader *r, const struct csvr_out *rec, size_
         /* the newest date goes first; the older one of the pair stays */
         if (pair[0].key.len != 0)
             pair[1] = pair[0];
-        pair[0].key = key;
+        pair[0].key = *key;
         pair[0].day = *day;
         r->date_last = &pair[0];
     }
     return 0;
 }
 
-static int add_cell(struct ingest_reader *r, const struct csvr_out *rec, size_t i,
-                    struct ingest_row *row, const char *team, const char *kpi, int64_t day,
-                    bool is_target, struct kpi_error *err)
+KPI_HOT int parse_date(struct ingest_reader *r, const struct csvr_out *rec, size_t i, int64_t *day,
+                       struct kpi_error *err)
+{
+    size_t len = rec->lens[i];
+    struct date_slot *pair = NULL;
+    struct kpi_key key;
+    static_assert(KPI_KEY_MAX <= INGEST_FIELD_SLACK + 1, "date keys read whole words");
+    if (len > 0 && len <= KPI_KEY_MAX) {
+        if (len <= 8) /* most dates (2026-05, 31/05/2026): no loop over the words */
+            key = (struct kpi_key){{kpi_key_word(rec->fields[i], len), 0, 0, 0}, len};
+        else
+            kpi_key_of(rec->fields[i], len, &key);
+        struct date_slot *hit = date_cache_find(r, &key, &pair);
+        if (hit != NULL) {
+            *day = hit->day;
+            return 0;
+        }
+    }
+    return parse_new_date(r, rec, i, &key, pair, day, err);
+}
+
+/* The team (or kpi) of a row: its column's trimmed text, or the one given
+ * for the whole file. */
+KPI_HOT const char *ref_of(struct ingest_reader *r, const struct csvr_out *rec, int role,
+                           const struct fixed_ref *fixed, size_t *len)
+{
+    if (r->col[role])
+        return trimmed_n(r, rec, r->col[role] - 1, len);
+    *len = fixed->len;
+    return fixed->text;
+}
+
+/* cell carries team, kpi and day: its number is column i. */
+KPI_HOT int add_cell(struct ingest_reader *r, const struct csvr_out *rec, size_t i,
+                     struct ingest_row *row, const struct ingest_cell *cell, bool is_target,
+                     struct kpi_error *err)
 {
     struct ingest_cell *c = &r->cells[row->cell_count];
-    if (ingest_number_n(rec->fields[i], rec->lens[i], r->decimal, &c->number) < 0)
+    *c = *cell;
+    if (ingest_number_field(rec->fields[i], rec->lens[i], r->decimal, &c->number) < 0)
         return bad_cell(r, rec, i, "number", NULL, err);
-    c->team = team;
-    c->kpi = kpi;
-    c->day = day;
     c->is_target = is_target;
     c->column = (unsigned)(i + 1);
     row->cell_count++;
@@ -189,12 +180,10 @@ static int add_cell(struct ingest_reader *r, const struct csvr_out *rec, size_t 
 /* A reference that is empty while the row carries a value cannot be stored.
  * team and kpi are the row's references (kpi NULL in a wide file, whose
  * indicator names come from the header and are never empty). */
-static int check_refs(struct ingest_reader *r, const struct csvr_out *rec,
-                      const struct ingest_row *row, const char *team, const char *kpi,
-                      struct kpi_error *err)
+KPI_COLD static int check_empty_refs(struct ingest_reader *r, const struct csvr_out *rec,
+                                     const struct ingest_row *row, const char *team,
+                                     struct kpi_error *err)
 {
-    if (team[0] != '\0' && (kpi == NULL || kpi[0] != '\0'))
-        return 0;
     size_t k = 0;
     while (k < row->cell_count && isnan(row->cells[k].number))
         k++;
@@ -208,58 +197,71 @@ static int check_refs(struct ingest_reader *r, const struct csvr_out *rec,
                           ingest_quote(r->hdr[col - 1], h, sizeof h));
 }
 
+KPI_HOT int check_refs(struct ingest_reader *r, const struct csvr_out *rec,
+                       const struct ingest_row *row, const char *team, const char *kpi,
+                       struct kpi_error *err)
+{
+    if (team[0] != '\0' && (kpi == NULL || kpi[0] != '\0'))
+        return 0;
+    return check_empty_refs(r, rec, row, team, err);
+}
+
 static int build_long(struct ingest_reader *r, const struct csvr_out *rec, struct ingest_row *row,
                       struct kpi_error *err)
 {
-    int64_t day;
-    int rc = parse_date(r, rec, r->col[COL_DATE] - 1, &day, err);
+    struct ingest_cell cell;
+    int rc = parse_date(r, rec, r->col[COL_DATE] - 1, &cell.day, err);
     if (rc != 0)
         return rc;
-    const char *team = r->col[COL_TEAM] ? trimmed(r, rec, r->col[COL_TEAM] - 1) : r->opts.team;
-    const char *kpi = r->col[COL_KPI] ? trimmed(r, rec, r->col[COL_KPI] - 1) : r->opts.kpi;
+    cell.team = ref_of(r, rec, COL_TEAM, &r->team_opt, &cell.team_len);
+    cell.kpi = ref_of(r, rec, COL_KPI, &r->kpi_opt, &cell.kpi_len);
     if (r->want_value &&
-        (rc = add_cell(r, rec, r->col[COL_VALUE] - 1, row, team, kpi, day, false, err)) != 0)
+        (rc = add_cell(r, rec, r->col[COL_VALUE] - 1, row, &cell, false, err)) != 0)
         return rc;
     if (r->want_target) {
         size_t col = r->value_is_target ? r->col[COL_VALUE] : r->col[COL_TARGET];
-        if ((rc = add_cell(r, rec, col - 1, row, team, kpi, day, true, err)) != 0)
+        if ((rc = add_cell(r, rec, col - 1, row, &cell, true, err)) != 0)
             return rc;
     }
-    return check_refs(r, rec, row, team, kpi, err);
+    return check_refs(r, rec, row, cell.team, cell.kpi, err);
 }
 
 static int build_wide(struct ingest_reader *r, const struct csvr_out *rec, struct ingest_row *row,
                       struct kpi_error *err)
 {
-    int64_t day;
-    int rc = parse_date(r, rec, r->col[COL_DATE] - 1, &day, err);
+    struct ingest_cell cell;
+    int rc = parse_date(r, rec, r->col[COL_DATE] - 1, &cell.day, err);
     if (rc != 0)
         return rc;
-    const char *team = r->col[COL_TEAM] ? trimmed(r, rec, r->col[COL_TEAM] - 1) : r->opts.team;
+    cell.team = ref_of(r, rec, COL_TEAM, &r->team_opt, &cell.team_len);
     bool target = r->kind == INGEST_KIND_TARGETS;
     for (size_t i = 0; i < r->ncols; i++) {
         if (r->role[i] != COL_OTHER)
             continue;
-        if ((rc = add_cell(r, rec, i, row, team, r->col_ref[i], day, target, err)) != 0)
+        cell.kpi = r->col_ref[i];
+        cell.kpi_len = r->col_ref_len[i];
+        if ((rc = add_cell(r, rec, i, row, &cell, target, err)) != 0)
             return rc;
     }
-    return check_refs(r, rec, row, team, NULL, err);
+    return check_refs(r, rec, row, cell.team, NULL, err);
 }
 
 static int build_periods(struct ingest_reader *r, const struct csvr_out *rec,
                          struct ingest_row *row, struct kpi_error *err)
 {
-    const char *team = r->col[COL_TEAM] ? trimmed(r, rec, r->col[COL_TEAM] - 1) : r->opts.team;
-    const char *kpi = r->col[COL_KPI] ? trimmed(r, rec, r->col[COL_KPI] - 1) : r->opts.kpi;
+    struct ingest_cell cell;
+    cell.team = ref_of(r, rec, COL_TEAM, &r->team_opt, &cell.team_len);
+    cell.kpi = ref_of(r, rec, COL_KPI, &r->kpi_opt, &cell.kpi_len);
     bool target = r->kind == INGEST_KIND_TARGETS;
     for (size_t i = 0; i < r->ncols; i++) {
         if (r->role[i] != COL_OTHER)
             continue;
-        int rc = add_cell(r, rec, i, row, team, kpi, r->col_day[i], target, err);
+        cell.day = r->col_day[i];
+        int rc = add_cell(r, rec, i, row, &cell, target, err);
         if (rc != 0)
             return rc;
     }
-    return check_refs(r, rec, row, team, kpi, err);
+    return check_refs(r, rec, row, cell.team, cell.kpi, err);
 }
 
 /* The trimmed text of the column with role, or NULL when there is no such

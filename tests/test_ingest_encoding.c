@@ -97,6 +97,21 @@ START_TEST(test_utf8_sequence_across_chunk_boundary_stays_utf8)
 }
 END_TEST
 
+/* read_big's sink: the rows whose team is not "a", and the bad records. */
+static int not_team_a(void *ctx, const struct ingest_row *row)
+{
+    if (strcmp(row->cells[0].team, "a") != 0)
+        kpi_buf_printf(ctx, "%lu: %s\n", row->line, row->cells[0].team);
+    return 0;
+}
+
+static int bad_line(void *ctx, const struct ingest_row *row, const struct kpi_error *why)
+{
+    (void)row;
+    kpi_buf_printf(ctx, "ERR %s\n", why->message);
+    return 0;
+}
+
 /* Read a file made of the header, `ascii` rows of pure ASCII, then tail;
  * return the description and the encoding reported after the last row. */
 static char *read_big(const char *head_row, size_t ascii, const char *tail, size_t tail_len,
@@ -115,14 +130,9 @@ static char *read_big(const char *head_row, size_t ascii, const char *tail, size
     struct kpi_error err = {0};
     ck_assert_int_eq(ingest_open(path, "big.csv", NULL, &r, &err), 0);
     struct kpi_buf out = {0};
-    struct ingest_row row;
-    int rc;
-    while ((rc = ingest_next(r, &row, &err)) != 0) {
-        if (rc < 0)
-            kpi_buf_printf(&out, "ERR %s\n", err.message);
-        else if (strcmp(row.cells[0].team, "a") != 0)
-            kpi_buf_printf(&out, "%lu: %s\n", row.line, row.cells[0].team);
-    }
+    const struct ingest_sink sink = {not_team_a, bad_line, &out};
+    if (ingest_read(r, &sink, &err) != 0)
+        kpi_buf_printf(&out, "ERR %s\n", err.message);
     *enc = ingest_encoding(r);
     ingest_close(r);
     ts_rm_rf(dir);

@@ -62,6 +62,34 @@ static void ti_indicator(struct kpi_buf *b, const struct kpi_indicator_patch *p)
         kpi_buf_printf(b, " weight=%s", kpi_format_number(p->weight, n));
 }
 
+struct ti_run {
+    struct kpi_buf *b;
+    struct ingest_reader *r;
+};
+
+static int ti_row(void *ctx, const struct ingest_row *row)
+{
+    struct ti_run *run = ctx;
+    kpi_buf_printf(run->b, "%lu:", row->line);
+    if (ingest_layout(run->r) != INGEST_LAYOUT_CATALOG)
+        ti_cells(run->b, row);
+    else if (ingest_kind(run->r) == INGEST_KIND_TEAMS)
+        kpi_buf_printf(run->b, " ref=%s name=%s parent=%s", ti_s(row->team.ref),
+                       ti_s(row->team.name), ti_s(row->team.parent));
+    else
+        ti_indicator(run->b, &row->indicator);
+    kpi_buf_puts(run->b, "\n");
+    return 0;
+}
+
+static int ti_bad(void *ctx, const struct ingest_row *row, const struct kpi_error *why)
+{
+    (void)row;
+    struct ti_run *run = ctx;
+    kpi_buf_printf(run->b, "ERR %d %s\n", why->code, why->message);
+    return 0;
+}
+
 /* Read path entirely; caller frees the description. */
 static char *ti_read(const char *path, const char *display, const struct ingest_options *o)
 {
@@ -77,29 +105,38 @@ static char *ti_read(const char *path, const char *display, const struct ingest_
     char d = ingest_delimiter(r);
     kpi_buf_printf(&b, "%s %s %s %s\n", ti_kind[ingest_kind(r)], ti_layout[ingest_layout(r)],
                    ti_encoding[ingest_encoding(r)], d == '\t' ? "TAB" : (char[]){d, 0});
-    struct ingest_row row;
-    for (int guard = 0; guard < 100000; guard++) {
-        rc = ingest_next(r, &row, &err);
-        if (rc == 0)
-            break;
-        if (rc < 0) {
-            kpi_buf_printf(&b, "ERR %d %s\n", rc, err.message);
-            if (rc != KPI_EINPUT)
-                break;
-            continue;
-        }
-        kpi_buf_printf(&b, "%lu:", row.line);
-        if (ingest_layout(r) != INGEST_LAYOUT_CATALOG)
-            ti_cells(&b, &row);
-        else if (ingest_kind(r) == INGEST_KIND_TEAMS)
-            kpi_buf_printf(&b, " ref=%s name=%s parent=%s", ti_s(row.team.ref), ti_s(row.team.name),
-                           ti_s(row.team.parent));
-        else
-            ti_indicator(&b, &row.indicator);
-        kpi_buf_puts(&b, "\n");
-    }
+    struct ti_run run = {&b, r};
+    const struct ingest_sink sink = {ti_row, ti_bad, &run};
+    rc = ingest_read(r, &sink, &err);
+    if (rc != 0)
+        kpi_buf_printf(&b, "ERR %d %s\n", rc, err.message);
     ingest_close(r);
     return b.data;
+}
+
+/* A sink that writes each record's line and raw fields: "<line>: f1|f2\n"
+ * for a good one, "BAD <line>: f1|f2 (<message>)\n" for a bad one. */
+static inline void ti_fields(struct kpi_buf *b, const struct ingest_row *row)
+{
+    kpi_buf_printf(b, "%lu:", row->line);
+    for (size_t i = 0; i < row->field_count; i++)
+        kpi_buf_printf(b, "%c%s", i == 0 ? ' ' : '|', row->fields[i]);
+}
+
+static inline int ti_fields_row(void *ctx, const struct ingest_row *row)
+{
+    ti_fields(ctx, row);
+    kpi_buf_puts(ctx, "\n");
+    return 0;
+}
+
+static inline int ti_fields_bad(void *ctx, const struct ingest_row *row,
+                                const struct kpi_error *why)
+{
+    kpi_buf_puts(ctx, "BAD ");
+    ti_fields(ctx, row);
+    kpi_buf_printf(ctx, " (%s)\n", why->message);
+    return 0;
 }
 
 /* Write len bytes of csv ((size_t)-1: strlen) to a scratch file and read it
