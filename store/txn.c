@@ -241,9 +241,10 @@ static int series_own(struct store_txn *txn, struct wseries *s)
     return 0;
 }
 
-int store_txn_set(struct store_txn *txn, size_t team, size_t indicator, int64_t period,
-                  enum store_field field, double v, enum store_change *change,
-                  struct kpi_error *err)
+/* store_txn_set, every case. */
+__attribute__((noinline)) static int set_point(struct store_txn *txn, size_t team, size_t indicator,
+                                               int64_t period, enum store_field field, double v,
+                                               enum store_change *change, struct kpi_error *err)
 {
     if (!isfinite(v))
         return kpi_fail(err, KPI_EINPUT, "not a finite number");
@@ -306,6 +307,31 @@ int store_txn_set(struct store_txn *txn, size_t team, size_t indicator, int64_t 
     s->dirty = true;
     txn->ind_has_data[indicator] = true;
     return 0;
+}
+
+int store_txn_set(struct store_txn *txn, size_t team, size_t indicator, int64_t period,
+                  enum store_field field, double v, enum store_change *change,
+                  struct kpi_error *err)
+{
+    /* the usual call: the next period of the previous call's series, with
+     * room to append (set_point does the same, with every check) */
+    if (txn->last_key == series_key(team, indicator)) {
+        struct wseries *last = &txn->series[txn->last_index];
+        if (last->own != NULL && last->count < last->cap && last->count > 0 &&
+            period > last->own[last->count - 1].period && isfinite(v) &&
+            period <= txn->pmax[txn->inds[indicator].period]) {
+            struct kpi_point *p = &last->own[last->count++];
+            *p = (struct kpi_point){period, NAN, NAN};
+            if (field == STORE_VALUE)
+                p->value = v;
+            else
+                p->target = v;
+            if (change != NULL)
+                *change = STORE_NEW;
+            return 0;
+        }
+    }
+    return set_point(txn, team, indicator, period, field, v, change, err);
 }
 
 void store_txn_stats(const struct store_txn *txn, struct store_txn_stats *out)
