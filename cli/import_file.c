@@ -138,13 +138,41 @@ resolve_cached(struct import_run *run, struct ref_cache *cache, bool team, const
     return resolve_in_store(run, cache, team, ref, &key, slot, create, index, err);
 }
 
-/* Check that every reference of the row resolves (or may be created) before
- * anything is created, so a rejected row leaves no new team behind. What is
- * found is kept in run->refs for staging. */
+/* The team and indicator of cell: created when create is true (never with
+ * --strict), else refs->*_found says what exists. An unknown reference
+ * under --strict is bad input. */
+static int cell_refs(struct import_run *run, const struct ingest_cell *cell, bool create,
+                     struct cell_refs *refs, struct kpi_error *err)
+{
+    bool strict = run->settings->strict;
+    int rc = resolve_cached(run, &run->teams, true, cell->team, cell->team_len, create, &refs->team,
+                            err);
+    refs->team_found = rc == 0;
+    refs->indicator_found = false;
+    if (rc == KPI_ENOTFOUND && !strict)
+        rc = 0;
+    if (rc == 0) {
+        rc = resolve_cached(run, &run->indicators, false, cell->kpi, cell->kpi_len, create,
+                            &refs->indicator, err);
+        refs->indicator_found = rc == 0;
+        if (rc == KPI_ENOTFOUND && !strict)
+            rc = 0;
+    }
+    if (rc == KPI_ENOTFOUND) {
+        /* a copy: printing a buffer into itself is undefined */
+        char why[KPI_ERROR_MAX];
+        snprintf(why, sizeof why, "%s", err->message);
+        rc = kpi_fail(err, KPI_EINPUT, "%s (--strict)", why);
+    }
+    return rc;
+}
+
+/* Check that every reference of a row of several cells resolves (or may be
+ * created) before anything is created, so a rejected row leaves no new team
+ * behind. What is found is kept in run->refs for staging. */
 static int check_row_refs(struct import_run *run, const struct ingest_row *row,
                           struct kpi_error *err)
 {
-    bool strict = run->settings->strict;
     if (row->cell_count > run->refs_cap) {
         struct cell_refs *grown = realloc(run->refs, row->cell_count * sizeof *grown);
         if (grown == NULL)
@@ -153,32 +181,11 @@ static int check_row_refs(struct import_run *run, const struct ingest_row *row,
         run->refs_cap = row->cell_count;
     }
     for (size_t i = 0; i < row->cell_count; i++) {
-        const struct ingest_cell *cell = &row->cells[i];
-        struct cell_refs *refs = &run->refs[i];
-        if (isnan(cell->number))
+        if (isnan(row->cells[i].number))
             continue;
-        int rc = resolve_cached(run, &run->teams, true, cell->team, cell->team_len, false,
-                                &refs->team, err);
-        refs->team_found = rc == 0;
-        refs->indicator_found = false;
-        if (rc == KPI_ENOTFOUND && !strict)
-            rc = 0;
-        if (rc == 0) {
-            rc = resolve_cached(run, &run->indicators, false, cell->kpi, cell->kpi_len, false,
-                                &refs->indicator, err);
-            refs->indicator_found = rc == 0;
-            if (rc == KPI_ENOTFOUND && !strict)
-                rc = 0;
-        }
-        if (rc != 0) {
-            if (rc == KPI_ENOTFOUND) {
-                /* a copy: printing a buffer into itself is undefined */
-                char why[KPI_ERROR_MAX];
-                snprintf(why, sizeof why, "%s", err->message);
-                kpi_fail(err, KPI_EINPUT, "%s (--strict)", why);
-            }
-            return err->code;
-        }
+        int rc = cell_refs(run, &row->cells[i], false, &run->refs[i], err);
+        if (rc != 0)
+            return rc;
     }
     return 0;
 }
@@ -193,9 +200,52 @@ static void count_change(struct import_run *run, enum store_change change)
         run->summary.unchanged++;
 }
 
+/* The period of day for an indicator of that kind. */
+static int64_t period_of(struct import_run *run, int64_t day, enum kpi_period_kind kind)
+{
+    /* two-way set-associative, Fibonacci hashing: month ends are ~30 days
+     * apart, which a plain modulo would fold onto few slots */
+    uint64_t h = ((uint64_t)day * 8 + kind) * 0x9E3779B97F4A7C15ull;
+    struct period_slot *ps = &run->periods[(h >> 56) & (PERIOD_SLOTS - 2)];
+    if (ps->valid && ps->day == day && ps->kind == kind)
+        return ps->period;
+    if (ps[1].valid && ps[1].day == day && ps[1].kind == kind)
+        return ps[1].period;
+    ps[1] = ps[0]; /* the newest first; the older one stays */
+    *ps = (struct period_slot){day, kpi_period_of_day(kind, day), kind, true};
+    return ps->period;
+}
+
+/* Stage the number of cell, whose references are resolved. */
+static int stage_cell(struct import_run *run, const struct ingest_cell *cell, size_t team,
+                      size_t ind, struct kpi_error *err)
+{
+    if (ind != run->kind_of) { /* an indicator's period is fixed for the file */
+        run->kind_of = ind;
+        run->kind_is = store_txn_indicator(run->txn, ind)->period;
+    }
+    enum store_change change;
+    int rc =
+        store_txn_set(run->txn, team, ind, period_of(run, cell->day, run->kind_is),
+                      cell->is_target ? STORE_TARGET : STORE_VALUE, cell->number, &change, err);
+    if (rc == 0)
+        count_change(run, change);
+    return rc;
+}
+
 static int stage_data_row(struct import_run *run, const struct ingest_row *row,
                           struct kpi_error *err)
 {
+    if (row->cell_count == 1) { /* a long file: nothing to check first */
+        const struct ingest_cell *cell = &row->cells[0];
+        struct cell_refs refs;
+        if (isnan(cell->number)) {
+            run->summary.empty++;
+            return 0;
+        }
+        int rc = cell_refs(run, cell, !run->settings->strict, &refs, err);
+        return rc != 0 ? rc : stage_cell(run, cell, refs.team, refs.indicator, err);
+    }
     size_t values = 0;
     for (size_t i = 0; i < row->cell_count; i++)
         values += isnan(row->cells[i].number) ? 0u : 1u;
@@ -216,37 +266,12 @@ static int stage_data_row(struct import_run *run, const struct ingest_row *row,
          * of the row may have created it already: the cache knows) */
         const struct cell_refs *refs = &run->refs[i];
         size_t team = refs->team, ind = refs->indicator;
-        enum store_change change;
         if ((!refs->team_found && (rc = resolve_cached(run, &run->teams, true, cell->team,
                                                        cell->team_len, true, &team, err))) ||
             (!refs->indicator_found && (rc = resolve_cached(run, &run->indicators, false, cell->kpi,
-                                                            cell->kpi_len, true, &ind, err))))
+                                                            cell->kpi_len, true, &ind, err))) ||
+            (rc = stage_cell(run, cell, team, ind, err)) != 0)
             return rc;
-        if (ind != run->kind_of) { /* an indicator's period is fixed for the file */
-            run->kind_of = ind;
-            run->kind_is = store_txn_indicator(run->txn, ind)->period;
-        }
-        enum kpi_period_kind kind = run->kind_is;
-        /* two-way set-associative, Fibonacci hashing: month ends are ~30
-         * days apart, which a plain modulo would fold onto few slots */
-        uint64_t h = ((uint64_t)cell->day * 8 + kind) * 0x9E3779B97F4A7C15ull;
-        struct period_slot *ps = &run->periods[(h >> 56) & (PERIOD_SLOTS - 2)];
-        if (!ps->valid || ps->day != cell->day || ps->kind != kind) {
-            if (ps[1].valid && ps[1].day == cell->day && ps[1].kind == kind) {
-                ps++;
-            } else {
-                ps[1] = ps[0]; /* the newest first; the older one stays */
-                *ps =
-                    (struct period_slot){cell->day, kpi_period_of_day(kind, cell->day), kind, true};
-            }
-        }
-        int64_t period = ps->period;
-        rc =
-            store_txn_set(run->txn, team, ind, period, cell->is_target ? STORE_TARGET : STORE_VALUE,
-                          cell->number, &change, err);
-        if (rc != 0)
-            return rc;
-        count_change(run, change);
     }
     return 0;
 }
