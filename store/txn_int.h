@@ -59,6 +59,7 @@ struct store_txn {
     struct store_view *base;
     struct arena_block *arena;
     struct point_slab *slabs;
+    size_t slab_top; /* 1 + the series whose slot ends the first slab, or 0 */
 
     struct kpi_team *teams;
     size_t *team_parent; /* SIZE_MAX for a root */
