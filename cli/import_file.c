@@ -119,10 +119,7 @@ resolve_cached(struct import_run *run, struct ref_cache *cache, bool team, const
     struct ref_slot *slot = NULL;
     struct kpi_key key;
     if (len > 0 && len <= KPI_KEY_MAX) {
-        if (len <= 8) /* most ids: one word */
-            key = (struct kpi_key){{kpi_key_word(ref, len), 0, 0, 0}, len};
-        else
-            kpi_key_of(ref, len, &key);
+        kpi_key_of(ref, len, &key);
         slot = cache->last;
         if (slot != NULL && slot->gen == cache->gen && kpi_key_eq(&slot->key, &key)) {
             *index = slot->index;

@@ -249,7 +249,7 @@ struct kpi_key {
 };
 
 /* The word at text holding its first keep bytes (keep >= 1), others zeroed. */
-static inline uint64_t kpi_key_word(const char *text, size_t keep)
+KPI_HOT uint64_t kpi_key_word(const char *text, size_t keep)
 {
     uint64_t w;
     memcpy(&w, text, 8);
@@ -266,21 +266,28 @@ static inline uint64_t kpi_key_word(const char *text, size_t keep)
 /* The key of text[0..len), 1 <= len <= KPI_KEY_MAX. It reads the whole
  * words that hold the text: up to 7 bytes past its end must be readable
  * (ingest's texts are: see INGEST_TEXT_SLACK). */
-static inline void kpi_key_of(const char *text, size_t len, struct kpi_key *out)
+KPI_HOT void kpi_key_of(const char *text, size_t len, struct kpi_key *out)
 {
-    for (size_t i = 0; i < KPI_KEY_WORDS; i++)
-        out->w[i] = 8 * i < len ? kpi_key_word(text + 8 * i, len - 8 * i) : 0;
     out->len = len;
+    out->w[0] = kpi_key_word(text, len);
+    if (len <= 8) { /* most ids and dates: one word */
+        out->w[1] = out->w[2] = out->w[3] = 0;
+        return;
+    }
+    for (size_t i = 1; i < KPI_KEY_WORDS; i++)
+        out->w[i] = 8 * i < len ? kpi_key_word(text + 8 * i, len - 8 * i) : 0;
 }
 
-static inline bool kpi_key_eq(const struct kpi_key *a, const struct kpi_key *b)
+KPI_HOT bool kpi_key_eq(const struct kpi_key *a, const struct kpi_key *b)
 {
+    if (a->len <= 8) /* the other words of a short key are 0 */
+        return ((a->w[0] ^ b->w[0]) | (a->len ^ b->len)) == 0;
     return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) | (a->w[3] ^ b->w[3]) |
             (a->len ^ b->len)) == 0;
 }
 
 /* 64 well-mixed bits of a key (take the high ones). */
-static inline uint64_t kpi_key_hash(const struct kpi_key *k)
+KPI_HOT uint64_t kpi_key_hash(const struct kpi_key *k)
 {
     return (k->w[0] ^ k->w[1] * 0xC2B2AE3D27D4EB4Full ^ k->w[2] * 0x165667B19E3779F9ull ^
             k->w[3] * 0x27D4EB2F165667C5ull ^ k->len) *

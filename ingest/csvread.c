@@ -230,7 +230,7 @@ __attribute__((noinline)) static size_t decode_cp1252(struct csvr *c, struct kpi
 
 /* The record in progress, decoded to UTF-8, into out. Returns 0, KPI_EINPUT
  * (a bad encoding: out->line set, out->count 0) or KPI_ESYSTEM. */
-static int decode(struct csvr *c, struct csvr_out *out, struct kpi_error *err)
+KPI_HOT int decode(struct csvr *c, struct csvr_out *out, struct kpi_error *err)
 {
     out->line = c->rec_line;
     out->count = 0;
@@ -260,7 +260,7 @@ static int decode(struct csvr *c, struct csvr_out *out, struct kpi_error *err)
 }
 
 /* Hand the record in progress to on_record. */
-static void deliver(struct csvr *c)
+KPI_HOT void deliver(struct csvr *c)
 {
     struct csvr_out rec;
     struct kpi_error why; /* filled by decode when it fails */

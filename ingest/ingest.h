@@ -136,8 +136,9 @@ struct ingest_row {
      * (long: 1 or 2; wide: one per indicator column; periods: one per period) */
     size_t cell_count;
     const struct ingest_cell *cells;
-    /* teams / indicators files: the row as a catalog patch. Strings are
-     * trimmed; an empty cell gives NULL (or leaves its KPI_SET_ bit unset).
+    /* teams / indicators files (only: undefined in other files): the row as
+     * a catalog patch. Strings are trimmed; an empty cell gives NULL (or
+     * leaves its KPI_SET_ bit unset).
      * amber and red with a trailing '%' are percentages (5 % = 0.05). */
     struct kpi_team_patch team;
     struct kpi_indicator_patch indicator;

@@ -257,14 +257,18 @@ int ingest_number_field(const char *text, size_t len, char decimal, double *out)
  * cells have nothing to trim. */
 const char *ingest_trim_slow(const char *s, size_t len, size_t *out_len);
 
+/* Bytes that may start (bit 0) or end (bit 1) a blank: ASCII white space,
+ * and the first or last byte of U+00A0 (C2 A0) and U+202F (E2 80 AF). */
+extern const unsigned char ingest_blank_edge[256];
+
 static inline bool ingest_blank_first(unsigned char c)
 {
-    return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xC2 || c == 0xE2;
+    return ingest_blank_edge[c] & 1;
 }
 
 static inline bool ingest_blank_last(unsigned char c)
 {
-    return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xA0 || c == 0xAF;
+    return ingest_blank_edge[c] & 2;
 }
 
 static inline const char *ingest_trim(const char *s, size_t len, size_t *out_len)

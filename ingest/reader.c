@@ -160,18 +160,11 @@ static int on_record(void *ctx, const struct csvr_out *rec, const struct kpi_err
 {
     struct read_run *run = ctx;
     struct ingest_reader *r = run->r;
-    struct ingest_row row;
-    row.line = rec->line;
-    row.field_count = 0;
-    row.fields = NULL;
-    row.cell_count = 0;
-    row.cells = r->cells;
-    if (r->layout == INGEST_LAYOUT_CATALOG) {
-        memset(&row.team, 0, sizeof row.team);
-        memset(&row.indicator, 0, sizeof row.indicator);
-    }
-    if (bad != NULL) /* a record that could not be decoded, or fatal CSV */
+    if (bad != NULL) { /* a record that could not be decoded, or fatal CSV */
+        struct ingest_row row = {.line = rec->line, .cells = r->cells};
         return run->sink->bad(run->sink->ctx, &row, bad);
+    }
+    struct ingest_row row; /* row_build fills what a sink may read */
     struct kpi_error why;
     int rc = row_build(r, rec, &row, &why);
     if (rc == KPI_ESYSTEM) {

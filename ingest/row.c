@@ -11,6 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define BOTH_EDGES 3
+const unsigned char ingest_blank_edge[256] = {
+    ['\t'] = BOTH_EDGES, ['\n'] = BOTH_EDGES, ['\v'] = BOTH_EDGES, ['\f'] = BOTH_EDGES,
+    ['\r'] = BOTH_EDGES, [' '] = BOTH_EDGES,  [0xC2] = 1,          [0xE2] = 1,
+    [0xA0] = 2,          [0xAF] = 2,
+};
+
 const char *ingest_trim_slow(const char *s, size_t len, size_t *out_len)
 {
     const unsigned char *b = (const unsigned char *)s, *e = b + len;
@@ -63,8 +70,8 @@ static const char *trimmed(struct ingest_reader *r, const struct csvr_out *rec, 
     return trimmed_n(r, rec, i, &len);
 }
 
-static int reserve_scratch(struct ingest_reader *r, const struct csvr_out *rec,
-                           struct kpi_error *err)
+KPI_HOT int reserve_scratch(struct ingest_reader *r, const struct csvr_out *rec,
+                            struct kpi_error *err)
 {
     r->scratch_len = 0;
     size_t need = rec->bytes + INGEST_FIELD_SLACK;
@@ -138,10 +145,7 @@ KPI_HOT int parse_date(struct ingest_reader *r, const struct csvr_out *rec, size
     struct kpi_key key;
     static_assert(KPI_KEY_MAX <= INGEST_FIELD_SLACK + 1, "date keys read whole words");
     if (len > 0 && len <= KPI_KEY_MAX) {
-        if (len <= 8) /* most dates (2026-05, 31/05/2026): no loop over the words */
-            key = (struct kpi_key){{kpi_key_word(rec->fields[i], len), 0, 0, 0}, len};
-        else
-            kpi_key_of(rec->fields[i], len, &key);
+        kpi_key_of(rec->fields[i], len, &key);
         struct date_slot *hit = date_cache_find(r, &key, &pair);
         if (hit != NULL) {
             *day = hit->day;
@@ -366,7 +370,12 @@ int row_build(struct ingest_reader *r, const struct csvr_out *rec, struct ingest
     row->field_count = rec->count;
     row->fields = rec->fields;
     row->cells = r->cells;
-    row->indicator.amber = row->indicator.red = row->indicator.weight = NAN;
+    row->cell_count = 0;
+    if (r->layout == INGEST_LAYOUT_CATALOG) {
+        memset(&row->team, 0, sizeof row->team);
+        memset(&row->indicator, 0, sizeof row->indicator);
+        row->indicator.amber = row->indicator.red = row->indicator.weight = NAN;
+    }
     if (rec->count != r->ncols)
         return ingest_fail_at(err, KPI_EINPUT, r->name, rec->line,
                               rec->count > r->ncols ? r->ncols + 1 : rec->count + 1,
