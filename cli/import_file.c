@@ -95,11 +95,10 @@ static void reject(struct import_run *run, const struct ingest_row *row, const c
 }
 
 /* The store's answer for ref, kept in slot (NULL: a text without a key). */
-__attribute__((noinline)) static int resolve_in_store(struct import_run *run,
-                                                      struct ref_cache *cache, bool team,
-                                                      const char *ref, const struct kpi_key *key,
-                                                      struct ref_slot *slot, bool create,
-                                                      size_t *index, struct kpi_error *err)
+KPI_COLD static int resolve_in_store(struct import_run *run, struct ref_cache *cache, bool team,
+                                     const char *ref, const struct kpi_key *key,
+                                     struct ref_slot *slot, bool create, size_t *index,
+                                     struct kpi_error *err)
 {
     int rc = team ? store_txn_resolve_team(run->txn, ref, create, index, NULL, err)
                   : store_txn_resolve_indicator(run->txn, ref, create, index, NULL, err);
@@ -112,9 +111,9 @@ __attribute__((noinline)) static int resolve_in_store(struct import_run *run,
     return rc;
 }
 
-__attribute__((always_inline)) static inline int
-resolve_cached(struct import_run *run, struct ref_cache *cache, bool team, const char *ref,
-               size_t len, bool create, size_t *index, struct kpi_error *err)
+KPI_HOT int resolve_cached(struct import_run *run, struct ref_cache *cache, bool team,
+                           const char *ref, size_t len, bool create, size_t *index,
+                           struct kpi_error *err)
 {
     struct ref_slot *slot = NULL;
     struct kpi_key key;

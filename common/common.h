@@ -240,11 +240,11 @@ bool kpi_utf8_valid(const char *s, size_t len);
  * time: the caches of dates and references that an import consults for
  * every cell would spend more on memcmp, a byte loop or a byte-wise hash
  * than on the rest of the cell. */
-#define KPI_KEY_WORDS 4
-#define KPI_KEY_MAX (KPI_KEY_WORDS * 8) /* longer texts have no key */
+#define KPI_KEY_WORDS 8
+#define KPI_KEY_MAX (KPI_KEY_WORDS * 8) /* longer texts have no key (ids have 64 bytes) */
 
 struct kpi_key {
-    uint64_t w[KPI_KEY_WORDS];
+    uint64_t w[KPI_KEY_WORDS]; /* the words past the text's are 0 */
     size_t len;
 };
 
@@ -271,7 +271,7 @@ KPI_HOT void kpi_key_of(const char *text, size_t len, struct kpi_key *out)
     out->len = len;
     out->w[0] = kpi_key_word(text, len);
     if (len <= 8) { /* most ids and dates: one word */
-        out->w[1] = out->w[2] = out->w[3] = 0;
+        memset(out->w + 1, 0, sizeof out->w - sizeof out->w[0]);
         return;
     }
     for (size_t i = 1; i < KPI_KEY_WORDS; i++)
@@ -280,18 +280,21 @@ KPI_HOT void kpi_key_of(const char *text, size_t len, struct kpi_key *out)
 
 KPI_HOT bool kpi_key_eq(const struct kpi_key *a, const struct kpi_key *b)
 {
-    if (a->len <= 8) /* the other words of a short key are 0 */
-        return ((a->w[0] ^ b->w[0]) | (a->len ^ b->len)) == 0;
-    return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) | (a->w[3] ^ b->w[3]) |
-            (a->len ^ b->len)) == 0;
+    if (a->len != b->len || a->w[0] != b->w[0])
+        return false;
+    for (size_t i = 1; 8 * i < a->len; i++)
+        if (a->w[i] != b->w[i])
+            return false;
+    return true;
 }
 
 /* 64 well-mixed bits of a key (take the high ones). */
 KPI_HOT uint64_t kpi_key_hash(const struct kpi_key *k)
 {
-    return (k->w[0] ^ k->w[1] * 0xC2B2AE3D27D4EB4Full ^ k->w[2] * 0x165667B19E3779F9ull ^
-            k->w[3] * 0x27D4EB2F165667C5ull ^ k->len) *
-           0x9E3779B97F4A7C15ull;
+    uint64_t h = k->len;
+    for (size_t i = 0; i == 0 || 8 * i < k->len; i++)
+        h = (h ^ k->w[i]) * 0x9E3779B97F4A7C15ull;
+    return h ^ h >> 29;
 }
 
 /* -------------------------------------------------------------- numbers */

@@ -85,11 +85,11 @@ static inline void copy_short(char *dst, const char *src, size_t len)
 }
 
 /* A field on_field's fast path does not take: a limit reached, room to
- * make, a long field or one that may hold line breaks. The arena never grows
- * past the longest record allowed, so that on_field's one test of its room
- * also enforces that limit. */
-/* not inlined: on_field stays a leaf without saved registers */
-__attribute__((noinline)) static void field_slow(struct csvr *c, const char *src, size_t len)
+ * make, a long or empty field, or one that may hold line breaks. The arena
+ * never grows past the longest record allowed, so that on_field's one test
+ * of its room also enforces that limit. Out of line, so that on_field is a
+ * leaf that saves no registers. */
+KPI_COLD static void field_slow(struct csvr *c, const char *src, size_t len)
 {
     if (c->halted)
         return;
@@ -172,7 +172,7 @@ static int decode_error(struct csvr *c, size_t i, size_t bad, const char *msg,
 
 /* A record of a file not yet known to be valid UTF-8, or that may hold NUL
  * bytes: check each field. */
-__attribute__((noinline)) static int check_utf8(struct csvr *c, struct kpi_error *err)
+KPI_COLD static int check_utf8(struct csvr *c, struct kpi_error *err)
 {
     for (size_t i = 0; i < c->nfields; i++) {
         const char *p = c->ptrs[i];

@@ -246,6 +246,47 @@ START_TEST(test_utf8_valid_rejects_overlong_surrogate_truncated)
 }
 END_TEST
 
+/* The key of text (len bytes) copied into a buffer whose other bytes are
+ * fill: keys must not depend on the bytes past the text. */
+static struct kpi_key key_in(const char *text, size_t len, char fill)
+{
+    char buf[KPI_KEY_MAX + 8];
+    memset(buf, fill, sizeof buf);
+    memcpy(buf, text, len);
+    struct kpi_key k;
+    kpi_key_of(buf, len, &k);
+    return k;
+}
+
+START_TEST(test_key_ignores_the_bytes_past_the_text)
+{
+    static const char text[] = "team-0042-with-a-long-id-of-sixty-four-bytes-to-fill-every-word!";
+    ck_assert_uint_eq(sizeof text - 1, KPI_KEY_MAX);
+    for (size_t len = 1; len <= KPI_KEY_MAX; len++) {
+        struct kpi_key a = key_in(text, len, 'x'), b = key_in(text, len, '\0');
+        ck_assert_msg(kpi_key_eq(&a, &b), "length %zu", len);
+        ck_assert_uint_eq(kpi_key_hash(&a), kpi_key_hash(&b));
+    }
+}
+END_TEST
+
+START_TEST(test_key_tells_texts_apart)
+{
+    struct kpi_key abc = key_in("abc", 3, 'd'), abcd = key_in("abcd", 4, 0);
+    ck_assert(!kpi_key_eq(&abc, &abcd)); /* the byte past "abc" is a "d" */
+    ck_assert(!kpi_key_eq(&abcd, &abc));
+    struct kpi_key k9a = key_in("123456789", 9, 0), k9b = key_in("12345678X", 9, 0);
+    ck_assert(!kpi_key_eq(&k9a, &k9b)); /* the second word differs */
+    char a[KPI_KEY_MAX], b[KPI_KEY_MAX];
+    memset(a, 'q', sizeof a);
+    memcpy(b, a, sizeof b);
+    b[KPI_KEY_MAX - 1] = 'r';
+    struct kpi_key ka = key_in(a, sizeof a, 0), kb = key_in(b, sizeof b, 0);
+    ck_assert(!kpi_key_eq(&ka, &kb)); /* the last byte of the last word */
+    ck_assert(kpi_key_eq(&ka, &ka));
+}
+END_TEST
+
 static Suite *ident_suite(void)
 {
     Suite *s = suite_create("common_ident");
@@ -270,6 +311,10 @@ static Suite *ident_suite(void)
     tcase_add_test(utf8, test_utf8_valid_accepts_well_formed);
     tcase_add_test(utf8, test_utf8_valid_rejects_overlong_surrogate_truncated);
     suite_add_tcase(s, utf8);
+    TCase *keys = tcase_create("keys");
+    tcase_add_test(keys, test_key_ignores_the_bytes_past_the_text);
+    tcase_add_test(keys, test_key_tells_texts_apart);
+    suite_add_tcase(s, keys);
     return s;
 }
 

@@ -187,6 +187,81 @@ START_TEST(test_decimal_option_forces_comma_in_comma_file)
 }
 END_TEST
 
+/* Each text as the value of a row, read through a file: cells are parsed a
+ * word at a time when they are short, and must give exactly what
+ * ingest_parse_number gives (the same bits, -0 included), or be rejected
+ * when it rejects them. */
+struct cell_check {
+    char decimal;
+    size_t rows;
+};
+
+static const char *const word_texts[] = {
+    "0",         "-0",       "7",         "12.",      ".5",        "-.5",      "1143.0",
+    "1147.25",   "12345678", "-12345678", "1234.567", "9999999.9", "0.000001", "-1234567.8",
+    "123456789", "00000001", "0.1",       "-0.0",     "1e5",       "+5",       "1.2.3",
+    "12a4",      ".",        "--1",       "1-2",      "5 ",        " 5",       "1 234,5",
+    "1,5",       "12,",      ",5",        "-1,25",    "1.234,5",   "9,999999", "NA",
+    "-",         "",         "12%",       "1,2,3",    "0,",        "99999999", "4.",
+};
+
+static int cell_row(void *ctx, const struct ingest_row *row)
+{
+    struct cell_check *c = ctx;
+    const char *text = word_texts[row->line - 2];
+    double want = 0;
+    int rc = ingest_parse_number(text, c->decimal, &want);
+    ck_assert_msg(rc >= 0, "\"%s\" (decimal %c) read as %g, the parser rejects it", text,
+                  c->decimal, row->cells[0].number);
+    uint64_t a, b;
+    memcpy(&a, &row->cells[0].number, sizeof a);
+    memcpy(&b, &want, sizeof b);
+    ck_assert_msg(a == b || (rc == 1 && isnan(row->cells[0].number)),
+                  "\"%s\" (decimal %c) read as %.17g, the parser gives %.17g", text, c->decimal,
+                  row->cells[0].number, want);
+    c->rows++;
+    return 0;
+}
+
+static int cell_bad(void *ctx, const struct ingest_row *row, const struct kpi_error *why)
+{
+    struct cell_check *c = ctx;
+    const char *text = word_texts[row->line - 2];
+    double v;
+    ck_assert_msg(ingest_parse_number(text, c->decimal, &v) == KPI_EINPUT,
+                  "\"%s\" (decimal %c) rejected: %s", text, c->decimal, why->message);
+    c->rows++;
+    return 0;
+}
+
+START_TEST(test_short_cells_read_as_words_equal_the_parser)
+{
+    const size_t n = sizeof word_texts / sizeof word_texts[0];
+    struct kpi_buf csv = {0};
+    kpi_buf_puts(&csv, "date;team;kpi;value\n");
+    for (size_t i = 0; i < n; i++)
+        kpi_buf_printf(&csv, "2026-01;a;k;\"%s\"\n", word_texts[i]);
+    char *dir = ts_tempdir("ingest");
+    char *path = ts_path(dir, "w.csv");
+    ts_write_file(path, csv.data, csv.len);
+    for (int pass = 0; pass < 2; pass++) {
+        struct ingest_options o = {.decimal = pass == 0 ? '.' : ','};
+        struct cell_check check = {o.decimal, 0};
+        struct ingest_reader *r = NULL;
+        struct kpi_error err = {0};
+        ck_assert_int_eq(ingest_open(path, "w.csv", &o, &r, &err), 0);
+        const struct ingest_sink sink = {cell_row, cell_bad, &check};
+        ck_assert_int_eq(ingest_read(r, &sink, &err), 0);
+        ck_assert_uint_eq(check.rows, n);
+        ingest_close(r);
+    }
+    ts_rm_rf(dir);
+    free(path);
+    free(dir);
+    kpi_buf_free(&csv);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("ingest_numbers");
@@ -204,6 +279,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_role_parse_names_and_rejects_others);
     tcase_add_test(tc, test_numbers_in_semicolon_file_use_decimal_comma);
     tcase_add_test(tc, test_decimal_option_forces_comma_in_comma_file);
+    tcase_add_test(tc, test_short_cells_read_as_words_equal_the_parser);
     suite_add_tcase(s, tc);
     return s;
 }
