@@ -11,9 +11,9 @@
 #   month   kpi import of one more month for every series, vs `rrdtool -`
 #           updating the same points in place (seconds and bytes written);
 #   dry-run kpi import --dry-run of the big file, vs `wc -l` and a bare
-#           libcsv pass (bench/csv_bare.c), each timed alone; and the bare
-#           pass over the two halves of the file on two threads (what a
-#           second vCPU gives).
+#           libcsv pass (bench/csv_bare.c), each timed alone, kpi and the
+#           bare pass back to back as pairs; and the bare pass over the two
+#           halves of the file on two threads (what a second vCPU gives).
 # Prints one markdown table of medians, ready for docs/PERFORMANCE.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -91,10 +91,18 @@ for round in $(seq 1 "$rounds"); do
     # minute to minute, by up to 1.75x), so that kpi and its baselines meet
     # the same conditions. The two-thread pass runs on both.
     cpu="taskset -c $((round % 2))"
+    # kpi and the bare pass run back to back, in turns first, as a pair: the
+    # machine's speed changes from minute to minute, so the ratio that
+    # means something is each pair's (the summary gives their median).
     for rep in 1 2 3; do
-        elapsed kpi_dryrun $cpu "$kpi" --data "$empty" import --quiet --dry-run "$gen/long.csv"
+        if [ $((rep % 2)) -eq 1 ]; then
+            elapsed kpi_dryrun $cpu "$kpi" --data "$empty" import --quiet --dry-run "$gen/long.csv"
+            elapsed csv_bare $cpu "$csv_bare" "$gen/long.csv"
+        else
+            elapsed csv_bare $cpu "$csv_bare" "$gen/long.csv"
+            elapsed kpi_dryrun $cpu "$kpi" --data "$empty" import --quiet --dry-run "$gen/long.csv"
+        fi
         elapsed wc_l $cpu wc -l "$gen/long.csv"
-        elapsed csv_bare $cpu "$csv_bare" "$gen/long.csv"
         elapsed csv_halves "$csv_bare" --halves "$gen/long.csv"
     done
 done
@@ -124,6 +132,9 @@ k, w, c, h = med["kpi_dryrun"], med["wc_l"], med["csv_bare"], med["csv_halves"]
 mbs = lambda s: size / 1e6 / max(s, 1e-3)
 row("dry-run: MB/s", f"{mbs(k[0]):.0f}", f"wc -l {mbs(w[0]):.0f}, bare libcsv {mbs(c[0]):.0f}",
     f"{mbs(k[0])/mbs(c[0])*100:.0f}% of libcsv")
+pairs = sorted(b / k for (k, _, _), (b, _, _) in zip(runs["kpi_dryrun"], runs["csv_bare"]))
+row("dry-run: pairs (kpi / bare pass back to back)", "", f"{len(pairs)} pairs, "
+    f"{pairs[0]*100:.0f}% to {pairs[-1]*100:.0f}%", f"median {statistics.median(pairs)*100:.0f}% of libcsv")
 row("libcsv on two threads: MB/s", "", f"{mbs(h[0]):.0f} (halves of the file)",
     f"{c[0]/h[0]:.2f}x one thread")
 PY
