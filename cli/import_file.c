@@ -94,26 +94,12 @@ static void reject(struct import_run *run, const struct ingest_row *row, const c
     write_reject(run, row, message);
 }
 
-/* The store's answer for ref, kept in slot (NULL: a text without a key). */
-KPI_COLD static int resolve_in_store(struct import_run *run, struct ref_cache *cache, bool team,
-                                     const char *ref, const struct kpi_key *key,
-                                     struct ref_slot *slot, bool create, size_t *index,
-                                     struct kpi_error *err)
-{
-    int rc = team ? store_txn_resolve_team(run->txn, ref, create, index, NULL, err)
-                  : store_txn_resolve_indicator(run->txn, ref, create, index, NULL, err);
-    if (rc == 0 && slot != NULL) {
-        slot->gen = cache->gen;
-        slot->index = *index;
-        slot->key = *key;
-        cache->last = slot;
-    }
-    return rc;
-}
-
-KPI_HOT int resolve_cached(struct import_run *run, struct ref_cache *cache, bool team,
-                           const char *ref, size_t len, bool create, size_t *index,
-                           struct kpi_error *err)
+/* resolve_cached beyond the last hit: the slot of ref's key, else the
+ * store, whose answer is kept in that slot. */
+__attribute__((noinline)) static int resolve_lookup(struct import_run *run, struct ref_cache *cache,
+                                                    bool team, const char *ref, size_t len,
+                                                    bool create, size_t *index,
+                                                    struct kpi_error *err)
 {
     struct ref_slot *slot = NULL;
     struct kpi_key key;
@@ -131,14 +117,38 @@ KPI_HOT int resolve_cached(struct import_run *run, struct ref_cache *cache, bool
             return 0;
         }
     }
-    return resolve_in_store(run, cache, team, ref, &key, slot, create, index, err);
+    int rc = team ? store_txn_resolve_team(run->txn, ref, create, index, NULL, err)
+                  : store_txn_resolve_indicator(run->txn, ref, create, index, NULL, err);
+    if (rc == 0 && slot != NULL) {
+        slot->gen = cache->gen;
+        slot->index = *index;
+        slot->key = key;
+        cache->last = slot;
+    }
+    return rc;
+}
+
+/* The index of ref (len bytes, readable past its end as ingest promises).
+ * The usual case, a short text equal to the previous one, is one word
+ * compared. */
+KPI_HOT int resolve_cached(struct import_run *run, struct ref_cache *cache, bool team,
+                           const char *ref, size_t len, bool create, size_t *index,
+                           struct kpi_error *err)
+{
+    const struct ref_slot *last = cache->last;
+    if (len - 1 < 8 && last != NULL && last->gen == cache->gen && last->key.len == len &&
+        last->key.w[0] == kpi_key_word(ref, len)) {
+        *index = last->index;
+        return 0;
+    }
+    return resolve_lookup(run, cache, team, ref, len, create, index, err);
 }
 
 /* The team and indicator of cell: created when create is true (never with
  * --strict), else refs->*_found says what exists. An unknown reference
  * under --strict is bad input. */
-static int cell_refs(struct import_run *run, const struct ingest_cell *cell, bool create,
-                     struct cell_refs *refs, struct kpi_error *err)
+KPI_HOT int cell_refs(struct import_run *run, const struct ingest_cell *cell, bool create,
+                      struct cell_refs *refs, struct kpi_error *err)
 {
     bool strict = run->settings->strict;
     int rc = resolve_cached(run, &run->teams, true, cell->team, cell->team_len, create, &refs->team,
@@ -213,8 +223,8 @@ static int64_t period_of(struct import_run *run, int64_t day, enum kpi_period_ki
 }
 
 /* Stage the number of cell, whose references are resolved. */
-static int stage_cell(struct import_run *run, const struct ingest_cell *cell, size_t team,
-                      size_t ind, struct kpi_error *err)
+KPI_HOT int stage_cell(struct import_run *run, const struct ingest_cell *cell, size_t team,
+                       size_t ind, struct kpi_error *err)
 {
     if (ind != run->kind_of) { /* an indicator's period is fixed for the file */
         run->kind_of = ind;
