@@ -90,7 +90,7 @@ size_t ingest_cp1252_decode(const char *in, size_t len, char *out, size_t *bad_o
 
 /* A record as csvread hands it out: fields decoded to UTF-8 and
  * NUL-terminated, borrowed until the callback returns. INGEST_FIELD_SLACK
- * bytes from the start of each field are readable. */
+ * bytes past the end of each field are readable. */
 struct csvr_out {
     /* not in the order of struct ingest_row's line, field_count, fields:
      * the compiler would copy them as one 16-byte load, which stalls on
