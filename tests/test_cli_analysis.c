@@ -649,9 +649,5 @@ int main(void)
     tcase_add_test(tc, test_cascade_gap);
     tcase_add_test(tc, test_error_paths);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed ? 1 : 0;
+    return ts_run_suite(suite);
 }

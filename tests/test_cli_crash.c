@@ -193,9 +193,5 @@ int main(void)
     tcase_add_test(tc, test_kill_while_writing_ledger_is_all_or_nothing);
     tcase_add_test(tc, test_kill_while_writing_rrd_files_is_repaired);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed ? 1 : 0;
+    return ts_run_suite(suite);
 }

@@ -318,9 +318,5 @@ int main(void)
     tcase_add_test(tc, test_drift_and_cascade_gap_of_commercial);
     tcase_add_test(tc, test_reimport_changes_nothing);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed ? 1 : 0;
+    return ts_run_suite(suite);
 }

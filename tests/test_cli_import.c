@@ -599,9 +599,5 @@ int main(void)
     tcase_add_loop_test(tc, test_bad_input_is_reported_and_writes_nothing, 0,
                         (int)(sizeof bad_inputs / sizeof bad_inputs[0]));
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed ? 1 : 0;
+    return ts_run_suite(suite);
 }

@@ -1,5 +1,6 @@
 /* common/date.c: the date texts of SPEC §2, built-in and strptime. */
 #include "common/common.h"
+#include "support/support.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -247,9 +248,5 @@ static Suite *dates_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(dates_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ts_run_suite(dates_suite());
 }

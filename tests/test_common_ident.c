@@ -1,5 +1,6 @@
 /* common/ident.c: identifiers, UTF-8 validity, folding and slugs (SPEC §2). */
 #include "common/common.h"
+#include "support/support.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -320,9 +321,5 @@ static Suite *ident_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(ident_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ts_run_suite(ident_suite());
 }

@@ -1,5 +1,6 @@
 /* common/error.c and common/model.c: errors as data, enum names, defaults. */
 #include "common/common.h"
+#include "support/support.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -157,9 +158,5 @@ static Suite *model_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(model_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ts_run_suite(model_suite());
 }

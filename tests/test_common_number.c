@@ -1,5 +1,6 @@
 /* common/number.c and common/buf.c: exact number text, growable buffers. */
 #include "common/common.h"
+#include "support/support.h"
 
 #include <check.h>
 #include <float.h>
@@ -206,9 +207,5 @@ static Suite *number_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(number_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ts_run_suite(number_suite());
 }

@@ -1,5 +1,6 @@
 /* common/period.c: calendar days, period indices, labels, target of a period. */
 #include "common/common.h"
+#include "support/support.h"
 
 #include <check.h>
 #include <math.h>
@@ -288,9 +289,5 @@ static Suite *periods_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(periods_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ts_run_suite(periods_suite());
 }

@@ -1,6 +1,7 @@
 /* Tests of query/: team drift (SPEC §5): weighted mean of shortfalls,
  * per family, status counts, coverage and missing families, all teams. */
 #include "query/query.h"
+#include "support/support.h"
 
 #include <check.h>
 #include <math.h>
@@ -174,9 +175,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ts_run_suite(suite());
 }

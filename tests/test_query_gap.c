@@ -1,6 +1,7 @@
 /* Tests of query/: gap and status (SPEC §5), directions, zero and negative
  * targets, the 1e-9 tolerance at the amber and red thresholds. */
 #include "query/query.h"
+#include "support/support.h"
 
 #include <check.h>
 #include <math.h>
@@ -148,9 +149,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ts_run_suite(suite());
 }

@@ -3,6 +3,7 @@
  * targets rolled up (interpolated children, no interpolation across holes),
  * values and targets rolling up independently. */
 #include "query/query.h"
+#include "support/support.h"
 
 #include <check.h>
 #include <math.h>
@@ -325,9 +326,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ts_run_suite(suite());
 }

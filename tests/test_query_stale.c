@@ -1,6 +1,7 @@
 /* Tests of query/: staleness (SPEC §5) in months, quarters, weeks across a
  * year boundary and years, and stale_after. */
 #include "query/query.h"
+#include "support/support.h"
 
 #include <check.h>
 #include <math.h>
@@ -142,9 +143,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ts_run_suite(suite());
 }

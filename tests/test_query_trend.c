@@ -1,6 +1,7 @@
 /* Tests of query/: the trend (SPEC §5): least squares over the window's
  * observed periods, change, direction, flat threshold, window size. */
 #include "query/query.h"
+#include "support/support.h"
 
 #include <check.h>
 #include <math.h>
@@ -183,9 +184,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ts_run_suite(suite());
 }

@@ -30,6 +30,15 @@ char *ts_path(const char *dir, const char *name)
     return p;
 }
 
+int ts_run_suite(Suite *suite)
+{
+    SRunner *runner = srunner_create(suite);
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
 char *ts_tempdir(const char *tag)
 {
     mkdir(KPI_TEST_SCRATCH, 0755);

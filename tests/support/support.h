@@ -7,7 +7,12 @@
 #ifndef KPI_TEST_SUPPORT_H
 #define KPI_TEST_SUPPORT_H
 
+#include <check.h>
 #include <stddef.h>
+
+/* Run every test of suite (which it frees) in check's fork mode; the exit
+ * status of a suite's main: EXIT_SUCCESS when every test passed. */
+int ts_run_suite(Suite *suite);
 
 /* A fresh empty directory under the build tree's scratch folder, named after
  * tag. Caller frees the returned path. */
