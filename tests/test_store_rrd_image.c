@@ -203,55 +203,34 @@ static void cur_rows(const char *path, unsigned long *rows)
     free(bytes);
 }
 
-/* The name of the field at byte off of a file of this layout. */
+/* The name of the field at byte off of a file of this layout: the header's
+ * parts, each an array of count elements of size bytes, then the rings. */
 static void field_at(size_t off, char *buf, size_t cap)
 {
-    size_t o = off, sz;
-    if (o < (sz = sizeof(stat_head_t))) {
-        snprintf(buf, cap, "stat_head+%zu", o);
-        return;
-    }
-    o -= sz;
-    if (o < (sz = NDS * sizeof(ds_def_t))) {
-        snprintf(buf, cap, "ds_def[%zu]+%zu", o / sizeof(ds_def_t), o % sizeof(ds_def_t));
-        return;
-    }
-    o -= sz;
-    if (o < (sz = NRRA * sizeof(rra_def_t))) {
-        snprintf(buf, cap, "rra_def[%zu]+%zu", o / sizeof(rra_def_t), o % sizeof(rra_def_t));
-        return;
-    }
-    o -= sz;
-    if (o < (sz = sizeof(live_head_t))) {
-        snprintf(buf, cap, "live_head+%zu", o);
-        return;
-    }
-    o -= sz;
-    if (o < (sz = NDS * sizeof(pdp_prep_t))) {
-        snprintf(buf, cap, "pdp_prep[%zu]+%zu", o / sizeof(pdp_prep_t), o % sizeof(pdp_prep_t));
-        return;
-    }
-    o -= sz;
-    if (o < (sz = NRRA * NDS * sizeof(cdp_prep_t))) {
-        size_t i = o / sizeof(cdp_prep_t);
-        snprintf(buf, cap, "cdp_prep[rra %zu][ds %zu].scratch[%zu]", i / NDS, i % NDS,
-                 o % sizeof(cdp_prep_t) / sizeof(unival));
-        return;
-    }
-    o -= sz;
-    if (o < (sz = NRRA * sizeof(rra_ptr_t))) {
-        snprintf(buf, cap, "rra_ptr[%zu]", o / sizeof(rra_ptr_t));
-        return;
-    }
-    o -= sz;
-    static const size_t rows[NRRA] = {3660, 245, 245, 245};
-    for (size_t r = 0; r < NRRA; r++) {
-        if (o < (sz = rows[r] * NDS * sizeof(double))) {
-            snprintf(buf, cap, "rra %zu row %zu ds %zu", r, o / (NDS * sizeof(double)),
-                     o / sizeof(double) % NDS);
+    static const struct {
+        const char *name;
+        size_t count, size;
+    } parts[] = {
+        {"stat_head", 1, sizeof(stat_head_t)},
+        {"ds_def", NDS, sizeof(ds_def_t)},
+        {"rra_def", NRRA, sizeof(rra_def_t)},
+        {"live_head", 1, sizeof(live_head_t)},
+        {"pdp_prep", NDS, sizeof(pdp_prep_t)},
+        {"cdp_prep (rra * ds)", NRRA * NDS, sizeof(cdp_prep_t)},
+        {"rra_ptr", NRRA, sizeof(rra_ptr_t)},
+        {"rra 0 rows (ds)", 3660 * NDS, sizeof(double)},
+        {"rra 1 rows (ds)", 245 * NDS, sizeof(double)},
+        {"rra 2 rows (ds)", 245 * NDS, sizeof(double)},
+        {"rra 3 rows (ds)", 245 * NDS, sizeof(double)},
+    };
+    for (size_t p = 0; p < sizeof parts / sizeof parts[0]; p++) {
+        size_t sz = parts[p].count * parts[p].size;
+        if (off < sz) {
+            snprintf(buf, cap, "%s[%zu]+%zu", parts[p].name, off / parts[p].size,
+                     off % parts[p].size);
             return;
         }
-        o -= sz;
+        off -= sz;
     }
     snprintf(buf, cap, "past the end");
 }
@@ -518,24 +497,31 @@ static double random_number(uint64_t *rs)
     }
 }
 
-/* Random series: random steps between updates (days to more than the
- * 400-day heartbeat), random numbers, unknowns. */
+/* A random series: random steps between updates (days to more than the
+ * 400-day heartbeat), random numbers, unknowns. Free with series_free. */
+static struct series random_series(uint64_t *rs)
+{
+    struct series s = {.start = (int64_t)(3000 + next(rs) % 17000) * DAY};
+    s.n = 1 + next(rs) % 120;
+    s.u = calloc(s.n, sizeof *s.u);
+    ck_assert_ptr_nonnull(s.u);
+    uint64_t gap = next(rs) % 4 == 0 ? 3 : next(rs) % 3 == 0 ? 40 : 500;
+    int64_t t = s.start;
+    for (size_t i = 0; i < s.n; i++) {
+        t += (int64_t)(1 + next(rs) % gap) * DAY;
+        s.u[i].ts = t;
+        s.u[i].value[0] = random_number(rs);
+        s.u[i].value[1] = random_number(rs);
+    }
+    return s;
+}
+
+/* 300 random series (random_series), each built by librrd and as an image. */
 START_TEST(test_image_equals_librrd_for_random_series)
 {
     uint64_t rs = 0x9e3779b97f4a7c15ull;
     for (int k = 0; k < 300; k++) {
-        struct series s = {.start = (int64_t)(3000 + next(&rs) % 17000) * DAY};
-        s.n = 1 + next(&rs) % 120;
-        s.u = calloc(s.n, sizeof *s.u);
-        ck_assert_ptr_nonnull(s.u);
-        uint64_t gap = next(&rs) % 4 == 0 ? 3 : next(&rs) % 3 == 0 ? 40 : 500;
-        int64_t t = s.start;
-        for (size_t i = 0; i < s.n; i++) {
-            t += (int64_t)(1 + next(&rs) % gap) * DAY;
-            s.u[i].ts = t;
-            s.u[i].value[0] = random_number(&rs);
-            s.u[i].value[1] = random_number(&rs);
-        }
+        struct series s = random_series(&rs);
         char what[32];
         snprintf(what, sizeof what, "random series %d", k);
         if (k % 10 == 0) {
@@ -887,18 +873,7 @@ START_TEST(test_append_equals_librrd_for_random_series)
 {
     uint64_t rs = 0x9e3779b97f4a7c15ull;
     for (int k = 0; k < 300; k++) {
-        struct series s = {.start = (int64_t)(3000 + next(&rs) % 17000) * DAY};
-        s.n = 1 + next(&rs) % 120;
-        s.u = calloc(s.n, sizeof *s.u);
-        ck_assert_ptr_nonnull(s.u);
-        uint64_t gap = next(&rs) % 4 == 0 ? 3 : next(&rs) % 3 == 0 ? 40 : 500;
-        int64_t t = s.start;
-        for (size_t i = 0; i < s.n; i++) {
-            t += (int64_t)(1 + next(&rs) % gap) * DAY;
-            s.u[i].ts = t;
-            s.u[i].value[0] = random_number(&rs);
-            s.u[i].value[1] = random_number(&rs);
-        }
+        struct series s = random_series(&rs);
         size_t split = (size_t)(next(&rs) % s.n);
         size_t chunk = 1 + (size_t)(next(&rs) % (k % 3 == 0 ? 3 : s.n - split));
         char what[32];
