@@ -270,13 +270,11 @@ static int stage_data_row(struct import_run *run, const struct ingest_row *row,
         }
         /* what check_row_refs did not find is created now (an earlier cell
          * of the row may have created it already: the cache knows) */
-        const struct cell_refs *refs = &run->refs[i];
-        size_t team = refs->team, ind = refs->indicator;
-        if ((!refs->team_found && (rc = resolve_cached(run, &run->teams, true, cell->team,
-                                                       cell->team_len, true, &team, err))) ||
-            (!refs->indicator_found && (rc = resolve_cached(run, &run->indicators, false, cell->kpi,
-                                                            cell->kpi_len, true, &ind, err))) ||
-            (rc = stage_cell(run, cell, team, ind, err)) != 0)
+        struct cell_refs refs = run->refs[i];
+        if ((!refs.team_found || !refs.indicator_found) &&
+            (rc = cell_refs(run, cell, true, &refs, err)) != 0)
+            return rc;
+        if ((rc = stage_cell(run, cell, refs.team, refs.indicator, err)) != 0)
             return rc;
     }
     return 0;

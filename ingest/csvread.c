@@ -32,7 +32,7 @@ static void fatal(struct csvr *c, unsigned long line, size_t col, const char *ms
 {
     if (c->halted)
         return;
-    c->halted = c->slow = c->fatal = true;
+    c->halted = c->fatal = true;
     ingest_fail_at(&c->fatal_err, KPI_EINPUT, c->name, line, col, "%s", msg);
 }
 
@@ -109,7 +109,7 @@ KPI_COLD static void field_slow(struct csvr *c, const char *src, size_t len)
             cap = INGEST_MAX_RECORD + INGEST_FIELD_SLACK;
         char *arena = malloc(cap);
         if (arena == NULL) {
-            c->halted = c->slow = c->oom = true;
+            c->halted = c->oom = true;
             return;
         }
         /* the fields so far move with their bytes */
@@ -145,7 +145,7 @@ static void on_field(void *s, size_t len, void *data)
 {
     struct csvr *c = data;
     /* len - 1 wraps for an empty field, which copy_short cannot copy */
-    if (c->slow || len - 1 >= 16 || c->nfields == INGEST_MAX_FIELDS ||
+    if (c->halted || c->quotes_seen || len - 1 >= 16 || c->nfields == INGEST_MAX_FIELDS ||
         c->arena_len + 16 + 1 + INGEST_FIELD_SLACK > c->arena_cap) {
         field_slow(c, s, len);
         return;
@@ -266,12 +266,12 @@ KPI_HOT void deliver(struct csvr *c)
     struct kpi_error why; /* filled by decode when it fails */
     int rc = decode(c, &rec, &why);
     if (rc == KPI_ESYSTEM) {
-        c->halted = c->slow = c->oom = true;
+        c->halted = c->oom = true;
         return;
     }
     rc = c->on_record(c->ctx, &rec, rc == 0 ? NULL : &why);
     if (rc != 0) {
-        c->halted = c->slow = true;
+        c->halted = true;
         c->stop = rc;
     }
 }
@@ -387,7 +387,7 @@ static int fill(struct csvr *c, struct kpi_error *err)
         c->delimiter = ingest_detect_delimiter(c->chunk, c->chunk_len);
     csv_set_delim(&c->parser, (unsigned char)c->delimiter);
     if (!c->quotes_seen && memchr(c->chunk, '"', c->chunk_len) != NULL)
-        c->quotes_seen = c->slow = true;
+        c->quotes_seen = true;
     return 0;
 }
 

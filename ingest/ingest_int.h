@@ -133,7 +133,6 @@ struct csvr {
     bool quotes_seen;   /* a '"' occurred: fields may hold line breaks */
     bool eof;
     bool halted; /* fatal, oom or stop: libcsv's callbacks do nothing more */
-    bool slow;   /* halted or quotes_seen: on_field takes its slow path */
     bool fatal;  /* fatal_err is pending */
     bool oom;    /* out of memory */
     int stop;    /* what on_record returned to stop */

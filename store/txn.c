@@ -246,11 +246,8 @@ static struct kpi_point *slab_take(struct store_txn *txn, size_t n)
     slab_trim_top(txn);
     struct point_slab *slab = txn->slabs;
     if (slab == NULL || slab->cap - slab->used < n) {
-        void *mem = NULL;
-        if (posix_memalign(&mem, HUGE_PAGE, SLAB_BYTES) != 0)
+        if ((slab = array_alloc(1, SLAB_BYTES, false)) == NULL)
             return NULL;
-        madvise(mem, SLAB_BYTES, MADV_HUGEPAGE); /* advice only: failure is fine */
-        slab = mem;
         slab->next = txn->slabs;
         slab->used = 0;
         slab->cap = slab_points;
@@ -291,6 +288,13 @@ static int series_own(struct store_txn *txn, struct wseries *s)
     s->points = p;
     s->cap = cap;
     return 0;
+}
+
+/* A new point of period holding v as its value or target. */
+static struct kpi_point point_of(int64_t period, enum store_field field, double v)
+{
+    return field == STORE_VALUE ? (struct kpi_point){period, v, NAN}
+                                : (struct kpi_point){period, NAN, v};
 }
 
 /* store_txn_set, every case. */
@@ -349,13 +353,13 @@ __attribute__((noinline)) static int set_point(struct store_txn *txn, size_t tea
     if (!found) {
         if (lo < s->count) /* not the usual append */
             memmove(p + lo + 1, p + lo, (s->count - lo) * sizeof *p);
-        p[lo] = (struct kpi_point){period, NAN, NAN};
+        p[lo] = point_of(period, field, v);
         s->count++;
-    }
-    if (field == STORE_VALUE)
+    } else if (field == STORE_VALUE) {
         p[lo].value = v;
-    else
+    } else {
         p[lo].target = v;
+    }
     s->dirty = true;
     txn->ind_has_data[indicator] = true;
     return 0;
@@ -372,12 +376,7 @@ int store_txn_set(struct store_txn *txn, size_t team, size_t indicator, int64_t 
         if (last->own != NULL && last->count < last->cap && last->count > 0 &&
             period > last->own[last->count - 1].period && isfinite(v) &&
             period <= txn->pmax[txn->inds[indicator].period]) {
-            struct kpi_point *p = &last->own[last->count++];
-            *p = (struct kpi_point){period, NAN, NAN};
-            if (field == STORE_VALUE)
-                p->value = v;
-            else
-                p->target = v;
+            last->own[last->count++] = point_of(period, field, v);
             if (change != NULL)
                 *change = STORE_NEW;
             return 0;
