@@ -4,9 +4,13 @@
 # everything present it installs nothing and does not touch apt.
 set -euo pipefail
 
+# check is a build dependency: tests/CMakeLists.txt asks pkg-config for it when
+# CMake configures, so without it not even the release binary builds.
 build_packages=(gcc libc6-dev make cmake pkg-config librrd-dev libcsv-dev libcjson-dev
-                libmicrohttpd-dev rrdtool)
-test_packages=(check clang-format prometheus chromium chromium-driver)
+                libmicrohttpd-dev libsqlite3-dev zlib1g-dev libgnutls28-dev rrdtool check)
+# dpkg-dev and file: `cpack -G DEB` computes the package's dependencies with
+# dpkg-shlibdeps; systemd: `systemd-analyze verify` of dist/kpi.service.
+test_packages=(clang-format prometheus chromium chromium-driver dpkg-dev file systemd)
 
 wanted=("${build_packages[@]}")
 if [ "${1:-build}" = test ]; then
