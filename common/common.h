@@ -331,4 +331,28 @@ int kpi_buf_puts(struct kpi_buf *b, const char *s);
 int kpi_buf_printf(struct kpi_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void kpi_buf_free(struct kpi_buf *b);
 
+/* -------------------------------------------------------------- SHA-256 */
+
+/* SHA-256 (FIPS 180-4), for token secrets and the digests of imported files.
+ * Streaming: init, update any number of times, final. The context is
+ * caller-owned (on the stack); no allocation, no shared state. */
+#define KPI_SHA256_SIZE 32                       /* bytes of a digest */
+#define KPI_SHA256_HEX (2 * KPI_SHA256_SIZE + 1) /* lower-case hex plus NUL */
+
+struct kpi_sha256 {
+    uint32_t h[8];
+    uint64_t bytes;
+    size_t used;
+    unsigned char block[64];
+};
+
+void kpi_sha256_init(struct kpi_sha256 *ctx);
+void kpi_sha256_update(struct kpi_sha256 *ctx, const void *data, size_t len);
+/* Write the digest; ctx must be initialised again before reuse. */
+void kpi_sha256_final(struct kpi_sha256 *ctx, unsigned char digest[KPI_SHA256_SIZE]);
+/* The digest of data[0..len) in one call. */
+void kpi_sha256(const void *data, size_t len, unsigned char digest[KPI_SHA256_SIZE]);
+/* The digest as 64 lower-case hex digits plus a NUL. Returns out. */
+char *kpi_sha256_hex(const unsigned char digest[KPI_SHA256_SIZE], char out[KPI_SHA256_HEX]);
+
 #endif
