@@ -205,7 +205,10 @@ def target_periods(team, kpi):
     return s
 
 
-def target(team, kpi, p):
+def target(team, kpi, p, upto=None):
+    """The target of period p.  A rolled-up target is like for like in a period
+    <= upto where a child has a value: only the targets of the children that
+    have one count (SPEC §5).  upto None: planned targets, every child's."""
     if has_own_tgt(team, kpi):
         pts = tgt[(team, kpi)]
         if p in pts:
@@ -216,7 +219,13 @@ def target(team, kpi, p):
             return None
         a, b = max(before), min(after)
         return pts[a] + (pts[b] - pts[a]) * (p - a) / (b - a)
-    vals = [v for v in (target(c, kpi, p) for c in teams[team]["children"]) if v is not None]
+    kids = teams[team]["children"]
+    if upto is not None and p <= upto:
+        reporting = [c for c in kids if value(c, kpi, p) is not None]
+        if reporting:
+            vals = [v for v in (target(c, kpi, p, upto) for c in reporting) if v is not None]
+            return aggregate(kpi, vals) if vals else None
+    vals = [v for v in (target(c, kpi, p) for c in kids) if v is not None]
     return aggregate(kpi, vals) if vals else None
 
 
@@ -270,7 +279,7 @@ def analyse(team, kpi, asof_p, window, stale_after):
         return r
     P = max(periods)
     actual = value(team, kpi, P)
-    t = target(team, kpi, P)
+    t = target(team, kpi, P, asof_p)
     g = gap_of(kpi, actual, t)
     tag = "%s/%s" % (team, kpi)
     watch(tag + " gap~amber", g, k["amber"])
@@ -295,9 +304,9 @@ def analyse(team, kpi, asof_p, window, stale_after):
     deadline = max(later) if later else None
     if deadline is not None:
         base = t if t is not None else actual
-        required = (target(team, kpi, deadline) - base) / (deadline - P)
+        required = (target(team, kpi, deadline, asof_p) - base) / (deadline - P)
     else:
-        tp = [(p, target(team, kpi, p)) for p in range(P - window + 1, P + 1)]
+        tp = [(p, target(team, kpi, p, asof_p)) for p in range(P - window + 1, P + 1)]
         tp = [(p, v) for p, v in tp if v is not None]
         required = ols(tp)[0] if len(tp) >= 2 else None
     diverging = bool(trend and trend["direction"] != "flat" and required
@@ -305,7 +314,7 @@ def analyse(team, kpi, asof_p, window, stale_after):
     projected = projected_gap = None
     if trend and deadline is not None:
         projected = actual + trend["slope"] * (deadline - P)
-        projected_gap = gap_of(kpi, projected, target(team, kpi, deadline))
+        projected_gap = gap_of(kpi, projected, target(team, kpi, deadline, asof_p))
         watch(tag + " projected_gap~amber", projected_gap, k["amber"])
     r.update(period=P, actual=actual, target=t, gap=g, status=status_of(kpi, g), trend=trend,
              required_slope=required, diverging=diverging, deadline=deadline,
@@ -315,6 +324,7 @@ def analyse(team, kpi, asof_p, window, stale_after):
 
 
 def cascade_gap(team, kpi, asof_p):
+    """Planned targets: every child's counts (SPEC §5)."""
     if not has_own_tgt(team, kpi):
         return None
     t = target(team, kpi, asof_p)

@@ -100,7 +100,7 @@ static double target_slope(const struct q_cell *c, int64_t lo, int64_t p)
     int64_t first = c->targets.first, last = c->targets.last;
     struct ols o = {0};
     for (int64_t x = lo > first ? lo : first; x <= p && x <= last; x++) {
-        double t = q_target_at(c, x);
+        double t = q_target_at(c, x, p);
         if (!isnan(t))
             ols_add(&o, x, t);
     }
@@ -119,7 +119,7 @@ int q_cascade_at(struct query *q, size_t team, size_t ind, int64_t a, double *ow
         return rc;
     if (c->targets_rolled) /* D11: only a team's own targets cascade */
         return 0;
-    double mine = q_target_at(c, a);
+    double mine = q_target_at(c, a, Q_PLANNED);
     if (isnan(mine))
         return 0;
     *own = mine;
@@ -130,7 +130,7 @@ int q_cascade_at(struct query *q, size_t team, size_t ind, int64_t a, double *ow
         const struct q_cell *cc;
         if ((rc = q_cell_get(q, kids[k], ind, &cc, err)) != 0)
             return rc;
-        double t = q_target_at(cc, a);
+        double t = q_target_at(cc, a, Q_PLANNED); /* SPEC §5: planned targets */
         if (!isnan(t)) {
             sum += t;
             n++;
@@ -170,7 +170,7 @@ int q_eval_at(struct query *q, size_t team, size_t ind, int64_t a, const struct 
         return 0;
     q_period_fill(&out->period, kpi->period, p);
     out->actual = q_value_at(c, p);
-    out->target = q_target_at(c, p);
+    out->target = q_target_at(c, p, a);
     out->gap = gap_of(out->actual, out->target, kpi->direction);
     out->status = status_of(out->gap, kpi);
     out->value_rolled_up = c->values_rolled;
@@ -183,7 +183,7 @@ int q_eval_at(struct query *q, size_t team, size_t ind, int64_t a, const struct 
     /* The deadline: the last target point after P (D4 for rolled-up ones). */
     if (c->targets.count > 0 && c->targets.last > p) {
         int64_t d = c->targets.last;
-        double td = q_target_at(c, d);
+        double td = q_target_at(c, d, a);
         out->deadline_target = td;
         double base = isnan(out->target) ? out->actual : out->target;
         q_period_fill(&out->deadline, kpi->period, d);

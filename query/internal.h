@@ -9,6 +9,15 @@
  * (borrowed, no copy); rolled-up lists are computed and owned. Own targets
  * are interpolated by kpi_target_at; rolled-up targets list every period that
  * has one and are looked up exactly (D3).
+ *
+ * Rolled-up targets are like for like (SPEC §5, D18): a cell whose targets
+ * roll up keeps two lists. `targets` holds the planned targets (every
+ * child's target, in every period where one has a target): the cascade gap
+ * and the periods after the as-of period use them. `lfl` has one point per
+ * period where at least one child has a value, whose .target is the
+ * aggregate of the targets of the children that have a value there (NaN
+ * when none of them has a target): in the analysis it wins in the periods
+ * up to the as-of period, in the series document (no as-of) everywhere.
  */
 #ifndef KPI_QUERY_INTERNAL_H
 #define KPI_QUERY_INTERNAL_H
@@ -31,7 +40,8 @@ enum q_state { Q_EMPTY = 0, Q_BUSY, Q_DONE };
 struct q_cell {
     enum q_state state;
     struct q_list values;
-    struct q_list targets;
+    struct q_list targets; /* planned targets when rolled up */
+    struct q_list lfl;     /* like-for-like targets (rolled-up targets only) */
     bool values_rolled;
     bool targets_rolled;
 };
@@ -65,8 +75,14 @@ size_t q_last_upto(const struct q_list *l, int64_t p);
 
 /* Value observed in period p, or NaN. */
 double q_value_at(const struct q_cell *c, int64_t p);
-/* The target of period p (SPEC §5, D3), or NaN. */
-double q_target_at(const struct q_cell *c, int64_t p);
+/* Which children's values make a rolled-up target like for like: those of
+ * the periods up to this one (the as-of period in the analysis). */
+#define Q_PLANNED INT64_MIN    /* no value counts: planned targets (cascade gap) */
+#define Q_ALL_VALUES INT64_MAX /* every value counts (series document) */
+
+/* The target of period p (SPEC §5, D3, D18), or NaN: a rolled-up target of
+ * a period <= upto where a child has a value is the like-for-like one. */
+double q_target_at(const struct q_cell *c, int64_t p, int64_t upto);
 /* The latest period <= a with a value: true and *p, or false. */
 bool q_latest_value(const struct q_cell *c, int64_t a, int64_t *p);
 /* True when the cell has any value or target. */

@@ -204,6 +204,7 @@ void query_free(struct query *q)
         for (size_t i = 0; i < q->ninds; i++) {
             free(q->rows[t][i].values.owned);
             free(q->rows[t][i].targets.owned);
+            free(q->rows[t][i].lfl.owned);
         }
         free(q->rows[t]);
     }

@@ -88,6 +88,18 @@
  *      (kpi_round_total), as a spreadsheet shows it: 12345.67 + 98765.43
  *      reports 111111.1, not the 111111.09999999999 that binary addition
  *      leaves. Own numbers are never rounded: they are the imported ones.
+ *  D18 Rolled-up targets are like for like (SPEC §5): in a period where at
+ *      least one child has a value (own or rolled up; in the analysis only
+ *      periods up to the as-of period, in the series document and charts,
+ *      which have no as-of, every period), the team's target is the
+ *      aggregate of the targets of the children that have a value there,
+ *      each child's own like-for-like target when it rolls up too. When none
+ *      of those children has a target, the period has no target (no_target):
+ *      the children that report are not compared with the targets of those
+ *      that do not. In the other periods (after the as-of period, or when no
+ *      child reports) every child's planned target counts, so the deadline
+ *      and its target are planned ones. The cascade gap compares planned
+ *      targets: every child's, rolled up from every grandchild.
  */
 #ifndef KPI_QUERY_H
 #define KPI_QUERY_H

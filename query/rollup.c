@@ -24,6 +24,11 @@ static int cmp_entry(const void *a, const void *b)
     return 0;
 }
 
+/* What a roll-up computes: the children's values, their planned targets
+ * (every child's), or their like-for-like targets (those of the children
+ * that have a value in the period, D18). */
+enum roll { R_VALUES, R_PLANNED, R_LFL };
+
 /* The field a list is read through. */
 static double field(const struct kpi_point *p, bool targets)
 {
@@ -45,13 +50,63 @@ static void own_list(const struct query_series_data *s, bool targets, struct q_l
     }
 }
 
+/* A cell's own targets at increasing periods, exactly as kpi_target_at
+ * gives them (the point, or interpolated between the nearest target points
+ * on each side), in amortized constant time: kpi_target_at walks the run of
+ * target-less points around a period, which would make a child with many
+ * values and few targets quadratic. */
+struct own_cursor {
+    const struct kpi_point *pts;
+    size_t n;
+    size_t next;   /* first point after the last period asked */
+    size_t before; /* last target point at or before it, or SIZE_MAX */
+    size_t after;  /* first target point at or after next (when >= next) */
+};
+
+static double own_target_next(struct own_cursor *k, int64_t p)
+{
+    while (k->next < k->n && k->pts[k->next].period <= p) {
+        if (!isnan(k->pts[k->next].target))
+            k->before = k->next;
+        k->next++;
+    }
+    if (k->before == SIZE_MAX)
+        return NAN;
+    const struct kpi_point *a = &k->pts[k->before];
+    if (a->period == p)
+        return a->target;
+    if (k->after < k->next) { /* next >= 1 here: before is set */
+        k->after = k->next;
+        while (k->after < k->n && isnan(k->pts[k->after].target))
+            k->after++;
+    }
+    if (k->after == k->n)
+        return NAN;
+    const struct kpi_point *b = &k->pts[k->after];
+    double t = (double)(p - a->period) / (double)(b->period - a->period);
+    return a->target + (b->target - a->target) * t;
+}
+
 /* Call fn for each (period, number) a child contributes to its parent: its
- * values, or its target in every period where it has one (own target points
- * are interpolated in between, D3). */
-static void child_each(const struct q_cell *c, bool targets, size_t seq,
+ * values; or its planned target in every period where it has one (own
+ * target points are interpolated in between, D3); or, like for like, its
+ * target in every period where it has a value (NaN when it has none there:
+ * the child counts as reporting, with no target). */
+static void child_each(const struct q_cell *c, enum roll mode, size_t seq,
                        void (*fn)(void *ctx, int64_t period, size_t seq, double v), void *ctx)
 {
-    if (!targets || c->targets_rolled) {
+    if (mode == R_LFL) {
+        struct own_cursor k = {c->targets.pts, c->targets.n, 0, SIZE_MAX, 0};
+        const struct q_list *l = &c->values;
+        for (size_t j = 0; j < l->n; j++) {
+            if (isnan(l->pts[j].value))
+                continue;
+            int64_t p = l->pts[j].period;
+            fn(ctx, p, seq,
+               c->targets_rolled ? q_target_at(c, p, Q_ALL_VALUES) : own_target_next(&k, p));
+        }
+    } else if (mode == R_VALUES || c->targets_rolled) {
+        bool targets = mode != R_VALUES;
         const struct q_list *l = targets ? &c->targets : &c->values;
         for (size_t j = 0; j < l->n; j++)
             if (!isnan(field(&l->pts[j], targets)))
@@ -80,29 +135,34 @@ static void child_each(const struct q_cell *c, bool targets, size_t seq,
 }
 
 /* Number of pairs and period range a child contributes. */
-static size_t child_extent(const struct q_cell *c, bool targets, int64_t *lo, int64_t *hi)
+static size_t child_extent(const struct q_cell *c, enum roll mode, int64_t *lo, int64_t *hi)
 {
-    const struct q_list *l = targets ? &c->targets : &c->values;
+    const struct q_list *l = mode == R_PLANNED ? &c->targets : &c->values;
     if (l->count == 0)
         return 0;
     *lo = l->first;
     *hi = l->last;
-    if (targets && !c->targets_rolled)
+    if (mode == R_PLANNED && !c->targets_rolled)
         return (size_t)(*hi - *lo) + 1;
     return l->count;
 }
 
-/* Dense accumulation: one slot per period of the children's range. */
+/* Dense accumulation: one slot per period of the children's range; rep
+ * counts the children present in a period, cnt those with a number. */
 struct dense {
     int64_t lo;
     double *sum;
     size_t *cnt;
+    size_t *rep;
 };
 
 static void dense_add(void *ctx, int64_t period, size_t seq, double v)
 {
     struct dense *d = ctx;
     (void)seq; /* children are visited in order: sums are in children order */
+    d->rep[period - d->lo]++;
+    if (isnan(v))
+        return;
     d->sum[period - d->lo] += v;
     d->cnt[period - d->lo]++;
 }
@@ -119,9 +179,27 @@ static void sparse_add(void *ctx, int64_t period, size_t seq, double v)
     s->e[s->n++] = (struct entry){period, seq, v};
 }
 
-static struct kpi_point point_of(int64_t period, double v, bool targets)
+/* A computed list; a like-for-like one may hold NaN targets. */
+static void finish(struct q_list *l, bool targets)
+{
+    l->pts = l->owned;
+    for (size_t k = 0; k < l->n; k++) {
+        if (isnan(field(&l->owned[k], targets)))
+            continue;
+        if (l->count++ == 0)
+            l->first = l->owned[k].period;
+        l->last = l->owned[k].period;
+    }
+}
+
+/* The children's sum or mean of cnt numbers, without the binary noise of
+ * decimal sums (D17); NaN when none of the children present has one. */
+static struct kpi_point point_of(int64_t period, double sum, size_t cnt, enum kpi_aggregate agg,
+                                 bool targets)
 {
     struct kpi_point p = {period, NAN, NAN};
+    double v =
+        cnt == 0 ? NAN : kpi_round_total(agg == KPI_AGGREGATE_MEAN ? sum / (double)cnt : sum);
     if (targets)
         p.target = v;
     else
@@ -129,34 +207,17 @@ static struct kpi_point point_of(int64_t period, double v, bool targets)
     return p;
 }
 
-/* A computed list: every point has a number. */
-static void finish(struct q_list *l)
-{
-    l->pts = l->owned;
-    l->count = l->n;
-    if (l->n > 0) {
-        l->first = l->owned[0].period;
-        l->last = l->owned[l->n - 1].period;
-    }
-}
-
-/* The children's sum or mean, without the binary noise of decimal sums
- * (D17). */
-static double aggregate(double sum, size_t n, enum kpi_aggregate agg)
-{
-    return kpi_round_total(agg == KPI_AGGREGATE_MEAN ? sum / (double)n : sum);
-}
-
-/* The rolled-up values (or targets) of (team, ind) from its children: per
- * period, the sum or mean of the children that have a number. When the
+/* The rolled-up values or targets (mode) of (team, ind) from its children:
+ * per period, the sum or mean of the children that have a number. When the
  * children's periods are dense enough (the usual case) they are accumulated
  * in an array indexed by period, else sorted. */
-static int rolled_list(struct query *q, size_t team, size_t ind, bool targets, struct q_list *out,
+static int rolled_list(struct query *q, size_t team, size_t ind, enum roll mode, struct q_list *out,
                        struct kpi_error *err)
 {
     size_t nchild;
     const size_t *kids = query_children(q, team, &nchild);
     enum kpi_aggregate agg = q->inds[ind].aggregate;
+    bool targets = mode != R_VALUES;
     size_t total = 0;
     int64_t lo = INT64_MAX, hi = INT64_MIN;
     for (size_t k = 0; k < nchild; k++) {
@@ -165,7 +226,7 @@ static int rolled_list(struct query *q, size_t team, size_t ind, bool targets, s
         if (rc != 0)
             return rc;
         int64_t clo, chi;
-        size_t m = child_extent(c, targets, &clo, &chi);
+        size_t m = child_extent(c, mode, &clo, &chi);
         if (m == 0)
             continue;
         if (m > SIZE_MAX / sizeof(struct entry) - total)
@@ -179,22 +240,24 @@ static int rolled_list(struct query *q, size_t team, size_t ind, bool targets, s
     uint64_t span = (uint64_t)(hi - lo) + 1;
     if (span <= 4 * (uint64_t)total + 4096) {
         struct dense d = {lo, calloc((size_t)span, sizeof(double)),
+                          calloc((size_t)span, sizeof(size_t)),
                           calloc((size_t)span, sizeof(size_t))};
         out->owned = malloc((size_t)(span < total ? span : total) * sizeof *out->owned);
-        if (!d.sum || !d.cnt || !out->owned) {
+        if (!d.sum || !d.cnt || !d.rep || !out->owned) {
             free(d.sum);
             free(d.cnt);
+            free(d.rep);
             return kpi_fail(err, KPI_ESYSTEM, "out of memory");
         }
         for (size_t k = 0; k < nchild; k++)
-            child_each(&q->rows[kids[k]][ind], targets, k, dense_add, &d);
+            child_each(&q->rows[kids[k]][ind], mode, k, dense_add, &d);
         for (size_t i = 0; i < span; i++)
-            if (d.cnt[i] > 0)
-                out->owned[out->n++] =
-                    point_of(lo + (int64_t)i, aggregate(d.sum[i], d.cnt[i], agg), targets);
+            if (d.rep[i] > 0)
+                out->owned[out->n++] = point_of(lo + (int64_t)i, d.sum[i], d.cnt[i], agg, targets);
         free(d.sum);
         free(d.cnt);
-        finish(out);
+        free(d.rep);
+        finish(out, targets);
         return 0;
     }
     struct sparse s = {malloc(total * sizeof *s.e), 0};
@@ -204,18 +267,22 @@ static int rolled_list(struct query *q, size_t team, size_t ind, bool targets, s
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
     }
     for (size_t k = 0; k < nchild; k++) /* computed above */
-        child_each(&q->rows[kids[k]][ind], targets, k, sparse_add, &s);
+        child_each(&q->rows[kids[k]][ind], mode, k, sparse_add, &s);
     qsort(s.e, s.n, sizeof *s.e, cmp_entry);
     for (size_t k = 0; k < s.n;) {
-        size_t j = k;
+        size_t j = k, cnt = 0;
         double sum = 0;
-        while (j < s.n && s.e[j].period == s.e[k].period)
-            sum += s.e[j++].v;
-        out->owned[out->n++] = point_of(s.e[k].period, aggregate(sum, j - k, agg), targets);
+        for (; j < s.n && s.e[j].period == s.e[k].period; j++) {
+            if (!isnan(s.e[j].v)) {
+                sum += s.e[j].v;
+                cnt++;
+            }
+        }
+        out->owned[out->n++] = point_of(s.e[k].period, sum, cnt, agg, targets);
         k = j;
     }
     free(s.e);
-    finish(out);
+    finish(out, targets);
     return 0;
 }
 
@@ -249,12 +316,16 @@ int q_cell_get(struct query *q, size_t team, size_t ind, const struct q_cell **o
     if (c->targets_rolled)
         c->targets = (struct q_list){0};
     if (rc == 0 && c->values_rolled)
-        rc = rolled_list(q, team, ind, false, &c->values, err);
+        rc = rolled_list(q, team, ind, R_VALUES, &c->values, err);
     if (rc == 0 && c->targets_rolled)
-        rc = rolled_list(q, team, ind, true, &c->targets, err);
+        rc = rolled_list(q, team, ind, R_PLANNED, &c->targets, err);
+    /* D18: like for like where a child reports, only with planned targets. */
+    if (rc == 0 && c->targets_rolled && c->targets.count > 0)
+        rc = rolled_list(q, team, ind, R_LFL, &c->lfl, err);
     if (rc != 0) {
         free(c->values.owned);
         free(c->targets.owned);
+        free(c->lfl.owned);
         memset(c, 0, sizeof *c);
         return rc;
     }
@@ -287,13 +358,16 @@ double q_value_at(const struct q_cell *c, int64_t p)
     return k != SIZE_MAX && c->values.pts[k].period == p ? c->values.pts[k].value : NAN;
 }
 
-double q_target_at(const struct q_cell *c, int64_t p)
+double q_target_at(const struct q_cell *c, int64_t p, int64_t upto)
 {
     if (c->targets.count == 0)
         return NAN;
     if (!c->targets_rolled) /* skips the points that only have a value */
         return kpi_target_at(c->targets.pts, c->targets.n, p);
-    size_t k = q_last_upto(&c->targets, p); /* D3: exact periods only */
+    size_t k;
+    if (p <= upto && (k = q_last_upto(&c->lfl, p)) != SIZE_MAX && c->lfl.pts[k].period == p)
+        return c->lfl.pts[k].target; /* D18: a child reports in p */
+    k = q_last_upto(&c->targets, p); /* D3: exact periods only */
     return k != SIZE_MAX && c->targets.pts[k].period == p ? c->targets.pts[k].target : NAN;
 }
 

@@ -45,7 +45,7 @@ int query_series_get(struct query *q, size_t team, size_t indicator, int64_t fro
         struct query_point *pt = &out->points[out->count++];
         q_period_fill(&pt->period, kind, p);
         pt->value = q_value_at(c, p);
-        pt->target = q_target_at(c, p);
+        pt->target = q_target_at(c, p, Q_ALL_VALUES); /* D18: no as-of */
         /* D5: a number shown that comes from the children. */
         pt->rolled_up =
             (!isnan(pt->value) && c->values_rolled) || (!isnan(pt->target) && c->targets_rolled);

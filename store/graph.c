@@ -151,14 +151,18 @@ static void effective_spans(const struct chart *c, size_t team, size_t depth, st
  * children's values in that period over those that have one; own targets
  * (points, interpolated between them: kpi_target_at), else the children's
  * the same way (D3: never interpolated across periods where no child has
- * one). Sums run in children id order, as query/rollup.c does, so the
+ * one), like for like (query.h D18): in a period where a child has a value,
+ * only the targets of the children that have one. plan[i] is the planned
+ * target (every child's), which the parent's periods without any value
+ * roll up. Sums run in children id order, as query/rollup.c does, so the
  * numbers are bit for bit those of `kpi series`. */
-static int fill(const struct chart *c, size_t team, size_t depth, double *val, double *tgt)
+static int fill(const struct chart *c, size_t team, size_t depth, double *val, double *tgt,
+                double *plan)
 {
     size_t n = c->n;
     int64_t hi = c->lo + (int64_t)n - 1;
     for (size_t i = 0; i < n; i++)
-        val[i] = tgt[i] = NAN;
+        val[i] = tgt[i] = plan[i] = NAN;
     struct store_series s;
     struct span ov, ot;
     if (own_series(c, team, &s, &ov, &ot)) {
@@ -169,38 +173,59 @@ static int fill(const struct chart *c, size_t team, size_t depth, double *val, d
         }
         int64_t a = ot.lo > c->lo ? ot.lo : c->lo, b = ot.hi < hi ? ot.hi : hi;
         for (int64_t p = a; ot.has && p <= b; p++)
-            tgt[p - c->lo] = kpi_target_at(s.points, s.count, p);
+            tgt[p - c->lo] = plan[p - c->lo] = kpi_target_at(s.points, s.count, p);
     }
     if ((ov.has && ot.has) || depth > c->view->team_count || c->first_child[team] == SIZE_MAX)
         return 0;
-    double *num = calloc(4 * n, sizeof *num);
-    size_t *cnt = calloc(2 * n, sizeof *cnt);
+    /* per period: a child's value, target, planned target; the sums of the
+     * values, like-for-like targets and planned targets; their counts and
+     * the number of children with a value */
+    double *num = calloc(6 * n, sizeof *num);
+    size_t *cnt = calloc(4 * n, sizeof *cnt);
     int rc = 0;
     if (num == NULL || cnt == NULL) {
         rc = KPI_ESYSTEM;
         goto done;
     }
-    double *cv = num, *ct = num + n, *vsum = num + 2 * n, *tsum = num + 3 * n;
+    double *cv = num, *ct = num + n, *cp = num + 2 * n;
+    double *vsum = num + 3 * n, *tsum = num + 4 * n, *psum = num + 5 * n;
+    size_t *vcnt = cnt, *tcnt = cnt + n, *pcnt = cnt + 2 * n, *rep = cnt + 3 * n;
     for (size_t k = c->first_child[team]; k != SIZE_MAX; k = c->next_sibling[k]) {
-        if ((rc = fill(c, k, depth + 1, cv, ct)) != 0)
+        if ((rc = fill(c, k, depth + 1, cv, ct, cp)) != 0)
             goto done;
         for (size_t i = 0; i < n; i++) {
-            if (!ov.has && !isnan(cv[i])) {
-                vsum[i] += cv[i];
-                cnt[i]++;
+            if (isnan(cv[i])) {
+                if (!isnan(cp[i])) {
+                    psum[i] += cp[i];
+                    pcnt[i]++;
+                }
+                continue;
             }
-            if (!ot.has && !isnan(ct[i])) {
+            rep[i]++;
+            vsum[i] += cv[i];
+            vcnt[i]++;
+            if (!isnan(ct[i])) {
                 tsum[i] += ct[i];
-                cnt[n + i]++;
+                tcnt[i]++;
+            }
+            if (!isnan(cp[i])) {
+                psum[i] += cp[i];
+                pcnt[i]++;
             }
         }
     }
     bool mean = c->ind->aggregate == KPI_AGGREGATE_MEAN;
     for (size_t i = 0; i < n; i++) {
-        if (cnt[i] > 0)
-            val[i] = mean ? vsum[i] / (double)cnt[i] : vsum[i];
-        if (cnt[n + i] > 0)
-            tgt[i] = mean ? tsum[i] / (double)cnt[n + i] : tsum[i];
+        if (!ov.has && vcnt[i] > 0)
+            val[i] = mean ? vsum[i] / (double)vcnt[i] : vsum[i];
+        if (ot.has)
+            continue;
+        if (pcnt[i] > 0)
+            plan[i] = mean ? psum[i] / (double)pcnt[i] : psum[i];
+        if (rep[i] > 0)
+            tgt[i] = tcnt[i] > 0 ? (mean ? tsum[i] / (double)tcnt[i] : tsum[i]) : NAN;
+        else
+            tgt[i] = plan[i];
     }
 done:
     free(num);
@@ -684,8 +709,8 @@ int store_graph(struct store *st, const struct store_view *view, size_t team, si
     c.lo = lo;
     c.n = (size_t)(hi - lo) + 1;
     if (!empty) {
-        val = malloc(2 * c.n * sizeof *val);
-        if (val == NULL || fill(&c, team, 0, val, val + c.n) != 0) {
+        val = malloc(3 * c.n * sizeof *val);
+        if (val == NULL || fill(&c, team, 0, val, val + c.n, val + 2 * c.n) != 0) {
             rc = kpi_fail(&e, KPI_ESYSTEM, "out of memory");
             goto done;
         }

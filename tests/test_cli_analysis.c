@@ -484,7 +484,9 @@ static const char ROLLUP_DATA[] = "date,team,kpi,value,target\n"
  * revenue (sum, weight 2): t1 targets 50, 55, 60, 65, 70, 75 (Jan..Jun,
  *   interpolated), t2 targets 30, 35, 40, 42, 44, 46. Rolled up to div and
  *   co: values Jan 50+30 = 80, Feb 55 (t1 alone), Mar 60+36 = 96; targets
- *   80, 90, 100, 107, 114, 121 -- every point rolled_up.
+ *   80, 55 (like for like: t2 has not reported February, so its 35 is left
+ *   out with its value), 100, then 107, 114, 121 (planned: no value) --
+ *   every point rolled_up.
  * nps (mean, weight 1): values Jan (40+30)/2 = 35, Feb 42 (t1 alone), Mar
  *   (44+34)/2 = 39; only t1 has targets: 40, 45, 50 (Jan..Mar).
  * At 2026-03-31, co (and div, the same numbers):

@@ -106,6 +106,7 @@ static void load(struct fixture *f)
         set(txn, lab, rev, month(2025, m), STORE_VALUE, m == 5 ? 60 : 50);
     set(txn, lab, rev, month(2025, 1), STORE_TARGET, 40);
     set(txn, lab, rev, month(2025, 5), STORE_TARGET, 60);
+    set(txn, lab, rev, month(2025, 6), STORE_TARGET, 65); /* June: not reported */
     size_t nps = indicator(txn, "nps", "NPS", "", KPI_DIRECTION_DOWN, KPI_AGGREGATE_MEAN);
     set(txn, north, nps, month(2025, 1), STORE_VALUE, 10);
     set(txn, north, nps, month(2025, 2), STORE_VALUE, 20);
@@ -375,7 +376,8 @@ START_TEST(test_rollup_sum_renders_from_children_recursively)
     char *svg = render(&f, "acme", "revenue", &o, &size);
     assert_svg(svg);
     ck_assert_ptr_nonnull(strstr(svg, "<title>ACME Group " EM_DASH " Revenue (EUR)</title>"));
-    /* June: only north reports: 150 against its 160 */
+    /* June: only north reports: 150 against its 160, like for like (lab's
+     * 65 is left out with its missing value, query.h D18) */
     assert_desc_has(svg, "last 2025-06: 150, target 160, gap -6.3% (at risk)");
     free(svg);
     /* May: north 140 + lab (through south) 60 = 200; targets 148 + 60 = 208;
