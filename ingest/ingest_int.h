@@ -251,6 +251,12 @@ int ingest_number_n(const char *text, size_t len, char decimal, double *out);
  * it: short plain numbers are read a word at a time. */
 int ingest_number_field(const char *text, size_t len, char decimal, double *out);
 
+/* Why text (a refused number cell) was refused, for its message: what the
+ * file's settings expect (decimal, from delimiter or --decimal when forced)
+ * and which option changes them. Writes at most cap bytes into buf. */
+void ingest_number_hint(const char *text, char decimal, char delimiter, bool forced, char *buf,
+                        size_t cap);
+
 /* Trim blanks (ASCII white space, U+00A0, U+202F) from both ends of
  * [s, s+len): returns the first kept byte and sets *out_len. Inline: most
  * cells have nothing to trim. */

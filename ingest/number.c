@@ -62,49 +62,10 @@ static size_t thousands_sep(const unsigned char *p, const unsigned char *e)
     return 0;
 }
 
-int ingest_number_n(const char *text, size_t text_len, char decimal, double *out)
+/* "[sign]DIGITS[,DIGITS][eEXP]" with thousands groups in comma mode, on
+ * [p, e): the plain syntax, after the wrappers of number_slow are gone. */
+static int number_core(const unsigned char *p, const unsigned char *e, char decimal, double *out)
 {
-    *out = NAN;
-    size_t len;
-    const char *t = ingest_trim(text, text_len, &len);
-    if (len == 0 || (len <= 4 && !is_digit((unsigned char)t[0]) && is_missing(t, len)))
-        return 1;
-    if (len > NUMBER_TEXT_MAX)
-        return KPI_EINPUT;
-    const unsigned char *p = (const unsigned char *)t, *e = p + len;
-    /* fast path, most cells: [-]DIGITS[.DIGITS] with up to 15 digits. The
-     * result is the general path's (sig <= 15 digits, exp10 >= -15). */
-    {
-        const unsigned char *q = p;
-        const unsigned char point = (unsigned char)(decimal == ',' ? ',' : '.');
-        bool neg = *q == '-';
-        q += neg || *q == '+';
-        uint64_t m = 0;
-        size_t nd = 0, frac = 0;
-        bool seen_point = false;
-        for (; q < e; q++) {
-            unsigned d = (unsigned)*q - '0';
-            if (d < 10) {
-                m = m * 10 + d;
-                nd++;
-                frac += seen_point;
-            } else if (*q == point && !seen_point) {
-                seen_point = true;
-            } else {
-                break;
-            }
-        }
-        if (q == e && nd >= 1 && nd <= 15) {
-            double v = (double)m / pow10_exact[frac];
-            *out = neg ? -v : v;
-            return 0;
-        }
-    }
-    if (e[-1] == '%') {
-        size_t n;
-        ingest_trim(t, len - 1, &n);
-        e = p + n;
-    }
     bool comma = decimal == ',';
     bool neg = false;
     if (p < e && (*p == '+' || *p == '-'))
@@ -197,6 +158,166 @@ int ingest_number_n(const char *text, size_t text_len, char decimal, double *out
     return 0;
 }
 
+/* Does [p, e) equal word (lower-case ASCII), in any case? */
+static bool equals_fold(const unsigned char *p, const unsigned char *e, const char *word)
+{
+    size_t n = strlen(word);
+    if ((size_t)(e - p) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (lower((char)p[i]) != word[i])
+            return false;
+    return true;
+}
+
+/* Excel's error values, in English and French: no value. */
+static bool is_excel_error(const unsigned char *p, const unsigned char *e)
+{
+    static const char *const errors[] = {"#n/a",   "#div/0!",  "#valeur!", "#value!",
+                                         "#ref!",  "#nombre!", "#num!",    "#nom?",
+                                         "#name?", "#null!",   "#nul!"};
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
+        if (equals_fold(p, e, errors[i]))
+            return true;
+    return false;
+}
+
+/* The currency signs and codes that may stand before or after a number. */
+static const char *const currencies[] = {"\xE2\x82\xAC", "$",   "\xC2\xA3", "eur",
+                                         "usd",          "gbp", "chf"};
+
+/* Length of a currency sign or code at the start of [p, e), or 0. */
+static size_t currency_prefix(const unsigned char *p, const unsigned char *e)
+{
+    for (size_t i = 0; i < sizeof currencies / sizeof currencies[0]; i++) {
+        size_t n = strlen(currencies[i]);
+        if ((size_t)(e - p) >= n && equals_fold(p, p + n, currencies[i]))
+            return n;
+    }
+    return 0;
+}
+
+/* Length of a currency sign or code at the end of [p, e), or 0. */
+static size_t currency_suffix(const unsigned char *p, const unsigned char *e)
+{
+    for (size_t i = 0; i < sizeof currencies / sizeof currencies[0]; i++) {
+        size_t n = strlen(currencies[i]);
+        if ((size_t)(e - p) >= n && equals_fold(e - n, e, currencies[i]))
+            return n;
+    }
+    return 0;
+}
+
+static bool is_unicode_minus(const unsigned char *p, const unsigned char *e)
+{
+    return e - p >= 3 && p[0] == 0xE2 && p[1] == 0x88 && p[2] == 0x92; /* U+2212 */
+}
+
+/* Everything the fast path does not take: Excel's errors, then the
+ * wrappers around a number peeled off one at a time, each at most once —
+ * accountants' parentheses, a trailing minus, a Unicode minus, a currency
+ * sign or code on either side, a trailing '%' — and the plain syntax of
+ * number_core on what is left. One negative mark at most: "(-5)" is bad
+ * input, not a double negation. */
+KPI_COLD static int number_slow(const unsigned char *p, const unsigned char *e, char decimal,
+                                double *out)
+{
+    if (*p == '#')
+        return is_excel_error(p, e) ? 1 : KPI_EINPUT;
+    if (is_missing((const char *)p, (size_t)(e - p)))
+        return 1;
+    int negs = 0;
+    bool paren = false, currency = false, percent = false, trailing = false;
+    for (;;) {
+        size_t n;
+        p = (const unsigned char *)ingest_trim((const char *)p, (size_t)(e - p), &n);
+        e = p + n;
+        if (n == 0)
+            return KPI_EINPUT;
+        if (!paren && n >= 2 && p[0] == '(' && e[-1] == ')') {
+            paren = true;
+            negs++;
+            p++;
+            e--;
+        } else if (!currency && (n = currency_prefix(p, e)) != 0) {
+            currency = true;
+            p += n;
+        } else if (!currency && !percent && (n = currency_suffix(p, e)) != 0) {
+            currency = true;
+            e -= n;
+        } else if (!percent && !currency && e[-1] == '%') {
+            percent = true;
+            e--;
+        } else if (!trailing && e - p >= 2 && e[-1] == '-') {
+            trailing = true;
+            negs++;
+            e--;
+        } else if (is_unicode_minus(p, e)) {
+            negs++;
+            p += 3;
+        } else if (e - p >= 2 && *p == '-' && !is_digit(p[1]) && p[1] != '.' && p[1] != ',') {
+            negs++; /* a sign before a currency or a parenthesis: "-€12" */
+            p++;
+        } else {
+            break;
+        }
+    }
+    if (negs > 1)
+        return KPI_EINPUT;
+    if (negs == 1 && (*p == '-' || *p == '+'))
+        return KPI_EINPUT;
+    int rc = number_core(p, e, decimal, out);
+    if (rc != 0)
+        return rc;
+    if (negs == 1)
+        *out = -*out;
+    return 0;
+}
+
+int ingest_number_n(const char *text, size_t text_len, char decimal, double *out)
+{
+    *out = NAN;
+    size_t len;
+    const char *t = ingest_trim(text, text_len, &len);
+    if (len == 0 || (len <= 4 && !is_digit((unsigned char)t[0]) && is_missing(t, len)))
+        return 1;
+    if (len > NUMBER_TEXT_MAX)
+        return KPI_EINPUT;
+    const unsigned char *p = (const unsigned char *)t, *e = p + len;
+    /* fast path, most cells: [-]DIGITS[.DIGITS] with up to 15 digits. The
+     * result is number_core's (sig <= 15 digits, exp10 >= -15). */
+    {
+        const unsigned char *q = p;
+        const unsigned char point = (unsigned char)(decimal == ',' ? ',' : '.');
+        bool neg = *q == '-';
+        q += neg || *q == '+';
+        uint64_t m = 0;
+        size_t nd = 0, frac = 0;
+        bool seen_point = false;
+        for (; q < e; q++) {
+            unsigned d = (unsigned)*q - '0';
+            if (d < 10) {
+                m = m * 10 + d;
+                nd++;
+                frac += seen_point;
+            } else if (*q == point && !seen_point) {
+                seen_point = true;
+            } else {
+                break;
+            }
+        }
+        if (q == e && nd >= 1 && nd <= 15) {
+            double v = (double)m / pow10_exact[frac];
+            *out = neg ? -v : v;
+            return 0;
+        }
+    }
+    int rc = number_slow(p, e, decimal, out);
+    if (rc != 0 && rc != 1)
+        *out = NAN;
+    return rc;
+}
+
 /* [-]DIGITS[.DIGITS] of at most 8 bytes after the sign, read as one word:
  * the point is cut out, the digits checked and combined by multiplications
  * that each join neighbouring groups (1+1 digits, 2+2, 4+4). The result is
@@ -260,4 +381,55 @@ int ingest_number_field(const char *text, size_t len, char decimal, double *out)
 int ingest_parse_number(const char *text, char decimal, double *out)
 {
     return ingest_number_n(text, strlen(text), decimal, out);
+}
+
+/* What the settings make of a decimal separator, for messages:
+ * "with ';' the decimal separator is ','". */
+static void settings_phrase(char decimal, char delimiter, bool forced, char *buf, size_t cap)
+{
+    if (forced)
+        snprintf(buf, cap, "with --decimal %c the decimal separator is '%c'", decimal, decimal);
+    else
+        snprintf(buf, cap, "with %s%s%s the decimal separator is '%c'",
+                 delimiter == '\t' ? "" : "'", delimiter == '\t' ? "TAB" : (char[]){delimiter, 0},
+                 delimiter == '\t' ? "" : "'", decimal);
+}
+
+void ingest_number_hint(const char *text, char decimal, char delimiter, bool forced, char *buf,
+                        size_t cap)
+{
+    char settings[80];
+    settings_phrase(decimal, delimiter, forced, settings, sizeof settings);
+    const char *dot = strchr(text, '.'), *comma = strchr(text, ',');
+    bool has_digit = strpbrk(text, "0123456789") != NULL;
+    if (decimal == ',' && dot != NULL && comma != NULL && dot < comma)
+        snprintf(buf, cap,
+                 "%s, and a '.' between thousands is never guessed (1.234 may mean 1234 or "
+                 "1,234): remove the dots (1234,50 or 1 234,50)",
+                 settings);
+    else if (decimal == ',' && dot != NULL && comma != NULL)
+        snprintf(buf, cap,
+                 "%s; this looks like 1,234.50 with ',' between thousands: remove the commas and "
+                 "use --decimal .",
+                 settings);
+    else if (decimal == ',' && dot != NULL && has_digit)
+        snprintf(buf, cap, "%s; use --decimal . if this file writes 1234.50", settings);
+    else if (decimal == '.' && comma != NULL && dot != NULL && comma < dot)
+        snprintf(buf, cap,
+                 "%s, and a ',' between thousands is never guessed (1,234 may mean 1234 or "
+                 "1.234): remove the commas (1234.50)",
+                 settings);
+    else if (decimal == '.' && comma != NULL && dot != NULL)
+        snprintf(buf, cap,
+                 "%s; this looks like 1 234,50 with '.' between thousands: remove the dots and "
+                 "use --decimal ,",
+                 settings);
+    else if (decimal == '.' && comma != NULL && has_digit)
+        snprintf(buf, cap, "%s; use --decimal , if this file writes 1234,50", settings);
+    else
+        snprintf(buf, cap,
+                 "expected a number (%s): %s, -3, (%s), 12 %%, 1e6; empty, NA or #N/A for no "
+                 "value",
+                 settings, decimal == ',' ? "1 234,50" : "1234.50",
+                 decimal == ',' ? "1 234,50" : "1234.50");
 }

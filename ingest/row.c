@@ -95,6 +95,17 @@ KPI_COLD static int bad_cell(struct ingest_reader *r, const struct csvr_out *rec
         expected ? " (expected " : "", expected ? expected : "", expected ? ")" : "");
 }
 
+KPI_COLD static int bad_number(struct ingest_reader *r, const struct csvr_out *rec, size_t i,
+                               struct kpi_error *err)
+{
+    char q[64], h[64], hint[320];
+    ingest_number_hint(rec->fields[i], r->decimal, r->csv.delimiter, r->opts.decimal != 0, hint,
+                       sizeof hint);
+    return ingest_fail_at(
+        err, KPI_EINPUT, r->name, rec->line, i + 1, "invalid number \"%s\" in column \"%s\": %s",
+        ingest_quote(rec->fields[i], q, sizeof q), ingest_quote(r->hdr[i], h, sizeof h), hint);
+}
+
 /* The cached slot of key, or NULL with *pair where key would go. */
 KPI_HOT struct date_slot *date_cache_find(struct ingest_reader *r, const struct kpi_key *key,
                                           struct date_slot **pair)
@@ -174,7 +185,7 @@ KPI_HOT int add_cell(struct ingest_reader *r, const struct csvr_out *rec, size_t
     struct ingest_cell *c = &r->cells[row->cell_count];
     *c = *cell;
     if (ingest_number_field(rec->fields[i], rec->lens[i], r->decimal, &c->number) < 0)
-        return bad_cell(r, rec, i, "number", NULL, err);
+        return bad_number(r, rec, i, err);
     c->is_target = is_target;
     c->column = (unsigned)(i + 1);
     row->cell_count++;

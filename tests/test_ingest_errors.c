@@ -39,10 +39,13 @@ END_TEST
 
 START_TEST(test_invalid_number_names_line_column_and_header)
 {
-    TI_EXPECT("date;team;kpi;value\n2026-01;a;k;12,3.4\n2026-02;a;k;1\n", NULL,
-              "observations long utf-8 ;\n"
-              "ERR -2 t.csv:2:4: invalid number \"12,3.4\" in column \"value\"\n"
-              "3: a|k|2026-02-28|V|1|4\n");
+    TI_EXPECT(
+        "date;team;kpi;value\n2026-01;a;k;12,3.4\n2026-02;a;k;1\n", NULL,
+        "observations long utf-8 ;\n"
+        "ERR -2 t.csv:2:4: invalid number \"12,3.4\" in column \"value\": with ';' the decimal "
+        "separator is ','; this looks like 1,234.50 with ',' between thousands: remove the "
+        "commas and use --decimal .\n"
+        "3: a|k|2026-02-28|V|1|4\n");
 }
 END_TEST
 
@@ -77,7 +80,9 @@ START_TEST(test_bad_row_keeps_its_fields_for_rejects)
     const struct ingest_sink sink = {ti_fields_row, ti_fields_bad, &got};
     ck_assert_int_eq(ingest_read(r, &sink, &err), 0);
     ck_assert_str_eq(got.data, "BAD 2: 2026-01|a|k|oops (r.csv:2:4: invalid number \"oops\" in "
-                               "column \"value\")\n");
+                               "column \"value\": expected a number (with ',' the decimal "
+                               "separator is '.'): 1234.50, -3, (1234.50), 12 %, 1e6; empty, NA "
+                               "or #N/A for no value)\n");
     kpi_buf_free(&got);
     ingest_close(r);
     ts_rm_rf(dir);

@@ -314,7 +314,9 @@ START_TEST(test_line_break_in_quoted_field_keeps_physical_lines)
               "2: two\nlines|k|2026-01-31|V|1|4\n"
               "4: three\nphysical\nlines|k|2026-02-28|V|2|4\n"
               "7: a|k|2026-03-31|V|3|4\n"
-              "ERR -2 t.csv:8:4: invalid number \"x\" in column \"value\"\n");
+              "ERR -2 t.csv:8:4: invalid number \"x\" in column \"value\": expected a number "
+              "(with ',' the decimal separator is '.'): 1234.50, -3, (1234.50), 12 %, 1e6; empty, "
+              "NA or #N/A for no value\n");
 }
 END_TEST
 

@@ -107,6 +107,84 @@ START_TEST(test_number_garbage_is_rejected)
 }
 END_TEST
 
+START_TEST(test_number_accountants_negatives)
+{
+    ck_assert_double_eq(num("(1 234,50)", ','), -1234.5);
+    ck_assert_double_eq(num("( 1 234,50 )", ','), -1234.5);
+    ck_assert_double_eq(num("1234,50-", ','), -1234.5);
+    ck_assert_double_eq(num("1 234,50 -", ','), -1234.5);
+    ck_assert_double_eq(num("\xE2\x88\x92"
+                            "1 234,50",
+                            ','),
+                        -1234.5); /* U+2212 MINUS SIGN */
+    ck_assert_double_eq(num("\xE2\x88\x92"
+                            "12.5",
+                            '.'),
+                        -12.5);
+    ck_assert_double_eq(num("(1234.50)", '.'), -1234.5);
+    ck_assert_double_eq(num("12.5-", '.'), -12.5);
+    /* one negative mark at most */
+    rejected("(-5)", '.');
+    rejected("-5-", '.');
+    rejected("(5)-", '.');
+    rejected("\xE2\x88\x92-5", '.');
+    rejected("(5", '.');
+    rejected("5)", '.');
+    rejected("()", '.');
+    rejected("1-2", '.');
+}
+END_TEST
+
+START_TEST(test_number_currency_before_or_after_is_dropped)
+{
+    ck_assert_double_eq(num("1 234,50 \xE2\x82\xAC", ','), 1234.5);
+    ck_assert_double_eq(num("1\xE2\x80\xAF"
+                            "234,50\xC2\xA0\xE2\x82\xAC",
+                            ','),
+                        1234.5); /* what French Excel writes: NNBSP, NBSP, euro */
+    ck_assert_double_eq(num("\xE2\x82\xAC"
+                            "12",
+                            ','),
+                        12);
+    ck_assert_double_eq(num("$1234.50", '.'), 1234.5);
+    ck_assert_double_eq(num("-$1234.50", '.'), -1234.5);
+    ck_assert_double_eq(num("$-1234.50", '.'), -1234.5);
+    ck_assert_double_eq(num("($1234.50)", '.'), -1234.5);
+    ck_assert_double_eq(num("\xC2\xA3"
+                            "99",
+                            '.'),
+                        99);
+    ck_assert_double_eq(num("1 234,50 EUR", ','), 1234.5);
+    ck_assert_double_eq(num("EUR 1 234,50", ','), 1234.5);
+    ck_assert_double_eq(num("usd 12", '.'), 12);
+    ck_assert_double_eq(num("12 GBP", '.'), 12);
+    ck_assert_double_eq(num("CHF 12.5", '.'), 12.5);
+    ck_assert_double_eq(num("(1 234,50 \xE2\x82\xAC)", ','), -1234.5);
+    ck_assert_double_eq(num("1 234,50 \xE2\x82\xAC-", ','), -1234.5);
+    rejected("\xE2\x82\xAC", ',');
+    rejected("EUR", '.');
+    rejected("$12$", '.');
+    rejected("EUR 12 USD", '.');
+    rejected("12 %  EUR", '.');
+    rejected("12 YEN", '.');
+}
+END_TEST
+
+START_TEST(test_number_excel_errors_are_no_value)
+{
+    static const char *const errors[] = {"#N/A",     "#DIV/0!",  "#VALEUR!", "#VALUE!", "#REF!",
+                                         "#NOMBRE!", "#NUM!",    "#NOM?",    "#NAME?",  "#n/a",
+                                         "#div/0!",  "#Valeur!", " #N/A ",   "#NULL!"};
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++) {
+        missing(errors[i], ',');
+        missing(errors[i], '.');
+    }
+    rejected("#", '.');
+    rejected("#N/A!", '.');
+    rejected("#12", '.');
+}
+END_TEST
+
 START_TEST(test_number_missing_tokens_are_no_value)
 {
     missing("", '.');
@@ -165,17 +243,19 @@ END_TEST
 
 START_TEST(test_numbers_in_semicolon_file_use_decimal_comma)
 {
-    TI_EXPECT("date;team;kpi;value\n"
-              "2026-01;a;k;1 234,5\n"
-              "2026-02;a;k;12 %\n"
-              "2026-03;a;k;1.234\n"
-              "2026-04;a;k;n.d.\n",
-              NULL,
-              "observations long utf-8 ;\n"
-              "2: a|k|2026-01-31|V|1234.5|4\n"
-              "3: a|k|2026-02-28|V|12|4\n"
-              "ERR -2 t.csv:4:4: invalid number \"1.234\" in column \"value\"\n"
-              "5: a|k|2026-04-30|V|NaN|4\n");
+    TI_EXPECT(
+        "date;team;kpi;value\n"
+        "2026-01;a;k;1 234,5\n"
+        "2026-02;a;k;12 %\n"
+        "2026-03;a;k;1.234\n"
+        "2026-04;a;k;n.d.\n",
+        NULL,
+        "observations long utf-8 ;\n"
+        "2: a|k|2026-01-31|V|1234.5|4\n"
+        "3: a|k|2026-02-28|V|12|4\n"
+        "ERR -2 t.csv:4:4: invalid number \"1.234\" in column \"value\": with ';' the decimal "
+        "separator is ','; use --decimal . if this file writes 1234.50\n"
+        "5: a|k|2026-04-30|V|NaN|4\n");
 }
 END_TEST
 
@@ -184,6 +264,57 @@ START_TEST(test_decimal_option_forces_comma_in_comma_file)
     struct ingest_options o = {.decimal = ','};
     TI_EXPECT("date,team,kpi,value\n2026-01,a,k,\"1 234,5\"\n", &o,
               "observations long utf-8 ,\n2: a|k|2026-01-31|V|1234.5|4\n");
+}
+END_TEST
+
+/* Each refusal says what the file's settings expect and which option
+ * changes them, at file:line:col. */
+START_TEST(test_refused_numbers_say_which_option)
+{
+    TI_EXPECT("date;team;kpi;value\n"
+              "2026-01;a;k;1234.50\n"
+              "2026-02;a;k;1.234,50\n"
+              "2026-03;a;k;abc\n",
+              NULL,
+              "observations long utf-8 ;\n"
+              "ERR -2 t.csv:2:4: invalid number \"1234.50\" in column \"value\": with ';' the "
+              "decimal separator is ','; use --decimal . if this file writes 1234.50\n"
+              "ERR -2 t.csv:3:4: invalid number \"1.234,50\" in column \"value\": with ';' the "
+              "decimal separator is ',', and a '.' between thousands is never guessed (1.234 may "
+              "mean 1234 or 1,234): remove the dots (1234,50 or 1 234,50)\n"
+              "ERR -2 t.csv:4:4: invalid number \"abc\" in column \"value\": expected a number "
+              "(with ';' the decimal separator is ','): 1 234,50, -3, (1 234,50), 12 %, 1e6; "
+              "empty, NA or #N/A for no value\n");
+    struct ingest_options dot = {.decimal = '.'};
+    TI_EXPECT("date;team;kpi;value\n2026-01;a;k;1234.50\n2026-02;a;k;12,5\n", &dot,
+              "observations long utf-8 ;\n"
+              "2: a|k|2026-01-31|V|1234.5|4\n"
+              "ERR -2 t.csv:3:4: invalid number \"12,5\" in column \"value\": with --decimal . "
+              "the decimal separator is '.'; use --decimal , if this file writes 1234,50\n");
+    TI_EXPECT("date,team,kpi,value\n2026-01,a,k,\"1,234.50\"\n", NULL,
+              "observations long utf-8 ,\n"
+              "ERR -2 t.csv:2:4: invalid number \"1,234.50\" in column \"value\": with ',' the "
+              "decimal separator is '.', and a ',' between thousands is never guessed (1,234 may "
+              "mean 1234 or 1.234): remove the commas (1234.50)\n");
+}
+END_TEST
+
+/* A tab-separated export with decimal commas (Excel's "Unicode text" of a
+ * French sheet): refused with the option to give, then read with it. */
+START_TEST(test_tab_file_with_decimal_commas_needs_decimal_option)
+{
+    const char *csv = "date\tteam\tkpi\tvalue\n2026-01\ta\tk\t1 234,50\n2026-02\ta\tk\t(12,5)\n";
+    TI_EXPECT(csv, NULL,
+              "observations long utf-8 TAB\n"
+              "ERR -2 t.csv:2:4: invalid number \"1 234,50\" in column \"value\": with TAB the "
+              "decimal separator is '.'; use --decimal , if this file writes 1234,50\n"
+              "ERR -2 t.csv:3:4: invalid number \"(12,5)\" in column \"value\": with TAB the "
+              "decimal separator is '.'; use --decimal , if this file writes 1234,50\n");
+    struct ingest_options comma = {.decimal = ','};
+    TI_EXPECT(csv, &comma,
+              "observations long utf-8 TAB\n"
+              "2: a|k|2026-01-31|V|1234.5|4\n"
+              "3: a|k|2026-02-28|V|-12.5|4\n");
 }
 END_TEST
 
@@ -203,6 +334,7 @@ static const char *const word_texts[] = {
     "12a4",      ".",        "--1",       "1-2",      "5 ",        " 5",       "1 234,5",
     "1,5",       "12,",      ",5",        "-1,25",    "1.234,5",   "9,999999", "NA",
     "-",         "",         "12%",       "1,2,3",    "0,",        "99999999", "4.",
+    "(12)",      "12-",      "#N/A",      "$5",       "5 EUR",     "(1,5)",    "-$1",
 };
 
 static int cell_row(void *ctx, const struct ingest_row *row)
@@ -273,6 +405,11 @@ static Suite *suite(void)
     tcase_add_test(tc, test_number_bad_grouping_is_rejected);
     tcase_add_test(tc, test_number_garbage_is_rejected);
     tcase_add_test(tc, test_number_missing_tokens_are_no_value);
+    tcase_add_test(tc, test_number_accountants_negatives);
+    tcase_add_test(tc, test_number_currency_before_or_after_is_dropped);
+    tcase_add_test(tc, test_number_excel_errors_are_no_value);
+    tcase_add_test(tc, test_refused_numbers_say_which_option);
+    tcase_add_test(tc, test_tab_file_with_decimal_commas_needs_decimal_option);
     tcase_add_test(tc, test_number_long_mantissa_is_correctly_rounded);
     tcase_add_test(tc, test_delimiter_most_frequent_wins);
     tcase_add_test(tc, test_delimiter_inside_quotes_is_ignored);
