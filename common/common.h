@@ -198,9 +198,11 @@ char *kpi_period_label(enum kpi_period_kind kind, int64_t period, char *buf);
 char *kpi_day_label(int64_t day, char *buf);
 
 /* Parse a date text of SPEC §2 and return the LAST day of the span it names
- * (a day for YYYY-MM-DD, DD/MM/YYYY and YYYY-MM-DDThh:mm:ss[Z]; the month for
- * YYYY-MM; the quarter for YYYY-Qn; the year for YYYY; the Sunday of an ISO
- * week for YYYY-Www). Leading and trailing blanks are ignored. When
+ * (a day for YYYY-MM-DD, DD/MM/YYYY[ hh:mm[:ss]] and YYYY-MM-DDThh:mm:ss[Z];
+ * the month for YYYY-MM, MM/YYYY and a month name with its year — "janv.
+ * 2026", "févr.-26", "Sep-26", French or English, full or any prefix of at
+ * least 3 letters, any case, accents optional; the quarter for YYYY-Qn; the year for YYYY; the
+ * Sunday of an ISO week for YYYY-Www). Leading and trailing blanks are ignored. When
  * strptime_format is not NULL it replaces the built-in forms; the text must
  * match it entirely (trailing blanks aside); a format without a day (%m/%Y)
  * names the last day of its month, one without a month either (%Y) the last
@@ -208,6 +210,11 @@ char *kpi_day_label(int64_t day, char *buf);
  * expected (no file/line: the caller adds them); *last_day is then untouched. */
 int kpi_date_parse(const char *text, const char *strptime_format, int64_t *last_day,
                    struct kpi_error *err);
+
+/* Why kpi_date_parse refuses text, as its message says it between
+ * parentheses ("expected YYYY-MM-DD, ..." or what makes the text
+ * ambiguous, and which option reads it): at most cap bytes into buf. */
+void kpi_date_explain(const char *text, const char *strptime_format, char *buf, size_t cap);
 
 /* Today in UTC, as a day number. */
 int64_t kpi_today(void);

@@ -2,6 +2,7 @@
 #define _XOPEN_SOURCE 700 /* strptime */
 #include "common/common.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -10,7 +11,19 @@
 /* How much of a bad text an error message quotes. */
 #define QUOTE_MAX 80
 
-static const char builtin_forms[] = "YYYY-MM-DD, YYYY-MM, YYYY-Qn, YYYY, YYYY-Www or DD/MM/YYYY";
+static const char builtin_forms[] =
+    "expected YYYY-MM-DD, DD/MM/YYYY, YYYY-MM, MM/YYYY, a month and its year (janv. 2026, "
+    "Sep-26), YYYY-Qn, YYYY or YYYY-Www; --date-format reads other forms";
+
+/* Why a built-in form was refused, when more can be said than what the
+ * forms are: texts that look like a date but stay ambiguous. */
+enum date_why {
+    WHY_NONE = 0,
+    WHY_SHORT_YEAR,       /* 01/26, 31/01/26 */
+    WHY_NO_YEAR,          /* mars */
+    WHY_SHORT_YEAR_SPACE, /* mars 26 */
+    WHY_MONTH_AMBIGUOUS,  /* jui: juin or juillet */
+};
 
 static bool is_blank(char c)
 {
@@ -106,23 +119,181 @@ static bool parse_time(const char **p)
     return h <= 23 && mi <= 59 && s <= 60; /* 60: a leap second */
 }
 
+/* Month names, French and English, folded (lower case, no accents). */
+static const char *const month_names[2][12] = {
+    {"janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre",
+     "octobre", "novembre", "decembre"},
+    {"january", "february", "march", "april", "may", "june", "july", "august", "september",
+     "october", "november", "december"},
+};
+
+/* The month a word names (folded letters, n of them): a name or any prefix
+ * of at least 3 letters of one (janv, févr, sept, Sep, déc...), in either
+ * language. 0 for none, -1 when the prefix fits two months (jui). */
+static int month_of_word(const char *w, size_t n)
+{
+    int found = 0;
+    if (n < 3)
+        return 0;
+    for (int lang = 0; lang < 2; lang++) {
+        for (int m = 0; m < 12; m++) {
+            const char *name = month_names[lang][m];
+            if (strlen(name) >= n && strncmp(name, w, n) == 0) {
+                if (found != 0 && found != m + 1)
+                    return -1;
+                found = m + 1;
+            }
+        }
+    }
+    return found;
+}
+
+static bool is_letter(char c)
+{
+    return c >= 'a' && c <= 'z';
+}
+
+/* A blank between a month and its year: space, tab, U+00A0, U+202F.
+ * Returns its length or 0. */
+static size_t blank_len(const char *p)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    if (*u == ' ' || *u == '\t')
+        return 1;
+    if (u[0] == 0xC2 && u[1] == 0xA0)
+        return 2;
+    if (u[0] == 0xE2 && u[1] == 0x80 && u[2] == 0xAF)
+        return 3;
+    return 0;
+}
+
+/* A month name and its year (SPEC §2): "janvier 2026", "janv. 2026",
+ * "févr.-26", "Jan 2026", "Sep-26", "May-2026"; any case, accents optional.
+ * A two-digit year only after '-' (Excel's mmm-yy): after a blank it could
+ * be a day. */
+static bool parse_month_name(const char *text, int64_t *last_day, enum date_why *why)
+{
+    char f[DATE_TEXT_MAX];
+    kpi_fold(text, f, sizeof f);
+    const char *p = f;
+    size_t n = 0;
+    while (is_letter(p[n]))
+        n++;
+    if (n == 0)
+        return false;
+    int month = month_of_word(p, n);
+    if (month < 0)
+        *why = WHY_MONTH_AMBIGUOUS;
+    if (month <= 0)
+        return false;
+    p += n;
+    bool dot = *p == '.';
+    p += dot;
+    size_t b;
+    bool blank = false, dash = false;
+    while ((b = blank_len(p)) != 0) {
+        p += b;
+        blank = true;
+    }
+    if (*p == '-') {
+        dash = true;
+        p++;
+        while ((b = blank_len(p)) != 0)
+            p += b;
+    }
+    if (*p == '\0' && !dash) {
+        *why = WHY_NO_YEAR;
+        return false;
+    }
+    if (!dot && !blank && !dash)
+        return false; /* "janvier2026" */
+    int year;
+    const char *y = p;
+    if (digits(&p, 4, &year) && *p == '\0' && year >= 1) {
+        *last_day = last_day_of_month(year, month);
+        return true;
+    }
+    p = y;
+    if (digits(&p, 2, &year) && *p == '\0') {
+        if (!dash) {
+            *why = WHY_SHORT_YEAR_SPACE;
+            return false;
+        }
+        *last_day = last_day_of_month(2000 + year, month);
+        return true;
+    }
+    return false;
+}
+
+/* h:mm or hh:mm, then optionally :ss, after a European date (ignored). */
+static bool parse_short_time(const char **p)
+{
+    int h, mi, s;
+    if (!one_or_two_digits(p, &h) || **p != ':')
+        return false;
+    (*p)++;
+    if (!digits(p, 2, &mi))
+        return false;
+    if (**p == ':') {
+        (*p)++;
+        if (!digits(p, 2, &s) || s > 60)
+            return false;
+    }
+    return h <= 23 && mi <= 59;
+}
+
+/* The forms that start with the day or month: DD/MM/YYYY (European, never
+ * read as MM/DD) with an optional time, and MM/YYYY. */
+static bool parse_european(const char *text, int64_t *last_day, enum date_why *why)
+{
+    const char *p = text;
+    int day, month, year;
+    if (!one_or_two_digits(&p, &day) || *p++ != '/')
+        return false;
+    const char *second = p;
+    if (digits(&p, 4, &year) && *p == '\0') { /* MM/YYYY */
+        month = day;
+        if (month < 1 || month > 12 || year < 1)
+            return false;
+        *last_day = last_day_of_month(year, month);
+        return true;
+    }
+    p = second;
+    if (digits(&p, 2, &year) && *p == '\0') {
+        *why = WHY_SHORT_YEAR; /* 01/26 */
+        return false;
+    }
+    p = second;
+    if (!one_or_two_digits(&p, &month) || *p++ != '/')
+        return false;
+    const char *y = p;
+    if (!digits(&p, 4, &year)) {
+        p = y;
+        if (digits(&p, 2, &year) && (*p == '\0' || *p == ' '))
+            *why = WHY_SHORT_YEAR; /* 31/01/26 */
+        return false;
+    }
+    if (*p == ' ') { /* DD/MM/YYYY hh:mm[:ss], as French Excel writes date-times */
+        while (*p == ' ')
+            p++;
+        if (!parse_short_time(&p))
+            return false;
+    }
+    if (*p != '\0' || !kpi_ymd_valid(year, month, day))
+        return false;
+    *last_day = kpi_day_from_ymd(year, month, day);
+    return true;
+}
+
 /* The built-in forms on a trimmed text of len bytes (NUL-terminated). */
-static bool parse_builtin(const char *text, int64_t *last_day)
+static bool parse_builtin(const char *text, int64_t *last_day, enum date_why *why)
 {
     const char *p = text;
     int year, month, day, n;
-    if (!digits(&p, 4, &year)) {
-        /* DD/MM/YYYY, European: never read as MM/DD. */
-        p = text;
-        if (!one_or_two_digits(&p, &day) || *p++ != '/')
-            return false;
-        if (!one_or_two_digits(&p, &month) || *p++ != '/')
-            return false;
-        if (!digits(&p, 4, &year) || *p != '\0' || !kpi_ymd_valid(year, month, day))
-            return false;
-        *last_day = kpi_day_from_ymd(year, month, day);
-        return true;
-    }
+    if (!is_digit(*p) && *p != '\0')
+        return parse_month_name(text, last_day, why);
+    if (!digits(&p, 4, &year))
+        return parse_european(text, last_day, why);
     if (year < 1)
         return false;
     if (*p == '\0') { /* YYYY */
@@ -227,6 +398,47 @@ static bool parse_with_format(const char *text, const char *format, int64_t *las
     return true;
 }
 
+/* What was expected of a refused text (start, len: trimmed), for its
+ * message. */
+static void explain(const char *start, size_t len, const char *format, enum date_why why, char *buf,
+                    size_t cap)
+{
+    if (format != NULL) {
+        snprintf(buf, cap, "expected format \"%s\" of --date-format", format);
+        return;
+    }
+    const char *slash = memchr(start, '/', len);
+    switch (why) {
+    case WHY_SHORT_YEAR:
+        snprintf(buf, cap,
+                 "a two-digit year is ambiguous here: write the year in full (%s), or give "
+                 "--date-format %s",
+                 slash != NULL && memchr(slash + 1, '/', len - (size_t)(slash + 1 - start))
+                     ? "31/01/2026"
+                     : "01/2026",
+                 slash != NULL && memchr(slash + 1, '/', len - (size_t)(slash + 1 - start))
+                     ? "%d/%m/%y"
+                     : "%m/%y");
+        return;
+    case WHY_NO_YEAR:
+        snprintf(buf, cap, "a month needs its year: janv. 2026, or janv.-26 as Excel writes it");
+        return;
+    case WHY_SHORT_YEAR_SPACE:
+        snprintf(buf, cap,
+                 "a two-digit year only after '-' (janv.-26, as Excel writes it), where it cannot "
+                 "be a day; else write the year in full (janv. 2026)");
+        return;
+    case WHY_MONTH_AMBIGUOUS:
+        snprintf(buf, cap,
+                 "the month is ambiguous (juin or juillet?): write juin, juil. or the "
+                 "month's number");
+        return;
+    case WHY_NONE:
+        break;
+    }
+    snprintf(buf, cap, "%s", builtin_forms);
+}
+
 int kpi_date_parse(const char *text, const char *strptime_format, int64_t *last_day,
                    struct kpi_error *err)
 {
@@ -241,6 +453,7 @@ int kpi_date_parse(const char *text, const char *strptime_format, int64_t *last_
 
     bool ok = false;
     int64_t day = 0;
+    enum date_why why = WHY_NONE;
     if (len > 0 && len < DATE_TEXT_MAX) {
         char trimmed[DATE_TEXT_MAX];
         memcpy(trimmed, start, len);
@@ -248,16 +461,34 @@ int kpi_date_parse(const char *text, const char *strptime_format, int64_t *last_
         if (strptime_format)
             ok = parse_with_format(trimmed, strptime_format, &day);
         else
-            ok = parse_builtin(trimmed, &day);
+            ok = parse_builtin(trimmed, &day, &why);
     }
     if (!ok) {
-        int q = quote_len(start, len);
-        if (strptime_format)
-            return kpi_fail(err, KPI_EINPUT, "invalid date \"%.*s\" (expected format \"%s\")", q,
-                            start, strptime_format);
-        return kpi_fail(err, KPI_EINPUT, "invalid date \"%.*s\" (expected %s)", q, start,
-                        builtin_forms);
+        char detail[KPI_ERROR_MAX];
+        explain(start, len, strptime_format, why, detail, sizeof detail);
+        return kpi_fail(err, KPI_EINPUT, "invalid date \"%.*s\" (%s)", quote_len(start, len), start,
+                        detail);
     }
     *last_day = day;
     return 0;
+}
+
+void kpi_date_explain(const char *text, const char *strptime_format, char *buf, size_t cap)
+{
+    if (!text)
+        text = "";
+    while (is_blank(*text))
+        text++;
+    size_t len = strlen(text);
+    while (len > 0 && is_blank(text[len - 1]))
+        len--;
+    enum date_why why = WHY_NONE;
+    if (!strptime_format && len > 0 && len < DATE_TEXT_MAX) {
+        char trimmed[DATE_TEXT_MAX];
+        int64_t day;
+        memcpy(trimmed, text, len);
+        trimmed[len] = '\0';
+        parse_builtin(trimmed, &day, &why);
+    }
+    explain(text, len, strptime_format, why, buf, cap);
 }

@@ -440,9 +440,9 @@ int header_setup(struct ingest_reader *r, const struct csvr_out *rec, struct kpi
         return ingest_fail_at(err, KPI_EINPUT, r->name, 0, 0,
                               "no date column (expected date, période, periode, mois or month), "
                               "and no period columns after team and kpi");
-    const char *expected = strstr(why.message, "(expected");
-    char q[64];
-    return ingest_fail_at(
-        err, KPI_EINPUT, r->name, 1, bad, "no date column, and column \"%s\" is not a period %s",
-        ingest_quote(r->hdr[bad - 1], q, sizeof q), expected ? expected : why.message);
+    char q[64], detail[KPI_ERROR_MAX];
+    kpi_date_explain(r->hdr[bad - 1], r->opts.date_format, detail, sizeof detail);
+    return ingest_fail_at(err, KPI_EINPUT, r->name, 1, bad,
+                          "no date column, and column \"%s\" is not a period (%s)",
+                          ingest_quote(r->hdr[bad - 1], q, sizeof q), detail);
 }

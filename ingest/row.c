@@ -127,15 +127,12 @@ KPI_COLD static int parse_new_date(struct ingest_reader *r, const struct csvr_ou
                                    struct kpi_error *err)
 {
     const char *text = rec->fields[i];
-    struct kpi_error why = {0};
-    if (kpi_date_parse(text, r->opts.date_format, day, &why) != 0) {
-        /* kpi_date_parse says what was expected: keep that part */
-        const char *expected = strstr(why.message, "(expected");
-        char q[64], h[64];
-        return ingest_fail_at(err, KPI_EINPUT, r->name, rec->line, i + 1,
-                              "invalid date \"%s\" in column \"%s\" %s",
-                              ingest_quote(text, q, sizeof q), ingest_quote(r->hdr[i], h, sizeof h),
-                              expected ? expected : why.message);
+    if (kpi_date_parse(text, r->opts.date_format, day, NULL) != 0) {
+        char q[64], h[64], detail[KPI_ERROR_MAX];
+        kpi_date_explain(text, r->opts.date_format, detail, sizeof detail);
+        return ingest_fail_at(
+            err, KPI_EINPUT, r->name, rec->line, i + 1, "invalid date \"%s\" in column \"%s\" (%s)",
+            ingest_quote(text, q, sizeof q), ingest_quote(r->hdr[i], h, sizeof h), detail);
     }
     if (pair != NULL) {
         /* the newest date goes first; the older one of the pair stays */

@@ -16,7 +16,8 @@
 #define D_2024_02_29 19782 /* 2024-01-01 = 20454 - 366 - 365 = 19723, + 59 */
 
 static const char builtin_expected[] =
-    "(expected YYYY-MM-DD, YYYY-MM, YYYY-Qn, YYYY, YYYY-Www or DD/MM/YYYY)";
+    "(expected YYYY-MM-DD, DD/MM/YYYY, YYYY-MM, MM/YYYY, a month and its year (janv. 2026, "
+    "Sep-26), YYYY-Qn, YYYY or YYYY-Www; --date-format reads other forms)";
 
 /* The last day a text names; fails the test when it does not parse. */
 static int64_t parse_ok(const char *text, const char *format)
@@ -156,15 +157,145 @@ START_TEST(test_date_malformed_texts_rejected)
 }
 END_TEST
 
+#define D_2026_02_28 20512
+#define D_2026_04_30 20573
+#define D_2026_05_31 20604
+#define D_2026_06_30 20634
+#define D_2026_07_31 20665
+#define D_2026_08_31 20696
+#define D_2026_09_30 20726
+#define D_2026_10_31 20757
+#define D_2026_11_30 20787
+#define D_2025_03_31 20178
+
+START_TEST(test_date_month_slash_year)
+{
+    ck_assert_int_eq(parse_ok("01/2026", NULL), D_2026_01_31);
+    ck_assert_int_eq(parse_ok("1/2026", NULL), D_2026_01_31);
+    ck_assert_int_eq(parse_ok(" 12/2026 ", NULL), D_2026_12_31);
+    ck_assert_int_eq(parse_ok("02/2026", NULL), D_2026_02_28);
+    parse_bad("13/2026", NULL);
+    parse_bad("0/2026", NULL);
+    parse_bad("01/26", NULL);
+    parse_bad("01/202", NULL);
+    parse_bad("001/2026", NULL);
+}
+END_TEST
+
+START_TEST(test_date_french_month_names)
+{
+    ck_assert_int_eq(parse_ok("janvier 2026", NULL), D_2026_01_31);
+    ck_assert_int_eq(parse_ok("janv. 2026", NULL), D_2026_01_31);
+    ck_assert_int_eq(parse_ok("janv 2026", NULL), D_2026_01_31);
+    ck_assert_int_eq(parse_ok("JANV.-26", NULL), D_2026_01_31);
+    ck_assert_int_eq(parse_ok("f\xC3\xA9vr.-26", NULL), D_2026_02_28);
+    ck_assert_int_eq(parse_ok("F\xC3\x89VRIER 2026", NULL), D_2026_02_28);
+    ck_assert_int_eq(parse_ok("fevr.-26", NULL), D_2026_02_28);
+    ck_assert_int_eq(parse_ok("mars 2025", NULL), D_2025_03_31);
+    ck_assert_int_eq(parse_ok("avr.-26", NULL), D_2026_04_30);
+    ck_assert_int_eq(parse_ok("mai-26", NULL), D_2026_05_31);
+    ck_assert_int_eq(parse_ok("juin 2026", NULL), D_2026_06_30);
+    ck_assert_int_eq(parse_ok("juil.-26", NULL), D_2026_07_31);
+    ck_assert_int_eq(parse_ok("ao\xC3\xBBt 2026", NULL), D_2026_08_31);
+    ck_assert_int_eq(parse_ok("aout-26", NULL), D_2026_08_31);
+    ck_assert_int_eq(parse_ok("sept. 2026", NULL), D_2026_09_30);
+    ck_assert_int_eq(parse_ok("oct.-26", NULL), D_2026_10_31);
+    ck_assert_int_eq(parse_ok("nov. 2026", NULL), D_2026_11_30);
+    ck_assert_int_eq(parse_ok("d\xC3\xA9"
+                              "c.-26",
+                              NULL),
+                     D_2026_12_31);
+    ck_assert_int_eq(parse_ok("D\xC3\x89"
+                              "CEMBRE 2026",
+                              NULL),
+                     D_2026_12_31);
+    ck_assert_int_eq(parse_ok("janv.\xC2\xA0"
+                              "2026",
+                              NULL),
+                     D_2026_01_31); /* NBSP */
+    ck_assert_int_eq(parse_ok("janv.2026", NULL), D_2026_01_31);
+}
+END_TEST
+
+START_TEST(test_date_english_month_names)
+{
+    ck_assert_int_eq(parse_ok("Jan 2026", NULL), D_2026_01_31);
+    ck_assert_int_eq(parse_ok("January 2026", NULL), D_2026_01_31);
+    ck_assert_int_eq(parse_ok("Sep-26", NULL), D_2026_09_30);
+    ck_assert_int_eq(parse_ok("Sept. 2026", NULL), D_2026_09_30);
+    ck_assert_int_eq(parse_ok("SEPTEMBER 2026", NULL), D_2026_09_30);
+    ck_assert_int_eq(parse_ok("May-2026", NULL), D_2026_05_31);
+    ck_assert_int_eq(parse_ok("may 2026", NULL), D_2026_05_31);
+    ck_assert_int_eq(parse_ok("Jun-26", NULL), D_2026_06_30);
+    ck_assert_int_eq(parse_ok("Jul-26", NULL), D_2026_07_31);
+    ck_assert_int_eq(parse_ok("Aug 2026", NULL), D_2026_08_31);
+    ck_assert_int_eq(parse_ok("Dec-26", NULL), D_2026_12_31);
+    ck_assert_int_eq(parse_ok("Mar-25", NULL), D_2025_03_31);
+}
+END_TEST
+
+/* What stays ambiguous is refused, and the message says why. */
+static void bad_because(const char *text, const char *why)
+{
+    struct kpi_error err = {0};
+    int64_t day = 7;
+    ck_assert_int_eq(kpi_date_parse(text, NULL, &day, &err), KPI_EINPUT);
+    ck_assert_int_eq(day, 7);
+    ck_assert_msg(strstr(err.message, why) != NULL, "\"%s\": %s", text, err.message);
+    char buf[KPI_ERROR_MAX];
+    kpi_date_explain(text, NULL, buf, sizeof buf);
+    ck_assert_msg(strstr(err.message, buf) != NULL, "explain \"%s\": %s", text, buf);
+}
+
+START_TEST(test_date_ambiguous_month_forms_are_refused)
+{
+    bad_because("01/26", "a two-digit year is ambiguous here: write the year in full (01/2026), "
+                         "or give --date-format %m/%y");
+    bad_because("31/01/26", "write the year in full (31/01/2026), or give --date-format %d/%m/%y");
+    bad_because("mars", "a month needs its year: janv. 2026, or janv.-26 as Excel writes it");
+    bad_because("Sept.", "a month needs its year");
+    bad_because("mars 26", "a two-digit year only after '-' (janv.-26, as Excel writes it)");
+    bad_because("Sep 26", "a two-digit year only after '-'");
+    bad_because("jui 2026", "the month is ambiguous (juin or juillet?)");
+    parse_bad("ja 2026", NULL);
+    parse_bad("janvier2026", NULL);
+    parse_bad("janvx 2026", NULL);
+    parse_bad("janvier 2026 x", NULL);
+    parse_bad("janvier 20266", NULL);
+    parse_bad("janvier 0000", NULL);
+    parse_bad("janvier -", NULL);
+    parse_bad("janvier--26", NULL);
+    parse_bad("Total", NULL);
+    parse_bad("#N/A", NULL);
+}
+END_TEST
+
+START_TEST(test_date_european_datetime_ignores_time)
+{
+    ck_assert_int_eq(parse_ok("31/01/2026 00:00", NULL), D_2026_01_31);
+    ck_assert_int_eq(parse_ok("31/01/2026 23:59:59", NULL), D_2026_01_31);
+    ck_assert_int_eq(parse_ok("31/01/2026 9:05", NULL), D_2026_01_31);
+    ck_assert_int_eq(parse_ok("1/2/2026 12:00", NULL), D_2026_02_01);
+    parse_bad("31/01/2026 24:00", NULL);
+    parse_bad("31/01/2026 12:60", NULL);
+    parse_bad("31/01/2026 12", NULL);
+    parse_bad("31/01/2026 12:00 PM", NULL);
+    parse_bad("31/01/2026T12:00", NULL);
+    parse_bad("30/02/2026 00:00", NULL);
+}
+END_TEST
+
 START_TEST(test_date_error_message_says_what_was_expected)
 {
     struct kpi_error err = {0};
     int64_t day;
     ck_assert_int_eq(kpi_date_parse("2026-13-01", NULL, &day, &err), KPI_EINPUT);
-    ck_assert_str_eq(err.message, "invalid date \"2026-13-01\" (expected YYYY-MM-DD, YYYY-MM, "
-                                  "YYYY-Qn, YYYY, YYYY-Www or DD/MM/YYYY)");
+    ck_assert_str_eq(err.message, "invalid date \"2026-13-01\" (expected YYYY-MM-DD, DD/MM/YYYY, "
+                                  "YYYY-MM, MM/YYYY, a month and its year (janv. 2026, Sep-26), "
+                                  "YYYY-Qn, YYYY or YYYY-Www; --date-format reads other forms)");
     ck_assert_int_eq(kpi_date_parse("x", "%d.%m.%Y", &day, &err), KPI_EINPUT);
-    ck_assert_str_eq(err.message, "invalid date \"x\" (expected format \"%d.%m.%Y\")");
+    ck_assert_str_eq(err.message, "invalid date \"x\" (expected format \"%d.%m.%Y\" of "
+                                  "--date-format)");
 }
 END_TEST
 
@@ -228,6 +359,10 @@ static Suite *dates_suite(void)
     tcase_add_test(good, test_date_iso_week_means_its_sunday);
     tcase_add_test(good, test_date_european_never_month_first);
     tcase_add_test(good, test_date_surrounding_blanks_ignored);
+    tcase_add_test(good, test_date_month_slash_year);
+    tcase_add_test(good, test_date_french_month_names);
+    tcase_add_test(good, test_date_english_month_names);
+    tcase_add_test(good, test_date_european_datetime_ignores_time);
     suite_add_tcase(s, good);
     TCase *bad = tcase_create("rejected");
     tcase_add_test(bad, test_date_impossible_days_rejected);
@@ -235,6 +370,7 @@ static Suite *dates_suite(void)
     tcase_add_test(bad, test_date_bad_time_rejected);
     tcase_add_test(bad, test_date_malformed_texts_rejected);
     tcase_add_test(bad, test_date_error_message_says_what_was_expected);
+    tcase_add_test(bad, test_date_ambiguous_month_forms_are_refused);
     tcase_add_test(bad, test_date_error_without_err_struct);
     tcase_add_test(bad, test_date_long_text_error_keeps_expectation);
     suite_add_tcase(s, bad);

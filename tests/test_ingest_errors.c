@@ -54,7 +54,8 @@ START_TEST(test_invalid_date_says_what_was_expected)
     TI_EXPECT("kpi,date,team,value\nk,2026-13,a,1\n", NULL,
               "observations long utf-8 ,\n"
               "ERR -2 t.csv:2:2: invalid date \"2026-13\" in column \"date\" (expected "
-              "YYYY-MM-DD, YYYY-MM, YYYY-Qn, YYYY, YYYY-Www or DD/MM/YYYY)\n");
+              "YYYY-MM-DD, DD/MM/YYYY, YYYY-MM, MM/YYYY, a month and its year (janv. 2026, "
+              "Sep-26), YYYY-Qn, YYYY or YYYY-Www; --date-format reads other forms)\n");
 }
 END_TEST
 

@@ -184,7 +184,8 @@ START_TEST(test_periods_header_with_non_date_column_is_bad_input)
 {
     TI_EXPECT("team,kpi,2026-01,Total\n", NULL,
               "OPEN -2 t.csv:1:4: no date column, and column \"Total\" is not a period (expected "
-              "YYYY-MM-DD, YYYY-MM, YYYY-Qn, YYYY, YYYY-Www or DD/MM/YYYY)\n");
+              "YYYY-MM-DD, DD/MM/YYYY, YYYY-MM, MM/YYYY, a month and its year (janv. 2026, "
+              "Sep-26), YYYY-Qn, YYYY or YYYY-Www; --date-format reads other forms)\n");
 }
 END_TEST
 
@@ -286,7 +287,7 @@ START_TEST(test_date_format_option_replaces_builtin_forms)
               "observations long utf-8 ,\n"
               "2: a|k|2026-01-15|V|1|4\n"
               "ERR -2 t.csv:3:1: invalid date \"2026-01-15\" in column \"date\" (expected format "
-              "\"%d.%m.%Y\")\n");
+              "\"%d.%m.%Y\" of --date-format)\n");
 }
 END_TEST
 
