@@ -57,7 +57,8 @@ END_TEST
 START_TEST(test_cp1252_month_names)
 {
     struct ingest_options o = {.kind = INGEST_KIND_TARGETS};
-    TI_EXPECT("\xE9quipe;indicateur;f\xE9vr.-26;ao\xFBt 2026;D\xC9" "C.-26\n"
+    TI_EXPECT("\xE9quipe;indicateur;f\xE9vr.-26;ao\xFBt 2026;D\xC9"
+              "C.-26\n"
               "a;ca;1;2;3\n",
               &o,
               "targets periods cp1252 ;\n"
