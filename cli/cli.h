@@ -88,4 +88,11 @@ int cli_cmd_serve(const struct cli_context *ctx, int argc, char **argv);
 /* The command table (main.c) and lookup by name. */
 const struct cli_command *cli_find_command(const char *name);
 
+/* The i-th command of the table, in its order; NULL past the end. */
+const struct cli_command *cli_command_at(size_t i);
+
+/* Write the manual page kpi(1) in troff, made from the command table's help
+ * texts (man.c). Returns an exit code. */
+int cli_write_man(FILE *out, const char *version);
+
 #endif

@@ -9,9 +9,8 @@
 
 #define KPI_VERSION "0.1.0"
 
-#define ANALYSIS_OPTIONS                                                                           \
-    "\n"                                                                                           \
-    "Options:\n"                                                                                   \
+#define ANALYSIS_OPTIONS "\nOptions:\n" ANALYSIS_OPTION_LINES
+#define ANALYSIS_OPTION_LINES                                                                      \
     "  --as-of DATE       analyse as of this day (default: today, UTC)\n"                          \
     "  --window N         periods of the trend window (default 6)\n"                               \
     "  --stale-after N    periods without data before an indicator is stale (default 2)\n"         \
@@ -27,7 +26,8 @@ static const struct cli_command commands[] = {
      "  --kind KIND          observations, targets, teams or indicators (default: detected)\n"
      "  --team T             team of files without a team column\n"
      "  --kpi K              indicator of long files without a kpi column\n"
-     "  --column ROLE=HEADER header HEADER plays ROLE (date, team, kpi, value, target)\n"
+     "  --column ROLE=HEADER\n"
+     "                       header HEADER plays ROLE (date, team, kpi, value, target)\n"
      "  --date-format FMT    strptime format replacing the built-in date forms\n"
      "  --encoding ENC       utf-8 or cp1252 (default: detected)\n"
      "  --delimiter C        ',', ';' or 'tab' (default: detected from the header)\n"
@@ -46,20 +46,39 @@ static const struct cli_command commands[] = {
      "       kpi [--data DIR] export --kind teams|indicators\n"
      "\n"
      "Print every raw observation and target as one long CSV (date,team,kpi,value,target),\n"
-     "or the catalog. 'kpi import' of the catalogs, then of the export, restores the data.\n"},
+     "or the catalog. 'kpi import' of the catalogs, then of the export, restores the data.\n"
+     "TEAM (and KPI) keep only that team's (and indicator's) rows. Always CSV.\n"
+     "\n"
+     "Options:\n"
+     "  --kind KIND          teams or indicators: print that catalog instead\n"},
     {"teams", cli_cmd_teams, "list teams",
      "Usage: kpi [--data DIR] teams [--tree] [--format table|csv|json]\n"
      "\n"
-     "List the teams; --tree draws the hierarchy (table format).\n"},
+     "List the teams with their display name and parent.\n"
+     "\n"
+     "Options:\n"
+     "  --tree               draw the hierarchy (table format)\n"
+     "  --format FMT         table (terminal default), csv (pipe default) or json\n"},
     {"indicators", cli_cmd_indicators, "list indicators",
-     "Usage: kpi [--data DIR] indicators [--format table|csv|json]\n"},
+     "Usage: kpi [--data DIR] indicators [--format table|csv|json]\n"
+     "\n"
+     "List the indicators with their family, unit, direction, period, aggregate,\n"
+     "tolerances and weight.\n"
+     "\n"
+     "Options:\n"
+     "  --format FMT         table (terminal default), csv (pipe default) or json\n"},
     {"series", cli_cmd_series, "print one series: values and targets per period",
      "Usage: kpi [--data DIR] series TEAM KPI [--from DATE] [--to DATE] "
      "[--format table|csv|json]\n"
      "\n"
      "Every period from the first to the last that has a value or a target, with the\n"
      "period's target (a target point, interpolated, or rolled up). A team without\n"
-     "observations of its own gets its children's values, marked rolled_up.\n"},
+     "observations of its own gets its children's values, marked rolled_up.\n"
+     "\n"
+     "Options:\n"
+     "  --from DATE          first period (default: the series' first)\n"
+     "  --to DATE            last period (default: the series' last)\n"
+     "  --format FMT         table (terminal default), csv (pipe default) or json\n"},
     {"trend", cli_cmd_trend, "latest point, gap, status, trend and projection per indicator",
      "Usage: kpi [--data DIR] trend TEAM [KPI] [--as-of DATE] [--window N] "
      "[--stale-after N]\n"
@@ -82,7 +101,12 @@ static const struct cli_command commands[] = {
      "\n"
      "Alerts at the as-of date: off_track (critical); at_risk, diverging, will_miss,\n"
      "stale, cascade_gap (warning); coverage (info). --team includes its descendants;\n"
-     "--severity keeps that level and above.\n" ANALYSIS_OPTIONS},
+     "--severity keeps that level and above.\n"
+     "\n"
+     "Options:\n"
+     "  --team T             only T and its descendants\n"
+     "  --severity LEVEL     info (default), warning or critical: that level and "
+     "above\n" ANALYSIS_OPTION_LINES},
     {"serve", cli_cmd_serve, "serve the HTTP API, Prometheus metrics and the dashboard",
      "Usage: kpi [--data DIR] serve [--listen ADDR:PORT] [--threads N] [--as-of DATE]\n"
      "\n"
@@ -121,12 +145,22 @@ const struct cli_command *cli_find_command(const char *name)
     return NULL;
 }
 
+const struct cli_command *cli_command_at(size_t i)
+{
+    return i < sizeof commands / sizeof commands[0] ? &commands[i] : NULL;
+}
+
 static void print_main_help(FILE *out)
 {
     fputs("Usage: kpi [--data DIR] COMMAND [options]\n"
           "\n"
           "Track company indicators over time and tell where they drift from targets.\n"
           "The data directory is --data, else $KPI_DATA, else ./kpi-data.\n"
+          "\n"
+          "Options:\n"
+          "  --data DIR     the data directory (before the command)\n"
+          "  -h, --help     this help; after a command, that command's help\n"
+          "  --version      print the version\n"
           "\n"
           "Commands:\n",
           out);
@@ -153,6 +187,8 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--version") == 0) {
             puts("kpi " KPI_VERSION);
             return CLI_EXIT_OK;
+        } else if (strcmp(argv[i], "--man") == 0) { /* undocumented: the build writes kpi.1 */
+            return cli_write_man(stdout, KPI_VERSION);
         } else {
             fprintf(stderr, "kpi: unknown option \"%s\"\nTry 'kpi --help'.\n", argv[i]);
             return CLI_EXIT_USAGE;

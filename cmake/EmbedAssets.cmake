@@ -1,4 +1,4 @@
-# The dashboard (web/dashboard/*) compiled into the binary.
+# The dashboard (web/dashboard/*) and docs/openapi.json compiled into the binary.
 #
 # Included from CMakeLists.txt after kpi_module(web ...): adds a generated C
 # source, web_assets.c in the build tree, to kpi_web. The same file is also run
@@ -7,6 +7,9 @@
 # rebuilds the binary and nothing is ever read from disk at run time.
 
 set(KPI_DASHBOARD_FILES index.html app.css app.js)
+# Files from elsewhere in the tree are named by absolute path; their asset
+# name is the file name (GET /api/v1/openapi.json serves docs/openapi.json).
+set(KPI_EMBEDDED_DOCS ${CMAKE_CURRENT_LIST_DIR}/../docs/openapi.json)
 
 if(CMAKE_SCRIPT_MODE_FILE)
   # Script mode: -DDIR=<dashboard dir> -DOUT=<c file> -DFILES=<a,b,c>
@@ -16,7 +19,12 @@ if(CMAKE_SCRIPT_MODE_FILE)
   set(_table "")
   set(_i 0)
   foreach(_f ${FILES})
-    file(READ "${DIR}/${_f}" _hex HEX)
+    if(IS_ABSOLUTE "${_f}")
+      file(READ "${_f}" _hex HEX)
+      get_filename_component(_f "${_f}" NAME)
+    else()
+      file(READ "${DIR}/${_f}" _hex HEX)
+    endif()
     string(LENGTH "${_hex}" _n)
     math(EXPR _size "${_n} / 2")
     # Two hex digits per byte; 0x..,  then a line break every 16 bytes.
@@ -46,7 +54,9 @@ set(_deps "")
 foreach(_f ${KPI_DASHBOARD_FILES})
   list(APPEND _deps ${_dir}/${_f})
 endforeach()
-string(REPLACE ";" "," _files_arg "${KPI_DASHBOARD_FILES}")
+get_filename_component(_docs "${KPI_EMBEDDED_DOCS}" ABSOLUTE)
+list(APPEND _deps ${_docs})
+string(REPLACE ";" "," _files_arg "${KPI_DASHBOARD_FILES};${_docs}")
 add_custom_command(
   OUTPUT ${_out}
   COMMAND ${CMAKE_COMMAND} -DDIR=${_dir} -DOUT=${_out} "-DFILES=${_files_arg}"

@@ -9,8 +9,10 @@ set -euo pipefail
 build_packages=(gcc libc6-dev make cmake pkg-config librrd-dev libcsv-dev libcjson-dev
                 libmicrohttpd-dev libsqlite3-dev zlib1g-dev libgnutls28-dev rrdtool check)
 # dpkg-dev and file: `cpack -G DEB` computes the package's dependencies with
-# dpkg-shlibdeps; systemd: `systemd-analyze verify` of dist/kpi.service.
-test_packages=(clang-format prometheus chromium chromium-driver dpkg-dev file systemd)
+# dpkg-shlibdeps; systemd: `systemd-analyze verify` of dist/kpi.service;
+# man-db and groff-base: `man --warnings` of docs/kpi.1.
+test_packages=(clang-format prometheus chromium chromium-driver dpkg-dev file systemd man-db
+               groff-base)
 
 wanted=("${build_packages[@]}")
 if [ "${1:-build}" = test ]; then

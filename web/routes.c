@@ -295,11 +295,12 @@ static int build_health(const struct web_request *rq, struct web_body *out, stru
     return 0;
 }
 
-/* The dashboard file of the route: "/" is index.html, "/app.js" app.js. */
+/* The embedded file of the route, named by the pattern's last segment: "/"
+ * is index.html, "/app.js" app.js, "/api/v1/openapi.json" openapi.json. */
 static int build_asset(const struct web_request *rq, struct web_body *out, struct kpi_error *err)
 {
     const char *pattern = web_routes[rq->key.route].pattern;
-    const char *name = strcmp(pattern, "/") == 0 ? "index.html" : pattern + 1;
+    const char *name = strcmp(pattern, "/") == 0 ? "index.html" : strrchr(pattern, '/') + 1;
     for (size_t i = 0; i < web_asset_count; i++)
         if (strcmp(web_assets[i].name, name) == 0) {
             *out = (struct web_body){.data = (char *)(uintptr_t)web_assets[i].data,
@@ -329,6 +330,7 @@ const struct web_route web_routes[] = {
     {"GET", "/api/v1/drift", prepare_all_drift, build_all_drift, JSON, true},
     {"GET", "/api/v1/alerts", prepare_alerts, build_alerts, JSON, true},
     {"GET", "/metrics", prepare_metrics, build_metrics, PROMETHEUS, true},
+    {"GET", "/api/v1/openapi.json", prepare_nothing, build_asset, JSON, false},
     {"GET", "/", prepare_nothing, build_asset, "text/html; charset=utf-8", false},
     {"GET", "/app.css", prepare_nothing, build_asset, "text/css; charset=utf-8", false},
     {"GET", "/app.js", prepare_nothing, build_asset, "text/javascript; charset=utf-8", false},

@@ -1,0 +1,514 @@
+/* docs/openapi.json against the real server: it is served byte for byte at
+ * GET /api/v1/openapi.json; every route of the server's table is documented
+ * and every documented path is a route; every documented status of every
+ * operation is provoked by a real request on the example data (examples/),
+ * and each answer has the documented Content-Type and headers, and, for
+ * JSON, validates against its schema (tests/support/json_schema.c).
+ *
+ * Adding an endpoint: document it in docs/openapi.json and add one probe
+ * line per documented status to PROBES below. */
+#include "support/json_schema.h"
+#include "test_web_helpers.h"
+#include "web/web_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <strings.h>
+
+#define EXAMPLES_AS_OF "2026-10-31"
+#define EX KPI_SOURCE_DIR "/examples/"
+
+/* One real request and the status it must get. op is the documented
+ * operation whose responses hold that status (a POST to a GET-only path is
+ * the 405 of its "get"); 304 probes first GET target for its ETag. */
+struct probe {
+    const char *method;
+    const char *op;
+    const char *path; /* the documented path */
+    const char *target;
+    int status;
+};
+
+#define TEAM "/api/v1/teams/ventes-ara"
+#define SERIES TEAM "/kpis/ca/series"
+#define SVG TEAM "/kpis/ca/graph.svg"
+#define PNG TEAM "/kpis/ca/graph.png"
+
+static const struct probe PROBES[] = {
+    {"GET", "get", "/healthz", "/healthz", 200},
+    {"HEAD", "get", "/healthz", "/healthz", 200},
+    {"GET", "get", "/healthz", "/healthz", 304},
+    {"POST", "get", "/healthz", "/healthz", 405},
+
+    {"GET", "get", "/api/v1/openapi.json", "/api/v1/openapi.json", 200},
+    {"GET", "get", "/api/v1/openapi.json", "/api/v1/openapi.json", 304},
+    {"PUT", "get", "/api/v1/openapi.json", "/api/v1/openapi.json", 405},
+
+    {"GET", "get", "/api/v1/teams", "/api/v1/teams", 200},
+    {"GET", "get", "/api/v1/teams", "/api/v1/teams", 304},
+    {"DELETE", "get", "/api/v1/teams", "/api/v1/teams", 405},
+
+    {"GET", "get", "/api/v1/indicators", "/api/v1/indicators", 200},
+    {"GET", "get", "/api/v1/indicators", "/api/v1/indicators", 304},
+    {"POST", "get", "/api/v1/indicators", "/api/v1/indicators", 405},
+
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", SERIES, 200},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", SERIES "?from=2026-01&to=2026-12",
+     200},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", "/api/v1/teams/durand/kpis/dso/series",
+     200},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", SERIES, 304},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", SERIES "?from=2026-13", 400},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", "/api/v1/teams/nope/kpis/ca/series",
+     404},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", TEAM "/kpis/nope/series", 404},
+    {"POST", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", SERIES, 405},
+
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.svg",
+     SVG "?from=2026-01&to=2026-10&width=400&height=150", 200},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.svg",
+     SVG "?from=2026-01&to=2026-10&width=400&height=150", 304},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.svg", SVG "?width=5", 400},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.svg", TEAM "/kpis/nope/graph.svg", 404},
+    {"POST", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.svg", SVG, 405},
+
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.png",
+     PNG "?from=2026-04&to=2026-10&width=300&height=120", 200},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.png", PNG "?width=300&height=120", 304},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.png", PNG "?height=5000", 400},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.png", "/api/v1/teams/x/kpis/ca/graph.png",
+     404},
+    {"POST", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.png", PNG, 405},
+
+    {"GET", "get", "/api/v1/teams/{team}/trends", TEAM "/trends", 200},
+    {"GET", "get", "/api/v1/teams/{team}/trends",
+     TEAM "/trends?kpi=ca&as_of=2026-06-30&window=3&stale_after=1", 200},
+    {"GET", "get", "/api/v1/teams/{team}/trends", "/api/v1/teams/durand/trends", 200},
+    {"GET", "get", "/api/v1/teams/{team}/trends", TEAM "/trends", 304},
+    {"GET", "get", "/api/v1/teams/{team}/trends", TEAM "/trends?window=0", 400},
+    {"GET", "get", "/api/v1/teams/{team}/trends", TEAM "/trends?kpi=nope", 404},
+    {"POST", "get", "/api/v1/teams/{team}/trends", TEAM "/trends", 405},
+
+    {"GET", "get", "/api/v1/teams/{team}/drift", "/api/v1/teams/durand/drift", 200},
+    {"GET", "get", "/api/v1/teams/{team}/drift",
+     "/api/v1/teams/export/drift?as_of=2025-06-30&window=4&stale_after=0", 200},
+    {"GET", "get", "/api/v1/teams/{team}/drift", "/api/v1/teams/durand/drift", 304},
+    {"GET", "get", "/api/v1/teams/{team}/drift", "/api/v1/teams/durand/drift?stale_after=x", 400},
+    {"GET", "get", "/api/v1/teams/{team}/drift", "/api/v1/teams/nope/drift", 404},
+    {"POST", "get", "/api/v1/teams/{team}/drift", "/api/v1/teams/durand/drift", 405},
+
+    {"GET", "get", "/api/v1/drift", "/api/v1/drift", 200},
+    {"GET", "get", "/api/v1/drift", "/api/v1/drift?as_of=2025-06&window=3&stale_after=5", 200},
+    {"GET", "get", "/api/v1/drift", "/api/v1/drift", 304},
+    {"GET", "get", "/api/v1/drift", "/api/v1/drift?as_of=bad", 400},
+    {"POST", "get", "/api/v1/drift", "/api/v1/drift", 405},
+
+    {"GET", "get", "/api/v1/alerts", "/api/v1/alerts", 200},
+    {"HEAD", "get", "/api/v1/alerts", "/api/v1/alerts", 200},
+    {"GET", "get", "/api/v1/alerts",
+     "/api/v1/alerts?team=commercial&severity=warning&as_of=2026-09-30&window=4&stale_after=1",
+     200},
+    {"GET", "get", "/api/v1/alerts", "/api/v1/alerts", 304},
+    {"GET", "get", "/api/v1/alerts", "/api/v1/alerts?severity=bad", 400},
+    {"GET", "get", "/api/v1/alerts", "/api/v1/alerts?team=nope", 404},
+    {"POST", "get", "/api/v1/alerts", "/api/v1/alerts", 405},
+
+    {"GET", "get", "/metrics", "/metrics", 200},
+    {"GET", "get", "/metrics", "/metrics", 304},
+    {"POST", "get", "/metrics", "/metrics", 405},
+
+    {"GET", "get", "/", "/", 200},
+    {"GET", "get", "/", "/", 304},
+    {"POST", "get", "/", "/", 405},
+    {"GET", "get", "/app.css", "/app.css", 200},
+    {"GET", "get", "/app.css", "/app.css", 304},
+    {"POST", "get", "/app.css", "/app.css", 405},
+    {"GET", "get", "/app.js", "/app.js", 200},
+    {"GET", "get", "/app.js", "/app.js", 304},
+    {"POST", "get", "/app.js", "/app.js", 405},
+};
+#define PROBE_COUNT (sizeof PROBES / sizeof PROBES[0])
+
+/* Documented statuses no request can provoke on a healthy data directory. */
+static const char *const UNPROBED[] = {"500", NULL};
+
+static char *scratch;
+static char *openapi_text; /* docs/openapi.json */
+static cJSON *openapi;     /* parsed */
+static struct test_server server;
+
+static void import_examples(void)
+{
+    static const char *const imports[][12] = {
+        {"import", EX "teams.csv", "--kind", "teams", NULL},
+        {"import", EX "indicators.csv", "--kind", "indicators", NULL},
+        {"import", EX "budget.csv", "--kind", "targets", "--strict", NULL},
+        {"import", EX "finance.csv", "--encoding", "cp1252", "--strict", NULL},
+        {"import", EX "rh_effectifs.csv", "--column", "date=Fin de période", "--date-format",
+         "%d.%m.%Y", "--strict", NULL},
+        {"import", EX "operations.csv", "--strict", NULL},
+        {"import", EX "enquete_engagement.csv", "--kpi", "engagement", "--column", "date=Trimestre",
+         "--column", "value=Score", "--strict", NULL},
+    };
+    scratch = ts_tempdir("web-openapi");
+    char *data = ts_path(scratch, "data");
+    for (size_t i = 0; i < sizeof imports / sizeof imports[0]; i++) {
+        const char *argv[16] = {"--data", data};
+        size_t n = 2;
+        for (size_t k = 0; imports[i][k]; k++)
+            argv[n++] = imports[i][k];
+        argv[n++] = "--quiet";
+        argv[n] = NULL;
+        struct ts_run r;
+        ts_kpi(&r, NULL, argv);
+        ck_assert_msg(r.status == 0, "%s: %s", imports[i][1], r.err);
+        ts_run_free(&r);
+    }
+    free(data);
+    openapi_text = ts_read_file(KPI_SOURCE_DIR "/docs/openapi.json", NULL);
+    ck_assert_msg(openapi_text != NULL, "docs/openapi.json is missing");
+    const char *end = NULL;
+    openapi = cJSON_ParseWithLengthOpts(openapi_text, strlen(openapi_text), &end, false);
+    ck_assert_msg(openapi != NULL, "docs/openapi.json is not JSON near byte %td",
+                  end ? end - openapi_text : 0);
+}
+
+static void remove_examples(void)
+{
+    cJSON_Delete(openapi);
+    free(openapi_text);
+    ts_rm_rf(scratch);
+    free(scratch);
+}
+
+static void setup(void)
+{
+    struct web_options o;
+    web_options_default(&o);
+    o.port = 0;
+    o.pin_as_of = true;
+    struct kpi_error err = {0};
+    ck_assert_int_eq(kpi_date_parse(EXAMPLES_AS_OF, NULL, &o.as_of_day, &err), 0);
+    server_start_with(&server, scratch, &o);
+}
+
+static void teardown(void)
+{
+    server_stop(&server);
+}
+
+/* A node, following a "$ref" (parameters, responses, headers, schemas). */
+static const cJSON *deref(const cJSON *node)
+{
+    for (int i = 0; i < 8 && node != NULL; i++) {
+        const cJSON *ref = cJSON_GetObjectItemCaseSensitive(node, "$ref");
+        if (!cJSON_IsString(ref))
+            return node;
+        node = js_pointer(openapi, ref->valuestring);
+    }
+    return node;
+}
+
+static const cJSON *member(const cJSON *obj, const char *key)
+{
+    return deref(cJSON_GetObjectItemCaseSensitive(obj, key));
+}
+
+static const cJSON *operation(const char *path, const char *op)
+{
+    return member(member(member(openapi, "paths"), path), op);
+}
+
+/* The documented response of (path, op, status), or NULL. */
+static const cJSON *documented(const char *path, const char *op, int status)
+{
+    char code[8];
+    snprintf(code, sizeof code, "%d", status);
+    return member(member(operation(path, op), "responses"), code);
+}
+
+START_TEST(test_served_document_is_docs_openapi_json)
+{
+    struct th_response r;
+    get_expect(server.port, "/api/v1/openapi.json", 200, &r);
+    ck_assert_uint_eq(r.body_len, strlen(openapi_text));
+    ck_assert_msg(memcmp(r.body, openapi_text, r.body_len) == 0,
+                  "the served description differs from docs/openapi.json");
+    char value[64];
+    ck_assert_str_eq(th_header(&r, "Content-Type", value, sizeof value), "application/json");
+    ck_assert_ptr_nonnull(th_header(&r, "ETag", value, sizeof value));
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(openapi, "openapi")->valuestring, "3.1.0");
+    th_response_free(&r);
+}
+END_TEST
+
+/* Send probe p; a 304 probe first GETs the target for its ETag. */
+static void send_probe(const struct probe *p, struct th_response *r)
+{
+    if (p->status != 304) {
+        th_request(server.port, p->method, p->target, NULL, r);
+        return;
+    }
+    struct th_response first;
+    get_expect(server.port, p->target, 200, &first);
+    char etag[WEB_ETAG_MAX + 8], header[WEB_ETAG_MAX + 32];
+    ck_assert_msg(th_header(&first, "ETag", etag, sizeof etag) != NULL, "%s: no ETag", p->target);
+    snprintf(header, sizeof header, "If-None-Match: %s\r\n", etag);
+    th_response_free(&first);
+    th_request(server.port, p->method, p->target, header, r);
+}
+
+/* The answer r to probe p has what the description says of its status. */
+static void check_answer(const struct probe *p, const cJSON *resp, const struct th_response *r)
+{
+    char value[256], why[1024];
+    const cJSON *headers = member(resp, "headers");
+    const cJSON *h;
+    cJSON_ArrayForEach(h, headers)
+    {
+        ck_assert_msg(th_header(r, h->string, value, sizeof value) != NULL,
+                      "%s %s (%d): documented header %s missing", p->method, p->target, p->status,
+                      h->string);
+    }
+    const cJSON *content = member(resp, "content");
+    if (content == NULL || cJSON_GetArraySize(content) == 0) {
+        ck_assert_msg(r->body_len == 0, "%s %s (%d): a body where none is documented", p->method,
+                      p->target, p->status);
+        return;
+    }
+    ck_assert_int_eq(cJSON_GetArraySize(content), 1);
+    const char *media = content->child->string;
+    ck_assert_msg(th_header(r, "Content-Type", value, sizeof value) != NULL,
+                  "%s %s: no Content-Type", p->method, p->target);
+    ck_assert_msg(strcasecmp(value, media) == 0, "%s %s (%d): Content-Type %s, documented %s",
+                  p->method, p->target, p->status, value, media);
+    if (strcmp(p->method, "HEAD") == 0) {
+        ck_assert_uint_eq(r->body_len, 0);
+        return;
+    }
+    ck_assert_msg(r->body_len > 0, "%s %s: empty body", p->method, p->target);
+    if (strcmp(media, "application/json") != 0)
+        return;
+    const cJSON *schema = member(content->child, "schema");
+    ck_assert_msg(schema != NULL, "%s (%d): no schema", p->path, p->status);
+    const char *end = NULL;
+    cJSON *body = cJSON_ParseWithLengthOpts(r->body, r->body_len, &end, false);
+    ck_assert_msg(body != NULL, "%s %s: the body is not JSON", p->method, p->target);
+    bool ok = js_validate(openapi, schema, body, why, sizeof why);
+    cJSON_Delete(body);
+    ck_assert_msg(ok, "%s %s (%d): %s", p->method, p->target, p->status, why);
+}
+
+START_TEST(test_every_probe_gets_a_documented_answer)
+{
+    const struct probe *p = &PROBES[_i];
+    const cJSON *resp = documented(p->path, p->op, p->status);
+    ck_assert_msg(resp != NULL, "%s %s: status %d is not documented", p->op, p->path, p->status);
+    struct th_response r;
+    send_probe(p, &r);
+    ck_assert_msg(r.status == p->status, "%s %s: status %d, expected %d: %s", p->method, p->target,
+                  r.status, p->status, r.body);
+    check_answer(p, resp, &r);
+    th_response_free(&r);
+}
+END_TEST
+
+static bool unprobed(const char *code)
+{
+    for (size_t i = 0; UNPROBED[i]; i++)
+        if (strcmp(UNPROBED[i], code) == 0)
+            return true;
+    return false;
+}
+
+static bool probed(const char *path, const char *op, int status)
+{
+    for (size_t i = 0; i < PROBE_COUNT; i++)
+        if (strcmp(PROBES[i].path, path) == 0 && strcmp(PROBES[i].op, op) == 0 &&
+            PROBES[i].status == status)
+            return true;
+    return false;
+}
+
+START_TEST(test_every_documented_status_has_a_probe)
+{
+    const cJSON *path;
+    size_t operations = 0;
+    cJSON_ArrayForEach(path, member(openapi, "paths"))
+    {
+        const cJSON *op;
+        cJSON_ArrayForEach(op, path)
+        {
+            const cJSON *resp;
+            operations++;
+            cJSON_ArrayForEach(resp, member(op, "responses"))
+            {
+                if (unprobed(resp->string))
+                    continue;
+                ck_assert_msg(probed(path->string, op->string, atoi(resp->string)),
+                              "%s %s: documented status %s has no probe", op->string, path->string,
+                              resp->string);
+            }
+        }
+    }
+    ck_assert_uint_ge(operations, web_route_count);
+}
+END_TEST
+
+/* Every query parameter documented for an operation is used by one of its
+ * probes that succeed, and every query parameter a probe sends is
+ * documented. */
+START_TEST(test_every_query_parameter_is_documented_and_used)
+{
+    for (size_t i = 0; i < PROBE_COUNT; i++) {
+        const struct probe *p = &PROBES[i];
+        const char *q = strchr(p->target, '?');
+        const cJSON *params = member(operation(p->path, p->op), "parameters");
+        while (q != NULL) {
+            char name[64];
+            size_t n = strcspn(q + 1, "=&");
+            ck_assert_uint_lt(n, sizeof name);
+            memcpy(name, q + 1, n);
+            name[n] = '\0';
+            bool found = false;
+            const cJSON *prm;
+            cJSON_ArrayForEach(prm, params)
+            {
+                const cJSON *d = deref(prm);
+                found = found || strcmp(member(d, "name")->valuestring, name) == 0;
+            }
+            ck_assert_msg(found, "%s: parameter %s is not documented", p->target, name);
+            q = strchr(q + 1, '&');
+        }
+    }
+    const cJSON *path;
+    cJSON_ArrayForEach(path, member(openapi, "paths"))
+    {
+        const cJSON *op;
+        cJSON_ArrayForEach(op, path)
+        {
+            const cJSON *prm;
+            cJSON_ArrayForEach(prm, member(op, "parameters"))
+            {
+                const cJSON *d = deref(prm);
+                if (strcmp(member(d, "in")->valuestring, "query") != 0)
+                    continue;
+                const char *name = member(d, "name")->valuestring;
+                char needle[80];
+                bool used = false;
+                for (size_t i = 0; i < PROBE_COUNT && !used; i++) {
+                    const char *t = strchr(PROBES[i].target, '?');
+                    if (t == NULL || PROBES[i].status != 200 ||
+                        strcmp(PROBES[i].path, path->string) != 0)
+                        continue;
+                    snprintf(needle, sizeof needle, "?%s=", name);
+                    used = strstr(t, needle) != NULL;
+                    snprintf(needle, sizeof needle, "&%s=", name);
+                    used = used || strstr(t, needle) != NULL;
+                }
+                ck_assert_msg(used, "%s: parameter %s is never sent by a successful probe",
+                              path->string, name);
+            }
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_every_route_is_documented_and_every_path_is_a_route)
+{
+    for (size_t i = 0; i < web_route_count; i++) {
+        char op[16];
+        size_t n = 0;
+        for (const char *m = web_routes[i].method; *m && n + 1 < sizeof op; m++)
+            op[n++] = (char)tolower((unsigned char)*m);
+        op[n] = '\0';
+        ck_assert_msg(operation(web_routes[i].pattern, op) != NULL,
+                      "route %s %s is not in docs/openapi.json", web_routes[i].method,
+                      web_routes[i].pattern);
+    }
+    const cJSON *path;
+    cJSON_ArrayForEach(path, member(openapi, "paths"))
+    {
+        bool found = false;
+        for (size_t i = 0; i < web_route_count && !found; i++)
+            found = strcmp(web_routes[i].pattern, path->string) == 0;
+        ck_assert_msg(found, "documented path %s is not a route of the server", path->string);
+    }
+}
+END_TEST
+
+/* The validator fails on what a wrong description or a wrong answer would
+ * show: a missing field, a wrong type, an undeclared field, a bad enum. */
+START_TEST(test_schema_check_fails_on_a_missing_field_or_a_wrong_type)
+{
+    struct th_response r;
+    get_expect(server.port, "/api/v1/teams/durand/drift", 200, &r);
+    const char *schema = "#/components/schemas/TeamDrift";
+    char why[1024];
+    ck_assert_msg(js_validate_text(openapi, schema, r.body, why, sizeof why), "%s", why);
+    cJSON *doc = cJSON_Parse(r.body);
+    cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "indicators"), 0);
+
+    cJSON *gap = cJSON_DetachItemFromObjectCaseSensitive(first, "gap");
+    ck_assert(!js_validate(openapi, js_pointer(openapi, schema), doc, why, sizeof why));
+    ck_assert_str_eq(why, "$.indicators[0]: missing required member \"gap\"");
+    cJSON_AddItemToObject(first, "gap", gap);
+
+    cJSON_ReplaceItemInObjectCaseSensitive(doc, "drift", cJSON_CreateString("0.1"));
+    ck_assert(!js_validate(openapi, js_pointer(openapi, schema), doc, why, sizeof why));
+    ck_assert_str_eq(why, "$.drift: \"0.1\" is not of type [\"number\",\"null\"]");
+    cJSON_ReplaceItemInObjectCaseSensitive(doc, "drift", cJSON_CreateNull());
+    ck_assert_msg(js_validate(openapi, js_pointer(openapi, schema), doc, why, sizeof why), "%s",
+                  why);
+
+    cJSON_ReplaceItemInObjectCaseSensitive(first, "trend", cJSON_CreateNull());
+    ck_assert_msg(js_validate(openapi, js_pointer(openapi, schema), doc, why, sizeof why), "%s",
+                  why);
+    cJSON_ReplaceItemInObjectCaseSensitive(first, "trend", cJSON_CreateNumber(1));
+    ck_assert(!js_validate(openapi, js_pointer(openapi, schema), doc, why, sizeof why));
+    ck_assert_msg(strncmp(why, "$.indicators[0].trend: 0 of 2 schemas of anyOf match", 51) == 0,
+                  "%s", why);
+
+    cJSON_ReplaceItemInObjectCaseSensitive(first, "trend", cJSON_CreateNull());
+    cJSON_ReplaceItemInObjectCaseSensitive(first, "status", cJSON_CreateString("late"));
+    ck_assert(!js_validate(openapi, js_pointer(openapi, schema), doc, why, sizeof why));
+    ck_assert_str_eq(why, "$.indicators[0].status: \"late\" is not one of "
+                          "[\"no_data\",\"no_target\",\"on_track\",\"at_risk\",\"off_track\"]");
+    cJSON_ReplaceItemInObjectCaseSensitive(first, "status", cJSON_CreateString("on_track"));
+
+    cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(doc, "families"), "money", "x");
+    ck_assert(!js_validate(openapi, js_pointer(openapi, schema), doc, why, sizeof why));
+    ck_assert_str_eq(why, "$.families: member \"money\" is not in the schema");
+
+    cJSON_Delete(doc);
+    th_response_free(&r);
+
+    ck_assert(!js_validate_text(openapi, "#/components/schemas/Alerts",
+                                "{\"as_of\":\"31/10/2026\",\"alerts\":[]}", why, sizeof why));
+    ck_assert_str_eq(why, "$.as_of: \"31/10/2026\" does not match ^[0-9]{4}-[0-9]{2}-[0-9]{2}$");
+    ck_assert(!js_validate_text(openapi, "#/components/schemas/Nope", "{}", why, sizeof why));
+    ck_assert_str_eq(why, "no schema at #/components/schemas/Nope");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("web_openapi");
+    TCase *tc = tcase_create("openapi");
+    tcase_add_unchecked_fixture(tc, import_examples, remove_examples);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_served_document_is_docs_openapi_json);
+    tcase_add_loop_test(tc, test_every_probe_gets_a_documented_answer, 0, (int)PROBE_COUNT);
+    tcase_add_test(tc, test_every_documented_status_has_a_probe);
+    tcase_add_test(tc, test_every_query_parameter_is_documented_and_used);
+    tcase_add_test(tc, test_every_route_is_documented_and_every_path_is_a_route);
+    tcase_add_test(tc, test_schema_check_fails_on_a_missing_field_or_a_wrong_type);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return ts_run_suite(suite());
+}
