@@ -239,6 +239,15 @@ START_TEST(test_served_document_is_docs_openapi_json)
     ck_assert_ptr_nonnull(th_header(&r, "ETag", value, sizeof value));
     ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(openapi, "openapi")->valuestring, "3.1.0");
     th_response_free(&r);
+    /* info.version is the program's version */
+    struct ts_run v;
+    const char *argv[] = {"--version", NULL};
+    ts_kpi(&v, NULL, argv);
+    char want[64];
+    snprintf(want, sizeof want, "kpi %s\n",
+             member(member(openapi, "info"), "version")->valuestring);
+    ck_assert_str_eq(v.out, want);
+    ts_run_free(&v);
 }
 END_TEST
 
