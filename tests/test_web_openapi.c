@@ -500,6 +500,46 @@ START_TEST(test_schema_check_fails_on_a_missing_field_or_a_wrong_type)
 }
 END_TEST
 
+/* The checker's other keywords, on a document of its own. */
+START_TEST(test_schema_check_keywords)
+{
+    static const char schemas[] =
+        "{\"components\": {\"schemas\": {"
+        "\"Count\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 9},"
+        "\"List\": {\"type\": \"array\", \"items\": {\"$ref\": \"#/components/schemas/Count\"}},"
+        "\"One\": {\"oneOf\": [{\"type\": \"number\"}, {\"type\": \"integer\"}]},"
+        "\"Loop\": {\"$ref\": \"#/components/schemas/Loop\"},"
+        "\"Odd\": {\"type\": \"string\", \"uniqueItems\": true},"
+        "\"Id\": {\"type\": \"string\", \"maxLength\": 3, \"const\": \"ab\"}}}}";
+    cJSON *doc = cJSON_Parse(schemas);
+    ck_assert_ptr_nonnull(doc);
+    char why[512];
+    ck_assert_msg(js_validate_text(doc, "#/components/schemas/List", "[0, 9, 3]", why, sizeof why),
+                  "%s", why);
+    ck_assert(!js_validate_text(doc, "#/components/schemas/List", "[0, 10]", why, sizeof why));
+    ck_assert_str_eq(why, "$[1]: 10 is more than 9");
+    ck_assert(!js_validate_text(doc, "#/components/schemas/List", "[1.5]", why, sizeof why));
+    ck_assert_str_eq(why, "$[0]: 1.5 is not of type \"integer\"");
+    ck_assert(!js_validate_text(doc, "#/components/schemas/List", "[-1]", why, sizeof why));
+    ck_assert_str_eq(why, "$[0]: -1 is less than 0");
+    /* 2 is a number and an integer: two branches match, oneOf wants one */
+    ck_assert(!js_validate_text(doc, "#/components/schemas/One", "2", why, sizeof why));
+    ck_assert_str_eq(why, "$: 2 of 2 schemas of oneOf match");
+    ck_assert(js_validate_text(doc, "#/components/schemas/One", "2.5", why, sizeof why));
+    ck_assert(!js_validate_text(doc, "#/components/schemas/Loop", "1", why, sizeof why));
+    ck_assert_str_eq(why, "$: schema: nested too deep ($ref loop?)");
+    ck_assert(!js_validate_text(doc, "#/components/schemas/Odd", "\"x\"", why, sizeof why));
+    ck_assert_str_eq(why, "$: schema: unsupported keyword \"uniqueItems\"");
+    ck_assert(!js_validate_text(doc, "#/components/schemas/Id", "\"abcd\"", why, sizeof why));
+    ck_assert_str_eq(why, "$: \"abcd\" breaks maxLength 3");
+    ck_assert(!js_validate_text(doc, "#/components/schemas/Id", "\"abc\"", why, sizeof why));
+    ck_assert_str_eq(why, "$: not the constant of the schema");
+    ck_assert(!js_validate_text(doc, "#/components/schemas/Id", "{", why, sizeof why));
+    ck_assert_str_eq(why, "not JSON: {");
+    cJSON_Delete(doc);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("web_openapi");
@@ -513,6 +553,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_every_query_parameter_is_documented_and_used);
     tcase_add_test(tc, test_every_route_is_documented_and_every_path_is_a_route);
     tcase_add_test(tc, test_schema_check_fails_on_a_missing_field_or_a_wrong_type);
+    tcase_add_test(tc, test_schema_check_keywords);
     suite_add_tcase(s, tc);
     return s;
 }
