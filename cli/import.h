@@ -19,6 +19,31 @@ struct import_settings {
     bool progress; /* draw a progress bar on stderr */
 };
 
+/* True when a team cell of len bytes (ref is read up to len only) is a
+ * spreadsheet's total row (SPEC §4): "Total", "Sous-total", "Total général",
+ * "Grand total", "Subtotal", any case, accents optional. */
+bool import_is_total(const char *ref, size_t len);
+
+/* The teams and indicators a data file created: the first few are named
+ * with the line that created them, the rest counted. */
+enum { IMPORT_CREATED_SHOWN = 20 };
+struct import_created_entry {
+    bool team; /* else an indicator */
+    unsigned long line;
+    char *name, *id; /* owned (NULL when out of memory) */
+};
+struct import_created {
+    size_t count;
+    struct import_created_entry shown[IMPORT_CREATED_SHOWN];
+};
+/* Record one creation (name and id are copied). */
+void import_created_add(struct import_created *c, bool team, const char *name, const char *id,
+                        unsigned long line);
+/* "FILE:LINE: created team "Ventes Paris" (id ventes-paris, no parent)" per
+ * recorded entry, then "FILE: ... and N more created". */
+void import_created_print(const struct import_created *c, const char *file, FILE *out);
+void import_created_free(struct import_created *c);
+
 /* Import one file into st as one transaction; prints its errors and summary.
  * Returns an exit code. */
 int import_file(struct store *st, const char *path, const struct import_settings *settings);

@@ -9,6 +9,10 @@
 
 enum { MAX_PRINTED_ERRORS = 20 };
 
+/* resolve_cached's answer for a team cell that is a total: the row is
+ * skipped and counted (SPEC §4), never resolved nor created. */
+enum { REF_TOTAL = 1 };
+
 /* References resolved so far, direct-mapped by a hash of their text: a file
  * names a few teams and indicators over and over, in any order (a long file
  * sorted by date alternates its kpi column on every row), so nearly every
@@ -59,7 +63,9 @@ struct import_run {
     struct cli_progress progress;
     uint64_t rows_seen;
     struct kpi_error *err; /* of read_records, for the sink */
-    size_t kind_of;        /* the indicator whose period kind_is is (SIZE_MAX: none) */
+    unsigned long line;    /* of the row being staged */
+    struct import_created created;
+    size_t kind_of; /* the indicator whose period kind_is is (SIZE_MAX: none) */
     enum kpi_period_kind kind_is;
 };
 
@@ -117,8 +123,18 @@ __attribute__((noinline)) static int resolve_lookup(struct import_run *run, stru
             return 0;
         }
     }
-    int rc = team ? store_txn_resolve_team(run->txn, ref, create, index, NULL, err)
-                  : store_txn_resolve_indicator(run->txn, ref, create, index, NULL, err);
+    if (team && import_is_total(ref, len))
+        return REF_TOTAL; /* never cached: a hit is a resolved team */
+    bool created = false;
+    int rc = team ? store_txn_resolve_team(run->txn, ref, create, index, &created, err)
+                  : store_txn_resolve_indicator(run->txn, ref, create, index, &created, err);
+    if (rc == 0 && created) {
+        const char *name = team ? store_txn_team(run->txn, *index)->name
+                                : store_txn_indicator(run->txn, *index)->name;
+        const char *id =
+            team ? store_txn_team(run->txn, *index)->id : store_txn_indicator(run->txn, *index)->id;
+        import_created_add(&run->created, team, name, id, run->line);
+    }
     if (rc == 0 && slot != NULL) {
         slot->gen = cache->gen;
         slot->index = *index;
@@ -250,6 +266,10 @@ static int stage_data_row(struct import_run *run, const struct ingest_row *row,
             return 0;
         }
         int rc = cell_refs(run, cell, !run->settings->strict, &refs, err);
+        if (rc == REF_TOTAL) {
+            run->summary.total_rows++;
+            return 0;
+        }
         return rc != 0 ? rc : stage_cell(run, cell, refs.team, refs.indicator, err);
     }
     size_t values = 0;
@@ -260,6 +280,10 @@ static int stage_data_row(struct import_run *run, const struct ingest_row *row,
         return 0;
     }
     int rc = check_row_refs(run, row, err);
+    if (rc == REF_TOTAL) {
+        run->summary.total_rows++;
+        return 0;
+    }
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < row->cell_count; i++) {
@@ -330,6 +354,7 @@ static int on_row(void *ctx, const struct ingest_row *row)
 {
     struct import_run *run = ctx;
     run->summary.rows++;
+    run->line = row->line;
     int rc = stage_row(run, row, run->err);
     if (rc == KPI_ESYSTEM)
         return rc;
@@ -389,6 +414,9 @@ static int finish(struct import_run *run, struct kpi_error *err)
             return cli_fail(err);
     }
     run->txn = NULL;
+    /* what was created, now that it is (a warning: --quiet silences it) */
+    if (!run->settings->quiet)
+        import_created_print(&run->created, run->summary.file, stderr);
     print_summary(run);
     return run->summary.rejected > 0 ? CLI_EXIT_INPUT : CLI_EXIT_OK;
 }
@@ -416,5 +444,6 @@ int import_file(struct store *st, const char *path, const struct import_settings
     store_txn_abort(run.txn);
     ingest_close(run.reader);
     free(run.refs);
+    import_created_free(&run.created);
     return rc;
 }

@@ -6,9 +6,13 @@ void report_import_line(const struct report_import_summary *s, FILE *out)
 {
     fprintf(out,
             "%s: %zu rows, %zu new, %zu corrected, %zu unchanged, %zu empty, %zu rejected, "
-            "%zu series, %zu new teams, %zu new indicators%s",
+            "%zu series, %zu new teams, %zu new indicators",
             s->file, s->rows, s->new_values, s->corrected, s->unchanged, s->empty, s->rejected,
-            s->series, s->new_teams, s->new_indicators, s->dry_run ? " (dry run)" : "");
+            s->series, s->new_teams, s->new_indicators);
+    if (s->total_rows > 0)
+        fprintf(out, ", %zu total rows skipped", s->total_rows);
+    if (s->dry_run)
+        fputs(" (dry run)", out);
 }
 
 char *report_import_json(const struct report_import_summary *s)
@@ -26,7 +30,8 @@ char *report_import_json(const struct report_import_summary *s)
                   {"rejected", s->rejected},
                   {"series", s->series},
                   {"new_teams", s->new_teams},
-                  {"new_indicators", s->new_indicators}};
+                  {"new_indicators", s->new_indicators},
+                  {"total_rows_skipped", s->total_rows}};
     for (size_t i = 0; ok && i < sizeof counts / sizeof counts[0]; i++)
         ok = report_json_add_number(doc, counts[i].key, (double)counts[i].value);
     if (ok && s->dry_run)

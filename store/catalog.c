@@ -2,11 +2,13 @@
  * catalog.c — teams and indicators inside a write transaction: resolving
  * references of input data (SPEC §2) and applying catalog rows.
  *
- * Each kind keeps two hash maps: id -> index and kpi_fold(name) -> index.
- * A rename adds a new name key and leaves the old one: a lookup accepts a
- * hit only when it is the entry's current key (wcat.folded), so no deletion
- * is ever needed. Several entries may share a name; the smallest id wins, so
- * the result does not depend on the order in which they were created.
+ * Each kind keeps three hash maps: id -> index, kpi_fold(name) -> index and
+ * kpi_slugify(name) -> index (near-miss names: `Ventes - Ile de France`
+ * finds `Ventes – Île-de-France`, SPEC §4). A rename adds new name keys and
+ * leaves the old ones: a lookup accepts a hit only when it is the entry's
+ * current key (wcat.folded, wcat.slugged), so no deletion is ever needed. Several entries may share
+ * a name; the smallest id wins, so the result does not depend on the order in which they were
+ * created.
  */
 #include "store/txn_int.h"
 
@@ -55,6 +57,10 @@ static int wcat_grow(struct wcat *c, size_t need)
     if (f == NULL)
         return KPI_ESYSTEM;
     c->folded = f;
+    const char **sl = realloc(c->slugged, cap * sizeof *sl);
+    if (sl == NULL)
+        return KPI_ESYSTEM;
+    c->slugged = sl;
     bool *cr = realloc(c->created, cap * sizeof *cr);
     if (cr == NULL)
         return KPI_ESYSTEM;
@@ -78,7 +84,14 @@ static int wcat_set_name(struct store_txn *txn, struct wcat *c, size_t i, const 
     if (key == NULL)
         return KPI_ESYSTEM;
     c->folded[i] = key;
-    return strmap_put(&c->names, key, i);
+    if (strmap_put(&c->names, key, i) != 0)
+        return KPI_ESYSTEM;
+    char slug[KPI_ID_MAX + 1];
+    size_t sn = kpi_slugify(name, slug);
+    c->slugged[i] = txn_strdup(txn, slug, sn);
+    if (c->slugged[i] == NULL)
+        return KPI_ESYSTEM;
+    return sn == 0 ? 0 : strmap_put(&c->slugs, c->slugged[i], i);
 }
 
 static bool wcat_find_id(const struct wcat *c, const char *id, size_t *index)
@@ -92,15 +105,19 @@ static const char *entry_id(const struct store_txn *txn, bool team, size_t i)
     return team ? txn->teams[i].id : txn->inds[i].id;
 }
 
-static bool wcat_find_name(const struct store_txn *txn, bool team, const char *folded,
-                           size_t *index)
+/* The entry whose current name key (folded, or slugged when by_slug) is key;
+ * the smallest id when several share it. */
+static bool wcat_find_key(const struct store_txn *txn, bool team, bool by_slug, const char *key,
+                          size_t *index)
 {
     const struct wcat *c = team ? &txn->tcat : &txn->icat;
-    uint64_t h = strmap_hash(folded);
+    const struct strmap *map = by_slug ? &c->slugs : &c->names;
+    const char *const *current = by_slug ? c->slugged : c->folded;
+    uint64_t h = strmap_hash(key);
     size_t pos = 0, v;
     bool found = false;
-    while (strmap_next(&c->names, folded, h, &pos, &v)) {
-        if (strcmp(c->folded[v], folded) != 0)
+    while (strmap_next(map, key, h, &pos, &v)) {
+        if (strcmp(current[v], key) != 0)
             continue; /* the entry was renamed since */
         if (!found || strcmp(entry_id(txn, team, v), entry_id(txn, team, *index)) < 0)
             *index = v;
@@ -152,7 +169,9 @@ void txn_catalog_free(struct store_txn *txn)
     for (size_t k = 0; k < 2; k++) {
         strmap_free(&cats[k]->ids);
         strmap_free(&cats[k]->names);
+        strmap_free(&cats[k]->slugs);
         free(cats[k]->folded);
+        free(cats[k]->slugged);
         free(cats[k]->created);
     }
     free(txn->teams);
@@ -180,19 +199,22 @@ static int lookup(const struct store_txn *txn, bool team, const char *ref, size_
     if (folded == NULL)
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
     kpi_fold(ref, folded, len + 1);
-    bool by_name = folded[0] != '\0' && wcat_find_name(txn, team, folded, index);
+    bool by_name = folded[0] != '\0' && wcat_find_key(txn, team, false, folded, index);
     if (folded != stack)
         free(folded);
     if (by_name)
         return 0;
-    if (as_id) {
-        memcpy(new_id, id, sizeof id);
-        return KPI_ENOTFOUND;
-    }
-    if (kpi_slugify(ref, new_id) == 0)
+    /* SPEC §2: a valid id once lower-cased becomes that id; else its slug,
+     * which may be an existing id. SPEC §4: before anything is created, the
+     * slug is matched against the names' slugs. */
+    char slug[KPI_ID_MAX + 1];
+    if (kpi_slugify(ref, slug) == 0 && !as_id)
         return kpi_fail(err, KPI_EINPUT, "reference \"%s\" has no letters or digits", ref);
-    if (wcat_find_id(c, new_id, index))
+    if (!as_id && wcat_find_id(c, slug, index))
         return 0;
+    if (slug[0] != '\0' && wcat_find_key(txn, team, true, slug, index))
+        return 0;
+    memcpy(new_id, as_id ? id : slug, KPI_ID_MAX + 1);
     return KPI_ENOTFOUND;
 }
 

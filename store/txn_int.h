@@ -30,10 +30,12 @@ struct point_slab {
  * its (id) order, then the new ones; commit sorts them. */
 struct wcat {
     size_t count, cap;
-    struct strmap ids;   /* id -> index */
-    struct strmap names; /* kpi_fold(name) -> index; stale keys stay */
-    const char **folded; /* the current key of each entry in names */
-    bool *created;       /* by this transaction */
+    struct strmap ids;    /* id -> index */
+    struct strmap names;  /* kpi_fold(name) -> index; stale keys stay */
+    const char **folded;  /* the current key of each entry in names */
+    struct strmap slugs;  /* kpi_slugify(name) -> index; stale keys stay */
+    const char **slugged; /* the current key of each entry in slugs */
+    bool *created;        /* by this transaction */
 };
 
 /* The points of one series. They stay borrowed from the base view (own ==

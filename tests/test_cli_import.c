@@ -331,7 +331,7 @@ START_TEST(test_json_summary_has_every_key)
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out, "{\"file\":\"a.csv\",\"rows\":1,\"new\":1,\"corrected\":0,"
                             "\"unchanged\":0,\"empty\":0,\"rejected\":0,\"series\":1,"
-                            "\"new_teams\":1,\"new_indicators\":1}\n");
+                            "\"new_teams\":1,\"new_indicators\":1,\"total_rows_skipped\":0}\n");
     ts_run_free(&r);
     free(csv);
     scene_close(&s);

@@ -104,6 +104,42 @@ START_TEST(test_existing_slug_means_that_entry)
 }
 END_TEST
 
+/* SPEC §4: after ids and names, a reference's slug is matched against the
+ * slugs of the names, before anything is created; a slug that is an
+ * existing id still wins over another entry's name. */
+START_TEST(test_slug_of_a_name_means_that_entry)
+{
+    struct fixture f;
+    setup(&f);
+    struct kpi_team_patch p = {.ref = "idf", .name = "Ventes – Île-de-France"};
+    ck_assert_int_eq(store_txn_patch_team(f.txn, &p, false, NULL, NULL), 0);
+    struct kpi_indicator_patch ip = {.ref = "ca", .name = "Chiffre d'affaires"};
+    ck_assert_int_eq(store_txn_patch_indicator(f.txn, &ip, false, NULL, NULL), 0);
+    bool created = true;
+    size_t i = team_ok(&f, "Ventes - Ile de France", &created);
+    ck_assert_str_eq(store_txn_team(f.txn, i)->id, "idf");
+    ck_assert(!created);
+    ck_assert_str_eq(team_id(&f, "ventes-ile-de-france"), "idf"); /* a valid id, unknown */
+    size_t k = SIZE_MAX;
+    struct kpi_error e = {0};
+    ck_assert_int_eq(
+        store_txn_resolve_indicator(f.txn, "Chiffre d\u2019affaires", false, &k, NULL, &e), 0);
+    ck_assert_str_eq(store_txn_indicator(f.txn, k)->id, "ca");
+    /* an id equal to the slug wins over a name with that slug */
+    struct kpi_team_patch q = {.ref = "nord", .name = "Ventes Nord"};
+    ck_assert_int_eq(store_txn_patch_team(f.txn, &q, false, NULL, NULL), 0);
+    struct kpi_team_patch r = {.ref = "ventes-nord", .name = "Autre"};
+    ck_assert_int_eq(store_txn_patch_team(f.txn, &r, false, NULL, NULL), 0);
+    ck_assert_str_eq(team_id(&f, "VENTES  NORD !"), "ventes-nord");
+    /* a rename drops the old name's slug */
+    struct kpi_team_patch t = {.ref = "idf", .name = "Paris"};
+    ck_assert_int_eq(store_txn_patch_team(f.txn, &t, false, NULL, NULL), 0);
+    ck_assert_int_eq(store_txn_resolve_team(f.txn, "Ventes - Ile de France", false, &i, NULL, &e),
+                     KPI_ENOTFOUND);
+    teardown(&f);
+}
+END_TEST
+
 START_TEST(test_reference_without_letters_or_digits_is_rejected)
 {
     struct fixture f;
@@ -336,6 +372,7 @@ static Suite *catalog_suite(void)
     tcase_add_test(tc, test_reference_matches_id_case_insensitively);
     tcase_add_test(tc, test_reference_matches_display_name_case_and_accent_insensitively);
     tcase_add_test(tc, test_unknown_reference_is_slugified_with_its_text_as_name);
+    tcase_add_test(tc, test_slug_of_a_name_means_that_entry);
     tcase_add_test(tc, test_existing_slug_means_that_entry);
     tcase_add_test(tc, test_reference_without_letters_or_digits_is_rejected);
     tcase_add_test(tc, test_unknown_reference_without_create_is_not_found);
