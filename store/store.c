@@ -140,35 +140,118 @@ int store_series_path(const struct store *st, const char *team_id, const char *k
     return 0;
 }
 
-int store_lock(const struct store *st, bool create_now, int *fd, struct kpi_error *err)
+/* mkdir -p DIR: create its missing parents, then DIR. *made is how many of
+ * the path's last components this call created (DIR itself included), which
+ * store_unmake_dirs removes again. Returns 0, 1 when a component vanished
+ * under us (another writer removed what it had created: try again), or a
+ * negative status with err filled. */
+static int make_dirs(const char *dir, unsigned *made, struct kpi_error *err)
+{
+    *made = 0;
+    size_t len = strlen(dir);
+    char *path = malloc(len + 1);
+    if (path == NULL)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    memcpy(path, dir, len + 1);
+    int rc = 0;
+    for (size_t i = 1; i <= len && rc == 0; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        if (path[i - 1] == '/') /* "a//b", "a/" */
+            continue;
+        char saved = path[i];
+        path[i] = '\0';
+        if (mkdir(path, 0777) == 0)
+            (*made)++;
+        else if (errno == ENOENT)
+            rc = 1;
+        else if (errno != EEXIST)
+            rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
+        else if (*made > 0) /* created by someone else after our parent */
+            *made = 0;
+        path[i] = saved;
+    }
+    free(path);
+    return rc;
+}
+
+void store_unmake_dirs(const char *dir, unsigned made)
+{
+    size_t len = strlen(dir);
+    char *path = malloc(len + 1);
+    if (path == NULL)
+        return;
+    memcpy(path, dir, len + 1);
+    for (unsigned k = 0; k < made; k++) {
+        while (len > 1 && path[len - 1] == '/')
+            path[--len] = '\0';
+        if (rmdir(path) != 0) /* not empty: someone wrote there */
+            break;
+        while (len > 0 && path[len - 1] != '/')
+            len--;
+        path[len] = '\0';
+        if (len == 0)
+            break;
+    }
+    free(path);
+}
+
+int store_lock_create(const struct store *st, bool create_now, int *fd, unsigned *made,
+                      struct kpi_error *err)
 {
     *fd = -1;
-    struct stat sb;
-    if (stat(st->dir, &sb) != 0) {
-        if (errno != ENOENT || !st->create)
+    *made = 0;
+    /* A writer that created DIR removes it again when it commits nothing
+     * (store_unmake_dirs): a writer that waited for its lock then holds the
+     * lock of a directory that is gone, and starts over. */
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        struct stat sb;
+        if (stat(st->dir, &sb) != 0) {
+            if (errno != ENOENT || !st->create)
+                return kpi_fail(err, KPI_ESYSTEM, "%s: %s", st->dir, strerror(errno));
+            if (!create_now)
+                return 0;
+            int rc = make_dirs(st->dir, made, err);
+            if (rc < 0)
+                return rc;
+            if (rc > 0)
+                continue;
+        } else if (!S_ISDIR(sb.st_mode)) {
+            return kpi_fail(err, KPI_ESYSTEM, "%s: not a directory", st->dir);
+        }
+        /* The lock is taken on the directory itself, so that locking creates
+         * no file: an import that fails leaves the directory byte for byte as
+         * it was. */
+        int dfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0) {
+            if (errno == ENOENT)
+                continue;
             return kpi_fail(err, KPI_ESYSTEM, "%s: %s", st->dir, strerror(errno));
-        if (!create_now)
-            return 0; /* created at commit: a failed first import leaves nothing */
-        if (mkdir(st->dir, 0777) != 0 && errno != EEXIST)
-            return kpi_fail(err, KPI_ESYSTEM, "%s: %s", st->dir, strerror(errno));
-    } else if (!S_ISDIR(sb.st_mode)) {
-        return kpi_fail(err, KPI_ESYSTEM, "%s: not a directory", st->dir);
+        }
+        while (flock(dfd, LOCK_EX) != 0) {
+            if (errno == EINTR)
+                continue;
+            kpi_fail(err, KPI_ESYSTEM, "%s: %s", st->dir, strerror(errno));
+            close(dfd);
+            return KPI_ESYSTEM;
+        }
+        struct stat held;
+        if (fstat(dfd, &held) == 0 && stat(st->dir, &sb) == 0 && held.st_dev == sb.st_dev &&
+            held.st_ino == sb.st_ino) {
+            *fd = dfd;
+            return 0;
+        }
+        close(dfd); /* removed while we waited */
+        *made = 0;
     }
-    /* The lock is taken on the directory itself, so that locking creates no
-     * file: an import that fails leaves the directory byte for byte as it
-     * was. */
-    int dfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return kpi_fail(err, KPI_ESYSTEM, "%s: %s", st->dir, strerror(errno));
-    while (flock(dfd, LOCK_EX) != 0) {
-        if (errno == EINTR)
-            continue;
-        kpi_fail(err, KPI_ESYSTEM, "%s: %s", st->dir, strerror(errno));
-        close(dfd);
-        return KPI_ESYSTEM;
-    }
-    *fd = dfd;
-    return 0;
+    return kpi_fail(err, KPI_ESYSTEM, "%s: removed and created again too often to lock it",
+                    st->dir);
+}
+
+int store_lock(const struct store *st, bool create_now, int *fd, struct kpi_error *err)
+{
+    unsigned made;
+    return store_lock_create(st, create_now, fd, &made, err);
 }
 
 int store_repair(struct store *st, const struct store_progress *progress, struct kpi_error *err)

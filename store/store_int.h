@@ -70,6 +70,18 @@ bool store_ref_as_id(const char *ref, char *id);
  * negative status with err filled. */
 int store_lock(const struct store *st, bool create_now, int *fd, struct kpi_error *err);
 
+/* store_lock, creating DIR with its missing parents (mkdir -p) when
+ * create_now; *made is how many path components it created, for
+ * store_unmake_dirs. A lock that was waited for on a directory removed
+ * meanwhile is not returned: it starts over. */
+int store_lock_create(const struct store *st, bool create_now, int *fd, unsigned *made,
+                      struct kpi_error *err);
+
+/* Undo store_lock_create's mkdir -p while still holding the lock: remove DIR
+ * and then its parents, made levels in all, stopping at the first that is
+ * not empty. */
+void store_unmake_dirs(const char *dir, unsigned made);
+
 /* ---------------------------------------------------------------- views */
 
 /* A view: one loaded ledger generation. Every pointer inside points into buf

@@ -136,8 +136,11 @@ static void txn_free(struct store_txn *txn)
 {
     if (txn == NULL)
         return;
-    if (txn->lock_fd >= 0)
+    if (txn->lock_fd >= 0) {
+        if (txn->made_dirs > 0) /* empty unless committed: a failed import leaves nothing */
+            store_unmake_dirs(txn->st->dir, txn->made_dirs);
         close(txn->lock_fd); /* releases the lock */
+    }
     txn_catalog_free(txn);
     for (size_t i = 0; i < txn->series_count; i++)
         if (!txn->series[i].own_in_slab)
@@ -169,13 +172,13 @@ int store_txn_begin(struct store *st, struct store_txn **out, struct kpi_error *
     /* A read-only transaction (a dry run) writes nothing: no lock, no
      * repair; the ledger generation it reads is whole without a lock. */
     txn->lock_fd = -1;
-    int rc = st->read_only ? 0 : store_lock(st, false, &txn->lock_fd, err);
-    /* A data directory that does not exist yet is created by the commit, so
-     * that an import that fails leaves nothing behind. */
-    txn->create_at_commit = rc == 0 && !st->read_only && txn->lock_fd < 0;
+    /* A data directory that does not exist yet is created now, with its
+     * missing parents, and locked, so that a second import waits for this
+     * one; txn_free removes it again when nothing was committed. */
+    int rc = st->read_only ? 0 : store_lock_create(st, true, &txn->lock_fd, &txn->made_dirs, err);
     if (rc == 0)
         rc = ledger_load(st->dir, &txn->base, err);
-    if (rc == 0 && !st->read_only && !txn->create_at_commit)
+    if (rc == 0 && !st->read_only && txn->made_dirs == 0)
         rc = rrd_repair_view(st, txn->base, false, NULL, err);
     if (rc == 0)
         rc = txn_catalog_load(txn, err);
@@ -573,19 +576,6 @@ int store_txn_commit(struct store_txn *txn, const struct store_progress *progres
     struct commit_plan p = {0};
     int rc = 0;
     int live = 0;
-    if (txn->create_at_commit) {
-        /* The directory did not exist at begin: create and lock it now. If
-         * another import created it meanwhile, what we staged was checked
-         * against an empty catalog that is no longer the current one. */
-        rc = store_lock(txn->st, true, &txn->lock_fd, err);
-        if (rc == 0 && ledger_exists(txn->st->dir))
-            rc = kpi_fail(err, KPI_ESYSTEM,
-                          "%s: another import created this data directory meanwhile; run "
-                          "this import again",
-                          txn->st->dir);
-        if (rc != 0)
-            goto done;
-    }
     if (plan_catalog(txn, &p) != 0 || (live = plan_series(txn, &p)) < 0) {
         rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
         goto done;

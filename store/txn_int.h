@@ -57,7 +57,7 @@ struct wseries {
 struct store_txn {
     struct store *st;
     int lock_fd;
-    bool create_at_commit; /* DIR did not exist at begin */
+    unsigned made_dirs; /* DIR and parents this transaction created (mkdir -p) */
     struct store_view *base;
     struct arena_block *arena;
     struct point_slab *slabs;
