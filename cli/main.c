@@ -7,7 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define KPI_VERSION "0.1.0"
+/* KPI_VERSION is project()'s VERSION, defined by CMakeLists.txt. */
+#ifndef KPI_VERSION
+#error "KPI_VERSION is defined by CMakeLists.txt from project(kpi VERSION ...)"
+#endif
 
 #define ANALYSIS_OPTIONS "\nOptions:\n" ANALYSIS_OPTION_LINES
 #define ANALYSIS_OPTION_LINES                                                                      \
