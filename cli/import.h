@@ -15,8 +15,24 @@ struct import_settings {
     bool dry_run;
     bool quiet;
     bool json;
-    FILE *rejects; /* --rejects, or NULL */
-    bool progress; /* draw a progress bar on stderr */
+    FILE *rejects;              /* --rejects, or NULL */
+    bool progress;              /* draw a progress bar on stderr */
+    const char *display_name;   /* the file's name in messages; NULL: the path */
+    struct import_hooks *hooks; /* the server's uploads; NULL for the CLI */
+};
+
+/* What the server's uploads (cli/cmd_serve.c) change in an import: errors
+ * and the summary are handed over instead of printed, and a scoped token's
+ * rows are checked. */
+struct import_hooks {
+    void *ctx;
+    void (*bad_row)(void *ctx, const char *message); /* every rejected row */
+    /* NULL, or false for a team (index of txn) the row may not write */
+    bool (*team_allowed)(void *ctx, const struct store_txn *txn, size_t team);
+    void *team_ctx;
+    char *summary_json;   /* out: the --json summary (malloc'd) */
+    bool catalog_refused; /* out: a catalog file while team_allowed is set */
+    struct kpi_error err; /* out: why, when the exit code is not 0 */
 };
 
 /* True when a team cell of len bytes (ref is read up to len only) is a

@@ -94,6 +94,10 @@ static void write_reject(struct import_run *run, const struct ingest_row *row, c
 static void reject(struct import_run *run, const struct ingest_row *row, const char *message)
 {
     run->summary.rejected++;
+    if (run->settings->hooks != NULL) {
+        run->settings->hooks->bad_row(run->settings->hooks->ctx, message);
+        return;
+    }
     if (run->printed_errors < MAX_PRINTED_ERRORS)
         fprintf(stderr, "%s\n", message);
     run->printed_errors++;
@@ -167,6 +171,18 @@ KPI_HOT int cell_refs(struct import_run *run, const struct ingest_cell *cell, bo
                       struct cell_refs *refs, struct kpi_error *err)
 {
     bool strict = run->settings->strict;
+    const struct import_hooks *hooks = run->settings->hooks;
+    if (hooks != NULL && hooks->team_allowed != NULL) {
+        /* a scoped token writes its teams only, and creates none */
+        size_t t;
+        int found =
+            resolve_cached(run, &run->teams, true, cell->team, cell->team_len, false, &t, err);
+        if (found == KPI_EINPUT || found == KPI_ESYSTEM)
+            return found;
+        if (found != 0 || !hooks->team_allowed(hooks->team_ctx, run->txn, t))
+            return kpi_fail(err, KPI_EINPUT, "team \"%.*s\" is outside this token's teams",
+                            (int)cell->team_len, cell->team);
+    }
     int rc = resolve_cached(run, &run->teams, true, cell->team, cell->team_len, create, &refs->team,
                             err);
     refs->team_found = rc == 0;
@@ -320,6 +336,15 @@ static int stage_row(struct import_run *run, const struct ingest_row *row, struc
     }
 }
 
+/* cli_fail, or for the server's uploads the error handed over. */
+static int import_fail(const struct import_settings *settings, const struct kpi_error *err)
+{
+    if (settings->hooks == NULL)
+        return cli_fail(err);
+    settings->hooks->err = *err;
+    return cli_exit_code(err->code);
+}
+
 static void report_progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
 {
     cli_progress_update(ctx, phase, done, total);
@@ -327,6 +352,10 @@ static void report_progress(void *ctx, const char *phase, uint64_t done, uint64_
 
 static void print_summary(const struct import_run *run)
 {
+    if (run->settings->hooks != NULL) {
+        run->settings->hooks->summary_json = report_import_json(&run->summary);
+        return;
+    }
     if (run->settings->quiet)
         return;
     if (run->settings->json) {
@@ -399,6 +428,8 @@ static int finish(struct import_run *run, struct kpi_error *err)
     if (run->summary.rejected > 0 && !run->settings->skip_errors) {
         store_txn_abort(run->txn);
         run->txn = NULL;
+        if (run->settings->hooks != NULL)
+            return CLI_EXIT_INPUT;
         fprintf(stderr, "%s: %zu bad rows, nothing imported (see --on-error skip)\n",
                 run->summary.file, run->summary.rejected);
         return CLI_EXIT_INPUT;
@@ -411,7 +442,7 @@ static int finish(struct import_run *run, struct kpi_error *err)
         cli_progress_done(&run->progress);
         run->txn = NULL;
         if (rc != 0)
-            return cli_fail(err);
+            return import_fail(run->settings, err);
     }
     run->txn = NULL;
     /* what was created, now that it is (a warning: --quiet silences it) */
@@ -426,11 +457,17 @@ int import_file(struct store *st, const char *path, const struct import_settings
     struct import_run run = {
         .settings = settings, .teams.gen = 1, .indicators.gen = 1, .kind_of = SIZE_MAX};
     struct kpi_error err = {0};
-    int rc = ingest_open(path, NULL, &settings->ingest, &run.reader, &err);
+    int rc = ingest_open(path, settings->display_name, &settings->ingest, &run.reader, &err);
     if (rc != 0)
-        return cli_fail(&err);
+        return import_fail(settings, &err);
     run.summary.file = ingest_display_name(run.reader);
     run.kind = ingest_kind(run.reader);
+    if (settings->hooks != NULL && settings->hooks->team_allowed != NULL &&
+        (run.kind == INGEST_KIND_TEAMS || run.kind == INGEST_KIND_INDICATORS)) {
+        settings->hooks->catalog_refused = true; /* catalogs need an unscoped token */
+        ingest_close(run.reader);
+        return CLI_EXIT_USAGE;
+    }
     run.summary.dry_run = settings->dry_run;
     cli_progress_start(&run.progress, settings->progress, run.summary.file);
     rc = store_txn_begin(st, &run.txn, &err);
@@ -440,7 +477,7 @@ int import_file(struct store *st, const char *path, const struct import_settings
     if (rc == 0)
         rc = finish(&run, &err);
     else
-        rc = cli_fail(&err);
+        rc = import_fail(settings, &err);
     store_txn_abort(run.txn);
     ingest_close(run.reader);
     free(run.refs);

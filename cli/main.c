@@ -121,6 +121,20 @@ static const struct cli_command commands[] = {
      "                       IPv6; port 0 picks a free port)\n"
      "  --threads N          worker threads, 1 to 64 (default 2)\n"
      "  --as-of DATE         pin the server's as-of date (default: today, UTC)\n"},
+    {"token", cli_cmd_token, "add, list or revoke the access tokens of kpi serve",
+     "Usage: kpi [--data DIR] token add NAME --role read|write [--team T]... [--expires DATE]\n"
+     "       kpi [--data DIR] token list [--format table|csv|json]\n"
+     "       kpi [--data DIR] token revoke NAME\n"
+     "\n"
+     "Once a data directory has a token, kpi serve answers only requests that carry one\n"
+     "(Authorization: Bearer TOKEN), but /healthz and the dashboard's files. add prints\n"
+     "the new secret once: only its SHA-256 is kept (DIR/tokens, mode 0600). revoke\n"
+     "refuses the token from the server's next request on.\n"
+     "\n"
+     "Options of add:\n"
+     "  --role read|write    read: every GET; write: also uploads (POST /api/v1/imports)\n"
+     "  --team T             see only T and its descendants (repeatable; default: all)\n"
+     "  --expires DATE       last day the token is valid (UTC; default: never)\n"},
     {"graph", cli_cmd_graph, "chart actual vs target (SVG or PNG), rendered by RRDtool",
      "Usage: kpi [--data DIR] graph TEAM KPI -o FILE.svg|FILE.png [--from DATE] [--to DATE]\n"
      "                                   [--width N] [--height N]\n"

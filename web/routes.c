@@ -96,6 +96,10 @@ static int resolve_team(struct web_request *rq, const char *ref, struct kpi_erro
 {
     size_t i;
     int rc = store_view_resolve_team(web_snapshot_view(rq->snap), ref, &i, err);
+    /* a team outside the token's scope is answered exactly like an unknown
+     * one (the message of store_view_resolve_team), SPEC §9 */
+    if (rc == 0 && !web_scope_allows(web_snapshot_view(rq->snap), rq->who, i))
+        rc = kpi_fail(err, KPI_ENOTFOUND, "unknown team \"%s\"", ref);
     rq->key.team = rc == 0 ? i : QUERY_NONE;
     return rc;
 }

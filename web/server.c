@@ -1,6 +1,6 @@
 /* The libmicrohttpd glue: options, start and stop, the access handler,
  * responses (ETag, 304, errors) and the snapshot swap. */
-#include "web/web_int.h"
+#include "web/access.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -26,6 +26,7 @@ void web_options_default(struct web_options *o)
     o->connection_memory = 64 * 1024;
     o->cache_entries = 4096;
     o->cache_bytes = 64u * 1024 * 1024;
+    o->max_upload = 64u * 1024 * 1024;
 }
 
 static bool parse_port(const char *text, unsigned *port)
@@ -146,13 +147,15 @@ static const struct {
     {KPI_ESYSTEM, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal_error"},
 };
 
-static void common_headers(struct MHD_Response *r)
+static void common_headers(const struct web_server *srv, struct MHD_Response *r)
 {
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    web_access_headers(srv->access, r);
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *c, unsigned http, const char *code,
-                                  const char *message, const char *allow)
+static enum MHD_Result send_error(const struct web_server *srv, struct MHD_Connection *c,
+                                  unsigned http, const char *code, const char *message,
+                                  const char *allow)
 {
     size_t len = 0;
     char *body = web_error_json(code, message, &len);
@@ -162,7 +165,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned http, const
         free(body);
         return MHD_NO; /* out of memory: MHD closes the connection */
     }
-    common_headers(r);
+    common_headers(srv, r);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (allow != NULL)
@@ -172,7 +175,8 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned http, const
     return ret;
 }
 
-static enum MHD_Result send_status(struct MHD_Connection *c, const struct kpi_error *err)
+static enum MHD_Result send_status(const struct web_server *srv, struct MHD_Connection *c,
+                                   const struct kpi_error *err)
 {
     unsigned http = MHD_HTTP_INTERNAL_SERVER_ERROR;
     const char *code = "internal_error";
@@ -181,13 +185,14 @@ static enum MHD_Result send_status(struct MHD_Connection *c, const struct kpi_er
             http = status_map[i].http;
             code = status_map[i].code;
         }
-    return send_error(c, http, code, err->message[0] ? err->message : "internal error", NULL);
+    return send_error(srv, c, http, code, err->message[0] ? err->message : "internal error", NULL);
 }
 
 /* A 200 with body, or a 304 when If-None-Match matches etag. The body is
  * copied (cached bodies) or static (persistent). */
-static enum MHD_Result send_body(struct MHD_Connection *c, const char *content_type,
-                                 const void *body, size_t len, const char *etag)
+static enum MHD_Result send_body(const struct web_server *srv, struct MHD_Connection *c,
+                                 const char *content_type, const void *body, size_t len,
+                                 const char *etag)
 {
     const char *inm =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
@@ -199,7 +204,7 @@ static enum MHD_Result send_body(struct MHD_Connection *c, const char *content_t
         r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
     if (r == NULL)
         return MHD_NO;
-    common_headers(r);
+    common_headers(srv, r);
     MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     if (!not_modified) {
@@ -216,7 +221,8 @@ static enum MHD_Result send_body(struct MHD_Connection *c, const char *content_t
 
 /* The response of a cached entry, 200 or 304, made once and shared by every
  * connection (see struct web_entry). NULL when out of memory. */
-static struct MHD_Response *entry_response(struct web_entry *e, bool not_modified)
+static struct MHD_Response *entry_response(const struct web_server *srv, struct web_entry *e,
+                                           bool not_modified)
 {
     _Atomic(struct MHD_Response *) *slot = not_modified ? &e->not_modified : &e->ok;
     struct MHD_Response *r = atomic_load(slot);
@@ -226,7 +232,7 @@ static struct MHD_Response *entry_response(struct web_entry *e, bool not_modifie
                      : MHD_create_response_from_buffer(e->len, e->data, MHD_RESPMEM_MUST_COPY);
     if (r == NULL)
         return NULL;
-    common_headers(r);
+    common_headers(srv, r);
     MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, e->etag);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     if (!not_modified)
@@ -239,12 +245,13 @@ static struct MHD_Response *entry_response(struct web_entry *e, bool not_modifie
     return r;
 }
 
-static enum MHD_Result send_entry(struct MHD_Connection *c, struct web_entry *e)
+static enum MHD_Result send_entry(const struct web_server *srv, struct MHD_Connection *c,
+                                  struct web_entry *e)
 {
     const char *inm =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
     bool not_modified = web_etag_matches(inm, e->etag);
-    struct MHD_Response *r = entry_response(e, not_modified);
+    struct MHD_Response *r = entry_response(srv, e, not_modified);
     if (r == NULL)
         return MHD_NO;
     return MHD_queue_response(c, not_modified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, r);
@@ -269,46 +276,49 @@ static const char *bad_path(const char *path, size_t len)
 }
 
 static enum MHD_Result answer(struct web_server *srv, struct MHD_Connection *c, const char *url,
-                              const char *method)
+                              const char *method, const struct web_principal *who)
 {
     size_t len = strlen(url);
     const char *why = bad_path(url, len);
     if (why != NULL)
-        return send_error(c, MHD_HTTP_BAD_REQUEST, "bad_request", why, NULL);
+        return send_error(srv, c, MHD_HTTP_BAD_REQUEST, "bad_request", why, NULL);
     char buf[WEB_PATH_MAX + 8];
-    struct web_request rq = {.srv = srv, .conn = c};
+    struct web_request rq = {.srv = srv, .conn = c, .who = who};
     bool known;
     int route = web_route_match(url, method, buf, sizeof buf, rq.captures, &known);
     if (route < 0 && known)
-        return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+        return send_error(srv, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
                           "method not allowed", "GET, HEAD");
     if (route < 0)
-        return send_error(c, MHD_HTTP_NOT_FOUND, "not_found", "no such path", NULL);
+        return send_error(srv, c, MHD_HTTP_NOT_FOUND, "not_found", "no such path", NULL);
     const struct web_route *rt = &web_routes[route];
     memset(&rq.key, 0, sizeof rq.key);
     rq.key.route = (uint32_t)route;
     rq.key.team = rq.key.indicator = QUERY_NONE;
+    rq.key.scope = who->scope;
     struct kpi_error err = {0};
     struct web_body body = {0};
     if (!rt->needs_data) { /* static: health and dashboard files */
         if (rt->build(&rq, &body, &err) != 0)
-            return send_status(c, &err);
+            return send_status(srv, c, &err);
         char etag[WEB_ETAG_MAX];
         web_etag(body.data, body.len, etag);
-        return send_body(c, rt->content_type, body.data, body.len, etag);
+        return send_body(srv, c, rt->content_type, body.data, body.len, etag);
     }
     if (web_server_snapshot(srv, &rq.snap, &err) != 0)
-        return send_status(c, &err);
+        return send_status(srv, c, &err);
     enum MHD_Result ret;
     struct web_entry *e = NULL;
     if (rt->prepare(&rq, &err) != 0) {
-        ret = send_status(c, &err);
+        ret = send_status(srv, c, &err);
         goto done;
     }
     e = web_snapshot_lookup(rq.snap, &rq.key);
     if (e == NULL) {
-        if (rt->build(&rq, &body, &err) != 0) {
-            ret = send_status(c, &err);
+        if (rt->build(&rq, &body, &err) != 0 || web_scope_filter(&rq, &body, &err) != 0) {
+            if (!body.borrowed)
+                free(body.data);
+            ret = send_status(srv, c, &err);
             goto done;
         }
         e = web_entry_new(&rq.key, rt->content_type, body.data, body.len);
@@ -316,12 +326,12 @@ static enum MHD_Result answer(struct web_server *srv, struct MHD_Connection *c, 
             free(body.data);
         if (e == NULL) {
             kpi_fail(&err, KPI_ESYSTEM, "out of memory");
-            ret = send_status(c, &err);
+            ret = send_status(srv, c, &err);
             goto done;
         }
         e = web_snapshot_insert(rq.snap, e);
     }
-    ret = send_entry(c, e);
+    ret = send_entry(srv, c, e);
 done:
     web_entry_release(e);
     web_snapshot_release(rq.snap);
@@ -332,19 +342,35 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
-    (void)upload_data;
+    struct web_server *srv = cls;
+    struct web_exchange *x = *con_cls; /* made by web_exchange_begin */
+    if (x == NULL)
+        return MHD_NO; /* out of memory */
+    if (x->method[0] == '\0') {
+        snprintf(x->method, sizeof x->method, "%s", method);
+        snprintf(x->version, sizeof x->version, "%s", version);
+    }
+    if (strcmp(url, "/api/v1/imports") == 0)
+        return web_upload_handle(srv, c, method, upload_data, upload_data_size, con_cls);
     /* Answer on the second call: a response queued with only the headers
      * parsed makes libmicrohttpd close the connection (no keep-alive). */
-    if (*con_cls == NULL) {
-        *con_cls = cls;
+    if (!x->started) {
+        x->started = true;
         return MHD_YES;
     }
     if (*upload_data_size != 0) { /* a body we do not read */
         *upload_data_size = 0;
         return MHD_YES;
     }
-    return answer(cls, c, url, method);
+    struct web_principal who;
+    enum MHD_Result ret;
+    if (web_access_gate(srv, c, url, method, &who, &ret))
+        return ret;
+    if (who.token != NULL)
+        snprintf(x->user, sizeof x->user, "%s", who.token->name);
+    ret = answer(srv, c, url, method, &who);
+    web_principal_release(&who);
+    return ret;
 }
 
 static int hex_value(char ch)
@@ -418,19 +444,37 @@ int web_start(struct store *st, const struct web_options *opts, struct web_serve
     }
     pthread_mutex_init(&srv->lock, NULL);
     pthread_mutex_init(&srv->reload_lock, NULL);
+    if (web_access_new(store_dir(st), opts, &srv->access, err) != 0) {
+        rc = err->code;
+        web_stop(srv);
+        return rc;
+    }
     if (web_mhd_error() != NULL) {
         kpi_fail(err, KPI_ESYSTEM, "%s", web_mhd_error());
         web_stop(srv);
         return KPI_ESYSTEM;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (v6 ? MHD_USE_IPv6 : 0);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (v6 ? MHD_USE_IPv6 : 0) |
+                     MHD_ALLOW_SUSPEND_RESUME | (opts->tls_cert_pem ? MHD_USE_TLS : 0);
+    /* HTTPS (SPEC §9): GnuTLS inside libmicrohttpd, TLS 1.2 and 1.3 only. */
+    struct MHD_OptionItem tls[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)opts->tls_cert_pem},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)opts->tls_key_pem},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0,
+         (void *)(uintptr_t) "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (opts->tls_cert_pem == NULL)
+        tls[0].option = MHD_OPTION_END;
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)opts->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)opts->threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)opts->connection_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)opts->idle_timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)opts->connection_memory,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_URI_LOG_CALLBACK,
+        web_exchange_begin, srv, MHD_OPTION_NOTIFY_COMPLETED, web_exchange_end, srv,
+        MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         web_stop(srv);
         return kpi_fail(err, KPI_ESYSTEM, "cannot listen on %s port %u (in use, or not allowed)",
@@ -443,8 +487,8 @@ int web_start(struct store *st, const struct web_options *opts, struct web_serve
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr)->sin6_addr, numeric, sizeof numeric);
     else
         inet_ntop(AF_INET, &((struct sockaddr_in *)&addr)->sin_addr, numeric, sizeof numeric);
-    snprintf(srv->url, sizeof srv->url, v6 ? "http://[%s]:%u/" : "http://%s:%u/", numeric,
-             srv->port);
+    snprintf(srv->url, sizeof srv->url, v6 ? "%s://[%s]:%u/" : "%s://%s:%u/",
+             opts->tls_cert_pem ? "https" : "http", numeric, srv->port);
     *out = srv;
     return 0;
 }
@@ -464,8 +508,15 @@ void web_stop(struct web_server *srv)
 {
     if (srv == NULL)
         return;
+    if (srv->access != NULL) { /* no connection stays suspended by an upload */
+        pthread_mutex_lock(&srv->access->upload_lock);
+        while (srv->access->uploads_running > 0)
+            pthread_cond_wait(&srv->access->upload_done, &srv->access->upload_lock);
+        pthread_mutex_unlock(&srv->access->upload_lock);
+    }
     if (srv->daemon != NULL)
         MHD_stop_daemon(srv->daemon);
+    web_access_free(srv->access);
     web_snapshot_release(srv->current);
     pthread_mutex_destroy(&srv->lock);
     pthread_mutex_destroy(&srv->reload_lock);

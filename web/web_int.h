@@ -16,6 +16,7 @@
 #include "store/store.h"
 #include "web/web.h"
 
+#include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -67,6 +68,7 @@ struct web_key {
     uint32_t severity;
     uint64_t team, indicator; /* QUERY_NONE when not given */
     int64_t as_of, from, to;
+    uint64_t scope; /* the token's teams (web_principal.scope): 0 for every team */
 };
 
 /* A cached answer: immutable once built, refcounted (the cache holds one
@@ -128,6 +130,7 @@ struct web_server {
     pthread_mutex_t lock;        /* guards current */
     pthread_mutex_t reload_lock; /* one reload at a time */
     struct web_snapshot *current;
+    struct web_access *access; /* tokens, rate limits, access log, uploads (auth.c) */
 };
 
 /* The current snapshot (a new reference), reloaded first when the store says
@@ -146,6 +149,7 @@ struct web_request {
     const char *captures[2]; /* {team}, {kpi} path segments (decoded) */
     struct web_snapshot *snap;
     struct web_key key;
+    const struct web_principal *who; /* who asks (auth.c); never NULL */
 };
 
 /* A body produced by a route: malloc'd (borrowed false) or static. */
@@ -196,5 +200,80 @@ int web_metrics_build(struct query *q, const struct store_view *view,
 /* Why libmicrohttpd could not be loaded (web/mhdlib.c), or NULL when it is
  * loaded (loading it on the first call). Thread-safe. */
 const char *web_mhd_error(void);
+
+/* ------------------------------------------------------------- access */
+
+/* Tokens, roles, scopes and rate limits (SPEC §9), the access log and
+ * uploads: auth.c, scope.c, access_log.c, upload.c. */
+struct web_access;
+struct web_auth_set; /* one loaded DIR/tokens, refcounted */
+
+/* Who a request is answered for. */
+struct web_principal {
+    const struct web_token *token; /* NULL: the directory has no token (open, read-only) */
+    uint64_t scope;                /* 0: every team; else a hash of token->teams */
+    struct web_auth_set *set;      /* keeps token alive; web_principal_release */
+};
+
+enum web_verdict {
+    WEB_ALLOW = 0,
+    WEB_UNAUTHORIZED, /* 401: missing, unknown, expired or revoked token */
+    WEB_FORBIDDEN,    /* 403: a method the role does not allow; any write without tokens */
+    WEB_TOO_MANY,     /* 429: too many failed authentications from this address */
+    WEB_AUTH_ERROR,   /* 500: DIR/tokens cannot be read (fail closed) */
+};
+
+#define WEB_AUTH_FAILURES 20 /* failed authentications ... */
+#define WEB_AUTH_WINDOW 60   /* ... within this many seconds block an address ... */
+#define WEB_AUTH_BLOCK 60    /* ... for this many seconds */
+
+/* The state of a server (web_stop frees it). options: access_log, etc. */
+int web_access_new(const char *dir, const struct web_options *opts, struct web_access **out,
+                   struct kpi_error *err);
+void web_access_free(struct web_access *a); /* NULL is fine */
+
+/* The token of an Authorization header value: "Bearer TOKEN" (scheme in any
+ * case, one or more spaces). False for anything else. *token points into
+ * header. Pure: no state. */
+bool web_auth_bearer(const char *header, const char **token, size_t *len);
+
+/* Decide whether a request may go on. authorization: the header value or
+ * NULL; addr: 16 bytes identifying the client address (IPv4 mapped into
+ * IPv6); write: the request writes (POST). On WEB_ALLOW *who is filled
+ * (web_principal_release); on WEB_TOO_MANY *retry_after is the seconds
+ * left. Thread-safe. */
+enum web_verdict web_auth_decide(struct web_access *a, const char *authorization,
+                                 const unsigned char addr[16], bool write, int64_t now,
+                                 struct web_principal *who, unsigned *retry_after,
+                                 struct kpi_error *err);
+void web_principal_release(struct web_principal *who);
+
+/* web_auth_decide for a connection; when refused, queues the answer (401
+ * with WWW-Authenticate, 403, 429 with Retry-After, 500) into *ret and
+ * returns false. */
+bool web_auth_request(struct web_server *srv, struct MHD_Connection *c, bool write,
+                      struct web_principal *who, enum MHD_Result *ret);
+
+/* The gate of on_request: requests to /healthz and the dashboard's files
+ * pass as anonymous; every other one needs web_auth_request (write for
+ * anything but GET and HEAD). Returns true when it queued a refusal. */
+bool web_access_gate(struct web_server *srv, struct MHD_Connection *c, const char *url,
+                     const char *method, struct web_principal *who, enum MHD_Result *ret);
+
+/* True when who may see team (an index of view): the token is unscoped, or
+ * team or one of its ancestors is one of the token's teams. */
+bool web_scope_allows(const struct store_view *view, const struct web_principal *who, size_t team);
+
+/* Remove what who may not see from a built answer of rq's route (teams,
+ * drift, alerts, metrics): entries of other teams, and the parent of a team
+ * whose parent is outside the scope (null). A no-op for unscoped tokens and
+ * other routes. body is replaced (the old one freed unless borrowed). */
+int web_scope_filter(const struct web_request *rq, struct web_body *body, struct kpi_error *err);
+
+/* POST /api/v1/imports: the whole exchange (upload.c), called for every
+ * call of the access handler on that path. */
+enum MHD_Result web_upload_handle(struct web_server *srv, struct MHD_Connection *c,
+                                  const char *method, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls);
 
 #endif

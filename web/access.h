@@ -1,0 +1,76 @@
+/* Private to web/: the state behind struct web_access (auth.c owns it;
+ * upload.c and access_log.c use their parts). */
+#ifndef KPI_WEB_ACCESS_H
+#define KPI_WEB_ACCESS_H
+
+#include "web/web_int.h"
+
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* One failing client address: the times of its last WEB_AUTH_FAILURES
+ * failures (a ring), and until when it is refused. */
+struct web_rate_entry {
+    unsigned char addr[16];
+    bool used;
+    unsigned next; /* ring position of the next failure */
+    int64_t fails[WEB_AUTH_FAILURES];
+    int64_t blocked_until;
+};
+
+#define WEB_RATE_SLOTS 4096 /* addresses remembered; power of two */
+#define WEB_RATE_PROBE 16   /* slots looked at per address */
+
+struct web_access {
+    char *dir;
+    pthread_mutex_t lock; /* guards set and ident */
+    struct web_auth_set *set;
+    struct stat ident; /* of DIR/tokens when set was loaded (st_ino 0: missing) */
+    bool loaded;
+    pthread_mutex_t used_lock; /* one writer of DIR/tokens.used at a time */
+
+    pthread_mutex_t rate_lock; /* guards rate */
+    atomic_size_t rate_active; /* entries in use: 0 skips the lock */
+    struct web_rate_entry *rate;
+
+    FILE *log; /* --access-log, or NULL */
+    bool log_owned;
+    pthread_mutex_t log_lock;
+
+    bool tls; /* adds Strict-Transport-Security */
+    size_t max_upload;
+    struct web_importer importer; /* .run NULL: none */
+    pthread_mutex_t upload_lock; /* guards uploads_running */
+    pthread_cond_t upload_done;
+    unsigned uploads_running;
+};
+
+/* Per-exchange state (con_cls), made by the URI log callback: what the
+ * access log needs, and the upload in progress. */
+struct web_exchange {
+    bool started;           /* the handler's first call happened */
+    int64_t start;          /* seconds since the epoch */
+    char user[KPI_ID_MAX + 1]; /* the token's name, "" for none */
+    char method[16];           /* "" until the handler is called */
+    char version[16];
+    struct web_upload *upload; /* POST /api/v1/imports, or NULL */
+    char line[];               /* the request line's URI (NUL-terminated, bounded) */
+};
+
+/* MHD callbacks of access_log.c (installed by web_start). */
+void *web_exchange_begin(void *cls, const char *uri, struct MHD_Connection *c);
+void web_exchange_end(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe);
+
+/* The upload of an exchange, freed when the exchange ends (upload.c). */
+void web_upload_free(struct web_upload *u);
+
+/* Headers every answer gets from the access side (HSTS under TLS). */
+void web_access_headers(const struct web_access *a, struct MHD_Response *r);
+
+/* {"error": ...} with status and extra headers (WWW-Authenticate ...). */
+enum MHD_Result web_access_error(struct web_server *srv, struct MHD_Connection *c, unsigned http,
+                                 const char *code, const char *message);
+
+#endif
