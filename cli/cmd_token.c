@@ -51,8 +51,8 @@ static int token_add(const struct cli_context *ctx, int argc, char **argv)
         return cli_usage_error("token", "invalid --role \"%s\" (expected read or write)",
                                role_text);
     if (!kpi_id_valid(spec.name))
-        return cli_usage_error("token", "invalid NAME \"%s\" (expected an id: [a-z0-9][a-z0-9_.-]*)",
-                               spec.name);
+        return cli_usage_error(
+            "token", "invalid NAME \"%s\" (expected an id: [a-z0-9][a-z0-9_.-]*)", spec.name);
 
     /* --team references are resolved like every team argument, and must
      * name existing teams: a typo would make a token that sees nothing. */
@@ -94,8 +94,8 @@ static void teams_text(const struct web_token *k, char *buf, size_t cap, const c
     size_t used = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < k->team_count && used < cap; i++)
-        used += (size_t)snprintf(buf + used, cap - used, quoted ? "%s\"%s\"" : "%s%s",
-                                 i ? sep : "", k->teams[i]);
+        used += (size_t)snprintf(buf + used, cap - used, quoted ? "%s\"%s\"" : "%s%s", i ? sep : "",
+                                 k->teams[i]);
 }
 
 static int token_list(const struct cli_context *ctx, int argc, char **argv)
@@ -153,13 +153,13 @@ static int token_list(const struct cli_context *ctx, int argc, char **argv)
         const struct web_token *k = &t->items[i];
         char created[24], used[24], expires[KPI_LABEL_MAX];
         teams_text(k, teams, sizeof teams, format == REPORT_CSV ? " " : ",", false);
-        const char *cells[6] = {k->name,
-                                k->role == WEB_ROLE_WRITE ? "write" : "read",
-                                teams,
-                                web_time_label(k->created, created),
-                                k->expires_day == INT64_MAX ? ""
-                                                            : kpi_day_label(k->expires_day, expires),
-                                k->last_used > 0 ? web_time_label(k->last_used, used) : ""};
+        const char *cells[6] = {
+            k->name,
+            k->role == WEB_ROLE_WRITE ? "write" : "read",
+            teams,
+            web_time_label(k->created, created),
+            k->expires_day == INT64_MAX ? "" : kpi_day_label(k->expires_day, expires),
+            k->last_used > 0 ? web_time_label(k->last_used, used) : ""};
         if (report_table_add(table, cells) != 0) {
             report_table_free(table);
             table = NULL;
@@ -176,6 +176,11 @@ static int token_revoke(const struct cli_context *ctx, int argc, char **argv)
     struct kpi_error err = {0};
     if (web_token_revoke(ctx->data_dir, argv[1], &err) != 0)
         return cli_fail(&err);
+    struct web_tokens *left = NULL;
+    if (web_tokens_load(ctx->data_dir, &left, &err) == 0 && left->count == 0)
+        fprintf(stderr, "kpi token: no token left: kpi serve answers everyone again, read-only "
+                        "(SPEC: a data directory without tokens is open)\n");
+    web_tokens_free(left);
     return CLI_EXIT_OK;
 }
 

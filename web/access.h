@@ -41,7 +41,7 @@ struct web_access {
     bool tls; /* adds Strict-Transport-Security */
     size_t max_upload;
     struct web_importer importer; /* .run NULL: none */
-    pthread_mutex_t upload_lock; /* guards uploads_running */
+    pthread_mutex_t upload_lock;  /* guards uploads_running */
     pthread_cond_t upload_done;
     unsigned uploads_running;
 };
@@ -49,8 +49,8 @@ struct web_access {
 /* Per-exchange state (con_cls), made by the URI log callback: what the
  * access log needs, and the upload in progress. */
 struct web_exchange {
-    bool started;           /* the handler's first call happened */
-    int64_t start;          /* seconds since the epoch */
+    bool started;              /* the handler's first call happened */
+    int64_t start;             /* seconds since the epoch */
     char user[KPI_ID_MAX + 1]; /* the token's name, "" for none */
     char method[16];           /* "" until the handler is called */
     char version[16];

@@ -52,7 +52,8 @@ static void log_line(struct web_server *srv, struct MHD_Connection *c, const str
     else if (sa != NULL && sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, host,
                   sizeof host);
-    const union MHD_ConnectionInfo *st = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
+    const union MHD_ConnectionInfo *st =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
     unsigned status = st ? st->http_status : 0;
     const char *referer = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_REFERER);
     const char *agent = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);

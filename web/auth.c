@@ -19,9 +19,9 @@
 struct web_auth_set {
     atomic_size_t refs;
     struct web_tokens *tokens;
-    uint64_t *scope;                /* per token: 0 unscoped, else a hash of its teams */
-    _Atomic(int64_t) *last_used;    /* per token, seconds; 0 never */
-    _Atomic(int64_t) *written;      /* per token: the last_used DIR/tokens.used holds */
+    uint64_t *scope;             /* per token: 0 unscoped, else a hash of its teams */
+    _Atomic(int64_t) *last_used; /* per token, seconds; 0 never */
+    _Atomic(int64_t) *written;   /* per token: the last_used DIR/tokens.used holds */
 };
 
 static void set_release(struct web_auth_set *s)
@@ -230,7 +230,8 @@ static struct web_rate_entry *rate_entry(struct web_access *a, const unsigned ch
             return e;
         if (!create)
             continue;
-        int64_t last = e->used ? e->fails[(e->next + WEB_AUTH_FAILURES - 1) % WEB_AUTH_FAILURES] : 0;
+        int64_t last =
+            e->used ? e->fails[(e->next + WEB_AUTH_FAILURES - 1) % WEB_AUTH_FAILURES] : 0;
         bool stale = !e->used || (e->blocked_until <= now && last + WEB_AUTH_WINDOW <= now);
         if (stale) {
             if (victim == NULL || victim->used)
@@ -268,11 +269,9 @@ static void rate_fail(struct web_access *a, const unsigned char addr[16], int64_
     pthread_mutex_lock(&a->rate_lock);
     struct web_rate_entry *e = rate_entry(a, addr, now, true);
     if (e != NULL) {
-        /* the oldest of the last WEB_AUTH_FAILURES failures is the slot
-         * about to be overwritten */
-        int64_t oldest = e->fails[e->next];
         e->fails[e->next] = now;
         e->next = (e->next + 1) % WEB_AUTH_FAILURES;
+        int64_t oldest = e->fails[e->next]; /* the 20th most recent, 0 before 20 */
         if (oldest > 0 && now - oldest < WEB_AUTH_WINDOW)
             e->blocked_until = now + WEB_AUTH_BLOCK;
     }
@@ -316,8 +315,9 @@ enum web_verdict web_auth_decide(struct web_access *a, const char *authorization
     if (s->tokens->count == 0) { /* open, read-only: as before tokens */
         if (write) {
             set_release(s);
-            kpi_fail(err, KPI_EUSAGE, "writes need a write token, and this data directory has "
-                                      "none (kpi token add)");
+            kpi_fail(err, KPI_EUSAGE,
+                     "writes need a write token, and this data directory has "
+                     "none (kpi token add)");
             return WEB_FORBIDDEN;
         }
         who->set = s;
@@ -369,8 +369,8 @@ void web_access_headers(const struct web_access *a, struct MHD_Response *r)
         MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
 }
 
-static enum MHD_Result refuse(struct web_server *srv, struct MHD_Connection *c,
-                              enum web_verdict v, unsigned retry_after, const char *message)
+static enum MHD_Result refuse(struct web_server *srv, struct MHD_Connection *c, enum web_verdict v,
+                              unsigned retry_after, const char *message)
 {
     static const struct {
         unsigned http;

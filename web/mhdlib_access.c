@@ -17,8 +17,8 @@
 static struct {
     const union MHD_ConnectionInfo *(*get_connection_info)(struct MHD_Connection *,
                                                            enum MHD_ConnectionInfoType, ...);
-    int (*get_connection_values)(struct MHD_Connection *, enum MHD_ValueKind,
-                                 MHD_KeyValueIterator, void *);
+    int (*get_connection_values)(struct MHD_Connection *, enum MHD_ValueKind, MHD_KeyValueIterator,
+                                 void *);
     void (*suspend_connection)(struct MHD_Connection *);
     void (*resume_connection)(struct MHD_Connection *);
 } access_lib;

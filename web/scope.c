@@ -133,8 +133,8 @@ static bool visible_id(const struct visible *vis, const char *id)
 /* Copy doc with the entries of its top-level array `array` whose `key` names
  * a team outside the scope left out; parent_key (may be NULL): a member set
  * to null when it names such a team. */
-static int filter_array(const char *doc, const char *array, const char *key,
-                        const char *parent_key, const struct visible *vis, struct kpi_buf *out)
+static int filter_array(const char *doc, const char *array, const char *key, const char *parent_key,
+                        const struct visible *vis, struct kpi_buf *out)
 {
     const char *v, *ve;
     if (doc[0] != '{' || !member(doc, array, &v, &ve) || *v != '[')

@@ -289,10 +289,9 @@ static int format_tokens(const struct web_tokens *t, struct kpi_buf *b)
         strcpy(expires, "-");
         if (k->expires_day != INT64_MAX)
             kpi_day_label(k->expires_day, expires);
-        rc = kpi_buf_printf(b, "%s\t%s\t%s\t%s\t%s\t", k->name,
-                            k->role == WEB_ROLE_WRITE ? "write" : "read",
-                            kpi_sha256_hex(k->hash, hex), web_time_label(k->created, created),
-                            expires);
+        rc = kpi_buf_printf(
+            b, "%s\t%s\t%s\t%s\t%s\t", k->name, k->role == WEB_ROLE_WRITE ? "write" : "read",
+            kpi_sha256_hex(k->hash, hex), web_time_label(k->created, created), expires);
         for (size_t j = 0; rc == 0 && j < k->team_count; j++)
             rc = kpi_buf_printf(b, "%s%s", j ? "," : "", k->teams[j]);
         if (rc == 0)

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define UPLOAD_PARAM_MAX 256  /* bytes of a parameter value */
+#define UPLOAD_PARAM_MAX 256   /* bytes of a parameter value */
 #define UPLOAD_ERRORS_MAX 1000 /* bad rows listed in a 422 */
 #define UPLOADS_MAX 16         /* imports running or queued at once */
 
@@ -27,8 +27,8 @@ struct web_upload {
     struct MHD_Connection *conn;
     struct web_principal who;
     int fd;
-    char path[64];     /* /proc/self/fd/N, or the named fallback */
-    char *named;       /* the named temporary to unlink, or NULL */
+    char path[64]; /* /proc/self/fd/N, or the named fallback */
+    char *named;   /* the named temporary to unlink, or NULL */
     uint64_t received;
     bool launched, finished;
     /* the job's strings (copies: the request's memory is not ours) */
@@ -489,13 +489,15 @@ static bool begin(struct web_server *srv, struct MHD_Connection *c, const char *
         MHD_destroy_response(r);
         return true;
     }
-    const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *length =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length != NULL && strtoull(length, NULL, 10) > srv->access->max_upload) {
         web_principal_release(&who);
         char message[96];
-        snprintf(message, sizeof message, "the body is larger than %zu bytes (kpi serve "
-                 "--max-upload)", srv->access->max_upload);
+        snprintf(message, sizeof message,
+                 "the body is larger than %zu bytes (kpi serve "
+                 "--max-upload)",
+                 srv->access->max_upload);
         *ret = web_access_error(srv, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", message);
         return true;
     }
@@ -523,8 +525,8 @@ static bool begin(struct web_server *srv, struct MHD_Connection *c, const char *
     }
     struct kpi_error err = {0};
     if (open_spool(u, store_dir(srv->st), &err) != 0) {
-        *ret = web_access_error(srv, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal_error",
-                                err.message);
+        *ret =
+            web_access_error(srv, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal_error", err.message);
         return true;
     }
     struct web_import_job *j = &u->job;
