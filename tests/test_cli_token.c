@@ -49,7 +49,8 @@ START_TEST(test_add_prints_a_secret_once_and_stores_its_hash_only)
     ck_assert_uint_eq(len, 4 + 40 + 1);
     ck_assert(strncmp(r.out, "kpi_", 4) == 0 && r.out[len - 1] == '\n');
     for (size_t i = 4; i < len - 1; i++)
-        ck_assert_msg((r.out[i] >= 'a' && r.out[i] <= 'z') || (r.out[i] >= 'A' && r.out[i] <= 'Z') ||
+        ck_assert_msg((r.out[i] >= 'a' && r.out[i] <= 'z') ||
+                          (r.out[i] >= 'A' && r.out[i] <= 'Z') ||
                           (r.out[i] >= '0' && r.out[i] <= '9'),
                       "character %zu of %s", i, r.out);
     char secret[64];
@@ -83,8 +84,7 @@ START_TEST(test_list_formats_never_show_secrets)
     struct ts_run r;
     ck_assert_int_eq(token(&r, "add", "sales-mgr", "--role", "read", "--team", "Sales"), 0);
     ts_run_free(&r);
-    ck_assert_int_eq(
-        token(&r, "add", "finance", "--role", "write", "--expires", "2099-12-31"), 0);
+    ck_assert_int_eq(token(&r, "add", "finance", "--role", "write", "--expires", "2099-12-31"), 0);
     ts_run_free(&r);
     ck_assert_int_eq(token(&r, "list", "--format", "json", NULL, NULL, NULL), 0);
     /* created is now: check the shape around it */

@@ -112,8 +112,9 @@ START_TEST(test_read_token_cannot_post)
     struct th_response r;
     th_request(server.port, "POST", "/api/v1/imports", headers, &r);
     ck_assert_int_eq(r.status, 403);
-    ck_assert_str_eq(r.body, "{\"error\":{\"code\":\"forbidden\",\"message\":\"token \\\"reader\\\" "
-                             "may only read\"}}");
+    ck_assert_str_eq(r.body,
+                     "{\"error\":{\"code\":\"forbidden\",\"message\":\"token \\\"reader\\\" "
+                     "may only read\"}}");
     th_response_free(&r);
 }
 END_TEST
@@ -201,8 +202,8 @@ static char *make_data_without_sales(void)
                 "date,team,kpi,value\n2026-01,ops,delay,3\n2026-02,ops,delay,3.5\n"
                 "2026-03,ops,delay,4\n2026-04,ops,delay,5\n2026-01,ops,headcount,10\n",
                 NULL);
-    import_text(d, "targets.csv", "date,team,kpi,target\n2026-01,ops,delay,3\n2026-12,ops,delay,2\n",
-                NULL);
+    import_text(d, "targets.csv",
+                "date,team,kpi,target\n2026-01,ops,delay,3\n2026-12,ops,delay,2\n", NULL);
     return d;
 }
 
@@ -235,11 +236,11 @@ static bool contains(const char *hay, size_t len, const char *needle)
 
 static void expect_no_outsider(const char *path, const struct th_response *r)
 {
-    static const char *const outsiders[] = {"\"sales\"", "\"acme\"", "Acme", "Sales",
+    static const char *const outsiders[] = {"\"sales\"",      "\"acme\"",      "Acme",  "Sales",
                                             "team=\"sales\"", "team=\"acme\"", "sales/"};
     for (size_t i = 0; i < sizeof outsiders / sizeof *outsiders; i++)
-        ck_assert_msg(!contains(r->body, r->body_len, outsiders[i]),
-                      "%s shows %s: %.300s", path, outsiders[i], r->body);
+        ck_assert_msg(!contains(r->body, r->body_len, outsiders[i]), "%s shows %s: %.300s", path,
+                      outsiders[i], r->body);
 }
 
 /* cairo numbers its SVG surfaces with a process-wide counter ("surface8"),
@@ -268,8 +269,8 @@ static void expect_same(const char *path, const struct th_response *a, const str
         memcpy(na, a->body, la);
         memcpy(nb, b->body, lb);
     }
-    ck_assert_msg(la == lb && memcmp(na, nb, la) == 0, "%s differs:\n%.400s\n%.400s", path,
-                  a->body, b->body);
+    ck_assert_msg(la == lb && memcmp(na, nb, la) == 0, "%s differs:\n%.400s\n%.400s", path, a->body,
+                  b->body);
     free(na);
     free(nb);
     const char *names[] = {"Content-Type", "WWW-Authenticate", "ETag"};
@@ -327,8 +328,9 @@ START_TEST(test_scoped_token_walks_every_route_and_sees_only_its_teams)
     }
     ck_assert_uint_ge(walked, 200);
     /* and the scoped list itself: ops alone, its parent hidden */
-    expect("/api/v1/teams", sa, 200,
-           "{\"teams\":[{\"id\":\"ops\",\"name\":\"Opérations\",\"parent\":null,\"children\":[]}]}");
+    expect(
+        "/api/v1/teams", sa, 200,
+        "{\"teams\":[{\"id\":\"ops\",\"name\":\"Opérations\",\"parent\":null,\"children\":[]}]}");
     /* an unscoped token still sees everything, from the same cache */
     char all[WEB_SECRET_MAX];
     add_token(dir, "all", WEB_ROLE_READ, NULL, INT64_MAX, all);
