@@ -10,9 +10,8 @@
  * "Sous-total", "Sous total", "Total général", "Grand total", "Subtotal",
  * "Sub-total" (any case, accents optional). A team named "Total Ventes" is
  * not one: only the whole cell counts. */
-static const char *const TOTALS[] = {"total",         "sous-total",  "total-general",
-                                     "total-generale", "grand-total", "subtotal",
-                                     "sub-total"};
+static const char *const TOTALS[] = {"total",       "sous-total", "total-general", "total-generale",
+                                     "grand-total", "subtotal",   "sub-total"};
 
 bool import_is_total(const char *ref, size_t len)
 {

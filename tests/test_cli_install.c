@@ -183,7 +183,7 @@ START_TEST(test_completion)
 
     char *out = complete("", "''");
     ck_assert_str_eq(out, "alerts\ndrift\nexport\ngraph\nimport\nindicators\npath\nseries\n"
-                          "serve\nteams\ntrend\n");
+                          "serve\nteams\ntoken\ntrend\n");
     free(out);
     out = complete("", "--");
     ck_assert_str_eq(out, "--data\n--help\n--version\n");
