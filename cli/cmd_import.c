@@ -2,6 +2,7 @@
 #include "cli/import.h"
 
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum {
@@ -13,6 +14,7 @@ enum {
     OPT_ENCODING,
     OPT_DELIMITER,
     OPT_DECIMAL,
+    OPT_HEADER_LINE,
     OPT_STRICT,
     OPT_ON_ERROR,
     OPT_REJECTS,
@@ -30,6 +32,7 @@ static const struct option import_options[] = {
     {"encoding", required_argument, NULL, OPT_ENCODING},
     {"delimiter", required_argument, NULL, OPT_DELIMITER},
     {"decimal", required_argument, NULL, OPT_DECIMAL},
+    {"header-line", required_argument, NULL, OPT_HEADER_LINE},
     {"strict", no_argument, NULL, OPT_STRICT},
     {"on-error", required_argument, NULL, OPT_ON_ERROR},
     {"rejects", required_argument, NULL, OPT_REJECTS},
@@ -83,6 +86,18 @@ static int parse_char_option(const char *name, const char *text, const char *all
     return 0;
 }
 
+/* --header-line N: the physical line of the header, 1 to 1000000. */
+static int parse_header_line(const char *text, unsigned long *out)
+{
+    char *end;
+    unsigned long v = strtoul(text, &end, 10);
+    if (text[0] < '1' || text[0] > '9' || *end != '\0' || v > 1000000)
+        return cli_usage_error("import", "invalid --header-line \"%s\" (expected a line number)",
+                               text);
+    *out = v;
+    return 0;
+}
+
 /* Fill settings from argv; *first_file is the index of the first file. */
 static int parse_import_options(int argc, char **argv, struct import_settings *s,
                                 const char **rejects_path, int *first_file)
@@ -121,6 +136,9 @@ static int parse_import_options(int argc, char **argv, struct import_settings *s
             break;
         case OPT_DECIMAL:
             rc = parse_char_option("decimal", optarg, ".,", &s->ingest.decimal);
+            break;
+        case OPT_HEADER_LINE:
+            rc = parse_header_line(optarg, &s->ingest.header_line);
             break;
         case OPT_STRICT:
             s->strict = true;

@@ -461,6 +461,7 @@ int import_file(struct store *st, const char *path, const struct import_settings
     if (rc != 0)
         return import_fail(settings, &err);
     run.summary.file = ingest_display_name(run.reader);
+    run.summary.header_line = ingest_header_line(run.reader);
     run.kind = ingest_kind(run.reader);
     if (settings->hooks != NULL && settings->hooks->team_allowed != NULL &&
         (run.kind == INGEST_KIND_TEAMS || run.kind == INGEST_KIND_INDICATORS)) {

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* libcsv's parser states (csv_parser.pstate), to tell its strict errors apart */
 enum { CSV_STATE_FIELD_BEGUN = 2, CSV_STATE_FIELD_MIGHT_HAVE_ENDED = 3 };
@@ -234,7 +235,7 @@ KPI_HOT int decode(struct csvr *c, struct csvr_out *out, struct kpi_error *err)
 {
     out->line = c->rec_line;
     out->count = 0;
-    if (c->src->encoding == INGEST_ENCODING_UTF8) {
+    if (c->src->encoding != INGEST_ENCODING_CP1252) { /* UTF-16 was made UTF-8 */
         /* the usual case: the fields as they are */
         if ((!c->src->utf8_valid || c->src->maybe_nul) && check_utf8(c, err) != 0)
             return err->code;
@@ -304,6 +305,8 @@ int csvr_init(struct csvr *c, struct ingest_source *src, const char *name, char 
     c->src = src;
     c->name = name;
     c->delimiter = delimiter;
+    c->forced_delimiter = delimiter;
+    memcpy(c->eol, "\n", 2);
     c->line = 1;
     c->rec_line = 1;
     /* the fields' arrays at their limit: only the pages used are touched */
@@ -364,6 +367,67 @@ static void parse(struct csvr *c, size_t len)
     c->chunk_done += len;
 }
 
+/* The byte after the chunk (for a '\r' that ends it), or -1 at the end. */
+static int byte_after_chunk(const struct csvr *c)
+{
+    unsigned char b;
+    if (pread(c->src->fd, &b, 1, (off_t)c->src->offset) != 1)
+        return -1;
+    return b;
+}
+
+/* The file's line end, from its first '\r' or '\n': a lone CR (old Mac
+ * exports) makes the reader turn every lone CR into LF. */
+static void find_eol(struct csvr *c)
+{
+    for (size_t i = 0; i < c->chunk_len; i++) {
+        char ch = c->chunk[i];
+        if (ch != '\r' && ch != '\n')
+            continue;
+        int next = i + 1 < c->chunk_len ? (unsigned char)c->chunk[i + 1] : byte_after_chunk(c);
+        if (ch == '\n')
+            memcpy(c->eol, "\n", 2);
+        else if (next == '\n')
+            memcpy(c->eol, "\r\n", 3);
+        else
+            memcpy(c->eol, "\r", 2);
+        c->src->cr_lines = ch == '\r' && next != '\n';
+        c->eol_known = true;
+        return;
+    }
+}
+
+/* In a file of lone-CR line ends, every CR not followed by LF becomes LF:
+ * libcsv and the line count then see an LF file. */
+KPI_COLD static void cr_to_lf(struct csvr *c)
+{
+    char *p = c->chunk, *end = c->chunk + c->chunk_len;
+    while ((p = memchr(p, '\r', (size_t)(end - p))) != NULL) {
+        int next = p + 1 < end ? (unsigned char)p[1] : byte_after_chunk(c);
+        if (next != '\n')
+            *p = '\n';
+        p++;
+    }
+}
+
+/* Skip whole physical lines (title lines above the header) at the start of
+ * the chunk. */
+static void skip_lines(struct csvr *c)
+{
+    while (c->skip > 0 && c->chunk_done < c->chunk_len) {
+        const char *p = c->chunk + c->chunk_done;
+        const char *nl = memchr(p, '\n', c->chunk_len - c->chunk_done);
+        if (nl == NULL) {
+            c->chunk_done = c->chunk_len;
+            return;
+        }
+        c->chunk_done = (size_t)(nl + 1 - c->chunk);
+        c->skip--;
+        c->line++;
+        c->rec_line = c->line;
+    }
+}
+
 /* Read the next chunk (nothing parsed yet), or finish at the end of the
  * input. */
 static int fill(struct csvr *c, struct kpi_error *err)
@@ -383,11 +447,40 @@ static int fill(struct csvr *c, struct kpi_error *err)
         source_scan(c->src, c->chunk, c->chunk_len, c->src->offset - c->chunk_len, c->name, err);
     if (rc != 0)
         return rc;
-    if (c->delimiter == 0)
-        c->delimiter = ingest_detect_delimiter(c->chunk, c->chunk_len);
-    csv_set_delim(&c->parser, (unsigned char)c->delimiter);
+    if (!c->eol_known)
+        find_eol(c);
+    if (c->src->cr_lines)
+        cr_to_lf(c);
+    if (c->skip > 0)
+        skip_lines(c);
+    if (c->delimiter == 0 && c->skip == 0 && c->chunk_done < c->chunk_len)
+        c->delimiter =
+            ingest_detect_delimiter(c->chunk + c->chunk_done, c->chunk_len - c->chunk_done);
+    if (c->delimiter != 0)
+        csv_set_delim(&c->parser, (unsigned char)c->delimiter);
     if (!c->quotes_seen && memchr(c->chunk, '"', c->chunk_len) != NULL)
         c->quotes_seen = true;
+    return 0;
+}
+
+int csvr_rewind(struct csvr *c, unsigned long skip, struct kpi_error *err)
+{
+    csv_free(&c->parser);
+    c->parser_ready = false;
+    if (csv_init(&c->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL |
+                                 CSV_REPALL_NL) != 0)
+        return ingest_fail_at(err, KPI_ESYSTEM, c->name, 0, 0, "out of memory");
+    c->parser_ready = true;
+    if (lseek(c->src->fd, (off_t)c->src->start, SEEK_SET) < 0)
+        return ingest_fail_at(err, KPI_ESYSTEM, c->name, 0, 0, "cannot read: %s", strerror(errno));
+    c->src->offset = c->src->start;
+    c->chunk_len = c->chunk_done = 0;
+    c->arena_len = c->nfields = 0;
+    c->nonempty = c->held = c->eof = c->halted = c->fatal = c->oom = false;
+    c->stop = 0;
+    c->line = c->rec_line = 1;
+    c->skip = skip;
+    c->delimiter = c->forced_delimiter;
     return 0;
 }
 

@@ -159,9 +159,10 @@ static int catalog_error(struct ingest_reader *r, enum ingest_kind kind, size_t 
             err, KPI_EINPUT, r->name, 0, 0, "a %s file needs a %s column (columns: %s)",
             teams ? "teams" : "indicators", teams ? "team or id" : "kpi or id", expected);
     char q[64];
-    return ingest_fail_at(
-        err, KPI_EINPUT, r->name, 1, bad, "unexpected column \"%s\" in a %s file (columns: %s)",
-        ingest_quote(r->hdr[bad - 1], q, sizeof q), teams ? "teams" : "indicators", expected);
+    return ingest_fail_at(err, KPI_EINPUT, r->name, r->header_line, bad,
+                          "unexpected column \"%s\" in a %s file (columns: %s)",
+                          ingest_quote(r->hdr[bad - 1], q, sizeof q),
+                          teams ? "teams" : "indicators", expected);
 }
 
 static int setup_catalog(struct ingest_reader *r, struct kpi_error *err)
@@ -276,6 +277,15 @@ static int setup_wide(struct ingest_reader *r, struct kpi_error *err)
     return 0;
 }
 
+/* The first period column's header, for messages. */
+static const char *first_period_header(const struct ingest_reader *r)
+{
+    for (size_t i = 0; i < r->ncols; i++)
+        if (r->role[i] != COL_TEAM && r->role[i] != COL_KPI && r->role[i] != COL_IGNORED)
+            return r->hdr[i];
+    return "";
+}
+
 /* Do all the columns other than team and kpi name dates? Fills col_day. */
 static bool headers_are_dates(struct ingest_reader *r, size_t *bad, struct kpi_error *why)
 {
@@ -299,6 +309,14 @@ static int setup_periods(struct ingest_reader *r, struct kpi_error *err)
     int rc = need_team_kpi(r, true, err);
     if (rc != 0)
         return rc;
+    /* A budget sheet and a monthly report look alike: reading one for the
+     * other overwrites real figures (SPEC §4). */
+    if (r->opts.kind != INGEST_KIND_OBSERVATIONS && r->opts.kind != INGEST_KIND_TARGETS)
+        return ingest_fail_at(err, KPI_EUSAGE, r->name, r->header_line, 0,
+                              "a file with one column per period (team, kpi, %s, ...) may hold "
+                              "actuals or a budget: say which with --kind observations or "
+                              "--kind targets",
+                              first_period_header(r));
     for (size_t i = 0; i < r->ncols; i++) {
         unsigned char role = r->role[i];
         if (role == COL_TEAM || role == COL_KPI || role == COL_IGNORED)
@@ -307,7 +325,7 @@ static int setup_periods(struct ingest_reader *r, struct kpi_error *err)
         for (size_t k = 0; k < i; k++) {
             if (r->role[k] == COL_OTHER && r->col_day[k] == r->col_day[i]) {
                 char q1[64], q2[64];
-                return ingest_fail_at(err, KPI_EINPUT, r->name, 1, i + 1,
+                return ingest_fail_at(err, KPI_EINPUT, r->name, r->header_line, i + 1,
                                       "column \"%s\" names the same period as column %zu "
                                       "(\"%s\")",
                                       ingest_quote(r->hdr[i], q1, sizeof q1), k + 1,
@@ -375,7 +393,7 @@ static int assign_roles(struct ingest_reader *r, struct kpi_error *err)
             continue;
         if (r->col[role]) {
             char q1[64], q2[64];
-            return ingest_fail_at(err, KPI_EINPUT, r->name, 1, i + 1,
+            return ingest_fail_at(err, KPI_EINPUT, r->name, r->header_line, i + 1,
                                   "column \"%s\" and column %zu (\"%s\") both have the role %s",
                                   ingest_quote(r->hdr[i], q1, sizeof q1), r->col[role],
                                   ingest_quote(r->hdr[r->col[role] - 1], q2, sizeof q2),
@@ -394,8 +412,47 @@ static int assign_roles(struct ingest_reader *r, struct kpi_error *err)
     return 0;
 }
 
+void header_reset(struct ingest_reader *r)
+{
+    for (size_t i = 0; i < r->ncols; i++) {
+        if (r->hdr != NULL)
+            free(r->hdr[i]);
+        if (r->col_ref != NULL)
+            free(r->col_ref[i]);
+    }
+    free(r->hdr);
+    free(r->col_ref);
+    free(r->col_ref_len);
+    free(r->role);
+    free(r->col_day);
+    r->hdr = r->col_ref = NULL;
+    r->col_ref_len = NULL;
+    r->role = NULL;
+    r->col_day = NULL;
+    r->ncols = 0;
+    memset(r->col, 0, sizeof r->col);
+    r->kind = INGEST_KIND_AUTO;
+    r->layout = INGEST_LAYOUT_CATALOG;
+    r->want_value = r->want_target = r->value_is_target = false;
+    r->has_role = false;
+}
+
+/* A header cell as a name: a line break inside its quotes (CRLF, LF or CR)
+ * reads as one space (SPEC §4). */
+static void copy_header_text(char *dst, const char *src, size_t len)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (src[i] == '\r' && i + 1 < len && src[i + 1] == '\n')
+            continue;
+        dst[w++] = src[i] == '\n' || src[i] == '\r' ? ' ' : src[i];
+    }
+    dst[w] = '\0';
+}
+
 int header_setup(struct ingest_reader *r, const struct csvr_out *rec, struct kpi_error *err)
 {
+    r->header_line = rec->line;
     r->ncols = rec->count;
     r->hdr = calloc(rec->count, sizeof *r->hdr);
     r->role = calloc(rec->count, sizeof *r->role);
@@ -406,9 +463,11 @@ int header_setup(struct ingest_reader *r, const struct csvr_out *rec, struct kpi
         r->hdr[i] = malloc(rec->lens[i] + 1);
         if (r->hdr[i] == NULL)
             return ingest_fail_at(err, KPI_ESYSTEM, r->name, 0, 0, "out of memory");
-        memcpy(r->hdr[i], rec->fields[i], rec->lens[i] + 1);
+        copy_header_text(r->hdr[i], rec->fields[i], rec->lens[i]);
     }
     int rc = assign_roles(r, err);
+    for (size_t i = 0; i < r->ncols; i++)
+        r->has_role |= r->role[i] != COL_OTHER && r->role[i] != COL_IGNORED;
     if (rc != 0)
         return rc;
 
@@ -442,7 +501,7 @@ int header_setup(struct ingest_reader *r, const struct csvr_out *rec, struct kpi
                               "and no period columns after team and kpi");
     char q[64], detail[KPI_ERROR_MAX];
     kpi_date_explain(r->hdr[bad - 1], r->opts.date_format, detail, sizeof detail);
-    return ingest_fail_at(err, KPI_EINPUT, r->name, 1, bad,
+    return ingest_fail_at(err, KPI_EINPUT, r->name, r->header_line, bad,
                           "no date column, and column \"%s\" is not a period (%s)",
                           ingest_quote(r->hdr[bad - 1], q, sizeof q), detail);
 }

@@ -43,6 +43,8 @@ enum ingest_encoding {
     INGEST_ENCODING_AUTO = 0,
     INGEST_ENCODING_UTF8,
     INGEST_ENCODING_CP1252,
+    INGEST_ENCODING_UTF16LE, /* with its BOM (Excel's "Unicode text"); never forced */
+    INGEST_ENCODING_UTF16BE, /* with its BOM; never forced */
 };
 
 /* The roles a column can take in observation and target files. */
@@ -66,6 +68,9 @@ struct ingest_options {
     enum ingest_encoding encoding;         /* --encoding */
     char delimiter;                        /* --delimiter, 0 = detect */
     char decimal;                          /* --decimal, 0 = ',' with ';' delimiter, else '.' */
+    unsigned long header_line;             /* --header-line: physical line of the header,
+                                              0 = line 1, or the first of lines 2-10 that is a
+                                              header when line 1 is a title */
 };
 
 /* Parse "date", "team", "kpi", "value" or "target" (for --column). */
@@ -99,6 +104,13 @@ enum ingest_layout ingest_layout(const struct ingest_reader *r);
  * verdict on the whole file. Standard input is decided at ingest_open. */
 enum ingest_encoding ingest_encoding(const struct ingest_reader *r);
 char ingest_delimiter(const struct ingest_reader *r);
+/* The decimal separator numbers are read with ('.' or ','). */
+char ingest_decimal(const struct ingest_reader *r);
+/* The physical line of the header: 1, or the line below the title lines
+ * that were skipped (SPEC §4), or --header-line. */
+unsigned long ingest_header_line(const struct ingest_reader *r);
+/* The file's line end as read in its first line: "\n", "\r\n" or "\r". */
+const char *ingest_line_end(const struct ingest_reader *r);
 const char *ingest_display_name(const struct ingest_reader *r);
 
 /* The header's fields (UTF-8, as in the file), for a rejects file. Borrowed

@@ -52,6 +52,7 @@ struct ingest_source {
     bool bom;                      /* the file starts with EF BB BF */
     enum ingest_encoding forced;   /* --encoding */
     enum ingest_encoding encoding; /* never AUTO; provisional until decided */
+    bool cr_lines;                 /* line ends are lone CRs (old Mac), read as LF */
 };
 
 /* Open path ("-" = standard input); spool pipes to a temporary file,
@@ -69,8 +70,9 @@ long source_read(struct ingest_source *s, char *buf, size_t cap);
 int source_scan(struct ingest_source *s, const char *chunk, size_t len, uint64_t chunk_off,
                 const char *name, struct kpi_error *err);
 
-/* The physical line (1-based) of a file offset, by counting '\n' before it
- * (rereads the file: for error messages only). */
+/* The physical line (1-based) of a file offset, by counting '\n' (and lone
+ * '\r' when cr_lines) before it (rereads the file: for error messages
+ * only). */
 unsigned long source_line_at(const struct ingest_source *s, uint64_t offset);
 
 /* True when [p, p+len) is valid UTF-8; *bad gets the offset of the first
@@ -130,7 +132,11 @@ struct csvr {
     void *ctx;
 
     unsigned long line; /* physical line of the parser's position */
-    bool quotes_seen;   /* a '"' occurred: fields may hold line breaks */
+    unsigned long skip; /* physical lines still to skip before the header */
+    bool eol_known;     /* the first line end was seen: src->cr_lines, eol */
+    char eol[3];        /* the file's line end: "\n", "\r\n" or "\r" */
+    char forced_delimiter;
+    bool quotes_seen; /* a '"' occurred: fields may hold line breaks */
     bool eof;
     bool halted; /* fatal, oom or stop: libcsv's callbacks do nothing more */
     bool fatal;  /* fatal_err is pending */
@@ -153,6 +159,11 @@ void csvr_free(struct csvr *c);
  * (borrowed until csvr_run), 0 for a file without records, KPI_EINPUT for bad
  * CSV or a bad encoding in it, KPI_ESYSTEM for a read error or no memory. */
 int csvr_header(struct csvr *c, struct csvr_out *out, struct kpi_error *err);
+
+/* Start reading the file again from its first byte, skipping `skip`
+ * physical lines before the header (title lines above it), and detecting
+ * the delimiter from the line after them. Returns 0 or KPI_ESYSTEM. */
+int csvr_rewind(struct csvr *c, unsigned long skip, struct kpi_error *err);
 
 /* Parse the rest of the input, calling on_record for every record. Returns
  * 0 at the end, or what on_record returned to stop, or KPI_ESYSTEM (err
@@ -210,6 +221,8 @@ struct ingest_reader {
     bool value_is_target;         /* long --kind targets without a target column */
 
     /* header */
+    unsigned long header_line; /* physical line of the header */
+    bool has_role;             /* a header cell took a role (so it is no title line) */
     size_t ncols;
     char **hdr;          /* raw header texts (one allocation each) */
     unsigned char *role; /* enum col_role per column */
@@ -239,6 +252,9 @@ struct ingest_reader {
 
 /* Classify the header (rec) and decide kind and layout. */
 int header_setup(struct ingest_reader *r, const struct csvr_out *rec, struct kpi_error *err);
+
+/* Forget what header_setup decided (to try another line as the header). */
+void header_reset(struct ingest_reader *r);
 
 /* Fill row from a data record. */
 int row_build(struct ingest_reader *r, const struct csvr_out *rec, struct ingest_row *row,

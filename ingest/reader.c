@@ -68,6 +68,113 @@ static int fixed_ref_set(struct fixed_ref *f, const char *text)
     return 0;
 }
 
+/* Lines in which a header is looked for when line 1 is a title. */
+#define HEADER_SEARCH_LINES 10
+
+/* The record at the reader's position as the header: 1 when it fits,
+ * 0 at the end of the file, a negative status otherwise. */
+static int try_header(struct ingest_reader *r, struct csvr_out *hdr, struct kpi_error *err)
+{
+    int rc = csvr_header(&r->csv, hdr, err);
+    if (rc != 1)
+        return rc;
+    char decimal = '.';
+    if (r->opts.decimal != 0)
+        decimal = r->opts.decimal;
+    else if (r->csv.delimiter == ';')
+        decimal = ',';
+    r->decimal = decimal;
+    rc = header_setup(r, hdr, err);
+    return rc == 0 ? 1 : rc;
+}
+
+/* "\"a\", \"b\", \"\"" from the header cells, for a message. */
+static void describe_cells(const struct ingest_reader *r, char *buf, size_t cap)
+{
+    size_t w = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < r->ncols && w + 8 < cap; i++) {
+        char q[48];
+        int n = snprintf(buf + w, cap - w, "%s\"%s\"", i ? ", " : "",
+                         ingest_quote(r->hdr[i], q, sizeof q));
+        if (n < 0 || (size_t)n >= cap - w) {
+            buf[w] = '\0';
+            snprintf(buf + w, cap - w, ", ...");
+            return;
+        }
+        w += (size_t)n;
+    }
+}
+
+/* Find and set up the header (SPEC §4): line 1, or --header-line, or when
+ * line 1 is a title (no cell of it takes a role, and it fits no kind of
+ * file) the first of the next 9 lines that is a header, each read with the
+ * delimiter detected on that line. */
+static int read_header(struct ingest_reader *r, struct kpi_error *err)
+{
+    struct csvr_out hdr;
+    if (r->opts.header_line > 1)
+        r->csv.skip = r->opts.header_line - 1;
+    int rc = try_header(r, &hdr, err);
+    if (rc == 1)
+        return 0;
+    if (rc == 0 && r->opts.header_line > 1)
+        return ingest_fail_at(err, KPI_EINPUT, r->name, 0, 0, "no header at or after line %lu",
+                              r->opts.header_line);
+    if (rc == 0)
+        return ingest_fail_at(err, KPI_EINPUT, r->name, 0, 0, "empty file (no header)");
+    if ((rc != KPI_EINPUT && rc != KPI_EUSAGE) || r->opts.header_line != 0 || r->has_role ||
+        r->ncols == 0)
+        return rc;
+    /* line 1 may be a title: keep what it says for the message */
+    struct kpi_error first = *err;
+    unsigned long first_line = r->header_line;
+    char found[200];
+    describe_cells(r, found, sizeof found);
+    char delim = r->csv.delimiter;
+    unsigned long last = first_line;
+    for (unsigned long line = first_line + 1; line <= HEADER_SEARCH_LINES; line++) {
+        header_reset(r);
+        if ((rc = csvr_rewind(&r->csv, line - 1, err)) != 0)
+            return rc;
+        struct kpi_error why;
+        rc = try_header(r, &hdr, &why);
+        if (rc == 1 && r->header_line <= HEADER_SEARCH_LINES)
+            return 0;
+        if (rc == KPI_ESYSTEM) {
+            *err = why;
+            return rc;
+        }
+        if (rc == 0 || r->header_line > HEADER_SEARCH_LINES)
+            break;
+        last = r->header_line;
+        line = r->header_line; /* blank lines between were skipped */
+    }
+    /* none: line 1's own error, what line 1 holds, and where else we looked */
+    const char *msg = first.message;
+    size_t prefix = strlen(r->name);
+    if (strncmp(msg, r->name, prefix) == 0 && msg[prefix] == ':') {
+        msg += prefix + 1;
+        while (*msg >= '0' && *msg <= '9')
+            msg++;
+        if (*msg == ':')
+            msg++;
+        while (*msg == ' ')
+            msg++;
+    }
+    char d[4] = {delim, 0}, more[120] = "";
+    if (last == first_line + 1)
+        snprintf(more, sizeof more,
+                 "; line %lu is no header either (--header-line N reads it from line N)", last);
+    else if (last > first_line)
+        snprintf(more, sizeof more,
+                 "; lines %lu to %lu are no header either (--header-line N reads it from line N)",
+                 first_line + 1, last);
+    return ingest_fail_at(err, first.code, r->name, first_line, 0,
+                          "%s; line %lu reads %s (delimiter %s)%s", msg, first_line, found,
+                          delim == '\t' ? "TAB" : d, more);
+}
+
 int ingest_open(const char *path, const char *display_name, const struct ingest_options *opts,
                 struct ingest_reader **out, struct kpi_error *err)
 {
@@ -90,23 +197,8 @@ int ingest_open(const char *path, const char *display_name, const struct ingest_
     int rc = source_open(&r->src, path, r->name, opts->encoding, err);
     if (rc == 0)
         rc = csvr_init(&r->csv, &r->src, r->name, opts->delimiter, err);
-    struct csvr_out hdr;
-    if (rc == 0) {
-        rc = csvr_header(&r->csv, &hdr, err);
-        if (rc == 0)
-            rc = ingest_fail_at(err, KPI_EINPUT, r->name, 0, 0, "empty file (no header)");
-        else if (rc == 1)
-            rc = 0;
-    }
-    if (rc == 0) {
-        char decimal = '.';
-        if (opts->decimal != 0)
-            decimal = opts->decimal;
-        else if (r->csv.delimiter == ';')
-            decimal = ',';
-        r->decimal = decimal;
-        rc = header_setup(r, &hdr, err);
-    }
+    if (rc == 0)
+        rc = read_header(r, err);
     if (rc == 0 && (fixed_ref_set(&r->team_opt, opts->team) != 0 ||
                     fixed_ref_set(&r->kpi_opt, opts->kpi) != 0))
         rc = ingest_fail_at(err, KPI_ESYSTEM, r->name, 0, 0, "out of memory");
@@ -130,19 +222,9 @@ void ingest_close(struct ingest_reader *r)
         return;
     csvr_free(&r->csv);
     source_close(&r->src);
-    for (size_t i = 0; i < r->ncols; i++) {
-        if (r->hdr != NULL)
-            free(r->hdr[i]);
-        if (r->col_ref != NULL)
-            free(r->col_ref[i]);
-    }
-    free(r->hdr);
-    free(r->col_ref);
-    free(r->col_ref_len);
+    header_reset(r);
     free(r->team_opt.text);
     free(r->kpi_opt.text);
-    free(r->role);
-    free(r->col_day);
     free(r->cells);
     free(r->scratch);
     free(r->name);
@@ -201,6 +283,21 @@ enum ingest_encoding ingest_encoding(const struct ingest_reader *r)
 char ingest_delimiter(const struct ingest_reader *r)
 {
     return r->csv.delimiter;
+}
+
+char ingest_decimal(const struct ingest_reader *r)
+{
+    return r->decimal;
+}
+
+unsigned long ingest_header_line(const struct ingest_reader *r)
+{
+    return r->header_line;
+}
+
+const char *ingest_line_end(const struct ingest_reader *r)
+{
+    return r->csv.eol;
 }
 
 const char *ingest_display_name(const struct ingest_reader *r)

@@ -216,6 +216,150 @@ static int read_head(struct ingest_source *s, const char *name, struct kpi_error
     return 0;
 }
 
+/* Append code point cp to out as UTF-8; returns the bytes written. */
+static size_t put_utf8(uint32_t cp, unsigned char *out)
+{
+    if (cp < 0x80) {
+        out[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (unsigned char)(0xC0 | (cp >> 6));
+        out[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (unsigned char)(0xE0 | (cp >> 12));
+        out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (unsigned char)(0xF0 | (cp >> 18));
+    out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* A file that starts with a UTF-16 BOM (what Excel's "Unicode text"
+ * writes) is converted to UTF-8 into an unlinked temporary file once, and
+ * read from there as a UTF-8 file: the reader's fast paths stay those of
+ * UTF-8, and line numbers are the same (one '\n' for one U+000A). A lone
+ * surrogate, a NUL character or an odd byte at the end is bad input. */
+static int transcode_utf16(struct ingest_source *s, bool big_endian, const char *name,
+                           struct kpi_error *err)
+{
+    FILE *out = tmpfile();
+    if (out == NULL)
+        return ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "cannot create a temporary file: %s",
+                              strerror(errno));
+    unsigned char *in = malloc(INGEST_CHUNK + 2), *o = malloc(INGEST_CHUNK * 2 + 8);
+    int rc = 0;
+    if (in == NULL || o == NULL) {
+        rc = ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "out of memory");
+        goto done;
+    }
+    uint64_t pos = 2, written = 0;
+    size_t carry = 0;  /* an odd byte left from the previous read */
+    uint32_t high = 0; /* a high surrogate waiting for its low one */
+    unsigned long line = 1;
+    const char *bad = NULL;
+    for (;;) {
+        ssize_t n = pread(s->fd, in + carry, INGEST_CHUNK, (off_t)pos);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "cannot read: %s", strerror(errno));
+            goto done;
+        }
+        if (n == 0)
+            break;
+        pos += (uint64_t)n;
+        size_t len = carry + (size_t)n, w = 0, i = 0;
+        for (; i + 1 < len; i += 2) {
+            uint32_t u =
+                big_endian ? (uint32_t)in[i] << 8 | in[i + 1] : (uint32_t)in[i + 1] << 8 | in[i];
+            if (high != 0) {
+                if (u < 0xDC00 || u > 0xDFFF) {
+                    bad = "invalid UTF-16 (a high surrogate without its low one)";
+                    break;
+                }
+                u = 0x10000 + ((high - 0xD800) << 10) + (u - 0xDC00);
+                high = 0;
+            } else if (u >= 0xD800 && u <= 0xDBFF) {
+                high = u;
+                continue;
+            } else if (u >= 0xDC00 && u <= 0xDFFF) {
+                bad = "invalid UTF-16 (a low surrogate alone)";
+                break;
+            } else if (u == 0) {
+                bad = "NUL character";
+                break;
+            }
+            line += u == '\n';
+            w += put_utf8(u, o + w);
+        }
+        carry = len - i;
+        if (bad == NULL && carry == 1)
+            in[0] = in[len - 1];
+        if (fwrite(o, 1, w, out) != w) {
+            rc = ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "cannot write a temporary copy: %s",
+                                strerror(errno));
+            goto done;
+        }
+        written += w;
+        if (bad != NULL)
+            break;
+    }
+    if (bad == NULL && (carry != 0 || high != 0))
+        bad = "invalid UTF-16 (the file ends in the middle of a character)";
+    if (bad != NULL) {
+        rc = ingest_fail_at(err, KPI_EINPUT, name, line, 0, "%s", bad);
+        goto done;
+    }
+    if (fflush(out) != 0) {
+        rc = ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "cannot write a temporary copy: %s",
+                            strerror(errno));
+        goto done;
+    }
+    /* read from the copy from now on */
+    if (s->spool != NULL)
+        fclose(s->spool);
+    else if (s->own_fd)
+        close(s->fd);
+    s->spool = out;
+    s->fd = fileno(out);
+    s->own_fd = false;
+    out = NULL;
+    s->size = written;
+    s->bom = false;
+    s->decided = true;
+    s->utf8_valid = true;
+    s->maybe_nul = false;
+    s->encoding = big_endian ? INGEST_ENCODING_UTF16BE : INGEST_ENCODING_UTF16LE;
+    s->start = 0;
+done:
+    if (out != NULL)
+        fclose(out);
+    free(in);
+    free(o);
+    return rc;
+}
+
+/* Convert the file to UTF-8 when it starts with a UTF-16 BOM. */
+static int maybe_utf16(struct ingest_source *s, const char *name, struct kpi_error *err)
+{
+    unsigned char head[2];
+    ssize_t n = pread(s->fd, head, sizeof head, 0);
+    if (n < 0)
+        return ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "cannot read: %s", strerror(errno));
+    if (n == 2 && head[0] == 0xFF && head[1] == 0xFE)
+        return transcode_utf16(s, false, name, err);
+    if (n == 2 && head[0] == 0xFE && head[1] == 0xFF)
+        return transcode_utf16(s, true, name, err);
+    return 0;
+}
+
 int source_open(struct ingest_source *s, const char *path, const char *name,
                 enum ingest_encoding forced, struct kpi_error *err)
 {
@@ -276,6 +420,10 @@ int source_open(struct ingest_source *s, const char *path, const char *name,
     else
         s->encoding = INGEST_ENCODING_CP1252;
     s->start = s->bom && s->encoding == INGEST_ENCODING_UTF8 ? 3 : 0;
+    if ((rc = maybe_utf16(s, name, err)) != 0) {
+        source_close(s);
+        return rc;
+    }
     s->offset = s->start;
     if (lseek(s->fd, (off_t)s->start, SEEK_SET) < 0) {
         rc = ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "cannot read: %s", strerror(errno));
@@ -371,15 +519,22 @@ unsigned long source_line_at(const struct ingest_source *s, uint64_t offset)
 {
     char buf[16384];
     unsigned long line = 1;
-    uint64_t pos = 0;
+    uint64_t pos = s->start;
+    bool after_cr = false; /* the previous byte was a '\r' (cr_lines) */
     while (pos < offset) {
         size_t want = offset - pos < sizeof buf ? (size_t)(offset - pos) : sizeof buf;
         ssize_t n = pread(s->fd, buf, want, (off_t)pos);
         if (n <= 0)
             break;
-        for (const char *p = buf, *end = buf + n; (p = memchr(p, '\n', (size_t)(end - p))) != NULL;
-             p++)
-            line++;
+        for (ssize_t i = 0; i < n; i++) {
+            char ch = buf[i];
+            /* a CRLF counts once: at its LF, or at its CR in a CR file */
+            if (ch == '\n' && !after_cr)
+                line++;
+            else if (ch == '\r' && s->cr_lines)
+                line++;
+            after_cr = ch == '\r' && s->cr_lines;
+        }
         pos += (uint64_t)n;
     }
     return line;

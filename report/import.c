@@ -9,6 +9,8 @@ void report_import_line(const struct report_import_summary *s, FILE *out)
             "%zu series, %zu new teams, %zu new indicators",
             s->file, s->rows, s->new_values, s->corrected, s->unchanged, s->empty, s->rejected,
             s->series, s->new_teams, s->new_indicators);
+    if (s->header_line > 1)
+        fprintf(out, ", header on line %lu", s->header_line);
     if (s->total_rows > 0)
         fprintf(out, ", %zu total rows skipped", s->total_rows);
     if (s->dry_run)
@@ -36,6 +38,8 @@ char *report_import_json(const struct report_import_summary *s)
         ok = report_json_add_number(doc, counts[i].key, (double)counts[i].value);
     if (ok && s->dry_run)
         ok = report_json_add_bool(doc, "dry_run", true);
+    if (ok && s->header_line > 1)
+        ok = report_json_add_number(doc, "header_line", (double)s->header_line);
     if (!ok) {
         cJSON_Delete(doc);
         return NULL;

@@ -128,16 +128,18 @@ struct report_import_summary {
     size_t series, new_teams, new_indicators;
     size_t total_rows; /* rows skipped because their team cell is a total */
     bool dry_run;
+    unsigned long header_line; /* > 1: title lines above the header were skipped */
 };
 
 /* The summary line, without a newline: "sales.csv: 1200 rows, 1180 new, 12
  * corrected, 8 unchanged, 20 empty, 0 rejected, 3 series, 2 new teams, 0 new
- * indicators" (+ ", 2 total rows skipped" when there are, + " (dry run)"). */
+ * indicators" (+ ", header on line 3" when title lines were skipped, + ", 2
+ * total rows skipped" when there are, + " (dry run)"). */
 void report_import_line(const struct report_import_summary *s, FILE *out);
 
 /* The summary as one JSON object: file, rows, new, corrected, unchanged,
  * empty, rejected, series, new_teams, new_indicators, total_rows_skipped
- * (and dry_run when true). */
+ * (and dry_run when true, header_line when it is not 1). */
 char *report_import_json(const struct report_import_summary *s);
 
 #endif

@@ -168,15 +168,26 @@ END_TEST
 
 START_TEST(test_periods_file_gives_one_cell_per_period)
 {
+    struct ingest_options obs = {.kind = INGEST_KIND_OBSERVATIONS};
     TI_EXPECT("team;kpi;2026-01;2026-02;2026-Q2\n"
               "sales;revenue;1;2,5;\n",
-              NULL,
+              &obs,
               "observations periods utf-8 ;\n"
               "2: sales|revenue|2026-01-31|V|1|3 sales|revenue|2026-02-28|V|2.5|4 "
               "sales|revenue|2026-06-30|V|NaN|5\n");
     struct ingest_options o = {.kind = INGEST_KIND_TARGETS, .kpi = "revenue"};
     TI_EXPECT("team,2026\nsales,100\n", &o,
               "targets periods utf-8 ,\n2: sales|revenue|2026-12-31|T|100|2\n");
+}
+END_TEST
+
+/* A budget sheet imported as actuals overwrote real figures: a periods file
+ * must say what it holds (SPEC §4), a usage error (exit 1). */
+START_TEST(test_periods_file_without_kind_is_refused)
+{
+    TI_EXPECT("\xC3\xA9quipe;indicateur;janv.-26;f\xC3\xA9vr.-26\nventes;ca;100;110\n", NULL,
+              "OPEN -1 t.csv:1: a file with one column per period (team, kpi, janv.-26, ...) may "
+              "hold actuals or a budget: say which with --kind observations or --kind targets\n");
 }
 END_TEST
 
@@ -248,9 +259,11 @@ END_TEST
 START_TEST(test_header_fitting_no_kind_is_bad_input)
 {
     TI_EXPECT("foo,bar\n1,2\n", NULL,
-              "OPEN -2 t.csv: the header fits no kind of file: expected date, team, kpi, value "
+              "OPEN -2 t.csv:1: the header fits no kind of file: expected date, team, kpi, value "
               "and/or target (long), date, team and one column per indicator (wide), team, kpi "
-              "and one column per period (periods), or a teams or indicators catalog\n");
+              "and one column per period (periods), or a teams or indicators catalog; line 1 "
+              "reads \"foo\", \"bar\" (delimiter ,); line 2 is no header either (--header-line "
+              "N reads it from line N)\n");
 }
 END_TEST
 
@@ -422,6 +435,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_column_option_resolves_clash_with_indicator_name);
     tcase_add_test(tc, test_periods_file_gives_one_cell_per_period);
     tcase_add_test(tc, test_periods_header_with_non_date_column_is_bad_input);
+    tcase_add_test(tc, test_periods_file_without_kind_is_refused);
     tcase_add_test(tc, test_teams_catalog_is_detected);
     tcase_add_test(tc, test_indicators_catalog_is_detected);
     tcase_add_test(tc, test_id_name_header_needs_kind);
