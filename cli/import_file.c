@@ -75,19 +75,11 @@ static void write_reject(struct import_run *run, const struct ingest_row *row, c
     if (out == NULL)
         return;
     if (!run->rejects_header_written) {
-        for (size_t i = 0; i < ingest_header_count(run->reader); i++) {
-            report_csv_field(out, ingest_header(run->reader, i));
-            fputc(',', out);
-        }
-        fputs("error\n", out);
+        ingest_rejects_header(run->reader, out);
         run->rejects_header_written = true;
     }
-    for (size_t i = 0; row && i < row->field_count; i++) {
-        report_csv_field(out, row->fields[i] ? row->fields[i] : "");
-        fputc(',', out);
-    }
-    report_csv_field(out, message);
-    fputc('\n', out);
+    ingest_rejects_row(run->reader, out, row ? row->fields : NULL, row ? row->field_count : 0,
+                       message);
 }
 
 /* Count, print (the first few) and record a rejected row. */

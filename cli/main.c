@@ -35,6 +35,8 @@ static const struct cli_command commands[] = {
      "  --encoding ENC       utf-8 or cp1252 (default: detected)\n"
      "  --delimiter C        ',', ';' or 'tab' (default: detected from the header)\n"
      "  --decimal C          '.' or ',' (default: ',' with ';' delimiter, else '.')\n"
+     "  --header-line N      the header is on line N (default: line 1, or the first of\n"
+     "                       lines 2-10 that is a header when line 1 is a title)\n"
      "  --strict             reject rows naming unknown teams or indicators\n"
      "  --on-error MODE      abort (default: a bad row imports nothing) or skip\n"
      "  --rejects FILE       with --on-error skip: write rejected rows and errors (CSV)\n"

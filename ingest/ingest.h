@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum ingest_kind {
     INGEST_KIND_AUTO = 0, /* detect from the header */
@@ -182,6 +183,18 @@ struct ingest_sink {
  * there is no resynchronising after it. Blank lines and records whose fields
  * are all empty (";;;" from a spreadsheet) are not records. */
 int ingest_read(struct ingest_reader *r, const struct ingest_sink *sink, struct kpi_error *err);
+
+/* A rejects file (--rejects, SPEC §4) written the way the input was: its
+ * delimiter, encoding (Windows-1252 stays Windows-1252, UTF-16 stays
+ * UTF-16 of the same byte order with its BOM, UTF-8 keeps its BOM) and line
+ * end. ingest_rejects_header writes the header cells plus an "error"
+ * column (and the BOM when out is at its start); ingest_rejects_row one
+ * record's fields (UTF-8 as handed to the sink; count may be 0) and its
+ * message. Fields are written as read, so numbers keep the input's decimal
+ * separator. Both return 0, or KPI_ESYSTEM when out has a write error. */
+int ingest_rejects_header(const struct ingest_reader *r, FILE *out);
+int ingest_rejects_row(const struct ingest_reader *r, FILE *out, const char *const *fields,
+                       size_t count, const char *message);
 
 /* --------------------------------------------------- building blocks (tested) */
 

@@ -24,7 +24,7 @@
 
 static const char *const ti_kind[] = {"auto", "observations", "targets", "teams", "indicators"};
 static const char *const ti_layout[] = {"catalog", "long", "wide", "periods"};
-static const char *const ti_encoding[] = {"auto", "utf-8", "cp1252"};
+static const char *const ti_encoding[] = {"auto", "utf-8", "cp1252", "utf-16le", "utf-16be"};
 
 static void ti_cells(struct kpi_buf *b, const struct ingest_row *row)
 {
