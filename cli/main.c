@@ -114,6 +114,8 @@ static const struct cli_command commands[] = {
      "above\n" ANALYSIS_OPTION_LINES},
     {"serve", cli_cmd_serve, "serve the HTTP API, Prometheus metrics and the dashboard",
      "Usage: kpi [--data DIR] serve [--listen ADDR:PORT] [--threads N] [--as-of DATE]\n"
+     "                                   [--tls-cert FILE --tls-key FILE] [--access-log FILE]\n"
+     "                                   [--max-upload BYTES]\n"
      "\n"
      "Answer the HTTP API (/api/v1/...), /metrics and the dashboard (/) until SIGINT or\n"
      "SIGTERM. Prints \"kpi: serving DIR on http://ADDR:PORT/\" once listening.\n"
@@ -122,7 +124,14 @@ static const struct cli_command commands[] = {
      "  --listen ADDR:PORT   address to listen on (default 127.0.0.1:8080; [::1]:PORT for\n"
      "                       IPv6; port 0 picks a free port)\n"
      "  --threads N          worker threads, 1 to 64 (default 2)\n"
-     "  --as-of DATE         pin the server's as-of date (default: today, UTC)\n"},
+     "  --as-of DATE         pin the server's as-of date (default: today, UTC)\n"
+     "  --tls-cert FILE      serve HTTPS only (TLS 1.2 or later) with this PEM certificate\n"
+     "  --tls-key FILE       and this PEM private key (both or neither)\n"
+     "  --access-log FILE    append one Combined Log Format line per request ('-': stderr)\n"
+     "  --max-upload BYTES   largest body of POST /api/v1/imports (default 67108864)\n"
+     "\n"
+     "Once the data directory has tokens (kpi token), every request but /healthz and the\n"
+     "dashboard's files needs one. The API is described by /api/v1/openapi.json.\n"},
     {"token", cli_cmd_token, "add, list or revoke the access tokens of kpi serve",
      "Usage: kpi [--data DIR] token add NAME --role read|write [--team T]... [--expires DATE]\n"
      "       kpi [--data DIR] token list [--format table|csv|json]\n"

@@ -5,8 +5,8 @@
  * without warnings).
  *
  * A usage text is read as: "Usage:" lines (continuations indented), then
- * paragraphs separated by blank lines; a paragraph "Options:" is followed by
- * option lines "  -x, --opt ARG   description" whose continuation lines are
+ * paragraphs separated by blank lines; a line "Options:" (or "Options of
+ * add:") is followed by option lines "  -x, --opt ARG   description" whose continuation lines are
  * indented further. */
 #include "cli/cli.h"
 
@@ -120,7 +120,12 @@ static void write_usage_text(FILE *out, const char *usage)
             s = next_line(s);
         } else if (strncmp(s, "Usage: ", 7) == 0) {
             s = write_usage(out, s);
-        } else if (strncmp(s, "Options:", 8) == 0 && line_len(s) == 8) {
+        } else if (strncmp(s, "Options", 7) == 0 && s[line_len(s) - 1] == ':') {
+            if (line_len(s) > 8) { /* "Options of add:" says whose they are */
+                fputs(".PP\n", out);
+                roff_text(out, s, line_len(s), false);
+                fputc('\n', out);
+            }
             s = write_options(out, next_line(s));
         } else {
             s = write_paragraph(out, s);
