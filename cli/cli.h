@@ -57,6 +57,11 @@ int cli_print_help(const struct cli_command *cmd);
  * exit code (message printed). On success the caller closes both. */
 int cli_open_view(const struct cli_context *ctx, struct store **st, struct store_view **view);
 
+/* Who a writing command's commits are by (SPEC §10): flag (--author) when
+ * given and not empty, else $KPI_AUTHOR, else the login name, else
+ * "unknown". Returns flag, the environment's string, or buf (cap bytes). */
+const char *cli_author(const char *flag, char *buf, size_t cap);
+
 /* Resolve a team / indicator argument against the view; prints the error and
  * returns an exit code (4 when unknown), or 0 with *index set. */
 int cli_resolve_team(const struct store_view *view, const char *ref, size_t *index);

@@ -21,6 +21,7 @@ enum {
     OPT_DRY_RUN,
     OPT_QUIET,
     OPT_JSON,
+    OPT_AUTHOR,
 };
 
 static const struct option import_options[] = {
@@ -39,6 +40,7 @@ static const struct option import_options[] = {
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"json", no_argument, NULL, OPT_JSON},
+    {"author", required_argument, NULL, OPT_AUTHOR},
     {0},
 };
 
@@ -162,6 +164,9 @@ static int parse_import_options(int argc, char **argv, struct import_settings *s
         case OPT_JSON:
             s->json = true;
             break;
+        case OPT_AUTHOR:
+            s->author = optarg;
+            break;
         default:
             rc = cli_usage_error("import", "unknown option or missing value \"%s\"",
                                  argv[optind - 1]);
@@ -183,6 +188,8 @@ int cli_cmd_import(const struct cli_context *ctx, int argc, char **argv)
     if (rejects_path && !settings.skip_errors)
         return cli_usage_error("import", "--rejects needs --on-error skip");
     settings.progress = ctx->stderr_tty && !settings.quiet;
+    char login[256];
+    settings.author = cli_author(settings.author, login, sizeof login);
 
     struct kpi_error err = {0};
     struct store_options store_opts = {

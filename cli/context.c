@@ -2,7 +2,30 @@
  * indicator arguments, choosing and writing the output format. */
 #include "cli/cli.h"
 
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
+
+const char *cli_author(const char *flag, char *buf, size_t cap)
+{
+    if (flag != NULL && flag[0] != '\0')
+        return flag;
+    const char *env = getenv("KPI_AUTHOR");
+    if (env != NULL && env[0] != '\0')
+        return env;
+    if (getlogin_r(buf, cap) == 0 && buf[0] != '\0')
+        return buf;
+    struct passwd pw, *found = NULL;
+    char scratch[1024];
+    if (getpwuid_r(geteuid(), &pw, scratch, sizeof scratch, &found) == 0 && found != NULL &&
+        found->pw_name[0] != '\0') {
+        snprintf(buf, cap, "%s", found->pw_name);
+        return buf;
+    }
+    snprintf(buf, cap, "unknown");
+    return buf;
+}
 
 int cli_open_view(const struct cli_context *ctx, struct store **st, struct store_view **view)
 {

@@ -19,6 +19,7 @@ struct import_settings {
     bool progress;              /* draw a progress bar on stderr */
     const char *display_name;   /* the file's name in messages; NULL: the path */
     struct import_hooks *hooks; /* the server's uploads; NULL for the CLI */
+    const char *author;         /* who the commits are by (cli_author) */
 };
 
 /* What the server's uploads (cli/cmd_serve.c) change in an import: errors

@@ -429,6 +429,18 @@ static int finish(struct import_run *run, struct kpi_error *err)
     if (run->settings->dry_run) {
         store_txn_abort(run->txn);
     } else {
+        char digest[65];
+        if (ingest_sha256(run->reader, digest, err) != 0) {
+            store_txn_abort(run->txn);
+            run->txn = NULL;
+            return cli_fail(err);
+        }
+        struct store_commit_info info = {.author = run->settings->author,
+                                         .kind = "import",
+                                         .source = run->summary.file,
+                                         .sha256 = digest,
+                                         .rows = run->summary.rows};
+        store_txn_describe(run->txn, &info);
         struct store_progress progress = {report_progress, &run->progress};
         int rc = store_txn_commit(run->txn, &progress, err);
         cli_progress_done(&run->progress);

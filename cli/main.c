@@ -43,6 +43,11 @@ static const struct cli_command commands[] = {
      "  --dry-run            validate and report, write nothing\n"
      "  --quiet              no summary line\n"
      "  --json               summary as one JSON object per file\n"
+     "  --author NAME        who the commits are by (default: $KPI_AUTHOR, else the login\n"
+     "                       name)\n"
+     "\n"
+     "Each file that changes something is one commit (kpi log); one that changes nothing\n"
+     "makes none and leaves the data directory as it was.\n"
      "\n"
      "Exit codes: 0 ok, 1 usage, 2 bad input (nothing imported unless --on-error skip),\n"
      "3 storage or system error.\n"},

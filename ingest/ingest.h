@@ -122,6 +122,11 @@ const char *ingest_header(const struct ingest_reader *r, size_t i);
 /* Bytes of the file consumed so far and its size (0 when unknown, e.g. a
  * pipe), for a progress bar. */
 uint64_t ingest_bytes_read(const struct ingest_reader *r);
+
+/* The SHA-256 of the file's bytes (all of them, BOM included), as 64 hex
+ * digits and a NUL, read again from the file or from the copy of standard
+ * input. KPI_ESYSTEM when it cannot be read. */
+int ingest_sha256(const struct ingest_reader *r, char hex[65], struct kpi_error *err);
 uint64_t ingest_bytes_total(const struct ingest_reader *r);
 
 /* Bytes that can be read past the end of every text of a cell (its team and

@@ -11,7 +11,7 @@ build_packages=(gcc libc6-dev make cmake pkg-config librrd-dev libcsv-dev libcjs
 # dpkg-dev and file: `cpack -G DEB` computes the package's dependencies with
 # dpkg-shlibdeps; systemd: `systemd-analyze verify` of dist/kpi.service;
 # man-db and groff-base: `man --warnings` of docs/kpi.1.
-test_packages=(clang-format prometheus chromium chromium-driver dpkg-dev file systemd man-db
+test_packages=(clang-format sqlite3 prometheus chromium chromium-driver dpkg-dev file systemd man-db
                groff-base)
 
 wanted=("${build_packages[@]}")

@@ -658,9 +658,17 @@ static int chart_title(const struct store_view *view, size_t team, const struct 
 }
 
 /* Whether the series' own RRD file holds exactly what the view says. */
-static bool own_file_usable(struct store *st, const struct store_view *view, const char *path)
+static bool own_file_usable(struct store *st, const struct store_view *view, size_t team,
+                            size_t indicator, const char *path)
 {
-    return rrd_synced_read(st->dir) == view->generation && access(path, R_OK) == 0;
+    if (!store_view_is_latest(view))
+        return false;   /* an earlier commit's data: the file holds the latest */
+    if (!view->from_db) /* a ledger not converted yet: rrd-synced says */
+        return rrd_synced_read(st->dir) == view->generation && access(path, R_OK) == 0;
+    bool lag = false;
+    for (size_t i = 0; !lag && i < view->lag_count; i++)
+        lag = view->lag[i].team == team && view->lag[i].indicator == indicator;
+    return !lag && access(path, R_OK) == 0;
 }
 
 int store_graph(struct store *st, const struct store_view *view, size_t team, size_t indicator,
@@ -723,7 +731,7 @@ int store_graph(struct store *st, const struct store_view *view, size_t team, si
     assert(strchr(tm->id, ':') == NULL && strchr(c.ind->id, ':') == NULL);
     if (has_own && !rolled &&
         store_series_path(st, tm->id, c.ind->id, path, sizeof path, NULL) == 0 &&
-        own_file_usable(st, view, path)) {
+        own_file_usable(st, view, team, indicator, path)) {
         rc = render_file(&c, path, title.data, val, tgt, opts, image, size, &e);
         /* else a writer process holds the file's lock (librrd never waits) */
         if (rc == 0 || strstr(e.message, "could not lock RRD") == NULL)

@@ -654,12 +654,14 @@ static bool rrd_missing(const struct store *st, const struct store_view *view,
     return missing;
 }
 
-int rrd_repair_view(const struct store *st, const struct store_view *view, bool check_files,
-                    const struct store_progress *progress, struct kpi_error *err)
+int rrd_repair_view(const struct store *st, const struct store_view *view, struct sqlite3 *db,
+                    bool check_files, const struct store_progress *progress, struct kpi_error *err)
 {
     if (view->generation == 0)
         return 0;
-    bool synced = rrd_synced_read(st->dir) == view->generation;
+    /* a legacy ledger's lag set counts only when rrd-synced is behind it */
+    bool synced =
+        view->from_db ? view->lag_count == 0 : rrd_synced_read(st->dir) == view->generation;
     if (synced && !check_files)
         return 0;
     bool *mark = calloc(view->series_count + 1, sizeof *mark);
@@ -689,8 +691,12 @@ int rrd_repair_view(const struct store *st, const struct store_view *view, bool 
         };
     }
     int rc = run_pool(st, jobs, n, "repair", progress, err);
+    /* what was rebuilt is on disk before it stops being pending */
+    if (rc == 0 && n > 0)
+        rc = store_sync_files(st->dir, err);
     if (rc == 0 && !synced)
-        rc = rrd_synced_write(st->dir, view->generation, err);
+        rc = view->from_db ? db_clear_pending(db, err)
+                           : rrd_synced_write(st->dir, view->generation, err);
     free(mark);
     free(jobs);
     return rc;

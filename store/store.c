@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -96,8 +96,7 @@ int store_open(const char *dir, const struct store_options *opts, struct store *
         free(st);
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
     }
-    atomic_init(&st->generation_map, NULL);
-    atomic_init(&st->last_slow_ms, 0);
+    pthread_mutex_init(&st->poll_mu, NULL);
     st->create = opts != NULL && opts->create;
     st->read_only = opts != NULL && opts->read_only;
     unsigned threads = opts != NULL ? opts->threads : 0;
@@ -114,9 +113,9 @@ void store_close(struct store *st)
 {
     if (st == NULL)
         return;
-    const volatile uint64_t *map = atomic_load(&st->generation_map);
-    if (map != NULL)
-        munmap((void *)(uintptr_t)map, sizeof(uint64_t));
+    sqlite3_finalize(st->poll_stmt);
+    sqlite3_close(st->poll_db);
+    pthread_mutex_destroy(&st->poll_mu);
     free(st->ledger_path);
     free(st->dir);
     free(st);
@@ -264,12 +263,20 @@ int store_repair(struct store *st, const struct store_progress *progress, struct
     if (rc != 0)
         return rc;
     struct store_view *view = NULL;
-    rc = ledger_load(st->dir, &view, err);
+    sqlite3 *db = NULL;
+    if (db_exists(st->dir)) {
+        rc = db_open(st->dir, DB_WRITE, &db, err);
+        if (rc == 0)
+            rc = db_check_format(db, err);
+        if (rc == 0)
+            rc = db_load_view(db, 0, &view, err);
+    } else {
+        rc = ledger_load(st->dir, &view, err);
+    }
     if (rc == 0)
-        rc = rrd_repair_view(st, view, true, progress, err);
-    if (rc == 0 && view->generation > 0) /* a directory from before DIR/generation */
-        store_publish_generation(st, view->generation);
+        rc = rrd_repair_view(st, view, db, true, progress, err);
     store_view_free(view);
+    sqlite3_close(db);
     close(fd); /* releases the lock */
     return rc;
 }

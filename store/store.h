@@ -8,19 +8,17 @@
  * first import leaves nothing behind.
  *
  * Layout of a data directory DIR (docs/ARCHITECTURE.md explains why):
- *   DIR/ledger            catalog + every raw point, binary, replaced atomically
- *                         (write DIR/ledger.tmp, fsync, rename, fsync DIR) at
- *                         each commit: readers see a whole generation or the
- *                         previous one, never a mix.
- *   DIR/rrd-synced        the ledger generation whose RRD files are all written
- *   DIR/generation        the committed generation, rewritten in place after
- *                         each commit, so pollers read it from a mapping
+ *   DIR/kpi.db            SQLite (WAL): the catalog, every commit and every
+ *                         version of every cell (the system of record); a
+ *                         commit is one SQLite transaction, synced once
  *   DIR/series/<team>/<kpi>.rrd
+ * A directory written before the database (DIR/ledger, DIR/generation,
+ * DIR/rrd-synced) is read as it is and converted by its first commit.
  *
- * Numbers that kpi reports come from the ledger (exact doubles, as imported);
- * the RRD files are derived from it for RRDtool clients and graphs, and are
- * rebuilt from it whenever they lag (after a crash, or a correction of a
- * period they already hold).
+ * Numbers that kpi reports come from the database (exact doubles, as
+ * imported); the RRD files are derived from it for RRDtool clients and
+ * graphs, and are rebuilt from it whenever they lag (after a crash, or a
+ * correction of a period they already hold).
  *
  * Thread-safety: a struct store may be shared by threads for reading
  * (store_view_open); a view is immutable and may be read from any thread; a
@@ -36,7 +34,7 @@
 #include <stdint.h>
 
 struct store;      /* an open data directory */
-struct store_view; /* an immutable snapshot of one ledger generation */
+struct store_view; /* an immutable snapshot of the data after one commit */
 struct store_txn;  /* a write transaction: one imported file */
 
 struct store_options {
@@ -58,19 +56,29 @@ const char *store_dir(const struct store *st);
 
 /* ------------------------------------------------------------------ views */
 
-/* Load the current committed generation. Cheap enough per request
- * (one read of DIR/ledger). *out is caller-owned: store_view_free.
- * Errors: KPI_ESYSTEM (unreadable or corrupt ledger, with the path). */
+/* Load the latest commit (one read transaction: a whole commit).
+ * *out is caller-owned: store_view_free.
+ * Errors: KPI_ESYSTEM (unreadable or corrupt database, with the path). */
 int store_view_open(struct store *st, struct store_view **out, struct kpi_error *err);
+
+/* Load the data as it stood right after commit `commit` (1..latest; 0 is
+ * the latest). The catalog is the one of that commit too. Costs loading
+ * the latest data plus what changed after that commit. KPI_EUSAGE
+ * "unknown commit N" when there is no such commit. */
+int store_view_open_at(struct store *st, uint64_t commit, struct store_view **out,
+                       struct kpi_error *err);
+
+/* Whether the view is the latest data (not an earlier commit's). */
+bool store_view_is_latest(const struct store_view *view);
 void store_view_free(struct store_view *view); /* NULL is fine */
 
-/* The generation: 0 for an empty directory, +1 at every commit. Also the
- * identity of the ledger file (device, inode, size, mtime) is available
- * through store_changed for cheap polling. */
+/* The commit the view shows: 0 for an empty directory (for a directory of
+ * the ledger store not converted yet, the ledger's generation). */
 uint64_t store_view_generation(const struct store_view *view);
 
-/* True when the committed ledger is no longer the one `view` was loaded from
- * (one stat(2)); the server calls it before each request. */
+/* True when a commit was made (or pending RRD files were brought in line)
+ * since `view` was loaded, for a view of the latest data. One query on the
+ * store's own connection (a few microseconds); thread-safe. */
 bool store_changed(struct store *st, const struct store_view *view);
 
 /* Teams and indicators, sorted by id. Pointers are borrowed until
@@ -128,7 +136,7 @@ struct store_progress {
 /* Begin a write: locks DIR (waiting for another writer to finish),
  * creates DIR when the store was opened with create (KPI_ESYSTEM when it is
  * missing otherwise), brings the RRD files that lag after an interrupted
- * commit in line with the ledger, and loads the current generation as the
+ * commit in line with the database, and loads the latest commit as the
  * working state. Indices of teams and indicators are those of this
  * transaction only (a commit sorts them by id). *out is owned by the caller
  * until store_txn_commit or store_txn_abort, which free it. */
@@ -182,22 +190,38 @@ struct store_txn_stats {
 };
 void store_txn_stats(const struct store_txn *txn, struct store_txn_stats *out);
 
-/* Commit: write the new ledger generation durably (one fsync of the ledger,
- * one of the directory), then bring the RRD files of the changed series in
- * line (appending in place when only later periods changed, rebuilding via a
- * temporary file and rename otherwise), on the store's writer threads, and
- * release the lock. A transaction that changed nothing (every set call
- * UNCHANGED, no catalog change) writes nothing and keeps the generation.
+/* What a commit records besides the data (SPEC §10). Strings are copied.
+ * author NULL or "": "unknown"; kind "import" (default), "note" or
+ * "revert" -- a commit that changes only the catalog is recorded as
+ * "catalog" whatever kind says; source: the file name as given, "stdin";
+ * sha256: 64 hex digits of the source's bytes, or NULL. */
+struct store_commit_info {
+    const char *author;
+    const char *kind;
+    const char *source;
+    const char *sha256;
+    uint64_t rows;
+};
+void store_txn_describe(struct store_txn *txn, const struct store_commit_info *info);
+
+/* Commit: write one commit into the database in one SQLite transaction
+ * (synced once; a directory of the ledger store is converted first, as
+ * commit 1, in the same transaction), then bring the RRD files of the
+ * changed series in line (appending in place when only later periods
+ * changed, rebuilding via a temporary file and rename otherwise) on the
+ * store's writer threads, sync them, mark them current, and release the
+ * lock. A transaction that changed nothing (every set call UNCHANGED, no
+ * catalog change) writes nothing: no commit, the directory untouched.
  * progress may be NULL; it gets ("rrd", done, total). Frees txn in every
- * case. When it fails after the ledger was committed, the data is committed
- * and the next writer repairs the RRD files: err says so. */
+ * case. When it fails after the data was committed, the next writer repairs
+ * the RRD files: err says so. */
 int store_txn_commit(struct store_txn *txn, const struct store_progress *progress,
                      struct kpi_error *err);
 
 /* Discard everything the transaction did and release the lock. NULL is fine. */
 void store_txn_abort(struct store_txn *txn);
 
-/* Bring every RRD file that lags the committed ledger back in line (after a
+/* Bring every RRD file that lags the committed data back in line (after a
  * crash), and recreate any series' RRD file that is missing. Takes the lock
  * itself (waiting for a writer); a no-op when all are in line, and when dir
  * does not exist. progress gets ("repair", done, total). */

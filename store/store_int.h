@@ -12,30 +12,25 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <stdatomic.h>
+#include <pthread.h>
 #include <time.h>
 
 /* ---------------------------------------------------------------- store */
+
+struct sqlite3;
 
 struct store {
     char *dir;
     bool create;
     bool read_only;
     unsigned threads;  /* resolved: >= 1 */
-    char *ledger_path; /* DIR/ledger */
-    /* DIR/generation mapped read-only (NULL until it exists): store_changed
-     * reads the committed generation from memory (see generation.c). */
-    _Atomic(const volatile uint64_t *) generation_map;
-    _Atomic int64_t last_slow_ms; /* when store_changed last took the slow path */
+    char *ledger_path; /* DIR/ledger, the format before the database */
+    /* store_changed's own connection to DIR/kpi.db (NULL until the file
+     * exists), used under poll_mu by whichever thread asks */
+    pthread_mutex_t poll_mu;
+    struct sqlite3 *poll_db;
+    struct sqlite3_stmt *poll_stmt;
 };
-
-/* After a commit renamed generation g into place: publish g in
- * DIR/generation (written in place, never replaced, so mappings of it see
- * the change). A failure only makes readers fall back to stat(2). */
-void store_publish_generation(const struct store *st, uint64_t g);
-
-/* Map DIR/generation if it exists and is not mapped yet. Thread-safe. */
-void store_map_generation(struct store *st);
 
 /* "DIR/name" into a fresh malloc'd string; NULL when out of memory. */
 char *store_path_join(const char *dir, const char *name);
@@ -87,7 +82,10 @@ void store_unmake_dirs(const char *dir, unsigned made);
 /* A view: one loaded ledger generation. Every pointer inside points into buf
  * (strings, points) or into the arrays below, all owned by the view. */
 struct store_view {
-    uint64_t generation;
+    uint64_t generation;      /* the commit it shows (the legacy ledger's generation) */
+    uint64_t last_commit;     /* the latest commit when it was loaded */
+    bool from_db;             /* loaded from DIR/kpi.db, else from a legacy ledger */
+    struct kpi_point *points; /* the points of a view from the database */
     char *buf;
     size_t size;
     struct kpi_team *teams;
@@ -114,6 +112,94 @@ struct store_series_key {
 
 /* The index of the series (team, indicator) in view->series. */
 bool view_series_index(const struct store_view *view, size_t team, size_t indicator, size_t *index);
+
+/* --------------------------------------------------------------- database */
+
+#define STORE_DB_NAME "kpi.db"
+
+enum db_mode {
+    DB_READ,   /* an existing database, read only */
+    DB_WRITE,  /* an existing database */
+    DB_CREATE, /* created when missing (the first commit) */
+};
+
+/* "DIR/kpi.db", malloc'd (NULL when out of memory). */
+char *db_path(const char *dir);
+bool db_exists(const char *dir);
+
+/* Open DIR/kpi.db (WAL, synchronous=FULL, a busy timeout). *out is
+ * caller-owned: sqlite3_close. KPI_ESYSTEM when it cannot be opened. */
+int db_open(const char *dir, enum db_mode mode, struct sqlite3 **out, struct kpi_error *err);
+
+/* Create the tables when the database is new (inside the caller's
+ * transaction); KPI_ESYSTEM for a database of an unknown format. */
+int db_create_schema(struct sqlite3 *db, struct kpi_error *err);
+int db_check_format(struct sqlite3 *db, struct kpi_error *err);
+
+/* KPI_ESYSTEM "FILE: what: sqlite's message (corrupt|sqlite)". */
+int db_fail(struct kpi_error *err, struct sqlite3 *db, const char *what);
+int db_exec(struct sqlite3 *db, const char *sql, struct kpi_error *err);
+
+/* The latest commit id (0 for none). */
+uint64_t db_last_commit(struct sqlite3 *db);
+
+/* Load the data as it stood right after commit `at` (0 or >= the latest:
+ * the latest), in one read transaction. view->lag holds the series whose
+ * RRD files may lag (rrd_pending) for the latest data. */
+int db_load_view(struct sqlite3 *db, uint64_t at, struct store_view **out, struct kpi_error *err);
+
+/* After the RRD files of the pending series were written and synced: forget
+ * them (not synced: a lost delete costs a redundant repair). */
+int db_clear_pending(struct sqlite3 *db, struct kpi_error *err);
+
+/* Flush every file of DIR's file system to disk (syncfs). */
+int store_sync_files(const char *dir, struct kpi_error *err);
+
+/* ----------------------------------------------------------------- commits */
+
+#define COMMIT_TIME_LEN 20 /* YYYY-MM-DDThh:mm:ssZ */
+
+struct commit_series {
+    const char *team, *kpi;
+    const struct kpi_point *old, *cur; /* sorted by period */
+    size_t old_count, cur_count;
+};
+
+/* What commit_write records: the catalog after the commit, with the entries
+ * that changed flagged, and the series that may have changed. Sorted by id
+ * (series by team id, then indicator id). */
+struct commit_input {
+    const char *author, *kind, *source, *sha256;
+    uint64_t rows;
+    const struct kpi_team *teams;
+    const bool *team_changed;
+    size_t team_count;
+    const struct kpi_indicator *indicators;
+    const bool *indicator_changed;
+    size_t indicator_count;
+    const struct commit_series *series;
+    size_t series_count;
+};
+
+/* Write one commit inside the caller's write transaction; *id = its id. */
+int commit_write(struct sqlite3 *db, const struct commit_input *in, uint64_t *id,
+                 struct kpi_error *err);
+
+struct commit_header {
+    uint64_t id;
+    char time[COMMIT_TIME_LEN + 1];
+    const char *author, *kind, *source, *sha256;
+    uint64_t rows, new_cells, corrected, series;
+    const char *teams;     /* JSON array */
+    const char *prev_hash; /* 64 hex digits; zeros for the first commit */
+    const char *body;      /* hex digest of the body (hash.c) */
+};
+
+void commit_hash_team(struct kpi_sha256 *s, const struct kpi_team *t);
+void commit_hash_indicator(struct kpi_sha256 *s, const struct kpi_indicator *ind);
+void commit_hash_version(struct kpi_sha256 *s, const char *team, const char *kpi, int64_t period,
+                         int field, double v);
+void commit_hash_header(const struct commit_header *h, char hash[65]);
 
 /* ------------------------------------------------------------- ledger file */
 
@@ -196,7 +282,7 @@ int ledger_load(const char *dir, struct store_view **out, struct kpi_error *err)
 bool ledger_exists(const char *dir);
 
 /* Write img durably as the new DIR/ledger (tmp file, fsync, rename, fsync
- * DIR). */
+ * DIR). Only tests write ledgers now: the format before the database. */
 int ledger_write(const char *dir, const struct ledger_image *img, struct kpi_error *err);
 
 /* The smallest and largest period index of years 1..9999 for a kind. */
@@ -247,10 +333,11 @@ int rrd_run_jobs(const struct store *st, struct rrd_job *jobs, size_t count,
 uint64_t rrd_synced_read(const char *dir);
 int rrd_synced_write(const char *dir, uint64_t generation, struct kpi_error *err);
 
-/* With DIR/lock held: rebuild the RRD files of view's lag set when
- * rrd-synced is behind, and with check_files those of every series whose
- * file is missing. */
-int rrd_repair_view(const struct store *st, const struct store_view *view, bool check_files,
-                    const struct store_progress *progress, struct kpi_error *err);
+/* With DIR locked: rebuild the RRD files of view's lag set (a legacy
+ * ledger's when rrd-synced is behind; the database's rrd_pending), and with
+ * check_files those of every series whose file is missing; then sync them
+ * and clear the lag (db: the view's database, NULL for a legacy ledger). */
+int rrd_repair_view(const struct store *st, const struct store_view *view, struct sqlite3 *db,
+                    bool check_files, const struct store_progress *progress, struct kpi_error *err);
 
 #endif

@@ -21,7 +21,10 @@
  */
 #include "store/txn_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +139,7 @@ static void txn_free(struct store_txn *txn)
 {
     if (txn == NULL)
         return;
+    sqlite3_close(txn->db);
     if (txn->lock_fd >= 0) {
         if (txn->made_dirs > 0) /* empty unless committed: a failed import leaves nothing */
             store_unmake_dirs(txn->st->dir, txn->made_dirs);
@@ -169,6 +173,10 @@ int store_txn_begin(struct store *st, struct store_txn **out, struct kpi_error *
     if (txn == NULL)
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
     txn->st = st;
+    txn->author = "unknown";
+    txn->kind = "import";
+    txn->source = "";
+    txn->sha256 = "";
     /* A read-only transaction (a dry run) writes nothing: no lock, no
      * repair; the ledger generation it reads is whole without a lock. */
     txn->lock_fd = -1;
@@ -176,10 +184,20 @@ int store_txn_begin(struct store *st, struct store_txn **out, struct kpi_error *
      * missing parents, and locked, so that a second import waits for this
      * one; txn_free removes it again when nothing was committed. */
     int rc = st->read_only ? 0 : store_lock_create(st, true, &txn->lock_fd, &txn->made_dirs, err);
-    if (rc == 0)
+    if (rc == 0 && db_exists(st->dir)) {
+        rc = db_open(st->dir, st->read_only ? DB_READ : DB_WRITE, &txn->db, err);
+        if (rc == 0)
+            rc = db_check_format(txn->db, err);
+        if (rc == 0)
+            rc = db_load_view(txn->db, 0, &txn->base, err);
+    } else if (rc == 0) {
+        /* no database yet: an empty directory, or one written before it
+         * (DIR/ledger), which the first commit converts */
         rc = ledger_load(st->dir, &txn->base, err);
+        txn->convert = rc == 0 && txn->base->generation > 0;
+    }
     if (rc == 0 && !st->read_only && txn->made_dirs == 0)
-        rc = rrd_repair_view(st, txn->base, false, NULL, err);
+        rc = rrd_repair_view(st, txn->base, txn->db, false, NULL, err);
     if (rc == 0)
         rc = txn_catalog_load(txn, err);
     for (size_t i = 0; rc == 0 && i < txn->base->series_count; i++) {
@@ -454,8 +472,6 @@ struct commit_plan {
     struct kpi_indicator *inds;
     struct store_series *series;
     size_t *sorder; /* working series index of each sorted series */
-    struct store_series_key *lag;
-    size_t lag_count;
     struct rrd_job *jobs;
     size_t job_count;
 };
@@ -471,7 +487,6 @@ static void plan_free(struct commit_plan *p)
     free(p->inds);
     free(p->series);
     free(p->sorder);
-    free(p->lag);
     free(p->jobs);
 }
 
@@ -500,50 +515,34 @@ static int plan_catalog(const struct store_txn *txn, struct commit_plan *p)
     return 0;
 }
 
-/* Series sorted by (team id, indicator id); the lag set (series changed now,
- * plus those of the base's lag set when its RRD files were not all written);
- * and the RRD jobs of the changed series. */
+/* Series sorted by (team id, indicator id), and the RRD jobs of the
+ * changed series (begin brought every lagging file in line already). */
 static int plan_series(struct store_txn *txn, struct commit_plan *p)
 {
     size_t n = txn->series_count;
     struct sort_key *keys = malloc((n + 1) * sizeof *keys);
     p->series = malloc((n + 1) * sizeof *p->series);
     p->sorder = malloc((n + 1) * sizeof *p->sorder);
-    p->lag = malloc((n + 1) * sizeof *p->lag);
     p->jobs = malloc((n + 1) * sizeof *p->jobs);
-    if (keys == NULL || p->series == NULL || p->sorder == NULL || p->lag == NULL ||
-        p->jobs == NULL) {
+    if (keys == NULL || p->series == NULL || p->sorder == NULL || p->jobs == NULL) {
         free(keys);
-        return KPI_ESYSTEM;
+        return -1;
     }
     size_t live = 0;
     for (size_t i = 0; i < n; i++) {
         const struct wseries *s = &txn->series[i];
-        txn->series[i].lag = s->dirty;
-        txn->series[i].stale = false;
-        if (s->count > 0)
+        if (s->count > 0 || s->base_count > 0)
             keys[live++] = (struct sort_key){
                 (uint64_t)p->trank[s->team] << 32 | (uint64_t)p->irank[s->indicator], i};
     }
     qsort(keys, live, sizeof *keys, cmp_key);
-    const struct store_view *b = txn->base;
-    if (b->lag_count > 0 && rrd_synced_read(txn->st->dir) != b->generation) {
-        for (size_t i = 0; i < b->lag_count; i++) {
-            size_t k;
-            if (smap_find(txn, series_key(b->lag[i].team, b->lag[i].indicator), &k))
-                txn->series[k].lag = txn->series[k].stale = true;
-        }
-    }
     for (size_t r = 0; r < live; r++) {
         size_t i = keys[r].index;
         const struct wseries *s = &txn->series[i];
         p->sorder[r] = i;
         p->series[r] =
             (struct store_series){p->trank[s->team], p->irank[s->indicator], s->count, s->points};
-        if (s->lag)
-            p->lag[p->lag_count++] = (struct store_series_key){(uint32_t)p->series[r].team,
-                                                               (uint32_t)p->series[r].indicator};
-        if (s->lag)
+        if (s->dirty)
             p->jobs[p->job_count++] = (struct rrd_job){
                 .team_id = txn->teams[s->team].id,
                 .kpi_id = txn->inds[s->indicator].id,
@@ -552,11 +551,181 @@ static int plan_series(struct store_txn *txn, struct commit_plan *p)
                 .count = s->count,
                 .old_points = s->base_points,
                 .old_count = s->base_count,
-                .rebuild = s->stale, /* lagging from before: its content is unknown */
             };
     }
     free(keys);
     return (int)live;
+}
+
+/* A copy of the changed-flags of the catalog for commit_write. */
+static int catalog_changes(const struct store_txn *txn, const struct commit_plan *p,
+                           bool **team_changed, bool **ind_changed)
+{
+    const struct store_view *b = txn->base;
+    size_t tc = txn->tcat.count, ic = txn->icat.count;
+    *team_changed = calloc(tc + 1, sizeof **team_changed);
+    *ind_changed = calloc(ic + 1, sizeof **ind_changed);
+    if (*team_changed == NULL || *ind_changed == NULL)
+        return KPI_ESYSTEM;
+    for (size_t r = 0; r < tc; r++) {
+        size_t i = p->torder[r];
+        const struct kpi_team *t = &txn->teams[i];
+        (*team_changed)[r] = i >= b->team_count || strcmp(t->name, b->teams[i].name) != 0 ||
+                             strcmp(t->parent, b->teams[i].parent) != 0;
+    }
+    for (size_t r = 0; r < ic; r++) {
+        size_t i = p->iorder[r];
+        const struct kpi_indicator *x = &txn->inds[i];
+        const struct kpi_indicator *y = i < b->indicator_count ? &b->indicators[i] : NULL;
+        (*ind_changed)[r] =
+            y == NULL || strcmp(x->name, y->name) != 0 || strcmp(x->unit, y->unit) != 0 ||
+            x->family != y->family || x->direction != y->direction || x->period != y->period ||
+            x->aggregate != y->aggregate || memcmp(&x->amber, &y->amber, 8) != 0 ||
+            memcmp(&x->red, &y->red, 8) != 0 || memcmp(&x->weight, &y->weight, 8) != 0;
+    }
+    return 0;
+}
+
+/* The SHA-256 of DIR/ledger, the source of a conversion. */
+static void ledger_digest(const char *dir, char hex[65])
+{
+    struct kpi_sha256 s;
+    kpi_sha256_init(&s);
+    char *path = store_path_join(dir, "ledger");
+    int fd = path != NULL ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    free(path);
+    char buf[65536];
+    ssize_t n;
+    while (fd >= 0 && ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)))
+        if (n > 0)
+            kpi_sha256_update(&s, buf, (size_t)n);
+    if (fd >= 0)
+        close(fd);
+    unsigned char digest_bytes[KPI_SHA256_SIZE];
+    kpi_sha256_final(&s, digest_bytes);
+    kpi_sha256_hex(digest_bytes, hex);
+}
+
+/* Commit 1 of a converted directory: the legacy ledger's whole content. */
+static int write_conversion(struct store_txn *txn, struct kpi_error *err)
+{
+    const struct store_view *b = txn->base;
+    bool *tch = malloc((b->team_count + 1) * sizeof *tch);
+    bool *ich = malloc((b->indicator_count + 1) * sizeof *ich);
+    struct commit_series *cs = calloc(b->series_count + 1, sizeof *cs);
+    int rc = 0;
+    if (tch == NULL || ich == NULL || cs == NULL) {
+        rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < b->team_count; i++)
+        tch[i] = true;
+    for (size_t i = 0; i < b->indicator_count; i++)
+        ich[i] = true;
+    for (size_t i = 0; i < b->series_count; i++) {
+        const struct store_series *s = &b->series[i];
+        cs[i] = (struct commit_series){.team = b->teams[s->team].id,
+                                       .kpi = b->indicators[s->indicator].id,
+                                       .cur = s->points,
+                                       .cur_count = s->count};
+    }
+    char digest[65];
+    ledger_digest(txn->st->dir, digest);
+    struct commit_input in = {
+        .author = txn->author,
+        .kind = "import",
+        .source = "ledger",
+        .sha256 = digest,
+        .teams = b->teams,
+        .team_changed = tch,
+        .team_count = b->team_count,
+        .indicators = b->indicators,
+        .indicator_changed = ich,
+        .indicator_count = b->indicator_count,
+        .series = cs,
+        .series_count = b->series_count,
+    };
+    rc = commit_write(txn->db, &in, NULL, err);
+    /* the converted RRD files were written by the ledger store: the pending
+     * marks of this commit are not needed */
+    if (rc == 0)
+        rc = db_exec(txn->db, "DELETE FROM rrd_pending", err);
+done:
+    free(tch);
+    free(ich);
+    free(cs);
+    return rc;
+}
+
+/* Remove the files of the ledger store once the database holds its data. */
+static void remove_legacy(const char *dir)
+{
+    static const char *const names[] = {"ledger", "generation", "rrd-synced"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char *path = store_path_join(dir, names[i]);
+        if (path != NULL)
+            unlink(path);
+        free(path);
+    }
+}
+
+/* The database transaction of the commit: everything or nothing. */
+static int write_commit(struct store_txn *txn, const struct commit_plan *p, size_t live,
+                        struct kpi_error *err)
+{
+    bool *tch = NULL, *ich = NULL;
+    struct commit_series *cs = calloc(live + 1, sizeof *cs);
+    int rc = 0;
+    if (cs == NULL || catalog_changes(txn, p, &tch, &ich) != 0) {
+        rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+        goto done;
+    }
+    size_t n = 0;
+    for (size_t r = 0; r < live; r++) {
+        const struct wseries *s = &txn->series[p->sorder[r]];
+        if (!s->dirty)
+            continue;
+        cs[n++] = (struct commit_series){.team = txn->teams[s->team].id,
+                                         .kpi = txn->inds[s->indicator].id,
+                                         .old = s->base_points,
+                                         .old_count = s->base_count,
+                                         .cur = s->points,
+                                         .cur_count = s->count};
+    }
+    if (txn->db == NULL && (rc = db_open(txn->st->dir, DB_CREATE, &txn->db, err)) != 0)
+        goto done;
+    if ((rc = db_exec(txn->db, "BEGIN IMMEDIATE", err)) != 0)
+        goto done;
+    if ((rc = db_create_schema(txn->db, err)) == 0 && txn->convert)
+        rc = write_conversion(txn, err);
+    struct commit_input in = {
+        .author = txn->author,
+        .kind = txn->kind,
+        .source = txn->source,
+        .sha256 = txn->sha256,
+        .rows = txn->rows,
+        .teams = p->teams,
+        .team_changed = tch,
+        .team_count = txn->tcat.count,
+        .indicators = p->inds,
+        .indicator_changed = ich,
+        .indicator_count = txn->icat.count,
+        .series = cs,
+        .series_count = n,
+    };
+    if (rc == 0)
+        rc = commit_write(txn->db, &in, NULL, err);
+    if (rc == 0)
+        rc = db_exec(txn->db, "COMMIT", err);
+    if (rc != 0)
+        sqlite3_exec(txn->db, "ROLLBACK", NULL, NULL, NULL);
+    else if (txn->convert)
+        remove_legacy(txn->st->dir);
+done:
+    free(tch);
+    free(ich);
+    free(cs);
+    return rc;
 }
 
 int store_txn_commit(struct store_txn *txn, const struct store_progress *progress,
@@ -570,7 +739,7 @@ int store_txn_commit(struct store_txn *txn, const struct store_progress *progres
     for (size_t i = 0; i < txn->series_count && !dirty; i++)
         dirty = txn->series[i].dirty;
     if (!dirty) {
-        txn_free(txn); /* nothing changed: no new generation */
+        txn_free(txn); /* nothing changed: no commit */
         return 0;
     }
     struct commit_plan p = {0};
@@ -580,26 +749,17 @@ int store_txn_commit(struct store_txn *txn, const struct store_progress *progres
         rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
         goto done;
     }
-    uint64_t generation = txn->base->generation + 1;
-    struct ledger_image img = {
-        .generation = generation,
-        .teams = p.teams,
-        .team_parent = p.parents,
-        .team_count = txn->tcat.count,
-        .indicators = p.inds,
-        .indicator_count = txn->icat.count,
-        .series = p.series,
-        .series_count = (size_t)live,
-        .lag = p.lag,
-        .lag_count = p.lag_count,
-    };
-    rc = ledger_write(txn->st->dir, &img, err);
+    rc = write_commit(txn, &p, (size_t)live, err);
     if (rc != 0)
         goto done;
-    store_publish_generation(txn->st, generation);
+    /* committed: the RRD files follow, are synced, and only then stop being
+     * pending (a crash before leaves them pending: the next writer rebuilds
+     * them) */
     rc = rrd_run_jobs(txn->st, p.jobs, p.job_count, progress, err);
+    if (rc == 0 && p.job_count > 0)
+        rc = store_sync_files(txn->st->dir, err);
     if (rc == 0)
-        rc = rrd_synced_write(txn->st->dir, generation, err);
+        rc = db_clear_pending(txn->db, err);
     if (rc != 0) {
         char why[KPI_ERROR_MAX];
         snprintf(why, sizeof why, "%s", err != NULL ? err->message : "");
@@ -611,4 +771,17 @@ done:
     plan_free(&p);
     txn_free(txn);
     return rc;
+}
+
+void store_txn_describe(struct store_txn *txn, const struct store_commit_info *info)
+{
+    const char *author = info->author != NULL && info->author[0] != '\0' ? info->author : "unknown";
+    txn->author = txn_strdup(txn, author, strlen(author));
+    const char *kind = info->kind != NULL ? info->kind : "import";
+    txn->kind = txn_strdup(txn, kind, strlen(kind));
+    const char *source = info->source != NULL ? info->source : "";
+    txn->source = txn_strdup(txn, source, strlen(source));
+    const char *sha = info->sha256 != NULL ? info->sha256 : "";
+    txn->sha256 = txn_strdup(txn, sha, strlen(sha));
+    txn->rows = info->rows;
 }

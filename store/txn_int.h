@@ -50,15 +50,18 @@ struct wseries {
     size_t base_count;
     bool touched; /* a set call happened */
     bool dirty;   /* a cell changed */
-    bool lag;     /* scratch for commit: in the new lag set */
-    bool stale;   /* scratch for commit: its RRD file may lag the base */
 };
 
 struct store_txn {
     struct store *st;
     int lock_fd;
     unsigned made_dirs; /* DIR and parents this transaction created (mkdir -p) */
+    struct sqlite3 *db; /* DIR/kpi.db when it exists (else the commit creates it) */
+    bool convert;       /* the base is a legacy ledger: the commit converts it */
     struct store_view *base;
+    /* what the commit records (store_txn_describe; strings in the arena) */
+    const char *author, *kind, *source, *sha256;
+    uint64_t rows;
     struct arena_block *arena;
     struct point_slab *slabs;
     size_t slab_top; /* 1 + the series whose slot ends the first slab, or 0 */

@@ -6,14 +6,40 @@
 #include "store/store_int.h"
 
 #include <errno.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
+int store_view_open_at(struct store *st, uint64_t commit, struct store_view **out,
+                       struct kpi_error *err)
+{
+    *out = NULL;
+    if (!db_exists(st->dir)) {
+        /* an empty directory, or one of the ledger store not converted yet */
+        if (commit != 0)
+            return kpi_fail(err, KPI_EUSAGE, "unknown commit %llu", (unsigned long long)commit);
+        return ledger_load(st->dir, out, err);
+    }
+    sqlite3 *db = NULL;
+    int rc = db_open(st->dir, DB_READ, &db, err);
+    if (rc == 0)
+        rc = db_check_format(db, err);
+    if (rc == 0)
+        rc = db_load_view(db, commit, out, err);
+    sqlite3_close(db);
+    if (rc == 0 && commit > (*out)->last_commit) {
+        store_view_free(*out);
+        *out = NULL;
+        return kpi_fail(err, KPI_EUSAGE, "unknown commit %llu", (unsigned long long)commit);
+    }
+    return rc;
+}
+
 int store_view_open(struct store *st, struct store_view **out, struct kpi_error *err)
 {
-    return ledger_load(st->dir, out, err);
+    return store_view_open_at(st, 0, out, err);
 }
 
 void store_view_free(struct store_view *view)
@@ -21,6 +47,7 @@ void store_view_free(struct store_view *view)
     if (view == NULL)
         return;
     free(view->buf);
+    free(view->points);
     free(view->teams);
     free(view->team_parent);
     free(view->indicators);
@@ -34,37 +61,52 @@ uint64_t store_view_generation(const struct store_view *view)
     return view->generation;
 }
 
-static int64_t monotonic_ms(void)
+bool store_view_is_latest(const struct store_view *view)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return !view->from_db || view->generation == view->last_commit;
 }
 
-/* Whether DIR/ledger is another file than the one view was loaded from. */
-static bool ledger_replaced(const struct store *st, const struct store_view *view)
+/* The latest commit and whether RRD files are pending, on the store's own
+ * connection (opened on first use, once the database exists). Called with
+ * poll_mu held. Returns false when the database cannot be asked. */
+static bool poll_state(struct store *st, uint64_t *last, bool *pending)
 {
-    struct stat sb;
-    if (stat(st->ledger_path, &sb) != 0)
-        return view->exists; /* gone (or unreadable): changed unless it never was */
-    return !view->exists || sb.st_dev != view->dev || sb.st_ino != view->ino ||
-           sb.st_size != view->file_size || sb.st_mtim.tv_sec != view->mtim.tv_sec ||
-           sb.st_mtim.tv_nsec != view->mtim.tv_nsec;
+    if (st->poll_db == NULL) {
+        if (!db_exists(st->dir) || db_open(st->dir, DB_READ, &st->poll_db, NULL) != 0)
+            return false;
+        if (sqlite3_prepare_v3(st->poll_db,
+                               "SELECT (SELECT coalesce(max(id), 0) FROM commits), EXISTS "
+                               "(SELECT 1 FROM rrd_pending)",
+                               -1, SQLITE_PREPARE_PERSISTENT, &st->poll_stmt, NULL) != SQLITE_OK) {
+            sqlite3_close(st->poll_db);
+            st->poll_db = NULL;
+            return false;
+        }
+    }
+    bool ok = sqlite3_step(st->poll_stmt) == SQLITE_ROW;
+    if (ok) {
+        *last = (uint64_t)sqlite3_column_int64(st->poll_stmt, 0);
+        *pending = sqlite3_column_int(st->poll_stmt, 1) != 0;
+    }
+    sqlite3_reset(st->poll_stmt);
+    return ok;
 }
 
 bool store_changed(struct store *st, const struct store_view *view)
 {
-    /* Fast path: the generation every commit publishes (generation.c), read
-     * from memory. The slow path, a stat of the ledger, runs when nothing is
-     * published yet and once a second anyway, in case a writer died between
-     * its rename and its publication. */
-    int64_t now = monotonic_ms();
-    const volatile uint64_t *published = atomic_load(&st->generation_map);
-    if (published != NULL && now - atomic_load(&st->last_slow_ms) < 1000)
-        return *published != view->generation;
-    atomic_store(&st->last_slow_ms, now);
-    store_map_generation(st);
-    return ledger_replaced(st, view);
+    uint64_t last = 0;
+    bool pending = false;
+    pthread_mutex_lock(&st->poll_mu);
+    bool ok = poll_state(st, &last, &pending);
+    pthread_mutex_unlock(&st->poll_mu);
+    if (!ok) /* no database (yet): nothing, or a ledger that only a commit
+                converting it to a database changes */
+        return view->from_db;
+    if (!view->from_db)
+        return true; /* the directory was converted */
+    /* a view with pending RRD files is reloaded once they are written, so
+     * that graphs use the files again */
+    return last != view->last_commit || (view->lag_count > 0 && !pending);
 }
 
 size_t store_view_team_count(const struct store_view *view)

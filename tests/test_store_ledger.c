@@ -1,5 +1,6 @@
-/* Tests of store/ledger.c, view.c and txn.c: commits, views, corruption,
- * the writer lock. */
+/* Tests of store/txn.c, view.c and db.c: commits, views, the writer lock;
+ * and of ledger.c, the reader of directories written before the database:
+ * a corrupt ledger is an error, never a crash. */
 #include "store/store.h"
 #include "store/store_int.h"
 #include "store/txn_int.h"
@@ -7,6 +8,7 @@
 
 #include <check.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +76,55 @@ static enum store_change set(struct store_txn *txn, size_t t, size_t k, int64_t 
 static int64_t month(int y, int m)
 {
     return (int64_t)y * 12 + m - 1;
+}
+
+/* The rows of query on DIR/kpi.db, "a|b|c\n" each (as sqlite3 prints). */
+static char *sql_rows(const char *dir, const char *query)
+{
+    char *path = ts_path(dir, "kpi.db");
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    ck_assert_msg(sqlite3_prepare_v2(db, query, -1, &st, NULL) == SQLITE_OK, "%s",
+                  sqlite3_errmsg(db));
+    struct kpi_buf b = {0};
+    kpi_buf_puts(&b, "");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        for (int i = 0; i < sqlite3_column_count(st); i++) {
+            const unsigned char *t = sqlite3_column_text(st, i);
+            if (sqlite3_column_type(st, i) == SQLITE_FLOAT)
+                kpi_buf_printf(&b, "%s%.1f", i ? "|" : "", sqlite3_column_double(st, i));
+            else
+                kpi_buf_printf(&b, "%s%s", i ? "|" : "", t ? (const char *)t : "");
+        }
+        kpi_buf_puts(&b, "\n");
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(path);
+    return b.data;
+}
+
+/* A directory of the ledger store (before the database) holding team
+ * "sales", indicator "revenue" and its values Jan 0.1 and Feb 0.2, 2026. */
+static void write_legacy_sample(const char *dir)
+{
+    struct kpi_team t = {"sales", "Sales", ""};
+    size_t parent = SIZE_MAX;
+    struct kpi_indicator ind;
+    kpi_indicator_defaults(&ind, "revenue");
+    struct kpi_point pts[] = {{month(2026, 1), 0.1, NAN}, {month(2026, 2), 0.2, NAN}};
+    struct store_series s = {0, 0, 2, pts};
+    struct ledger_image img = {.generation = 1,
+                               .teams = &t,
+                               .team_parent = &parent,
+                               .team_count = 1,
+                               .indicators = &ind,
+                               .indicator_count = 1,
+                               .series = &s,
+                               .series_count = 1};
+    struct kpi_error e = {0};
+    ck_assert_msg(ledger_write(dir, &img, &e) == 0, "%s", e.message);
 }
 
 /* A directory with one commit: team "sales" (Sales), indicator "revenue",
@@ -240,31 +291,29 @@ START_TEST(test_changed_is_true_only_after_a_commit)
 END_TEST
 
 /* A reader in another process (a second store handle here) sees a commit
- * through the published generation; and a writer that died between its
- * rename and its publication is still seen, through the ledger's stat. */
-START_TEST(test_changed_sees_other_writers_even_unpublished)
+ * at its next question, and a view reloaded after it sees no change. */
+START_TEST(test_changed_sees_other_writers)
 {
     char *dir = ts_tempdir("ledger");
     struct store *writer = open_store(dir, 1);
-    commit_sample(writer);
     struct store *reader = open_store(dir, 1);
+    struct store_view *empty = view_of(reader);
+    ck_assert(!store_changed(reader, empty)); /* no database yet */
+    commit_sample(writer);
+    ck_assert(store_changed(reader, empty)); /* the first commit creates it */
     struct store_view *v = view_of(reader);
-    ck_assert(!store_changed(reader, v)); /* maps DIR/generation */
-    ck_assert(!store_changed(reader, v)); /* from memory */
+    ck_assert(!store_changed(reader, v));
+    ck_assert(!store_changed(reader, v));
     struct store_txn *txn = begin(writer);
     set(txn, 0, 0, month(2026, 6), STORE_VALUE, 6);
     commit(txn);
     ck_assert(store_changed(reader, v));
-    /* the writer "dies" before publishing: DIR/generation keeps the old
-     * number, a fresh reader still notices the new ledger */
-    char *gen_path = ts_path(dir, "generation");
-    uint64_t old = store_view_generation(v);
-    ts_write_file(gen_path, (const char *)&old, sizeof old);
-    struct store *fresh = open_store(dir, 1);
-    ck_assert(store_changed(fresh, v));
-    store_close(fresh);
-    free(gen_path);
+    struct store_view *v2 = view_of(reader);
+    ck_assert(!store_changed(reader, v2));
+    ck_assert_uint_eq(store_view_generation(v2), 2);
+    store_view_free(v2);
     store_view_free(v);
+    store_view_free(empty);
     store_close(reader);
     store_close(writer);
     ts_rm_rf(dir);
@@ -340,11 +389,15 @@ START_TEST(test_output_order_does_not_depend_on_input_order)
         commit(txn);
         store_close(st);
     }
-    char *p1 = ts_path(d1, "ledger"), *p2 = ts_path(d2, "ledger");
-    size_t n1, n2;
-    char *b1 = ts_read_file(p1, &n1), *b2 = ts_read_file(p2, &n2);
-    ck_assert_uint_eq(n1, n2);
-    ck_assert(memcmp(b1, b2, n1) == 0);
+    /* the same rows in both databases: series numbered in id order */
+    const char *q = "SELECT s.id, s.team, s.kpi, v.period, v.field, v.value FROM series s JOIN "
+                    "versions v ON v.series = s.id ORDER BY s.id";
+    char *r1 = sql_rows(d1, q), *r2 = sql_rows(d2, q);
+    ck_assert_str_eq(r1, r2);
+    ck_assert_str_eq(r1, "1|a|x|24312|0|11.0\n2|a|y|24312|0|10.0\n3|b|x|24312|0|1.0\n"
+                         "4|b|y|24312|0|0.0\n5|c|x|24312|0|21.0\n6|c|y|24312|0|20.0\n");
+    free(r1);
+    free(r2);
     struct store *st = open_store(d1, 1);
     struct store_view *v = view_of(st);
     ck_assert_str_eq(store_view_team(v, 0)->id, "a");
@@ -357,10 +410,6 @@ START_TEST(test_output_order_does_not_depend_on_input_order)
     ck_assert(s.points[0].value == 10); /* team a = teams[1], kpi y = kpis[0] */
     store_view_free(v);
     store_close(st);
-    free(b1);
-    free(b2);
-    free(p1);
-    free(p2);
     ts_rm_rf(d1);
     ts_rm_rf(d2);
     free(d1);
@@ -569,13 +618,7 @@ static void (*const tamperings[])(char *, size_t) = {
 START_TEST(test_crafted_ledger_with_valid_checksum_is_corrupt)
 {
     char *dir = ts_tempdir("ledger");
-    struct store *st = open_store(dir, 1);
-    struct store_txn *txn = begin(st);
-    size_t a = team(txn, "Sales"), k = indicator(txn, "revenue");
-    set(txn, a, k, month(2026, 1), STORE_VALUE, 0.1);
-    set(txn, a, k, month(2026, 2), STORE_VALUE, 0.2);
-    commit(txn);
-    store_close(st);
+    write_legacy_sample(dir);
     tamper(dir, tamperings[_i], true);
     expect_corrupt(dir);
     ts_rm_rf(dir);
@@ -586,9 +629,7 @@ END_TEST
 START_TEST(test_flipped_byte_is_corrupt)
 {
     char *dir = ts_tempdir("ledger");
-    struct store *st = open_store(dir, 1);
-    commit_sample(st);
-    store_close(st);
+    write_legacy_sample(dir);
     tamper(dir, flip_middle, false);
     expect_corrupt(dir);
     ts_rm_rf(dir);
@@ -599,9 +640,7 @@ END_TEST
 START_TEST(test_truncated_ledger_is_corrupt)
 {
     char *dir = ts_tempdir("ledger");
-    struct store *st = open_store(dir, 1);
-    commit_sample(st);
-    store_close(st);
+    write_legacy_sample(dir);
     char *path = ts_path(dir, "ledger");
     size_t len;
     char *buf = ts_read_file(path, &len);
@@ -726,7 +765,7 @@ static Suite *ledger_suite(void)
     tcase_add_test(tc, test_commit_without_change_writes_nothing);
     tcase_add_test(tc, test_abort_writes_nothing);
     tcase_add_test(tc, test_changed_is_true_only_after_a_commit);
-    tcase_add_test(tc, test_changed_sees_other_writers_even_unpublished);
+    tcase_add_test(tc, test_changed_sees_other_writers);
     tcase_add_test(tc, test_set_reports_new_corrected_unchanged);
     tcase_add_test(tc, test_set_rejects_non_finite_and_out_of_range);
     tcase_add_test(tc, test_output_order_does_not_depend_on_input_order);

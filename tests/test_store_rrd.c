@@ -5,6 +5,7 @@
 
 #include <check.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <rrd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -429,7 +430,33 @@ START_TEST(test_repair_rebuilds_deleted_file)
 }
 END_TEST
 
-START_TEST(test_repair_rebuilds_lagging_series_when_rrd_synced_is_old)
+/* Run sql on DIR/kpi.db, as a user's tool would. */
+static void sql_exec(const char *dir, const char *sql)
+{
+    char *path = ts_path(dir, "kpi.db");
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    free(path);
+}
+
+static long sql_count(const char *dir, const char *sql)
+{
+    char *path = ts_path(dir, "kpi.db");
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    long n = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(path);
+    return n;
+}
+
+START_TEST(test_repair_rebuilds_pending_series)
 {
     struct fixture f;
     setup(&f, 1);
@@ -438,21 +465,16 @@ START_TEST(test_repair_rebuilds_lagging_series_when_rrd_synced_is_old)
     struct pt in2[] = {{month(2026, 2), 2, NAN}};
     import(&f, "b", "k", KPI_PERIOD_MONTH, in2, 1);
     char *pa = rrd_path(&f, "a", "k"), *pb = rrd_path(&f, "b", "k");
-    char *synced = ts_path(f.dir, "rrd-synced");
-    char *text = ts_read_file(synced, NULL);
-    ck_assert_str_eq(text, "2\n");
-    free(text);
+    ck_assert_int_eq(sql_count(f.dir, "SELECT count(*) FROM rrd_pending"), 0);
     ino_t ia = stat_of(pa).st_ino, ib = stat_of(pb).st_ino;
-    /* as if the process died during the RRD work of generation 2 */
-    ts_write_file(synced, "1\n", (size_t)-1);
+    /* as if the process died during the RRD work of commit 2 */
+    sql_exec(f.dir, "INSERT INTO rrd_pending SELECT id FROM series WHERE team = 'b'");
     struct kpi_error e = {0};
     ck_assert_msg(store_repair(f.st, NULL, &e) == 0, "%s", e.message);
-    ck_assert_uint_eq(stat_of(pa).st_ino, ia); /* not in generation 2's lag set */
+    ck_assert_uint_eq(stat_of(pa).st_ino, ia); /* not pending */
     ck_assert_uint_ne(stat_of(pb).st_ino, ib);
     check_days(pb, KPI_PERIOD_MONTH, in2, 1);
-    text = ts_read_file(synced, NULL);
-    ck_assert_str_eq(text, "2\n");
-    free(text);
+    ck_assert_int_eq(sql_count(f.dir, "SELECT count(*) FROM rrd_pending"), 0);
     /* in line now: a second repair does nothing */
     char *d1 = ts_tree_digest(f.dir);
     ck_assert_int_eq(store_repair(f.st, NULL, &e), 0);
@@ -460,7 +482,6 @@ START_TEST(test_repair_rebuilds_lagging_series_when_rrd_synced_is_old)
     ck_assert_str_eq(d1, d2);
     free(d1);
     free(d2);
-    free(synced);
     free(pa);
     free(pb);
     teardown(&f);
@@ -611,7 +632,7 @@ static Suite *rrd_suite(void)
     tcase_add_test(tc, test_long_daily_series_appends_within_its_window);
     tcase_add_test(tc, test_missing_file_for_an_append_is_rebuilt);
     tcase_add_test(tc, test_repair_rebuilds_deleted_file);
-    tcase_add_test(tc, test_repair_rebuilds_lagging_series_when_rrd_synced_is_old);
+    tcase_add_test(tc, test_repair_rebuilds_pending_series);
     tcase_add_test(tc, test_lag_set_carries_over_when_rrd_work_failed);
     tcase_add_test(tc, test_append_waits_for_a_reader_lock);
     tcase_add_test(tc, test_commit_of_many_series_reports_progress);

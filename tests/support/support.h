@@ -46,7 +46,9 @@ void ts_run_free(struct ts_run *r);
 
 /* A text listing every regular file under dir (relative path, size and a
  * 64-bit FNV-1a hash of its bytes), sorted: equal digests mean equal trees.
- * A missing dir gives "". Caller frees. */
+ * SQLite's files of a database held open by a reader are left out: its
+ * "-shm" index and an empty "-wal" log (they vanish with the last
+ * connection and hold no data). A missing dir gives "". Caller frees. */
 char *ts_tree_digest(const char *dir);
 
 /* Number of lines of s that contain needle. */

@@ -1,0 +1,728 @@
+/*
+ * db.c — the SQLite database of a data directory, DIR/kpi.db: opening it,
+ * its schema, and loading a view (the latest commit, or the data as it stood
+ * right after an earlier one). The schema and why it is so are in
+ * docs/ARCHITECTURE.md ("The database"); commit.c writes commits.
+ *
+ * Connections: every writer and every view load opens its own connection
+ * (SQLITE_OPEN_READWRITE, never CREATE except for the first commit) and
+ * reads inside one transaction, so it sees one whole commit (WAL snapshot).
+ * Readers never write: a reader closing last checkpoints an empty WAL, which
+ * changes nothing in the database file.
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* The schema of format 1 (PRAGMA user_version = 1). */
+static const char schema_sql[] =
+    "CREATE TABLE commits("
+    " id INTEGER PRIMARY KEY,"
+    " time TEXT NOT NULL,"
+    " author TEXT NOT NULL,"
+    " kind TEXT NOT NULL CHECK(kind IN ('import','note','revert','catalog')),"
+    " source TEXT NOT NULL,"
+    " sha256 TEXT NOT NULL,"
+    " rows INTEGER NOT NULL,"
+    " new INTEGER NOT NULL,"
+    " corrected INTEGER NOT NULL,"
+    " series INTEGER NOT NULL,"
+    " teams TEXT NOT NULL,"
+    " prev_hash TEXT NOT NULL,"
+    " hash TEXT NOT NULL);"
+    "CREATE TABLE teams("
+    " id TEXT NOT NULL,"
+    " commit_id INTEGER NOT NULL,"
+    " name TEXT NOT NULL,"
+    " parent TEXT,"
+    " PRIMARY KEY(id, commit_id)) WITHOUT ROWID;"
+    "CREATE TABLE indicators("
+    " id TEXT NOT NULL,"
+    " commit_id INTEGER NOT NULL,"
+    " name TEXT NOT NULL,"
+    " family TEXT,"
+    " unit TEXT NOT NULL,"
+    " direction TEXT NOT NULL,"
+    " period TEXT NOT NULL,"
+    " aggregate TEXT NOT NULL,"
+    " amber REAL NOT NULL,"
+    " red REAL NOT NULL,"
+    " weight REAL NOT NULL,"
+    " PRIMARY KEY(id, commit_id)) WITHOUT ROWID;"
+    "CREATE TABLE series("
+    " id INTEGER PRIMARY KEY,"
+    " team TEXT NOT NULL,"
+    " kpi TEXT NOT NULL,"
+    " UNIQUE(team, kpi));"
+    "CREATE TABLE versions("
+    " series INTEGER NOT NULL,"
+    " period INTEGER NOT NULL,"
+    " field INTEGER NOT NULL,"
+    " commit_id INTEGER NOT NULL,"
+    " value REAL,"
+    " PRIMARY KEY(series, period, field, commit_id)) WITHOUT ROWID;"
+    "CREATE INDEX versions_by_commit ON versions(commit_id);"
+    "CREATE TABLE points("
+    " series INTEGER NOT NULL,"
+    " period INTEGER NOT NULL,"
+    " value REAL,"
+    " target REAL,"
+    " PRIMARY KEY(series, period)) WITHOUT ROWID;"
+    "CREATE TABLE rrd_pending(series INTEGER PRIMARY KEY);"
+    "PRAGMA user_version=1;";
+
+char *db_path(const char *dir)
+{
+    return store_path_join(dir, STORE_DB_NAME);
+}
+
+bool db_exists(const char *dir)
+{
+    char *path = db_path(dir);
+    struct stat sb;
+    bool exists = path != NULL && stat(path, &sb) == 0;
+    free(path);
+    return exists;
+}
+
+int db_fail(struct kpi_error *err, sqlite3 *db, const char *what)
+{
+    const char *msg = db != NULL ? sqlite3_errmsg(db) : "out of memory";
+    const char *file = db != NULL ? sqlite3_db_filename(db, "main") : NULL;
+    int code = db != NULL ? sqlite3_errcode(db) : SQLITE_NOMEM;
+    return kpi_fail(err, KPI_ESYSTEM, "%s: %s: %s (%s)", file != NULL && *file ? file : "kpi.db",
+                    what, msg,
+                    code == SQLITE_CORRUPT || code == SQLITE_NOTADB ? "corrupt" : "sqlite");
+}
+
+int db_exec(sqlite3 *db, const char *sql, struct kpi_error *err)
+{
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(err, db, sql);
+    return 0;
+}
+
+int db_open(const char *dir, enum db_mode mode, sqlite3 **out, struct kpi_error *err)
+{
+    *out = NULL;
+    char *path = db_path(dir);
+    if (path == NULL)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    if (mode == DB_CREATE)
+        flags |= SQLITE_OPEN_CREATE;
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        int saved = errno;
+        kpi_fail(err, KPI_ESYSTEM, "%s: %s", path,
+                 db != NULL ? sqlite3_errmsg(db) : strerror(saved));
+        sqlite3_close(db);
+        free(path);
+        return KPI_ESYSTEM;
+    }
+    free(path);
+    sqlite3_busy_timeout(db, 60000);
+    /* WAL with synchronous=FULL: a commit syncs the WAL once, and is then
+     * durable (NORMAL could lose the last commits on power loss) */
+    /* journal_mode is a property of the file, set once, outside any
+     * transaction: by the opening that may create it */
+    const char *setup = mode == DB_READ    ? "PRAGMA synchronous=FULL;PRAGMA query_only=1;"
+                        : mode == DB_WRITE ? "PRAGMA synchronous=FULL;PRAGMA cache_size=-65536;"
+                                             "PRAGMA foreign_keys=0;"
+                                           : "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;"
+                                             "PRAGMA cache_size=-65536;PRAGMA foreign_keys=0;";
+    if (db_exec(db, setup, err) != 0) {
+        sqlite3_close(db);
+        return KPI_ESYSTEM;
+    }
+    *out = db;
+    return 0;
+}
+
+int db_create_schema(sqlite3 *db, struct kpi_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int version = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version == 1)
+        return 0;
+    if (version != 0)
+        return kpi_fail(err, KPI_ESYSTEM, "%s: unknown database format %d",
+                        sqlite3_db_filename(db, "main"), version);
+    return db_exec(db, schema_sql, err);
+}
+
+int db_check_format(sqlite3 *db, struct kpi_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int version = -1;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version < 0)
+        return db_fail(err, db, "reading the format");
+    if (version != 1)
+        return kpi_fail(err, KPI_ESYSTEM, "%s: unknown database format %d",
+                        sqlite3_db_filename(db, "main"), version);
+    return 0;
+}
+
+uint64_t db_last_commit(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    uint64_t id = 0;
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(id), 0) FROM commits", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        id = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return id;
+}
+
+/* ------------------------------------------------------------ view load */
+
+/* Strings of a view: appended to one growing buffer, referenced by offset
+ * until the buffer is final, then turned into pointers. */
+struct strbuf {
+    char *data;
+    size_t len, cap;
+};
+
+static int sb_add(struct strbuf *b, const unsigned char *s, size_t *off)
+{
+    size_t n = s != NULL ? strlen((const char *)s) : 0;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap < 4096 ? 4096 : b->cap;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (d == NULL)
+            return KPI_ESYSTEM;
+        b->data = d;
+        b->cap = cap;
+    }
+    if (n > 0)
+        memcpy(b->data + b->len, s, n);
+    b->data[b->len + n] = '\0';
+    *off = b->len;
+    b->len += n + 1;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Offsets stored in pointer fields until the string buffer is final. */
+static const char *off_ptr(size_t off)
+{
+    return (const char *)(uintptr_t)off;
+}
+
+static size_t ptr_off(const char *p)
+{
+    return (size_t)(uintptr_t)p;
+}
+
+static int load_teams(sqlite3 *db, uint64_t at, struct store_view *v, struct strbuf *sb,
+                      size_t **parent_off, struct kpi_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        db,
+        "SELECT id, name, parent FROM teams t WHERE commit_id = (SELECT max(commit_id) FROM "
+        "teams u WHERE u.id = t.id AND u.commit_id <= ?1) ORDER BY id",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(err, db, "reading teams");
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
+    size_t cap = 0;
+    int status = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (v->team_count == cap) {
+            cap = cap < 16 ? 16 : cap * 2;
+            struct kpi_team *t = realloc(v->teams, cap * sizeof *t);
+            size_t *p = t != NULL ? realloc(*parent_off, cap * sizeof *p) : NULL;
+            if (t != NULL)
+                v->teams = t;
+            if (p == NULL) {
+                status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+                break;
+            }
+            *parent_off = p;
+        }
+        size_t id, name, parent = SIZE_MAX;
+        const unsigned char *ptext = sqlite3_column_text(st, 2);
+        if (sb_add(sb, sqlite3_column_text(st, 0), &id) != 0 ||
+            sb_add(sb, sqlite3_column_text(st, 1), &name) != 0 ||
+            (ptext != NULL && ptext[0] != '\0' && sb_add(sb, ptext, &parent) != 0)) {
+            status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+            break;
+        }
+        v->teams[v->team_count] = (struct kpi_team){off_ptr(id), off_ptr(name), NULL};
+        (*parent_off)[v->team_count++] = parent;
+    }
+    if (status == 0 && rc != SQLITE_DONE)
+        status = db_fail(err, db, "reading teams");
+    sqlite3_finalize(st);
+    return status;
+}
+
+static int load_indicators(sqlite3 *db, uint64_t at, struct store_view *v, struct strbuf *sb,
+                           struct kpi_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        db,
+        "SELECT id, name, family, unit, direction, period, aggregate, amber, red, weight FROM "
+        "indicators t WHERE commit_id = (SELECT max(commit_id) FROM indicators u WHERE u.id = "
+        "t.id AND u.commit_id <= ?1) ORDER BY id",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(err, db, "reading indicators");
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
+    size_t cap = 0;
+    int status = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (v->indicator_count == cap) {
+            cap = cap < 16 ? 16 : cap * 2;
+            struct kpi_indicator *t = realloc(v->indicators, cap * sizeof *t);
+            if (t == NULL) {
+                status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+                break;
+            }
+            v->indicators = t;
+        }
+        struct kpi_indicator *ind = &v->indicators[v->indicator_count];
+        size_t id, name, unit;
+        if (sb_add(sb, sqlite3_column_text(st, 0), &id) != 0 ||
+            sb_add(sb, sqlite3_column_text(st, 1), &name) != 0 ||
+            sb_add(sb, sqlite3_column_text(st, 3), &unit) != 0) {
+            status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+            break;
+        }
+        ind->id = off_ptr(id);
+        ind->name = off_ptr(name);
+        ind->unit = off_ptr(unit);
+        const char *family = (const char *)sqlite3_column_text(st, 2);
+        const char *direction = (const char *)sqlite3_column_text(st, 4);
+        const char *period = (const char *)sqlite3_column_text(st, 5);
+        const char *aggregate = (const char *)sqlite3_column_text(st, 6);
+        ind->family = KPI_FAMILY_NONE;
+        if ((family != NULL && family[0] != '\0' && kpi_family_parse(family, &ind->family) != 0) ||
+            direction == NULL || kpi_direction_parse(direction, &ind->direction) != 0 ||
+            period == NULL || kpi_period_kind_parse(period, &ind->period) != 0 ||
+            aggregate == NULL || kpi_aggregate_parse(aggregate, &ind->aggregate) != 0) {
+            status = kpi_fail(err, KPI_ESYSTEM, "%s: bad attribute of indicator \"%s\"",
+                              sqlite3_db_filename(db, "main"), sqlite3_column_text(st, 0));
+            break;
+        }
+        ind->amber = sqlite3_column_double(st, 7);
+        ind->red = sqlite3_column_double(st, 8);
+        ind->weight = sqlite3_column_double(st, 9);
+        v->indicator_count++;
+    }
+    if (status == 0 && rc != SQLITE_DONE)
+        status = db_fail(err, db, "reading indicators");
+    sqlite3_finalize(st);
+    return status;
+}
+
+/* Turn offsets into pointers, resolve parents, check order. */
+static int finish_catalog(struct store_view *v, char *strings, const size_t *parent_off,
+                          struct kpi_error *err)
+{
+    v->team_parent = malloc((v->team_count + 1) * sizeof *v->team_parent);
+    if (v->team_parent == NULL)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    for (size_t i = 0; i < v->team_count; i++) {
+        v->teams[i].id = strings + ptr_off(v->teams[i].id);
+        v->teams[i].name = strings + ptr_off(v->teams[i].name);
+    }
+    for (size_t i = 0; i < v->indicator_count; i++) {
+        v->indicators[i].id = strings + ptr_off(v->indicators[i].id);
+        v->indicators[i].name = strings + ptr_off(v->indicators[i].name);
+        v->indicators[i].unit = strings + ptr_off(v->indicators[i].unit);
+    }
+    for (size_t i = 0; i < v->team_count; i++) {
+        v->team_parent[i] = SIZE_MAX;
+        v->teams[i].parent = "";
+        if (parent_off[i] == SIZE_MAX)
+            continue;
+        const char *pid = strings + parent_off[i];
+        const struct kpi_team *hit =
+            bsearch(&pid, v->teams, v->team_count, sizeof *v->teams, cmp_str);
+        if (hit == NULL)
+            return kpi_fail(err, KPI_ESYSTEM, "corrupt database: team \"%s\" has unknown parent",
+                            v->teams[i].id);
+        v->team_parent[i] = (size_t)(hit - v->teams);
+        v->teams[i].parent = hit->id;
+    }
+    return 0;
+}
+
+/* series id -> (team index, indicator index); SIZE_MAX for a series whose
+ * team or indicator the view does not have. */
+struct series_ref {
+    size_t team, indicator;
+};
+
+static int load_series_ids(sqlite3 *db, const struct store_view *v, struct series_ref **out,
+                           size_t *count, struct kpi_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT id, team, kpi FROM series ORDER BY id", -1, &st, NULL) !=
+        SQLITE_OK)
+        return db_fail(err, db, "reading series");
+    size_t cap = 0, n = 0;
+    struct series_ref *refs = NULL;
+    int rc, status = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 id = sqlite3_column_int64(st, 0);
+        if (id < 1 || id > (sqlite3_int64)UINT32_MAX) {
+            status = kpi_fail(err, KPI_ESYSTEM, "corrupt database: bad series id");
+            break;
+        }
+        size_t need = (size_t)id + 1;
+        if (need > cap) {
+            size_t c = cap < 64 ? 64 : cap;
+            while (c < need)
+                c *= 2;
+            struct series_ref *r = realloc(refs, c * sizeof *r);
+            if (r == NULL) {
+                status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+                break;
+            }
+            for (size_t i = cap; i < c; i++)
+                r[i] = (struct series_ref){SIZE_MAX, SIZE_MAX};
+            refs = r;
+            cap = c;
+        }
+        const char *team = (const char *)sqlite3_column_text(st, 1);
+        const char *kpi = (const char *)sqlite3_column_text(st, 2);
+        size_t ti, ii;
+        if (team != NULL && kpi != NULL && store_view_find_team(v, team, &ti) == 0 &&
+            store_view_find_indicator(v, kpi, &ii) == 0)
+            refs[id] = (struct series_ref){ti, ii};
+        if (need > n)
+            n = need;
+    }
+    if (status == 0 && rc != SQLITE_DONE)
+        status = db_fail(err, db, "reading series");
+    sqlite3_finalize(st);
+    if (status != 0) {
+        free(refs);
+        return status;
+    }
+    *out = refs;
+    *count = n;
+    return 0;
+}
+
+static double column_number(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? NAN : sqlite3_column_double(st, col);
+}
+
+/* One cell as it stood at commit `at`, for a cell changed after it. */
+struct override {
+    uint32_t series;
+    int64_t period;
+    int field;
+    double value; /* NaN: absent then */
+};
+
+static int cmp_override(const void *a, const void *b)
+{
+    const struct override *x = a, *y = b;
+    if (x->series != y->series)
+        return x->series < y->series ? -1 : 1;
+    if (x->period != y->period)
+        return x->period < y->period ? -1 : 1;
+    return (x->field > y->field) - (x->field < y->field);
+}
+
+/* The cells changed after commit `at`, with their value at `at`: what
+ * undoes the later commits. Costs what changed since `at`. */
+static int load_overrides(sqlite3 *db, uint64_t at, struct override **out, size_t *count,
+                          struct kpi_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        db,
+        "SELECT c.series, c.period, c.field, (SELECT w.value FROM versions w WHERE w.series = "
+        "c.series AND w.period = c.period AND w.field = c.field AND w.commit_id <= ?1 ORDER BY "
+        "w.commit_id DESC LIMIT 1) FROM (SELECT DISTINCT series, period, field FROM versions "
+        "WHERE commit_id > ?1) c",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(err, db, "reading versions");
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
+    size_t cap = 0, n = 0;
+    struct override *o = NULL;
+    int status = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap < 256 ? 256 : cap * 2;
+            struct override *g = realloc(o, cap * sizeof *g);
+            if (g == NULL) {
+                status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+                break;
+            }
+            o = g;
+        }
+        o[n++] =
+            (struct override){(uint32_t)sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                              sqlite3_column_int(st, 2), column_number(st, 3)};
+    }
+    if (status == 0 && rc != SQLITE_DONE)
+        status = db_fail(err, db, "reading versions");
+    sqlite3_finalize(st);
+    if (status != 0) {
+        free(o);
+        return status;
+    }
+    qsort(o, n, sizeof *o, cmp_override);
+    *out = o;
+    *count = n;
+    return 0;
+}
+
+struct series_span {
+    size_t first, count; /* in the points array */
+};
+
+static int cmp_series(const void *a, const void *b)
+{
+    const struct store_series *x = a, *y = b;
+    if (x->team != y->team)
+        return x->team < y->team ? -1 : 1;
+    return (x->indicator > y->indicator) - (x->indicator < y->indicator);
+}
+
+/* Apply the overrides of one series to its points [p, p + n), writing the
+ * merged points to out (room for n + the overrides' count); returns how
+ * many. */
+static size_t merge_series(const struct kpi_point *p, size_t n, const struct override *o, size_t on,
+                           struct kpi_point *out)
+{
+    size_t i = 0, k = 0, m = 0;
+    while (i < n || k < on) {
+        int64_t period =
+            i < n && (k >= on || p[i].period <= o[k].period) ? p[i].period : o[k].period;
+        struct kpi_point pt = {period, NAN, NAN};
+        if (i < n && p[i].period == period)
+            pt = p[i++];
+        for (; k < on && o[k].period == period; k++) {
+            if (o[k].field == 0)
+                pt.value = o[k].value;
+            else
+                pt.target = o[k].value;
+        }
+        if (!isnan(pt.value) || !isnan(pt.target))
+            out[m++] = pt;
+    }
+    return m;
+}
+
+static int load_points(sqlite3 *db, uint64_t at, bool latest, struct store_view *v,
+                       const struct series_ref *refs, size_t ref_count, struct kpi_error *err)
+{
+    struct override *o = NULL;
+    size_t on = 0;
+    if (!latest && load_overrides(db, at, &o, &on, err) != 0)
+        return KPI_ESYSTEM;
+    sqlite3_int64 total = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM points", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        total = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    struct series_span *span = calloc(ref_count + 1, sizeof *span);
+    size_t cap = (size_t)total + on + 1;
+    struct kpi_point *pts = malloc(cap * sizeof *pts);
+    int status = 0, rc;
+    if (span == NULL || pts == NULL) {
+        status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+        goto done;
+    }
+    if (sqlite3_prepare_v2(db,
+                           "SELECT series, period, value, target FROM points ORDER BY series, "
+                           "period",
+                           -1, &st, NULL) != SQLITE_OK) {
+        status = db_fail(err, db, "reading points");
+        goto done;
+    }
+    size_t n = 0;
+    int64_t prev_series = -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 sid = sqlite3_column_int64(st, 0);
+        if (sid < 1 || (size_t)sid >= ref_count || n >= (size_t)total) {
+            status = kpi_fail(err, KPI_ESYSTEM, "corrupt database: point of an unknown series");
+            goto done;
+        }
+        if (sid != prev_series) {
+            span[sid].first = n;
+            prev_series = sid;
+        }
+        pts[n++] = (struct kpi_point){sqlite3_column_int64(st, 1), column_number(st, 2),
+                                      column_number(st, 3)};
+        span[sid].count++;
+    }
+    if (rc != SQLITE_DONE) {
+        status = db_fail(err, db, "reading points");
+        goto done;
+    }
+    /* known at an earlier commit: merge each changed series with what it
+     * held then, into the spare room after the points */
+    size_t spare = n;
+    for (size_t k = 0; k < on;) {
+        size_t e = k;
+        while (e < on && o[e].series == o[k].series)
+            e++;
+        uint32_t sid = o[k].series;
+        if (sid >= 1 && sid < ref_count) {
+            struct series_span *s = &span[sid];
+            size_t need = s->count + (e - k);
+            if (spare + need > cap) {
+                size_t ncap = (spare + need) * 2;
+                struct kpi_point *g = realloc(pts, ncap * sizeof *g);
+                if (g == NULL) {
+                    status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+                    goto done;
+                }
+                pts = g;
+                cap = ncap;
+            }
+            size_t m = merge_series(pts + s->first, s->count, o + k, e - k, pts + spare);
+            s->first = spare;
+            s->count = m;
+            spare += m;
+        }
+        k = e;
+    }
+    v->points = pts;
+    pts = NULL;
+    size_t live = 0;
+    for (size_t i = 1; i < ref_count; i++)
+        if (span[i].count > 0 && refs[i].team != SIZE_MAX)
+            live++;
+    v->series = calloc(live + 1, sizeof *v->series);
+    if (v->series == NULL) {
+        status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 1; i < ref_count; i++)
+        if (span[i].count > 0 && refs[i].team != SIZE_MAX)
+            v->series[v->series_count++] = (struct store_series){
+                refs[i].team, refs[i].indicator, span[i].count, v->points + span[i].first};
+    qsort(v->series, v->series_count, sizeof *v->series, cmp_series);
+done:
+    sqlite3_finalize(st);
+    free(o);
+    free(span);
+    free(pts);
+    return status;
+}
+
+static int load_pending(sqlite3 *db, struct store_view *v, const struct series_ref *refs,
+                        size_t ref_count, struct kpi_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT series FROM rrd_pending", -1, &st, NULL) != SQLITE_OK)
+        return db_fail(err, db, "reading rrd_pending");
+    size_t cap = 0;
+    int rc, status = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 sid = sqlite3_column_int64(st, 0);
+        if (sid < 1 || (size_t)sid >= ref_count || refs[sid].team == SIZE_MAX)
+            continue;
+        if (v->lag_count == cap) {
+            cap = cap < 16 ? 16 : cap * 2;
+            struct store_series_key *g = realloc(v->lag, cap * sizeof *g);
+            if (g == NULL) {
+                status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+                break;
+            }
+            v->lag = g;
+        }
+        v->lag[v->lag_count++] =
+            (struct store_series_key){(uint32_t)refs[sid].team, (uint32_t)refs[sid].indicator};
+    }
+    if (status == 0 && rc != SQLITE_DONE)
+        status = db_fail(err, db, "reading rrd_pending");
+    sqlite3_finalize(st);
+    return status;
+}
+
+int db_load_view(sqlite3 *db, uint64_t at, struct store_view **out, struct kpi_error *err)
+{
+    *out = NULL;
+    struct store_view *v = calloc(1, sizeof *v);
+    if (v == NULL)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    struct strbuf sb = {0};
+    size_t *parent_off = NULL;
+    struct series_ref *refs = NULL;
+    size_t ref_count = 0;
+    int status = db_exec(db, "BEGIN", err);
+    if (status != 0) {
+        free(v);
+        return status;
+    }
+    uint64_t last = db_last_commit(db);
+    bool latest = at == 0 || at >= last;
+    v->generation = latest ? last : at;
+    v->last_commit = last;
+    v->from_db = true;
+    if ((status = load_teams(db, v->generation, v, &sb, &parent_off, err)) != 0 ||
+        (status = load_indicators(db, v->generation, v, &sb, err)) != 0)
+        goto done;
+    if (sb_add(&sb, (const unsigned char *)"", &(size_t){0}) != 0) {
+        status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+        goto done;
+    }
+    v->buf = sb.data;
+    sb.data = NULL;
+    if ((status = finish_catalog(v, v->buf, parent_off, err)) != 0 ||
+        (status = load_series_ids(db, v, &refs, &ref_count, err)) != 0 ||
+        (status = load_points(db, v->generation, latest, v, refs, ref_count, err)) != 0)
+        goto done;
+    if (latest)
+        status = load_pending(db, v, refs, ref_count, err);
+done:
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    free(sb.data);
+    free(parent_off);
+    free(refs);
+    if (status != 0) {
+        store_view_free(v);
+        return status;
+    }
+    *out = v;
+    return 0;
+}
+
+int db_clear_pending(sqlite3 *db, struct kpi_error *err)
+{
+    if (db == NULL)
+        return 0;
+    /* not synced: losing this delete only costs a redundant repair */
+    return db_exec(db, "PRAGMA synchronous=NORMAL;DELETE FROM rrd_pending;PRAGMA synchronous=FULL;",
+                   err);
+}
