@@ -29,6 +29,7 @@ static void serve_import(void *ctx, const struct web_import_job *job, struct web
                                        .quiet = true,
                                        .json = true,
                                        .display_name = job->name,
+                                       .author = job->author,
                                        .hooks = &hooks};
     struct store_options so = {.create = !job->dry_run, .read_only = job->dry_run, .threads = 0};
     struct store *st = NULL;
