@@ -16,6 +16,7 @@ enum {
     OPT_DECIMAL,
     OPT_HEADER_LINE,
     OPT_STRICT,
+    OPT_AGGREGATE,
     OPT_ON_ERROR,
     OPT_REJECTS,
     OPT_DRY_RUN,
@@ -35,6 +36,7 @@ static const struct option import_options[] = {
     {"decimal", required_argument, NULL, OPT_DECIMAL},
     {"header-line", required_argument, NULL, OPT_HEADER_LINE},
     {"strict", no_argument, NULL, OPT_STRICT},
+    {"aggregate", no_argument, NULL, OPT_AGGREGATE},
     {"on-error", required_argument, NULL, OPT_ON_ERROR},
     {"rejects", required_argument, NULL, OPT_REJECTS},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
@@ -144,6 +146,9 @@ static int parse_import_options(int argc, char **argv, struct import_settings *s
             break;
         case OPT_STRICT:
             s->strict = true;
+            break;
+        case OPT_AGGREGATE:
+            s->aggregate = true;
             break;
         case OPT_ON_ERROR:
             if (strcmp(optarg, "abort") == 0 || strcmp(optarg, "skip") == 0)

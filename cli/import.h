@@ -11,6 +11,7 @@
 struct import_settings {
     struct ingest_options ingest;
     bool strict;
+    bool aggregate;   /* --aggregate: cells given twice combine */
     bool skip_errors; /* --on-error skip */
     bool dry_run;
     bool quiet;
@@ -60,6 +61,70 @@ void import_created_add(struct import_created *c, bool team, const char *name, c
  * recorded entry, then "FILE: ... and N more created". */
 void import_created_print(const struct import_created *c, const char *file, FILE *out);
 void import_created_free(struct import_created *c);
+
+/* ------------------------------------------- cells given twice (import_dups.c) */
+
+/* Cells remembered by an import: (team, indicator, period, field) -> the
+ * line that first gave it, and the sum and count of its numbers (for
+ * --aggregate). Cells stay in insertion order (cells[0..count)). */
+struct import_cell {
+    uint64_t series; /* team << 32 | indicator */
+    int64_t pf;      /* period * 2 + (1 for a target) */
+    unsigned long line;
+    double sum;
+    size_t count;
+};
+struct import_cells {
+    struct import_cell *cells;
+    size_t count, cells_cap;
+    size_t *index; /* open addressing: 1 + position in cells, 0 = empty */
+    size_t cap;
+};
+struct import_cell *import_cells_find(const struct import_cells *m, size_t team, size_t indicator,
+                                      int64_t period, enum store_field field);
+/* Add v to the cell (created with line when new); *out is borrowed until
+ * the next add. 0 or KPI_ESYSTEM. */
+int import_cells_add(struct import_cells *m, size_t team, size_t indicator, int64_t period,
+                     enum store_field field, unsigned long line, double v,
+                     struct import_cell **out);
+void import_cell_key(const struct import_cell *c, size_t *team, size_t *indicator, int64_t *period,
+                     enum store_field *field);
+/* The cell's numbers combined: sum or mean (rounded like a spreadsheet's
+ * total when there are several, query.h D17). */
+double import_cell_total(const struct import_cell *c, enum kpi_aggregate aggregate);
+void import_cells_free(struct import_cells *m);
+
+/* What the duplicate checks of one file need. */
+struct import_dups {
+    struct import_cells cells;
+    bool tracking; /* every staged cell is remembered (else stored ones only) */
+    struct store_txn *txn;
+    const char *path, *display_name; /* to read the file again */
+    const struct ingest_options *ingest;
+};
+
+/* One cell being staged, resolved. */
+struct import_cell_ref {
+    size_t team, indicator;
+    int64_t period;
+    enum store_field field;
+    unsigned long line;
+    unsigned column;
+};
+
+enum { IMPORT_DUP_FIRST = 0, IMPORT_DUP_SAME = 1 };
+
+/* A cell whose working value (working, not NaN) and base value (base) were
+ * read with store_txn_get: IMPORT_DUP_FIRST when this file gives it for the
+ * first time (a stored cell: stage v), IMPORT_DUP_SAME when an earlier row
+ * gave it the same number (stage nothing), KPI_EINPUT when an earlier row
+ * gave it another ("duplicate value for team/kpi PERIOD: v here, w on line
+ * L; use --aggregate to combine detail rows"), KPI_ESYSTEM. */
+int import_dups_check(struct import_dups *d, const struct import_cell_ref *at, double v,
+                      double working, double base, struct kpi_error *err);
+/* Remember a cell staged as new (when d->tracking). 0 or KPI_ESYSTEM. */
+int import_dups_remember(struct import_dups *d, const struct import_cell_ref *at, double v,
+                         struct kpi_error *err);
 
 /* Import one file into st as one transaction; prints its errors and summary.
  * Returns an exit code. */

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum { MAX_PRINTED_ERRORS = 20 };
 
@@ -37,10 +38,12 @@ struct ref_cache {
 
 enum { PERIOD_SLOTS = 256 };
 
-/* What check_row_refs found for one cell, so staging resolves nothing twice. */
+/* What check_row_refs found for one cell, so staging resolves nothing twice,
+ * and what the duplicate check said of it (IMPORT_DUP_*, or -1: unchecked). */
 struct cell_refs {
     size_t team, indicator;
     bool team_found, indicator_found;
+    int dup;
 };
 
 struct import_run {
@@ -64,7 +67,9 @@ struct import_run {
     uint64_t rows_seen;
     struct kpi_error *err; /* of read_records, for the sink */
     unsigned long line;    /* of the row being staged */
+    unsigned err_column;   /* the column of err's cell, or 0 */
     struct import_created created;
+    struct import_dups dups;
     size_t kind_of; /* the indicator whose period kind_is is (SIZE_MAX: none) */
     enum kpi_period_kind kind_is;
 };
@@ -246,21 +251,95 @@ static int64_t period_of(struct import_run *run, int64_t day, enum kpi_period_ki
     return ps->period;
 }
 
-/* Stage the number of cell, whose references are resolved. */
-KPI_HOT int stage_cell(struct import_run *run, const struct ingest_cell *cell, size_t team,
-                       size_t ind, struct kpi_error *err)
+/* The cell as the duplicate checks see it. */
+KPI_HOT struct import_cell_ref cell_ref_of(struct import_run *run, const struct ingest_cell *cell,
+                                           size_t team, size_t ind)
 {
     if (ind != run->kind_of) { /* an indicator's period is fixed for the file */
         run->kind_of = ind;
         run->kind_is = store_txn_indicator(run->txn, ind)->period;
     }
-    enum store_change change;
-    int rc =
-        store_txn_set(run->txn, team, ind, period_of(run, cell->day, run->kind_is),
-                      cell->is_target ? STORE_TARGET : STORE_VALUE, cell->number, &change, err);
-    if (rc == 0)
-        count_change(run, change);
+    return (struct import_cell_ref){team,
+                                    ind,
+                                    period_of(run, cell->day, run->kind_is),
+                                    cell->is_target ? STORE_TARGET : STORE_VALUE,
+                                    run->line,
+                                    cell->column};
+}
+
+/* The duplicate check of a cell (see cli/import_dups.c): IMPORT_DUP_FIRST
+ * for a cell new to this file, IMPORT_DUP_SAME, or an error. */
+static int check_cell(struct import_run *run, const struct import_cell_ref *at, double v,
+                      struct kpi_error *err)
+{
+    double working, base;
+    store_txn_get(run->txn, at->team, at->indicator, at->period, at->field, &working, &base);
+    if (isnan(working)) /* nearly every cell: new in the working state */
+        return IMPORT_DUP_FIRST;
+    int rc = import_dups_check(&run->dups, at, v, working, base, err);
+    if (rc == KPI_EINPUT)
+        run->err_column = at->column;
     return rc;
+}
+
+/* stage_cell beyond a new cell: --aggregate, a cell that has a number
+ * already (checked here when dup < 0), a cell checked before, and
+ * remembering a new cell when every cell is. */
+static KPI_COLD int stage_checked(struct import_run *run, const struct ingest_cell *cell,
+                                  size_t team, size_t ind, int dup, bool staged,
+                                  struct kpi_error *err)
+{
+    struct import_cell_ref at = cell_ref_of(run, cell, team, ind);
+    double v = cell->number;
+    if (staged) /* new, and every cell is remembered */
+        return import_dups_remember(&run->dups, &at, v, err);
+    if (run->settings->aggregate) { /* staged at the end of the file */
+        struct import_cell *c;
+        if (import_cells_add(&run->dups.cells, team, ind, at.period, at.field, at.line, v, &c) != 0)
+            return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+        return 0;
+    }
+    if (dup < 0 && (dup = check_cell(run, &at, v, err)) < 0)
+        return dup;
+    if (dup == IMPORT_DUP_SAME) { /* an idempotent row */
+        run->summary.unchanged++;
+        return 0;
+    }
+    enum store_change change;
+    int rc = store_txn_set(run->txn, team, ind, at.period, at.field, v, &change, err);
+    if (rc != 0)
+        return rc;
+    count_change(run, change);
+    if (run->dups.tracking && change == STORE_NEW)
+        return import_dups_remember(&run->dups, &at, v, err);
+    return 0;
+}
+
+/* Stage the number of cell, whose references are resolved; dup is what
+ * check_cell said of it, or -1 when it is yet to be checked. */
+KPI_HOT int stage_cell(struct import_run *run, const struct ingest_cell *cell, size_t team,
+                       size_t ind, int dup, struct kpi_error *err)
+{
+    if (dup < 0 && !run->settings->aggregate) {
+        /* nearly every cell is new: staged at once */
+        if (ind != run->kind_of) { /* an indicator's period is fixed for the file */
+            run->kind_of = ind;
+            run->kind_is = store_txn_indicator(run->txn, ind)->period;
+        }
+        enum store_change change;
+        int rc =
+            store_txn_put(run->txn, team, ind, period_of(run, cell->day, run->kind_is),
+                          cell->is_target ? STORE_TARGET : STORE_VALUE, cell->number, &change, err);
+        if (rc == 0) {
+            count_change(run, change);
+            if (!run->dups.tracking)
+                return 0;
+            return stage_checked(run, cell, team, ind, dup, true, err);
+        }
+        if (rc != STORE_PUT_KEPT)
+            return rc;
+    }
+    return stage_checked(run, cell, team, ind, dup, false, err);
 }
 
 static int stage_data_row(struct import_run *run, const struct ingest_row *row,
@@ -278,7 +357,7 @@ static int stage_data_row(struct import_run *run, const struct ingest_row *row,
             run->summary.total_rows++;
             return 0;
         }
-        return rc != 0 ? rc : stage_cell(run, cell, refs.team, refs.indicator, err);
+        return rc != 0 ? rc : stage_cell(run, cell, refs.team, refs.indicator, -1, err);
     }
     size_t values = 0;
     for (size_t i = 0; i < row->cell_count; i++)
@@ -294,6 +373,18 @@ static int stage_data_row(struct import_run *run, const struct ingest_row *row,
     }
     if (rc != 0)
         return rc;
+    /* every cell given twice is found before any is staged: a rejected row
+     * leaves nothing behind (cells of new teams or indicators are new) */
+    for (size_t i = 0; i < row->cell_count; i++) {
+        struct cell_refs *refs = &run->refs[i];
+        refs->dup = -1;
+        if (isnan(row->cells[i].number) || !refs->team_found || !refs->indicator_found ||
+            run->settings->aggregate)
+            continue;
+        struct import_cell_ref at = cell_ref_of(run, &row->cells[i], refs->team, refs->indicator);
+        if ((refs->dup = check_cell(run, &at, row->cells[i].number, err)) < 0)
+            return refs->dup;
+    }
     for (size_t i = 0; i < row->cell_count; i++) {
         const struct ingest_cell *cell = &row->cells[i];
         if (isnan(cell->number)) {
@@ -306,7 +397,7 @@ static int stage_data_row(struct import_run *run, const struct ingest_row *row,
         if ((!refs.team_found || !refs.indicator_found) &&
             (rc = cell_refs(run, cell, true, &refs, err)) != 0)
             return rc;
-        if ((rc = stage_cell(run, cell, refs.team, refs.indicator, err)) != 0)
+        if ((rc = stage_cell(run, cell, refs.team, refs.indicator, refs.dup, err)) != 0)
             return rc;
     }
     return 0;
@@ -380,9 +471,12 @@ static int on_row(void *ctx, const struct ingest_row *row)
     if (rc == KPI_ESYSTEM)
         return rc;
     if (rc != 0) {
-        char message[KPI_ERROR_MAX + 64];
-        snprintf(message, sizeof message, "%s:%lu: %s", ingest_display_name(run->reader), row->line,
-                 run->err->message);
+        char message[KPI_ERROR_MAX + 64], column[16] = "";
+        if (run->err_column > 0)
+            snprintf(column, sizeof column, "%u:", run->err_column);
+        snprintf(message, sizeof message, "%s:%lu:%s %s", ingest_display_name(run->reader),
+                 row->line, column, run->err->message);
+        run->err_column = 0;
         reject(run, row, message);
     }
     show_progress(run);
@@ -406,9 +500,38 @@ static int read_records(struct import_run *run, struct kpi_error *err)
     return ingest_read(run->reader, &sink, err);
 }
 
+/* --aggregate: stage every cell the file gave, its numbers combined by its
+ * indicator's aggregate, in the order the file first gave them. */
+static int stage_aggregates(struct import_run *run, struct kpi_error *err)
+{
+    for (size_t k = 0; k < run->dups.cells.count; k++) {
+        const struct import_cell *c = &run->dups.cells.cells[k];
+        size_t team, ind;
+        int64_t period;
+        enum store_field field;
+        import_cell_key(c, &team, &ind, &period, &field);
+        double v = import_cell_total(c, store_txn_indicator(run->txn, ind)->aggregate);
+        enum store_change change;
+        int rc = store_txn_set(run->txn, team, ind, period, field, v, &change, err);
+        if (rc == KPI_ESYSTEM)
+            return rc;
+        if (rc != 0) {
+            char message[KPI_ERROR_MAX + 64];
+            snprintf(message, sizeof message, "%s:%lu: %s", run->summary.file, c->line,
+                     err->message);
+            reject(run, NULL, message);
+            continue;
+        }
+        count_change(run, change);
+    }
+    return 0;
+}
+
 /* Decide the file's fate once every record was read: commit, or not. */
 static int finish(struct import_run *run, struct kpi_error *err)
 {
+    if (run->settings->aggregate && stage_aggregates(run, err) != 0)
+        return cli_fail(err);
     struct store_txn_stats stats;
     store_txn_stats(run->txn, &stats);
     run->summary.series = stats.series;
@@ -476,6 +599,15 @@ int import_file(struct store *st, const char *path, const struct import_settings
     run.summary.dry_run = settings->dry_run;
     cli_progress_start(&run.progress, settings->progress, run.summary.file);
     rc = store_txn_begin(st, &run.txn, &err);
+    /* standard input or a pipe cannot be read twice: their cells are
+     * remembered from the start (cli/import_dups.c), as are those of
+     * --aggregate */
+    struct stat sb;
+    bool again = strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+    run.dups = (struct import_dups){.tracking = settings->aggregate || !again,
+                                    .txn = run.txn,
+                                    .path = path,
+                                    .ingest = &settings->ingest};
     if (rc == 0)
         rc = read_records(&run, &err);
     cli_progress_done(&run.progress);
@@ -487,5 +619,6 @@ int import_file(struct store *st, const char *path, const struct import_settings
     ingest_close(run.reader);
     free(run.refs);
     import_created_free(&run.created);
+    import_cells_free(&run.dups.cells);
     return rc;
 }

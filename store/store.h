@@ -181,6 +181,26 @@ int store_txn_set(struct store_txn *txn, size_t team, size_t indicator, int64_t 
                   enum store_field field, double v, enum store_change *change,
                   struct kpi_error *err);
 
+/* The cell's value (or target) in the working state, *working, and in the
+ * generation the transaction began from, *base (NaN where there is none;
+ * *base is only looked up when *working is a number: a working state only
+ * adds and changes cells). Reads nothing but memory: cheapest for the next
+ * period of the series of the last store_txn_set, where both are NaN after
+ * two comparisons. An import tells a duplicate cell within one file from a
+ * correction of stored data with it (a cell whose working value differs from
+ * its base was set by this transaction). */
+void store_txn_get(const struct store_txn *txn, size_t team, size_t indicator, int64_t period,
+                   enum store_field field, double *working, double *base);
+
+/* store_txn_set for a cell that has no number yet. When the cell has one in
+ * the working state, nothing is written and STORE_PUT_KEPT is returned
+ * (store_txn_get reads what it holds); else as store_txn_set, and as fast
+ * for the next period of the last series (an import sorted by series). */
+enum { STORE_PUT_KEPT = 1 };
+int store_txn_put(struct store_txn *txn, size_t team, size_t indicator, int64_t period,
+                  enum store_field field, double v, enum store_change *change,
+                  struct kpi_error *err);
+
 /* What the transaction did so far: distinct series with at least one set
  * call, teams and indicators it created. */
 struct store_txn_stats {

@@ -386,6 +386,38 @@ __attribute__((noinline)) static int set_point(struct store_txn *txn, size_t tea
     return 0;
 }
 
+/* The field of the point of period among pts[0..n), or NaN. */
+static double field_at(const struct kpi_point *pts, size_t n, int64_t period, enum store_field f)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (pts[mid].period < period)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == n || pts[lo].period != period)
+        return NAN;
+    return f == STORE_VALUE ? pts[lo].value : pts[lo].target;
+}
+
+void store_txn_get(const struct store_txn *txn, size_t team, size_t indicator, int64_t period,
+                   enum store_field field, double *working, double *base)
+{
+    *working = *base = NAN;
+    uint64_t key = series_key(team, indicator);
+    size_t si = txn->last_index;
+    if (key != txn->last_key && !smap_find(txn, key, &si))
+        return;
+    const struct wseries *s = &txn->series[si];
+    if (s->count == 0 || period > s->points[s->count - 1].period)
+        return; /* the usual case: the next period */
+    *working = field_at(s->points, s->count, period, field);
+    if (!isnan(*working))
+        *base = field_at(s->base_points, s->base_count, period, field);
+}
+
 int store_txn_set(struct store_txn *txn, size_t team, size_t indicator, int64_t period,
                   enum store_field field, double v, enum store_change *change,
                   struct kpi_error *err)
@@ -404,6 +436,36 @@ int store_txn_set(struct store_txn *txn, size_t team, size_t indicator, int64_t 
         }
     }
     return set_point(txn, team, indicator, period, field, v, change, err);
+}
+
+/* store_txn_put beyond an append (out of line: the append needs no frame). */
+__attribute__((noinline)) static int put_point(struct store_txn *txn, size_t team, size_t indicator,
+                                               int64_t period, enum store_field field, double v,
+                                               enum store_change *change, struct kpi_error *err)
+{
+    double working, base;
+    store_txn_get(txn, team, indicator, period, field, &working, &base);
+    if (!isnan(working))
+        return STORE_PUT_KEPT;
+    return set_point(txn, team, indicator, period, field, v, change, err);
+}
+
+int store_txn_put(struct store_txn *txn, size_t team, size_t indicator, int64_t period,
+                  enum store_field field, double v, enum store_change *change,
+                  struct kpi_error *err)
+{
+    /* store_txn_set's usual call: an append, so a new cell */
+    if (txn->last_key == series_key(team, indicator)) {
+        struct wseries *last = &txn->series[txn->last_index];
+        if (last->own != NULL && last->count < last->cap && last->count > 0 &&
+            period > last->own[last->count - 1].period && isfinite(v) &&
+            period <= txn->pmax[txn->inds[indicator].period]) {
+            last->own[last->count++] = point_of(period, field, v);
+            *change = STORE_NEW;
+            return 0;
+        }
+    }
+    return put_point(txn, team, indicator, period, field, v, change, err);
 }
 
 void store_txn_stats(const struct store_txn *txn, struct store_txn_stats *out)

@@ -201,6 +201,221 @@ START_TEST(test_created_names_first_twenty_then_a_count)
 }
 END_TEST
 
+/* ------------------------------------------------------------ duplicates */
+
+static const char DETAIL_ERRORS[] =
+    "ventes_detail.csv:5:4: duplicate value for ventes-idf/ca 2026-01: 999 here, 100 on line 2; "
+    "use --aggregate to combine detail rows\n"
+    "ventes_detail.csv:6:4: duplicate value for ventes-idf/marge 2026-01: 34 here, 30 on line 3; "
+    "use --aggregate to combine detail rows\n";
+
+/* ventes_detail.csv, daily lines of January: ventes-idf ca 100 (line 2)
+ * then 999 (line 5), marge 30 (line 3) then 34 (line 6); ventes-ara ca
+ * 250,5 twice (lines 4 and 7: the same value, an idempotent row). */
+START_TEST(test_duplicate_cells_are_bad_input_naming_both_lines)
+{
+    struct scene s;
+    scene_open(&s, "dup");
+    struct ts_run r;
+    kpi(&r, &s, (const char *const[]){"import", "ventes_detail.csv", NULL});
+    ck_assert_int_eq(r.status, 2);
+    char want[1024];
+    snprintf(want, sizeof want, "%s%s", DETAIL_ERRORS,
+             "ventes_detail.csv: 2 bad rows, nothing imported (see --on-error skip)\n");
+    ck_assert_str_eq(r.err, want);
+    ck_assert_str_eq(r.out, "");
+    ts_run_free(&r);
+    char *out = export_all(&s);
+    ck_assert_str_eq(out, "date,team,kpi,value,target\n");
+    free(out);
+    /* the same file on standard input (read once: remembered from the
+     * start) says the same */
+    char *text = ts_read_file(DATA_DIR "/ventes_detail.csv", NULL);
+    ck_assert_int_eq(chdir(DATA_DIR), 0);
+    ts_kpi(&r, text, (const char *const[]){"--data", s.data, "import", "-", NULL});
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "stdin:5:4: duplicate value for ventes-idf/ca 2026-01: "
+                                        "999 here, 100 on line 2;"));
+    ck_assert_ptr_nonnull(strstr(r.err, "stdin:6:4: duplicate value for ventes-idf/marge "
+                                        "2026-01: 34 here, 30 on line 3;"));
+    ts_run_free(&r);
+    free(text);
+    scene_close(&s);
+}
+END_TEST
+
+/* --on-error skip: the later row of a pair is rejected, the earlier value
+ * stays (the rejected row can be re-imported as a correction). */
+START_TEST(test_duplicate_with_skip_keeps_the_first_row)
+{
+    struct scene s;
+    scene_open(&s, "dupskip");
+    struct ts_run r;
+    kpi(&r, &s, (const char *const[]){"import", "--on-error", "skip", "ventes_detail.csv", NULL});
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_str_eq(r.err, DETAIL_ERRORS);
+    ck_assert_str_eq(r.out, "ventes_detail.csv: 6 rows, 3 new, 0 corrected, 1 unchanged, 0 empty, "
+                            "2 rejected, 3 series, 0 new teams, 0 new indicators\n");
+    ts_run_free(&r);
+    char *out = export_all(&s);
+    ck_assert_str_eq(out, "date,team,kpi,value,target\n"
+                          "2026-01,ventes-ara,ca,250.5,\n"
+                          "2026-01,ventes-idf,ca,100,\n"
+                          "2026-01,ventes-idf,marge,30,\n");
+    free(out);
+    scene_close(&s);
+}
+END_TEST
+
+/* --aggregate: ca is a sum (100 + 999 = 1099, 250.5 + 250.5 = 501), marge
+ * a mean ((30 + 34) / 2 = 32). A second import changes nothing, byte for
+ * byte. */
+START_TEST(test_aggregate_combines_detail_rows_by_the_indicator)
+{
+    struct scene s;
+    scene_open(&s, "agg");
+    struct ts_run r;
+    kpi(&r, &s, (const char *const[]){"import", "--aggregate", "ventes_detail.csv", NULL});
+    ck_assert_msg(r.status == 0, "import: %s", r.err);
+    ck_assert_str_eq(r.out, "ventes_detail.csv: 6 rows, 3 new, 0 corrected, 0 unchanged, 0 empty, "
+                            "0 rejected, 3 series, 0 new teams, 0 new indicators\n");
+    ts_run_free(&r);
+    char *out = export_all(&s);
+    ck_assert_str_eq(out, "date,team,kpi,value,target\n"
+                          "2026-01,ventes-ara,ca,501,\n"
+                          "2026-01,ventes-idf,ca,1099,\n"
+                          "2026-01,ventes-idf,marge,32,\n");
+    free(out);
+    char *before = ts_tree_digest(s.data);
+    kpi(&r, &s, (const char *const[]){"import", "--aggregate", "ventes_detail.csv", NULL});
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "ventes_detail.csv: 6 rows, 0 new, 0 corrected, 3 unchanged, 0 empty, "
+                            "0 rejected, 3 series, 0 new teams, 0 new indicators\n");
+    ts_run_free(&r);
+    char *after = ts_tree_digest(s.data);
+    ck_assert_str_eq(before, after);
+    free(before);
+    free(after);
+    scene_close(&s);
+}
+END_TEST
+
+/* ventes_doublon.csv gives ventes-idf's January twice with the same value:
+ * an idempotent row, counted unchanged. */
+START_TEST(test_same_value_twice_is_not_an_error)
+{
+    struct scene s;
+    scene_open(&s, "same");
+    struct ts_run r;
+    kpi(&r, &s, (const char *const[]){"import", "ventes_doublon.csv", NULL});
+    ck_assert_msg(r.status == 0, "import: %s", r.err);
+    ck_assert_str_eq(r.out, "ventes_doublon.csv: 3 rows, 2 new, 0 corrected, 1 unchanged, 0 empty, "
+                            "0 rejected, 2 series, 0 new teams, 0 new indicators\n");
+    ts_run_free(&r);
+    scene_close(&s);
+}
+END_TEST
+
+/* A file correcting stored data: its first row for a cell is a correction,
+ * a second row with the same value is unchanged, with another value an
+ * error naming both lines; targets the same way. */
+START_TEST(test_duplicates_of_stored_cells_and_of_targets)
+{
+    struct scene s;
+    scene_open(&s, "stored");
+    char *first = ts_path(s.root, "first.csv");
+    ts_write_file(first,
+                  "date,team,kpi,value,target\n"
+                  "2026-01,ventes-idf,ca,100,110\n"
+                  "2026-02,ventes-idf,ca,200,210\n",
+                  (size_t)-1);
+    kpi_ok(&s, (const char *const[]){"import", "--quiet", first, NULL});
+    char *fix = ts_path(s.root, "fix.csv");
+    ts_write_file(fix,
+                  "date;team;kpi;value\r\n"
+                  "2026-01;ventes-idf;ca;150\r\n"
+                  "2026-02;ventes-idf;ca;200\r\n"
+                  "2026-01;ventes-idf;ca;150\r\n",
+                  (size_t)-1);
+    struct ts_run r;
+    kpi(&r, &s, (const char *const[]){"import", fix, NULL});
+    ck_assert_msg(r.status == 0, "import: %s", r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, ": 3 rows, 0 new, 1 corrected, 2 unchanged,"));
+    ts_run_free(&r);
+    ts_write_file(fix,
+                  "date;team;kpi;value\r\n"
+                  "2026-02;ventes-idf;ca;200\r\n"
+                  "2026-01;ventes-idf;ca;160\r\n"
+                  "2026-02;ventes-idf;ca;250\r\n",
+                  (size_t)-1);
+    kpi(&r, &s, (const char *const[]){"import", fix, NULL});
+    ck_assert_int_eq(r.status, 2);
+    char want[4200];
+    snprintf(want, sizeof want,
+             "%s:4:4: duplicate value for ventes-idf/ca 2026-02: 250 here, 200 on line 2; "
+             "use --aggregate to combine detail rows\n",
+             fix);
+    ck_assert_msg(strncmp(r.err, want, strlen(want)) == 0, "stderr: %s", r.err);
+    ts_run_free(&r);
+    ts_write_file(fix,
+                  "date,team,kpi,target\n"
+                  "2026-03-31,ventes-idf,ca,300\n"
+                  "2026-03-15,ventes-idf,ca,310\n",
+                  (size_t)-1);
+    kpi(&r, &s, (const char *const[]){"import", fix, NULL});
+    ck_assert_int_eq(r.status, 2);
+    snprintf(want, sizeof want,
+             "%s:3:4: duplicate target for ventes-idf/ca 2026-03: 310 here, 300 on line 2; "
+             "use --aggregate to combine detail rows\n",
+             fix);
+    ck_assert_msg(strncmp(r.err, want, strlen(want)) == 0, "stderr: %s", r.err);
+    ts_run_free(&r);
+    char *out = export_all(&s);
+    ck_assert_str_eq(out, "date,team,kpi,value,target\n"
+                          "2026-01,ventes-idf,ca,150,110\n"
+                          "2026-02,ventes-idf,ca,200,210\n");
+    free(out);
+    free(first);
+    free(fix);
+    scene_close(&s);
+}
+END_TEST
+
+/* A wide row whose second cell is a duplicate is rejected whole: none of
+ * its cells is staged. */
+START_TEST(test_wide_row_with_a_duplicate_is_rejected_whole)
+{
+    struct scene s;
+    scene_open(&s, "wide");
+    char *path = ts_path(s.root, "wide.csv");
+    ts_write_file(path,
+                  "date,team,marge,ca\n"
+                  "2026-01-31,ventes-idf,30,100\n"
+                  "2026-01-31,ventes-ara,31,200\n"
+                  "2026-01-15,ventes-idf,35,300\n",
+                  (size_t)-1);
+    struct ts_run r;
+    kpi(&r, &s, (const char *const[]){"import", "--on-error", "skip", path, NULL});
+    ck_assert_int_eq(r.status, 2);
+    char want[4200];
+    snprintf(want, sizeof want,
+             "%s:4:3: duplicate value for ventes-idf/marge 2026-01: 35 here, 30 on line 2; "
+             "use --aggregate to combine detail rows\n",
+             path);
+    ck_assert_str_eq(r.err, want);
+    ts_run_free(&r);
+    char *out = export_all(&s);
+    ck_assert_str_eq(out, "date,team,kpi,value,target\n"
+                          "2026-01,ventes-ara,ca,200,\n"
+                          "2026-01,ventes-ara,marge,31,\n"
+                          "2026-01,ventes-idf,ca,100,\n"
+                          "2026-01,ventes-idf,marge,30,\n");
+    free(out);
+    free(path);
+    scene_close(&s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("cli_semantics");
@@ -209,6 +424,12 @@ static Suite *suite(void)
     tcase_add_test(tc, test_strict_rejects_only_the_typos);
     tcase_add_test(tc, test_budget_sheet_total_line_is_skipped);
     tcase_add_test(tc, test_created_names_first_twenty_then_a_count);
+    tcase_add_test(tc, test_duplicate_cells_are_bad_input_naming_both_lines);
+    tcase_add_test(tc, test_duplicate_with_skip_keeps_the_first_row);
+    tcase_add_test(tc, test_aggregate_combines_detail_rows_by_the_indicator);
+    tcase_add_test(tc, test_same_value_twice_is_not_an_error);
+    tcase_add_test(tc, test_duplicates_of_stored_cells_and_of_targets);
+    tcase_add_test(tc, test_wide_row_with_a_duplicate_is_rejected_whole);
     suite_add_tcase(s, tc);
     return s;
 }
