@@ -174,8 +174,8 @@ KPI_HOT int cell_refs(struct import_run *run, const struct ingest_cell *cell, bo
         size_t t;
         int found =
             resolve_cached(run, &run->teams, true, cell->team, cell->team_len, false, &t, err);
-        if (found == KPI_EINPUT || found == KPI_ESYSTEM)
-            return found;
+        if (found == KPI_EINPUT || found == KPI_ESYSTEM || found == REF_TOTAL)
+            return found; /* a total row is skipped, whoever uploads it */
         if (found != 0 || !hooks->team_allowed(hooks->team_ctx, run->txn, t))
             return kpi_fail(err, KPI_EINPUT, "team \"%.*s\" is outside this token's teams",
                             (int)cell->team_len, cell->team);

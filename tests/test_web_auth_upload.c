@@ -247,6 +247,12 @@ START_TEST(test_scoped_write_token_writes_its_teams_only)
     post("/api/v1/imports", scoped_secret, "date,team,kpi,value\n2026-05,ops,delay,6\n", &r);
     ck_assert_msg(r.status == 200, "%s", r.body);
     th_response_free(&r);
+    /* a total row is skipped (SPEC §4), not a team outside the scope */
+    post("/api/v1/imports", scoped_secret,
+         "date,team,kpi,value\n2026-05,ops,delay,6\n2026-05,Total,delay,6\n", &r);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_msg(strstr(r.body, "\"total_rows_skipped\":1") != NULL, "%s", r.body);
+    th_response_free(&r);
     post("/api/v1/imports?kind=teams", scoped_secret, "team,name,parent\nops2,Ops 2,ops\n", &r);
     ck_assert_int_eq(r.status, 403);
     ck_assert_str_eq(r.body, "{\"error\":{\"code\":\"forbidden\",\"message\":\"catalog uploads "
