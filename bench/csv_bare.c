@@ -20,6 +20,7 @@ struct pass {
     off_t from, to;
     unsigned long fields, rows;
     int status;
+    unsigned char delim;
 };
 
 static void on_field(void *data, size_t len, void *ctx)
@@ -44,6 +45,7 @@ static void *parse(void *arg)
         p->status = 3;
         return NULL;
     }
+    csv_set_delim(&parser, p->delim);
     enum { CHUNK = 1 << 16 };
     char *buf = malloc(CHUNK);
     if (buf == NULL) {
@@ -99,7 +101,17 @@ int main(int argc, char **argv)
         perror(path);
         return 3;
     }
-    struct pass p[2] = {{fd, 0, st.st_size, 0, 0, 0}, {fd, st.st_size, st.st_size, 0, 0, 0}};
+    /* the delimiter as kpi detects it: ';' when the header has more of them */
+    char head[4096];
+    ssize_t hn = pread(fd, head, sizeof head, 0);
+    size_t commas = 0, semis = 0;
+    for (ssize_t i = 0; i < hn && head[i] != '\n'; i++) {
+        commas += head[i] == ',';
+        semis += head[i] == ';';
+    }
+    unsigned char delim = semis > commas ? ';' : ',';
+    struct pass p[2] = {{fd, 0, st.st_size, 0, 0, 0, delim},
+                        {fd, st.st_size, st.st_size, 0, 0, 0, delim}};
     if (halves) {
         p[0].to = p[1].from = cut_after_newline(fd, st.st_size / 2, st.st_size);
         pthread_t second;

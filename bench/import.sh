@@ -14,6 +14,11 @@
 #           libcsv pass (bench/csv_bare.c), each timed alone, kpi and the
 #           bare pass back to back as pairs; and the bare pass over the two
 #           halves of the file on two threads (what a second vCPU gives).
+# With KPI_BEFORE=/path/to/an/older/kpi, the dry-run pairs also time that
+# binary beside the same bare pass (before/after in one run). Every round
+# also dry-runs long_forms.csv (bench/forms.py: the same rows as a French
+# finance export writes them, ';', month names, "1 143,00 €", accountants'
+# negatives) against the bare pass over that file: what the new forms cost.
 # Prints one markdown table of medians, ready for docs/PERFORMANCE.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +32,10 @@ gen=$out/gen-$teams
 if [ ! -f "$gen/rrd_next.txt" ]; then
     python3 bench/gen.py "$gen" "$teams"
 fi
+if [ ! -f "$gen/long_forms.csv" ]; then
+    python3 bench/forms.py "$gen/long.csv" "$gen/long_forms.csv"
+fi
+before=${KPI_BEFORE:-}
 rows=$(($(wc -l <"$gen/long.csv") - 1))
 bytes=$(stat -c %s "$gen/long.csv")
 
@@ -111,10 +120,21 @@ for round in $(seq 1 "$rounds"); do
         fi
         elapsed wc_l $cpu wc -l "$gen/long.csv"
         elapsed csv_halves "$csv_bare" --halves "$gen/long.csv"
+        if [ -n "$before" ]; then
+            elapsed before_bare $cpu "$csv_bare" "$gen/long.csv"
+            elapsed before_dryrun $cpu "$before" --data "$empty" import --quiet --dry-run \
+                "$gen/long.csv"
+            elapsed after_dryrun $cpu "$kpi" --data "$empty" import --quiet --dry-run \
+                "$gen/long.csv"
+            elapsed after_bare $cpu "$csv_bare" "$gen/long.csv"
+        fi
+        elapsed kpi_forms $cpu "$kpi" --data "$empty" import --quiet --dry-run \
+            "$gen/long_forms.csv"
+        elapsed bare_forms $cpu "$csv_bare" "$gen/long_forms.csv"
     done
 done
 
-python3 - "$results" "$rows" "$bytes" "$rounds" <<'PY'
+python3 - "$results" "$rows" "$bytes" "$rounds" "$(stat -c %s "$gen/long_forms.csv")" <<'PY'
 import statistics, sys
 path, rows, size, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 runs = {}
@@ -145,6 +165,19 @@ def pairs_row(label, kpi_runs, bare_runs):
         f"median {statistics.median(pairs)*100:.0f}% of libcsv")
 pairs_row("dry-run: pairs back to back", runs["kpi_dryrun"], runs["csv_bare"])
 pairs_row("dry-run: cold pairs (after 4 s idle)", runs["kpi_cold"], runs["bare_cold"])
+if "before_dryrun" in runs:
+    pairs_row("dry-run before (KPI_BEFORE): pairs", runs["before_dryrun"], runs["before_bare"])
+    pairs_row("dry-run after, same turns: pairs", runs["after_dryrun"], runs["after_bare"])
+    ba = sorted(b / a for (a, _, _), (b, _, _) in zip(runs["after_dryrun"], runs["before_dryrun"]))
+    row("dry-run after / before", f"{med['after_dryrun'][0]*1e3:.0f} ms",
+        f"{med['before_dryrun'][0]*1e3:.0f} ms", f"median pair {statistics.median(ba):.2f}x as fast")
+kf, bf = med["kpi_forms"], med["bare_forms"]
+fsize = int(sys.argv[5])
+row("dry-run, finance forms file: MB/s", f"{fsize/1e6/kf[0]:.0f}",
+    f"bare libcsv {fsize/1e6/bf[0]:.0f}", f"{bf[0]/kf[0]*100:.0f}% of libcsv")
+row("finance forms: ns per row", f"{kf[0]/rows*1e9:.0f}", f"plain file {k[0]/rows*1e9:.0f}",
+    f"+{(kf[0]-k[0])/rows*1e9:.0f} ns per row")
+pairs_row("finance forms: pairs", runs["kpi_forms"], runs["bare_forms"])
 row("libcsv on two threads: MB/s", "", f"{mbs(h[0]):.0f} (halves of the file)",
     f"{c[0]/h[0]:.2f}x one thread")
 PY

@@ -435,6 +435,7 @@ void header_reset(struct ingest_reader *r)
     r->layout = INGEST_LAYOUT_CATALOG;
     r->want_value = r->want_target = r->value_is_target = false;
     r->has_role = false;
+    r->header_line = 0;
 }
 
 /* A header cell as a name: a line break inside its quotes (CRLF, LF or CR)

@@ -147,8 +147,9 @@ static int read_header(struct ingest_reader *r, struct kpi_error *err)
         }
         if (rc == 0 || r->header_line > HEADER_SEARCH_LINES)
             break;
-        last = r->header_line;
-        line = r->header_line; /* blank lines between were skipped */
+        if (r->header_line > line)
+            line = r->header_line; /* blank lines between were skipped */
+        last = line;
     }
     /* none: line 1's own error, what line 1 holds, and where else we looked */
     const char *msg = first.message;

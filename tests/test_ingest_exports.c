@@ -179,6 +179,14 @@ START_TEST(test_title_lines_are_skipped)
               "and one column per period (periods), or a teams or indicators catalog; line 1 "
               "reads \"T\" (delimiter ,); lines 2 to 10 are no header either (--header-line N "
               "reads it from line N)\n");
+    /* a line under the title that is not even CSV is passed over */
+    header_is("Titre\nx\"y,z\ndate,team,kpi,value\n", NULL, 3, ',');
+    TI_EXPECT("Titre\n\"open\n", NULL,
+              "OPEN -2 t.csv:1: the header fits no kind of file: expected date, team, kpi, value "
+              "and/or target (long), date, team and one column per indicator (wide), team, kpi "
+              "and one column per period (periods), or a teams or indicators catalog; line 1 "
+              "reads \"Titre\" (delimiter ,); line 2 is no header either (--header-line N "
+              "reads it from line N)\n");
     /* a line 1 with a role is a bad header, never a title */
     TI_EXPECT("date,team,kpi,value,value\ndate,team,kpi,value\n", NULL,
               "OPEN -2 t.csv:1:5: column \"value\" and column 4 (\"value\") both have the role "

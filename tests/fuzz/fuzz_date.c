@@ -25,6 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!kpi_ymd_valid(y, m, d))
             abort(); /* a parsed date is always a real day */
     }
+    char why[KPI_ERROR_MAX];
+    kpi_date_explain(text, NULL, why, sizeof why);
     kpi_date_parse(text, "%d.%m.%Y", &day, &err);
     free(text);
     return 0;

@@ -32,6 +32,8 @@ static size_t touch_text(const char *text, size_t len)
 struct touch {
     size_t total;
     bool catalog; /* row->team and row->indicator are filled */
+    struct ingest_reader *r;
+    FILE *rejects;
 };
 
 /* Touch everything the reader hands out. */
@@ -53,10 +55,12 @@ static int touch_row(void *ctx, const struct ingest_row *row)
 
 static int touch_bad(void *ctx, const struct ingest_row *row, const struct kpi_error *why)
 {
-    size_t *total = &((struct touch *)ctx)->total;
+    struct touch *t = ctx;
     for (size_t i = 0; i < row->field_count; i++)
-        *total += strlen(row->fields[i]);
-    *total += strlen(why->message);
+        t->total += strlen(row->fields[i]);
+    t->total += strlen(why->message);
+    if (t->rejects != NULL)
+        ingest_rejects_row(t->r, t->rejects, row->fields, row->field_count, why->message);
     return 0;
 }
 
@@ -91,17 +95,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         o.team = "fuzz-team";
         o.kpi = "fuzz-kpi";
     }
+    if (pick % 7 == 3)
+        o.header_line = 2; /* --header-line 2; otherwise title lines are searched */
 
     struct ingest_reader *r = NULL;
     struct kpi_error err = {0};
     if (ingest_open(path, "fuzz.csv", &o, &r, &err) == 0) {
-        struct touch t = {0, ingest_layout(r) == INGEST_LAYOUT_CATALOG};
+        struct touch t = {0, ingest_layout(r) == INGEST_LAYOUT_CATALOG, r, NULL};
+        t.rejects = tmpfile(); /* every bad record is written as --rejects would */
+        if (t.rejects != NULL)
+            ingest_rejects_header(r, t.rejects);
         const struct ingest_sink sink = {touch_row, touch_bad, &t};
         (void)ingest_read(r, &sink, &err);
         for (size_t i = 0; i < ingest_header_count(r); i++)
             t.total += strlen(ingest_header(r, i));
         (void)t.total;
         (void)ingest_encoding(r);
+        (void)ingest_header_line(r);
+        if (t.rejects != NULL)
+            fclose(t.rejects);
         ingest_close(r);
     }
     unlink(path);
