@@ -182,30 +182,68 @@ static bool is_excel_error(const unsigned char *p, const unsigned char *e)
     return false;
 }
 
-/* The currency signs and codes that may stand before or after a number. */
-static const char *const currencies[] = {"\xE2\x82\xAC", "$",   "\xC2\xA3", "eur",
-                                         "usd",          "gbp", "chf"};
-
-/* Length of a currency sign or code at the start of [p, e), or 0. */
-static size_t currency_prefix(const unsigned char *p, const unsigned char *e)
+/* Is [p, p+3) the code, in any case? (code: lower-case ASCII) */
+static bool code_is(const unsigned char *p, const char *code)
 {
-    for (size_t i = 0; i < sizeof currencies / sizeof currencies[0]; i++) {
-        size_t n = strlen(currencies[i]);
-        if ((size_t)(e - p) >= n && equals_fold(p, p + n, currencies[i]))
-            return n;
-    }
-    return 0;
+    return (p[0] | 0x20) == code[0] && (p[1] | 0x20) == code[1] && (p[2] | 0x20) == code[2];
 }
 
-/* Length of a currency sign or code at the end of [p, e), or 0. */
+/* Length of a currency sign or code (SPEC §4: € $ £ EUR USD GBP CHF, any
+ * case) at the start of [p, e), or 0. Dispatched on the first byte: a
+ * French export carries one on every cell. */
+static size_t currency_prefix(const unsigned char *p, const unsigned char *e)
+{
+    size_t n = (size_t)(e - p);
+    switch (p[0]) {
+    case '$':
+        return 1;
+    case 0xC2: /* £ = C2 A3 */
+        return n >= 2 && p[1] == 0xA3 ? 2 : 0;
+    case 0xE2: /* € = E2 82 AC */
+        return n >= 3 && p[1] == 0x82 && p[2] == 0xAC ? 3 : 0;
+    case 'E':
+    case 'e':
+    case 'U':
+    case 'u':
+    case 'G':
+    case 'g':
+    case 'C':
+    case 'c':
+        return n >= 3 && (code_is(p, "eur") || code_is(p, "usd") || code_is(p, "gbp") ||
+                          code_is(p, "chf"))
+                   ? 3
+                   : 0;
+    default:
+        return 0;
+    }
+}
+
+/* The same at the end of [p, e), dispatched on the last byte. */
 static size_t currency_suffix(const unsigned char *p, const unsigned char *e)
 {
-    for (size_t i = 0; i < sizeof currencies / sizeof currencies[0]; i++) {
-        size_t n = strlen(currencies[i]);
-        if ((size_t)(e - p) >= n && equals_fold(e - n, e, currencies[i]))
-            return n;
+    size_t n = (size_t)(e - p);
+    switch (e[-1]) {
+    case '$':
+        return 1;
+    case 0xA3:
+        return n >= 2 && e[-2] == 0xC2 ? 2 : 0;
+    case 0xAC:
+        return n >= 3 && e[-3] == 0xE2 && e[-2] == 0x82 ? 3 : 0;
+    case 'R':
+    case 'r':
+    case 'D':
+    case 'd':
+    case 'P':
+    case 'p':
+    case 'F':
+    case 'f':
+        return n >= 3 && (code_is(e - 3, "eur") || code_is(e - 3, "usd") || code_is(e - 3, "gbp") ||
+                          code_is(e - 3, "chf"))
+                   ? 3
+                   : 0;
+    default:
+        return 0;
     }
-    return 0;
 }
 
 static bool is_unicode_minus(const unsigned char *p, const unsigned char *e)
@@ -224,8 +262,7 @@ KPI_COLD static int number_slow(const unsigned char *p, const unsigned char *e, 
 {
     if (*p == '#')
         return is_excel_error(p, e) ? 1 : KPI_EINPUT;
-    if (is_missing((const char *)p, (size_t)(e - p)))
-        return 1;
+    /* the "no value" tokens were taken by ingest_number_n */
     int negs = 0;
     bool paren = false, currency = false, percent = false, trailing = false;
     for (;;) {
