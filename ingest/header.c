@@ -11,7 +11,8 @@
  *     kpi/indicator/indicateur, value/valeur, target/objectif/cible/budget;
  *     then the catalog words id, name, parent, family, unit, direction,
  *     period, aggregate, amber, red, weight. Two columns with one role: error.
- *     An empty header cell is ignored, with its cells.
+ *     An empty header cell is ignored, with its cells, and so is a total
+ *     column (Total, Sous-total, Total général, Grand total, Subtotal).
  *  2. --kind teams|indicators, or no date/value/target column and not a
  *     periods header (rule 5): a catalog. teams = team or id, plus name,
  *     parent; indicators = kpi (or indicator) or id, plus name, family,
@@ -367,6 +368,23 @@ static int setup_long(struct ingest_reader *r, struct kpi_error *err)
     return 0;
 }
 
+/* A total column of a spreadsheet (a budget's "Total" after its months):
+ * the same words as the total rows the import skips (SPEC §4), compared by
+ * slug. It is the sum of the row, not a period or an indicator. */
+static bool is_total_header(const char *text)
+{
+    static const char *const totals[] = {"total",          "sous-total",  "total-general",
+                                         "total-generale", "grand-total", "subtotal",
+                                         "sub-total"};
+    char slug[KPI_ID_MAX + 1];
+    if (kpi_slugify(text, slug) == 0)
+        return false;
+    for (size_t i = 0; i < sizeof totals / sizeof totals[0]; i++)
+        if (strcmp(slug, totals[i]) == 0)
+            return true;
+    return false;
+}
+
 /* Give each column its role (rule 1). */
 static int assign_roles(struct ingest_reader *r, struct kpi_error *err)
 {
@@ -388,6 +406,8 @@ static int assign_roles(struct ingest_reader *r, struct kpi_error *err)
             if (strcmp(f, role_words[w].text) == 0)
                 role = cand;
         }
+        if (role == COL_OTHER && is_total_header(r->hdr[i]))
+            role = COL_IGNORED; /* ignored with its cells, like an empty header */
         r->role[i] = role;
         if (role == COL_OTHER || role == COL_IGNORED)
             continue;

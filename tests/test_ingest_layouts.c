@@ -193,8 +193,9 @@ END_TEST
 
 START_TEST(test_periods_header_with_non_date_column_is_bad_input)
 {
-    TI_EXPECT("team,kpi,2026-01,Total\n", NULL,
-              "OPEN -2 t.csv:1:4: no date column, and column \"Total\" is not a period (expected "
+    TI_EXPECT("team,kpi,2026-01,Commentaire\n", NULL,
+              "OPEN -2 t.csv:1:4: no date column, and column \"Commentaire\" is not a period "
+              "(expected "
               "YYYY-MM-DD, DD/MM/YYYY, YYYY-MM, MM/YYYY, a month and its year (janv. 2026, "
               "Sep-26), YYYY-Qn, YYYY or YYYY-Www; --date-format reads other forms)\n");
 }

@@ -25,9 +25,9 @@ END_TEST
 
 START_TEST(test_wide_file_with_month_names)
 {
-    TI_EXPECT("Mois,Team,ca,marge\n"
-              "janvier 2026,a,1,2\n"
-              "Feb-26,a,3,4\n",
+    TI_EXPECT("Mois,Team,ca,marge,TOTAL\n"
+              "janvier 2026,a,1,2,3\n"
+              "Feb-26,a,3,4,7\n",
               NULL,
               "observations wide utf-8 ,\n"
               "2: a|ca|2026-01-31|V|1|3 a|marge|2026-01-31|V|2|4\n"
@@ -45,6 +45,12 @@ START_TEST(test_periods_headers_as_excel_writes_them)
               "targets periods utf-8 ;\n"
               "2: a|ca|2026-01-31|T|100|3 a|ca|2026-02-28|T|110|4 a|ca|2026-03-31|T|120|5 "
               "a|ca|2026-04-30|T|130|6\n");
+    /* the year's total column of a budget sheet is not a period */
+    TI_EXPECT("\xC3\xA9quipe;indicateur;janv.-26;f\xC3\xA9vr.-26;Total g\xC3\xA9n\xC3\xA9ral\n"
+              "a;ca;100;110;210\n",
+              &o,
+              "targets periods utf-8 ;\n"
+              "2: a|ca|2026-01-31|T|100|3 a|ca|2026-02-28|T|110|4\n");
     o.kind = INGEST_KIND_OBSERVATIONS;
     TI_EXPECT("team,kpi,01/2026,02/2026,Mar 2026\na,ca,1,2,3\n", &o,
               "observations periods utf-8 ,\n"
