@@ -72,8 +72,36 @@ static bool holds(enum query_alert_kind k, const struct query_indicator *r, doub
     return false;
 }
 
+/* The last period at which the evaluation of (team, ind) may differ from
+ * the next period's other than by staleness: past the last value and the
+ * last target of the cell and of its children (the cascade), the latest
+ * value, its trend, the targets (NaN past their last point) and the cascade
+ * are all fixed. INT64_MIN when there is no data. */
+static int settled_after(struct query *q, size_t team, size_t ind, const struct q_cell *c,
+                         int64_t *out, struct kpi_error *err)
+{
+    int64_t last = INT64_MIN, first, end;
+    if (q_cell_span(c, &first, &end))
+        last = end;
+    size_t n;
+    const size_t *kids = query_children(q, team, &n);
+    for (size_t k = 0; k < n; k++) {
+        const struct q_cell *cc;
+        int rc = q_cell_get(q, kids[k], ind, &cc, err);
+        if (rc != 0)
+            return rc;
+        if (q_cell_span(cc, &first, &end) && end > last)
+            last = end;
+    }
+    *out = last;
+    return 0;
+}
+
 /* D13: the earliest as-of period S such that the condition holds at every
- * period from S to a. Before the first period with data nothing holds. */
+ * period from S to a. Before the first period with data nothing holds. The
+ * periods past the data are not evaluated one by one (an as-of far in the
+ * future would cost one evaluation per period): they all evaluate as a does,
+ * except staleness, which starts stale_after periods after the last value. */
 static int since_of(struct query *q, size_t team, size_t ind, enum query_alert_kind k, int64_t a,
                     const struct query_options *opt, int64_t *since, struct kpi_error *err)
 {
@@ -81,11 +109,26 @@ static int since_of(struct query *q, size_t team, size_t ind, enum query_alert_k
     int rc = q_cell_get(q, team, ind, &c, err);
     if (rc != 0)
         return rc;
-    int64_t first = a, last;
+    int64_t first = a, last, settled, p;
     q_cell_span(c, &first, &last);
+    if ((rc = settled_after(q, team, ind, c, &settled, err)) != 0)
+        return rc;
     *since = a;
+    int64_t s = a - 1;
+    if (s > settled && s >= first) {
+        int64_t from = settled + 1; /* the whole run (settled, a] holds... */
+        if (k == QUERY_ALERT_STALE && q_latest_value(c, a, &p) &&
+            p + (int64_t)opt->stale_after + 1 > from) /* ...but staleness starts later */
+            from = p + (int64_t)opt->stale_after + 1;
+        if (from < first)
+            from = first;
+        *since = from;
+        if (from > settled + 1 || from == first)
+            return 0; /* the condition does not hold at from - 1 */
+        s = from - 1;
+    }
     struct query_indicator r;
-    for (int64_t s = a - 1; s >= first; s--) {
+    for (; s >= first; s--) {
         if ((rc = q_eval_at(q, team, ind, s, opt, &r, err)) != 0)
             return rc;
         if (!holds(k, &r, q->inds[ind].amber))
@@ -367,7 +410,8 @@ int query_alerts(struct query *q, const struct query_options *opt,
     }
     if (rc != 0)
         return rc;
-    qsort(out->items, out->count, sizeof *out->items, cmp_alert);
+    if (out->count > 1) /* qsort's array may not be NULL, even when empty */
+        qsort(out->items, out->count, sizeof *out->items, cmp_alert);
     return 0;
 }
 
