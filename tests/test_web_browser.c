@@ -559,6 +559,9 @@ static void new_session(void)
                           cJSON_CreateStringArray(args, (int)(sizeof args / sizeof args[0])));
     cJSON *always = cJSON_CreateObject();
     cJSON_AddItemToObject(always, "goog:chromeOptions", chrome);
+    cJSON *logging = cJSON_CreateObject(); /* the console, read back by console_errors */
+    cJSON_AddStringToObject(logging, "browser", "ALL");
+    cJSON_AddItemToObject(always, "goog:loggingPrefs", logging);
     cJSON *caps = cJSON_CreateObject();
     cJSON_AddItemToObject(caps, "alwaysMatch", always);
     cJSON *body = cJSON_CreateObject();
@@ -569,6 +572,33 @@ static void new_session(void)
     ck_assert_msg(id != NULL && strlen(id) < sizeof session, "no session id");
     snprintf(session, sizeof session, "%s", id);
     cJSON_Delete(v);
+}
+
+/* The console's errors since the last call (a failed load, such as a 404
+ * for /favicon.ico, is one), one per line; "" when none. Caller frees. */
+static char *console_errors(void)
+{
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "type", "browser");
+    cJSON *entries = wd_call("POST", true, "/se/log", body);
+    cJSON_Delete(body);
+    size_t cap = 1, len = 0;
+    char *out = calloc(1, cap);
+    ck_assert_ptr_nonnull(out);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, entries)
+    {
+        const char *level = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "level"));
+        const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "message"));
+        if (level == NULL || strcmp(level, "SEVERE") != 0 || msg == NULL)
+            continue;
+        cap += strlen(msg) + 1;
+        out = realloc(out, cap);
+        ck_assert_ptr_nonnull(out);
+        len += (size_t)sprintf(out + len, "%s\n", msg);
+    }
+    cJSON_Delete(entries);
+    return out;
 }
 
 START_TEST(test_dashboard_heatmap_alerts_and_click_on_a_team)
@@ -710,6 +740,10 @@ START_TEST(test_dashboard_heatmap_alerts_and_click_on_a_team)
     screenshot("phone-390x844.png", 390, 844, dpr);
     cJSON_Delete(script("document.getElementById('team-detail').scrollIntoView(); return null"));
     screenshot("phone-390x844-team.png", 390, 844, dpr);
+
+    char *errors = console_errors(); /* no 404, no script error */
+    ck_assert_msg(errors[0] == '\0', "the console shows errors:\n%s", errors);
+    free(errors);
 
     cJSON_Delete(wd_call("DELETE", true, "", NULL));
     session[0] = '\0';

@@ -126,6 +126,24 @@ START_TEST(test_dashboard_renders_heatmap_alerts_and_team_detail)
 }
 END_TEST
 
+/* Browsers ask for /favicon.ico by themselves: it is the icon of
+ * web/dashboard, served from memory. */
+START_TEST(test_favicon_is_served)
+{
+    struct th_response r;
+    get_expect(server.port, "/favicon.ico", 200, &r);
+    char type[64];
+    ck_assert_str_eq(th_header(&r, "Content-Type", type, sizeof type), "image/x-icon");
+    size_t len;
+    char *file = ts_read_file(KPI_SOURCE_DIR "/web/dashboard/favicon.ico", &len);
+    ck_assert_uint_eq(r.body_len, len);
+    ck_assert(memcmp(r.body, file, len) == 0);
+    ck_assert(memcmp(r.body, "\0\0\1\0\1\0", 6) == 0); /* an ICO with one image */
+    free(file);
+    th_response_free(&r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("web_dashboard");
@@ -133,6 +151,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_dashboard_renders_heatmap_alerts_and_team_detail);
+    tcase_add_test(tc, test_favicon_is_served);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -2,6 +2,7 @@
  * header and connection limits, idle timeouts, keep-alive, and `kpi serve`
  * started as a process and stopped with SIGTERM / SIGINT. */
 #include "test_web_helpers.h"
+#include "web/web_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -205,6 +206,236 @@ START_TEST(test_idle_connection_is_closed_after_the_timeout)
 }
 END_TEST
 
+/* ------------------------------------------------- one client, many asks */
+
+/* The "since" of the alert with this id in an alerts document. */
+static void expect_since(const char *doc, const char *id, const char *since)
+{
+    char key[128];
+    snprintf(key, sizeof key, "\"id\":\"%s\"", id);
+    const char *at = strstr(doc, key);
+    ck_assert_msg(at != NULL, "no alert %s", id);
+    const char *s = strstr(at, "\"since\":\"");
+    ck_assert_ptr_nonnull(s);
+    s += strlen("\"since\":\"");
+    ck_assert_msg(strncmp(s, since, strlen(since)) == 0 && s[strlen(since)] == '"',
+                  "%s: since %.10s, expected %s", id, s, since);
+}
+
+START_TEST(test_as_of_is_bounded_and_a_far_one_is_cheap)
+{
+    const char *refused[] = {"/api/v1/alerts?as_of=9999-12-31", "/api/v1/alerts?as_of=0001-01-01",
+                             "/api/v1/alerts?as_of=2200-01-01", "/api/v1/drift?as_of=1899-12-31",
+                             "/api/v1/teams/ops/trends?as_of=9999-12-31"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        struct th_response r;
+        get_expect(server.port, refused[i], 400, &r);
+        ck_assert_str_eq(r.body, "{\"error\":{\"code\":\"bad_request\",\"message\":\"invalid as_of "
+                                 "(expected a date from 1900-01-01 to 2199-12-31)\"}}");
+        th_response_free(&r);
+    }
+    /* The last day allowed, 2,084 months past the data: since is computed,
+     * not walked back month by month. Staleness starts stale_after (2)
+     * periods after the last value: sales' revenue was last seen in 2026-04,
+     * so it is stale since 2026-07; ops' headcount (2026-01) since 2026-04.
+     * Off track (80 against 100 + 3 x 50/11 = 113.6) since 2026-03, as at
+     * any as_of from 2026-04 on. */
+    struct th_response r;
+    get_expect(server.port, "/api/v1/alerts?as_of=2199-12-31", 200, &r);
+    ck_assert_ptr_nonnull(strstr(r.body, "(2084 periods before 2199-12)"));
+    expect_since(r.body, "sales/revenue/stale", "2026-07");
+    expect_since(r.body, "ops/headcount/stale", "2026-04");
+    expect_since(r.body, "sales/revenue/off_track", "2026-03");
+    char *data = ts_path(dir, "data");
+    const char *argv[] = {"--data",     data,       "alerts", "--as-of",
+                          "2199-12-31", "--format", "json",   NULL};
+    struct ts_run run;
+    ts_kpi(&run, NULL, argv);
+    ck_assert_int_eq(run.status, 0);
+    ck_assert_uint_eq(strlen(run.out), r.body_len + 1); /* the CLI ends with a newline */
+    ck_assert(strncmp(run.out, r.body, r.body_len) == 0);
+    ts_run_free(&run);
+    free(data);
+    th_response_free(&r);
+    get_expect(server.port, "/api/v1/alerts?as_of=1900-01-01", 200, &r);
+    ck_assert_str_eq(r.body, "{\"as_of\":\"1900-01-01\",\"alerts\":[]}");
+    th_response_free(&r);
+}
+END_TEST
+
+/* No alert at all: qsort(NULL, 0, ...) aborted under UBSan. */
+START_TEST(test_alerts_of_a_catalog_only_directory_are_empty)
+{
+    char *only = ts_tempdir("web-catalog-only");
+    import_text(only, "teams.csv", teams_csv, "teams");
+    char *data = ts_path(only, "data");
+    const char *argv[] = {"--data", data, "alerts", "--as-of", AS_OF, "--format", "json", NULL};
+    struct ts_run run;
+    ts_kpi(&run, NULL, argv);
+    ck_assert_msg(run.status == 0, "kpi alerts: exit %d: %s", run.status, run.err);
+    ck_assert_str_eq(run.out, "{\"as_of\":\"" AS_OF "\",\"alerts\":[]}\n");
+    ts_run_free(&run);
+    struct test_server s;
+    server_start(&s, only);
+    struct th_response r;
+    get_expect(s.port, "/api/v1/alerts", 200, &r);
+    ck_assert_str_eq(r.body, "{\"as_of\":\"" AS_OF "\",\"alerts\":[]}");
+    th_response_free(&r);
+    server_stop(&s);
+    free(data);
+    ts_rm_rf(only);
+    free(only);
+}
+END_TEST
+
+/* The 405 comes before the body: 100 MB announced, none sent. */
+START_TEST(test_a_body_is_not_read_before_the_answer)
+{
+    static const char post[] = "POST /api/v1/alerts HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                               "Content-Length: 100000000\r\n\r\n";
+    int fd = th_connect(server.port);
+    th_send(fd, post, sizeof post - 1);
+    struct th_response r;
+    ck_assert(th_read_response(fd, false, &r));
+    ck_assert_int_eq(r.status, 405);
+    char allow[32];
+    ck_assert_str_eq(th_header(&r, "Allow", allow, sizeof allow), "GET, HEAD");
+    th_response_free(&r);
+    ck_assert_msg(th_wait_eof(fd, TH_TIMEOUT_MS), "the connection stayed open for the body");
+    close(fd);
+    /* A GET announcing a body is answered, and closed, without it too. */
+    static const char get[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                              "Transfer-Encoding: chunked\r\n\r\n";
+    fd = th_connect(server.port);
+    th_send(fd, get, sizeof get - 1);
+    ck_assert(th_read_response(fd, false, &r));
+    ck_assert_int_eq(r.status, 200);
+    th_response_free(&r);
+    ck_assert(th_wait_eof(fd, TH_TIMEOUT_MS));
+    close(fd);
+}
+END_TEST
+
+static void start_with(unsigned threads, unsigned limit, unsigned per_ip, unsigned header_timeout)
+{
+    struct web_options o;
+    test_options(&o);
+    o.threads = threads;
+    o.connection_limit = limit;
+    o.per_ip_limit = per_ip;
+    o.header_timeout = header_timeout;
+    o.idle_timeout = 60;
+    server_start_with(&server, dir, &o);
+}
+
+/* A connection that has sent part of a request head. */
+static int half_open(unsigned port)
+{
+    static const char part[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    int fd = th_connect(port);
+    th_send(fd, part, sizeof part - 1);
+    return fd;
+}
+
+/* 520 unfinished heads took every slot of the former limit of 512: /healthz
+ * waited until some timed out. */
+START_TEST(test_half_open_connections_do_not_stall_health)
+{
+    start_with(2, 0, 0, 60); /* the automatic limits */
+    th_want_files(2 * 520 + 200);
+    int fds[520];
+    for (size_t i = 0; i < 520; i++)
+        fds[i] = half_open(server.port);
+    struct th_response r;
+    get_expect(server.port, "/healthz", 200, &r);
+    th_response_free(&r);
+    for (size_t i = 0; i < 520; i++) { /* none was dropped to make room */
+        ck_assert_msg(th_is_quiet(fds[i]), "connection %zu was closed", i);
+        close(fds[i]);
+    }
+    server_stop(&server);
+}
+END_TEST
+
+START_TEST(test_one_address_cannot_take_every_connection)
+{
+    start_with(1, 16, 4, 60);
+    int fds[4];
+    for (size_t i = 0; i < 4; i++)
+        fds[i] = half_open(server.port);
+    /* The fifth from the same address is closed at once. */
+    int extra = half_open(server.port);
+    ck_assert_msg(th_wait_eof(extra, TH_TIMEOUT_MS), "a fifth connection was kept");
+    close(extra);
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_msg(th_is_quiet(fds[i]), "connection %zu was closed", i);
+        close(fds[i]);
+    }
+    server_stop(&server);
+}
+END_TEST
+
+START_TEST(test_an_unfinished_head_is_closed_after_the_header_timeout)
+{
+    start_with(1, 16, 0, 1);
+    int fd = half_open(server.port);
+    ck_assert_msg(th_wait_eof(fd, 8000), "an unfinished request head was kept");
+    close(fd);
+    server_stop(&server);
+}
+END_TEST
+
+START_TEST(test_render_gate_admits_up_to_its_capacity)
+{
+    struct web_gate g;
+    web_gate_init(&g, 2);
+    ck_assert(web_gate_enter(&g));
+    ck_assert(web_gate_enter(&g));
+    ck_assert(!web_gate_enter(&g));
+    web_gate_leave(&g);
+    ck_assert(web_gate_enter(&g));
+    web_gate_leave(&g);
+    web_gate_leave(&g);
+    web_gate_destroy(&g);
+}
+END_TEST
+
+/* Eight charts of new sizes asked at once on two workers: each is a PNG or
+ * a 503 to retry (never a worker stuck waiting for another's render), and
+ * /healthz is answered meanwhile. */
+START_TEST(test_graph_renders_do_not_block_cheap_requests)
+{
+    start_with(2, 0, 0, 60);
+    int fds[8];
+    char paths[8][128];
+    for (size_t i = 0; i < 8; i++) {
+        snprintf(paths[i], sizeof paths[i],
+                 "/api/v1/teams/sales/kpis/revenue/graph.png?width=%zu&height=%zu", 300 + i,
+                 120 + i);
+        fds[i] = th_connect(server.port);
+        th_send_request(fds[i], "GET", paths[i], NULL);
+    }
+    struct th_response r;
+    get_expect(server.port, "/healthz", 200, &r);
+    th_response_free(&r);
+    for (size_t i = 0; i < 8; i++) {
+        ck_assert(th_read_response(fds[i], false, &r));
+        close(fds[i]);
+        if (r.status == 503) {
+            char retry[16];
+            ck_assert_str_eq(th_header(&r, "Retry-After", retry, sizeof retry), "1");
+            ck_assert_ptr_nonnull(strstr(r.body, "\"code\":\"busy\""));
+            th_response_free(&r);
+            get_expect(server.port, paths[i], 200, &r); /* alone, it renders */
+        }
+        ck_assert_msg(r.status == 200, "%s: %d", paths[i], r.status);
+        ck_assert(r.body_len > 8 && memcmp(r.body, "\x89PNG", 4) == 0);
+        th_response_free(&r);
+    }
+    server_stop(&server);
+}
+END_TEST
+
 /* ----------------------------------------------------- kpi serve process */
 
 struct serve_process {
@@ -345,12 +576,20 @@ static Suite *suite(void)
     tcase_add_test(tc, test_bad_paths_are_refused_and_touch_nothing);
     tcase_add_test(tc, test_huge_header_gets_431_and_huge_url_414);
     tcase_add_test(tc, test_keep_alive_serves_several_requests_on_one_connection);
+    tcase_add_test(tc, test_as_of_is_bounded_and_a_far_one_is_cheap);
+    tcase_add_test(tc, test_alerts_of_a_catalog_only_directory_are_empty);
+    tcase_add_test(tc, test_a_body_is_not_read_before_the_answer);
+    tcase_add_test(tc, test_render_gate_admits_up_to_its_capacity);
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");
     tcase_add_checked_fixture(tc, setup_data, teardown_data);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_connection_limit_holds_extra_connections_back);
     tcase_add_test(tc, test_idle_connection_is_closed_after_the_timeout);
+    tcase_add_test(tc, test_half_open_connections_do_not_stall_health);
+    tcase_add_test(tc, test_one_address_cannot_take_every_connection);
+    tcase_add_test(tc, test_an_unfinished_head_is_closed_after_the_header_timeout);
+    tcase_add_test(tc, test_graph_renders_do_not_block_cheap_requests);
     suite_add_tcase(s, tc);
     tc = tcase_create("process");
     tcase_add_checked_fixture(tc, setup_data, teardown_data);

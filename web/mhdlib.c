@@ -45,6 +45,11 @@ static struct {
                                                         enum MHD_ResponseMemoryMode);
     enum MHD_Result (*add_response_header)(struct MHD_Response *, const char *, const char *);
     void (*destroy_response)(struct MHD_Response *);
+    enum MHD_Result (*run)(struct MHD_Daemon *);
+    enum MHD_Result (*get_timeout)(struct MHD_Daemon *, MHD_UNSIGNED_LONG_LONG *);
+    MHD_socket (*quiesce_daemon)(struct MHD_Daemon *);
+    enum MHD_Result (*set_connection_option)(struct MHD_Connection *, enum MHD_CONNECTION_OPTION,
+                                             ...);
 } mhdlib;
 
 static pthread_once_t mhdlib_once = PTHREAD_ONCE_INIT;
@@ -78,6 +83,10 @@ static void mhdlib_load(void)
     RESOLVE(handle, create_response_from_buffer, "MHD_create_response_from_buffer");
     RESOLVE(handle, add_response_header, "MHD_add_response_header");
     RESOLVE(handle, destroy_response, "MHD_destroy_response");
+    RESOLVE(handle, run, "MHD_run");
+    RESOLVE(handle, get_timeout, "MHD_get_timeout");
+    RESOLVE(handle, quiesce_daemon, "MHD_quiesce_daemon");
+    RESOLVE(handle, set_connection_option, "MHD_set_connection_option");
     if (missing != NULL) {
         snprintf(mhdlib.error, sizeof mhdlib.error, "libmicrohttpd has no %s", missing);
         return;
@@ -109,8 +118,8 @@ void MHD_stop_daemon(struct MHD_Daemon *daemon)
     mhdlib.stop_daemon(daemon);
 }
 
-/* web/ asks only for MHD_DAEMON_INFO_BIND_PORT, which takes no extra
- * argument. */
+/* web/ asks only for MHD_DAEMON_INFO_EPOLL_FD and
+ * MHD_DAEMON_INFO_CURRENT_CONNECTIONS, which take no extra argument. */
 const union MHD_DaemonInfo *MHD_get_daemon_info(struct MHD_Daemon *daemon,
                                                 enum MHD_DaemonInfoType info_type, ...)
 {
@@ -144,4 +153,31 @@ enum MHD_Result MHD_add_response_header(struct MHD_Response *response, const cha
 void MHD_destroy_response(struct MHD_Response *response)
 {
     mhdlib.destroy_response(response);
+}
+
+enum MHD_Result MHD_run(struct MHD_Daemon *daemon)
+{
+    return mhdlib.run(daemon);
+}
+
+enum MHD_Result MHD_get_timeout(struct MHD_Daemon *daemon, MHD_UNSIGNED_LONG_LONG *timeout)
+{
+    return mhdlib.get_timeout(daemon, timeout);
+}
+
+MHD_socket MHD_quiesce_daemon(struct MHD_Daemon *daemon)
+{
+    return mhdlib.quiesce_daemon(daemon);
+}
+
+/* web/ sets only MHD_CONNECTION_OPTION_TIMEOUT, whose one argument is an
+ * unsigned int (seconds). */
+enum MHD_Result MHD_set_connection_option(struct MHD_Connection *connection,
+                                          enum MHD_CONNECTION_OPTION option, ...)
+{
+    va_list ap;
+    va_start(ap, option);
+    unsigned int seconds = va_arg(ap, unsigned int);
+    va_end(ap);
+    return mhdlib.set_connection_option(connection, option, seconds);
 }

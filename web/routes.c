@@ -65,6 +65,12 @@ static int param_day(const struct web_request *rq, const char *name, int64_t *ou
     return 0;
 }
 
+/* The as_of a request may ask for (docs/DECISIONS.md "Server"): every
+ * distinct as_of is an answer computed and cached, so its range is bounded
+ * like the other parameters'. */
+#define AS_OF_MIN_DAY (-25567) /* 1900-01-01 */
+#define AS_OF_MAX_DAY 84005    /* 2199-12-31 */
+
 /* as_of (default: the server's), window and stale_after (defaults of
  * query_options_default). */
 static int analysis_params(struct web_request *rq, struct kpi_error *err)
@@ -74,7 +80,14 @@ static int analysis_params(struct web_request *rq, struct kpi_error *err)
     rq->key.as_of = o.as_of_day;
     rq->key.window = o.window;
     rq->key.stale_after = o.stale_after;
-    int rc = param_day(rq, "as_of", &rq->key.as_of, err);
+    int64_t day = INT64_MIN;
+    int rc = param_day(rq, "as_of", &day, err);
+    if (rc == 0 && day != INT64_MIN) {
+        if (day < AS_OF_MIN_DAY || day > AS_OF_MAX_DAY)
+            return kpi_fail(err, KPI_EUSAGE,
+                            "invalid as_of (expected a date from 1900-01-01 to 2199-12-31)");
+        rq->key.as_of = day;
+    }
     if (rc == 0)
         rc = param_uint(rq, "window", 1, 1000, &rq->key.window, err);
     if (rc == 0)
@@ -286,7 +299,13 @@ static int build_metrics(const struct web_request *rq, struct web_body *out, str
 static int build_graph(const struct web_request *rq, struct web_body *out, struct kpi_error *err)
 {
     bool png = strstr(web_routes[rq->key.route].pattern, ".png") != NULL;
-    return web_graph_build(rq->srv->st, web_snapshot_view(rq->snap), &rq->key, png, out, err);
+    /* Renders are serialised in the store: a bounded number of workers may
+     * wait for one, the others answer 503 instead of blocking (web_gate). */
+    if (!web_gate_enter(&rq->srv->render_gate))
+        return kpi_fail(err, WEB_EBUSY, "busy rendering other charts; try again shortly");
+    int rc = web_graph_build(rq->srv->st, web_snapshot_view(rq->snap), &rq->key, png, out, err);
+    web_gate_leave(&rq->srv->render_gate);
+    return rc;
 }
 
 static int build_health(const struct web_request *rq, struct web_body *out, struct kpi_error *err)
@@ -338,6 +357,7 @@ const struct web_route web_routes[] = {
     {"GET", "/", prepare_nothing, build_asset, "text/html; charset=utf-8", false},
     {"GET", "/app.css", prepare_nothing, build_asset, "text/css; charset=utf-8", false},
     {"GET", "/app.js", prepare_nothing, build_asset, "text/javascript; charset=utf-8", false},
+    {"GET", "/favicon.ico", prepare_nothing, build_asset, "image/x-icon", false},
 };
 const size_t web_route_count = sizeof web_routes / sizeof web_routes[0];
 

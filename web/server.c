@@ -4,13 +4,18 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------ options */
 
@@ -21,9 +26,11 @@ void web_options_default(struct web_options *o)
     o->port = 8080;
     o->threads = 2;
     o->pin_as_of = false;
-    o->connection_limit = 512;
+    o->connection_limit = 0; /* from the open-files limit */
+    o->per_ip_limit = 0;     /* half of that */
     o->idle_timeout = 10;
-    o->connection_memory = 64 * 1024;
+    o->header_timeout = 5;
+    o->connection_memory = 16 * 1024;
     o->cache_entries = 4096;
     o->cache_bytes = 64u * 1024 * 1024;
     o->max_upload = 64u * 1024 * 1024;
@@ -145,6 +152,7 @@ static const struct {
     {KPI_EINPUT, MHD_HTTP_BAD_REQUEST, "bad_request"},
     {KPI_ENOTFOUND, MHD_HTTP_NOT_FOUND, "not_found"},
     {KPI_ESYSTEM, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal_error"},
+    {WEB_EBUSY, MHD_HTTP_SERVICE_UNAVAILABLE, "busy"},
 };
 
 static void common_headers(const struct web_server *srv, struct MHD_Response *r)
@@ -153,6 +161,8 @@ static void common_headers(const struct web_server *srv, struct MHD_Response *r)
     web_access_headers(srv->access, r);
 }
 
+/* An error answer; allow: the Allow header of a 405, or NULL. A 503 says
+ * when to retry. */
 static enum MHD_Result send_error(const struct web_server *srv, struct MHD_Connection *c,
                                   unsigned http, const char *code, const char *message,
                                   const char *allow)
@@ -170,6 +180,8 @@ static enum MHD_Result send_error(const struct web_server *srv, struct MHD_Conne
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (allow != NULL)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    if (http == MHD_HTTP_SERVICE_UNAVAILABLE)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
     enum MHD_Result ret = MHD_queue_response(c, http, r);
     MHD_destroy_response(r);
     return ret;
@@ -219,24 +231,43 @@ static enum MHD_Result send_body(const struct web_server *srv, struct MHD_Connec
     return ret;
 }
 
-/* The response of a cached entry, 200 or 304, made once and shared by every
- * connection (see struct web_entry). NULL when out of memory. */
+/* The response of a cached entry, 200 or 304, identity or gzip, made once
+ * and shared by every connection (see struct web_entry). NULL when out of
+ * memory or when the body cannot be compressed. */
 static struct MHD_Response *entry_response(const struct web_server *srv, struct web_entry *e,
-                                           bool not_modified)
+                                           bool gzip, bool not_modified)
 {
-    _Atomic(struct MHD_Response *) *slot = not_modified ? &e->not_modified : &e->ok;
+    _Atomic(struct MHD_Response *) *slot =
+        gzip ? (not_modified ? &e->gzip_not_modified : &e->gzip_ok)
+             : (not_modified ? &e->not_modified : &e->ok);
     struct MHD_Response *r = atomic_load(slot);
     if (r != NULL)
         return r;
-    r = not_modified ? MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)
-                     : MHD_create_response_from_buffer(e->len, e->data, MHD_RESPMEM_MUST_COPY);
+    if (not_modified) {
+        r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    } else if (gzip) {
+        char *z;
+        size_t zlen;
+        if (web_gzip(e->data, e->len, &z, &zlen, NULL) != 0)
+            return NULL;
+        r = MHD_create_response_from_buffer(zlen, z, MHD_RESPMEM_MUST_FREE);
+        if (r == NULL)
+            free(z);
+    } else {
+        r = MHD_create_response_from_buffer(e->len, e->data, MHD_RESPMEM_MUST_COPY);
+    }
     if (r == NULL)
         return NULL;
     common_headers(srv, r);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, e->etag);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, gzip ? e->etag_gzip : e->etag);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    if (!not_modified)
+    if (e->compressible)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    if (!not_modified) {
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, e->content_type);
+        if (gzip)
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    }
     struct MHD_Response *expected = NULL;
     if (!atomic_compare_exchange_strong(slot, &expected, r)) {
         MHD_destroy_response(r); /* another thread made it first */
@@ -248,10 +279,16 @@ static struct MHD_Response *entry_response(const struct web_server *srv, struct 
 static enum MHD_Result send_entry(const struct web_server *srv, struct MHD_Connection *c,
                                   struct web_entry *e)
 {
+    bool gzip = e->compressible && web_accepts_gzip(MHD_lookup_connection_value(
+                                       c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
     const char *inm =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    bool not_modified = web_etag_matches(inm, e->etag);
-    struct MHD_Response *r = entry_response(srv, e, not_modified);
+    bool not_modified = web_etag_matches(inm, gzip ? e->etag_gzip : e->etag);
+    struct MHD_Response *r = entry_response(srv, e, gzip, not_modified);
+    if (r == NULL && gzip && !not_modified) { /* cannot compress: send it as it is */
+        not_modified = web_etag_matches(inm, e->etag);
+        r = entry_response(srv, e, false, not_modified);
+    }
     if (r == NULL)
         return MHD_NO;
     return MHD_queue_response(c, not_modified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, r);
@@ -338,6 +375,17 @@ done:
     return ret;
 }
 
+/* True when the request announces a body (Content-Length above 0, or a
+ * Transfer-Encoding). */
+static bool has_body(struct MHD_Connection *c)
+{
+    const char *len =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return (len != NULL && strspn(len, "0") != strlen(len)) ||
+           MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) !=
+               NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -352,13 +400,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (strcmp(url, "/api/v1/imports") == 0)
         return web_upload_handle(srv, c, method, upload_data, upload_data_size, con_cls);
-    /* Answer on the second call: a response queued with only the headers
-     * parsed makes libmicrohttpd close the connection (no keep-alive). */
     if (!x->started) {
         x->started = true;
-        return MHD_YES;
-    }
-    if (*upload_data_size != 0) { /* a body we do not read */
+        /* The request head is complete: from now on the connection gets the
+         * idle timeout rather than the header timeout. */
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_TIMEOUT);
+        if (ci != NULL && ci->connection_timeout != srv->opts.idle_timeout)
+            MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, srv->opts.idle_timeout);
+        /* Answer on the second call: a response queued with only the headers
+         * parsed makes libmicrohttpd close the connection (no keep-alive).
+         * But a method other than GET and HEAD, or a request announcing a
+         * body, is answered now, before its body is read: libmicrohttpd then
+         * discards the body and closes the connection. */
+        bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+        if (get && !has_body(c))
+            return MHD_YES;
+    } else if (*upload_data_size != 0) { /* a body we do not read */
         *upload_data_size = 0;
         return MHD_YES;
     }
@@ -407,6 +465,196 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
     return (size_t)(out - s);
 }
 
+/* ------------------------------------------------------------ loops */
+
+/* One worker: a libmicrohttpd daemon without threads of its own, run by a
+ * thread of ours. Every worker's daemon accepts on the one listening socket.
+ *
+ * Why not libmicrohttpd's thread pool: in 0.9.75 its epoll loop reads at
+ * most 128 ready connections per epoll_wait, and after a full batch waits
+ * again with the full timeout (the oldest connection's idle deadline, up to
+ * 10 s) before serving the batches it already has. With 128, 256, ... busy
+ * connections per thread every round ends in that wait: 600 connections
+ * made 73,000 req/s fall to 1,200 (docs/PERFORMANCE.md). Here MHD_run makes
+ * the daemon wait 0 ms, and the waiting is done below, on the daemon's
+ * epoll descriptor, with MHD_get_timeout (0 while any connection has data
+ * pending). */
+/* One round of the daemon. At its connection limit the daemon takes its
+ * listening socket out of its epoll set, and puts it back only at the start
+ * of a round: when connections closed during a round that began full, a
+ * second round resumes accepting at once (else the waiting connections
+ * would wait for some other event). */
+static void worker_round(struct web_worker *w)
+{
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    bool full = info != NULL && info->num_connections >= w->limit;
+    MHD_run(w->daemon);
+    if (full)
+        MHD_run(w->daemon);
+}
+
+static void *worker_main(void *arg)
+{
+    struct web_worker *w = arg;
+    worker_round(w);
+    for (;;) {
+        MHD_UNSIGNED_LONG_LONG ms = 0;
+        int timeout = -1;
+        if (MHD_get_timeout(w->daemon, &ms) == MHD_YES)
+            timeout = ms > INT_MAX ? INT_MAX : (int)ms;
+        struct epoll_event ev[2];
+        int n = epoll_wait(w->epoll_fd, ev, 2, timeout);
+        for (int i = 0; i < n; i++) {
+            if (ev[i].data.ptr == &w->wake)
+                return NULL;
+            uint64_t kicks;
+            if (ev[i].data.ptr == &w->kick && read(w->kick, &kicks, sizeof kicks) < 0)
+                continue; /* another round took it already */
+        }
+        worker_round(w);
+    }
+}
+
+/* At accept: connections get the short header timeout until their first
+ * request line and headers have arrived (see on_request). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct web_server *srv = cls;
+    (void)socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED && srv->header_timeout < srv->opts.idle_timeout)
+        MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, srv->header_timeout);
+}
+
+static int listen_socket(const struct sockaddr_storage *addr, struct kpi_error *err,
+                         const struct web_options *o)
+{
+    bool v6 = addr->ss_family == AF_INET6;
+    int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int on = 1;
+    if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0 &&
+        (!v6 || setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) == 0) &&
+        bind(fd, (const struct sockaddr *)addr,
+             v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) == 0 &&
+        listen(fd, WEB_LISTEN_BACKLOG) == 0)
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    return kpi_fail(err, KPI_ESYSTEM, "cannot listen on %s port %u (in use, or not allowed)",
+                    o->host, o->port);
+}
+
+/* The open-files limit, its soft value raised to the hard one first, as a
+ * service manager would (every connection holds a descriptor). */
+static rlim_t open_files_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1024;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit raised = {rl.rlim_max, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl.rlim_cur = rl.rlim_max;
+    }
+    return rl.rlim_cur;
+}
+
+/* The effective limits of opts (see web.h), into srv. */
+static void resolve_limits(struct web_server *srv)
+{
+    const struct web_options *o = &srv->opts;
+    srv->connection_limit = o->connection_limit;
+    if (srv->connection_limit == 0) {
+        rlim_t files = open_files_limit();
+        rlim_t usable = files > WEB_FILES_RESERVED + 16 ? files - WEB_FILES_RESERVED : 16;
+        srv->connection_limit =
+            usable > WEB_CONNECTIONS_MAX ? WEB_CONNECTIONS_MAX : (unsigned)usable;
+    }
+    srv->per_ip_limit = o->per_ip_limit;
+    if (srv->per_ip_limit == 0)
+        srv->per_ip_limit = srv->connection_limit / 2 >= WEB_PER_IP_FLOOR
+                                ? srv->connection_limit / 2
+                                : srv->connection_limit;
+    srv->header_timeout = o->header_timeout < o->idle_timeout ? o->header_timeout : o->idle_timeout;
+}
+
+static int start_worker(struct web_server *srv, struct web_worker *w, int listen_fd,
+                        struct kpi_error *err)
+{
+    unsigned n = srv->opts.threads;
+    unsigned limit = (srv->connection_limit + n - 1) / n;
+    unsigned per_ip = (srv->per_ip_limit + n - 1) / n;
+    w->epoll_fd = w->wake = w->kick = -1;
+    w->limit = limit;
+    const struct web_options *o = &srv->opts;
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | (o->tls_cert_pem ? MHD_USE_TLS : 0);
+    /* HTTPS (SPEC §9): GnuTLS inside libmicrohttpd, TLS 1.2 and 1.3 only. */
+    struct MHD_OptionItem tls[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)o->tls_cert_pem},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)o->tls_key_pem},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0,
+         (void *)(uintptr_t) "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (o->tls_cert_pem == NULL)
+        tls[0].option = MHD_OPTION_END;
+    w->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, listen_fd,
+        MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, srv->opts.idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)srv->opts.connection_memory, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_URI_LOG_CALLBACK,
+        web_exchange_begin, srv, MHD_OPTION_NOTIFY_COMPLETED, web_exchange_end, srv,
+        MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+    if (w->daemon == NULL)
+        return kpi_fail(err, KPI_ESYSTEM, "cannot start the HTTP server (libmicrohttpd)");
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+    w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    w->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    w->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    struct epoll_event daemon_ev = {.events = EPOLLIN, .data.ptr = w->daemon};
+    struct epoll_event wake_ev = {.events = EPOLLIN, .data.ptr = &w->wake};
+    struct epoll_event kick_ev = {.events = EPOLLIN, .data.ptr = &w->kick};
+    if (info == NULL || w->epoll_fd < 0 || w->wake < 0 ||
+        epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, info->epoll_fd, &daemon_ev) != 0 ||
+        epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, w->wake, &wake_ev) != 0 ||
+        epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, w->kick, &kick_ev) != 0 ||
+        pthread_create(&w->thread, NULL, worker_main, w) != 0)
+        return kpi_fail(err, KPI_ESYSTEM, "cannot start a server thread");
+    w->running = true;
+    return 0;
+}
+
+static void stop_worker(struct web_worker *w)
+{
+    if (w->running) {
+        uint64_t one = 1;
+        ssize_t wrote = write(w->wake, &one, sizeof one); /* an eventfd write never blocks */
+        (void)wrote;
+        pthread_join(w->thread, NULL);
+    }
+    if (w->daemon != NULL) {
+        MHD_quiesce_daemon(w->daemon); /* the listening socket is ours to close */
+        MHD_stop_daemon(w->daemon);
+    }
+    if (w->epoll_fd >= 0)
+        close(w->epoll_fd);
+    if (w->wake >= 0)
+        close(w->wake);
+    if (w->kick >= 0)
+        close(w->kick);
+}
+
+void web_server_kick(struct web_server *srv)
+{
+    uint64_t one = 1;
+    for (size_t i = 0; i < srv->nworkers; i++) {
+        ssize_t wrote = write(srv->workers[i].kick, &one, sizeof one); /* never blocks */
+        (void)wrote;
+    }
+}
+
 /* ------------------------------------------------------- start and stop */
 
 int web_start(struct store *st, const struct web_options *opts, struct web_server **out,
@@ -432,11 +680,13 @@ int web_start(struct store *st, const struct web_options *opts, struct web_serve
     else
         ((struct sockaddr_in *)&addr)->sin_port = htons((uint16_t)opts->port);
 
-    struct web_server *srv = calloc(1, sizeof *srv);
+    struct web_server *srv = calloc(1, sizeof *srv + opts->threads * sizeof srv->workers[0]);
     if (srv == NULL)
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
     srv->st = st;
     srv->opts = *opts;
+    srv->listen_fd = -1;
+    resolve_limits(srv);
     int rc = web_snapshot_open(st, opts->cache_entries, opts->cache_bytes, &srv->current, err);
     if (rc != 0) {
         free(srv);
@@ -444,6 +694,7 @@ int web_start(struct store *st, const struct web_options *opts, struct web_serve
     }
     pthread_mutex_init(&srv->lock, NULL);
     pthread_mutex_init(&srv->reload_lock, NULL);
+    web_gate_init(&srv->render_gate, opts->threads > 1 ? opts->threads - 1 : 1);
     if (web_access_new(store_dir(st), opts, &srv->access, err) != 0) {
         rc = err->code;
         web_stop(srv);
@@ -454,34 +705,22 @@ int web_start(struct store *st, const struct web_options *opts, struct web_serve
         web_stop(srv);
         return KPI_ESYSTEM;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (v6 ? MHD_USE_IPv6 : 0) |
-                     MHD_ALLOW_SUSPEND_RESUME | (opts->tls_cert_pem ? MHD_USE_TLS : 0);
-    /* HTTPS (SPEC §9): GnuTLS inside libmicrohttpd, TLS 1.2 and 1.3 only. */
-    struct MHD_OptionItem tls[] = {
-        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)opts->tls_cert_pem},
-        {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)opts->tls_key_pem},
-        {MHD_OPTION_HTTPS_PRIORITIES, 0,
-         (void *)(uintptr_t) "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
-        {MHD_OPTION_END, 0, NULL},
-    };
-    if (opts->tls_cert_pem == NULL)
-        tls[0].option = MHD_OPTION_END;
-    srv->daemon = MHD_start_daemon(
-        flags, (uint16_t)opts->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)opts->threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)opts->connection_limit,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)opts->idle_timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)opts->connection_memory,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_URI_LOG_CALLBACK,
-        web_exchange_begin, srv, MHD_OPTION_NOTIFY_COMPLETED, web_exchange_end, srv,
-        MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
-    if (srv->daemon == NULL) {
+    srv->listen_fd = listen_socket(&addr, err, opts);
+    if (srv->listen_fd < 0) {
         web_stop(srv);
-        return kpi_fail(err, KPI_ESYSTEM, "cannot listen on %s port %u (in use, or not allowed)",
-                        opts->host, opts->port);
+        return KPI_ESYSTEM;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    srv->port = info ? info->port : opts->port;
+    socklen_t alen = sizeof addr;
+    getsockname(srv->listen_fd, (struct sockaddr *)&addr, &alen);
+    srv->port = ntohs(v6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
+                         : ((struct sockaddr_in *)&addr)->sin_port);
+    for (unsigned i = 0; i < opts->threads; i++) {
+        srv->nworkers = i + 1;
+        if ((rc = start_worker(srv, &srv->workers[i], srv->listen_fd, err)) != 0) {
+            web_stop(srv);
+            return rc;
+        }
+    }
     char numeric[INET6_ADDRSTRLEN] = "";
     if (v6)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr)->sin6_addr, numeric, sizeof numeric);
@@ -514,9 +753,12 @@ void web_stop(struct web_server *srv)
             pthread_cond_wait(&srv->access->upload_done, &srv->access->upload_lock);
         pthread_mutex_unlock(&srv->access->upload_lock);
     }
-    if (srv->daemon != NULL)
-        MHD_stop_daemon(srv->daemon);
+    for (size_t i = 0; i < srv->nworkers; i++)
+        stop_worker(&srv->workers[i]);
+    if (srv->listen_fd >= 0)
+        close(srv->listen_fd);
     web_access_free(srv->access);
+    web_gate_destroy(&srv->render_gate);
     web_snapshot_release(srv->current);
     pthread_mutex_destroy(&srv->lock);
     pthread_mutex_destroy(&srv->reload_lock);

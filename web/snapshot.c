@@ -35,6 +35,8 @@ struct web_entry *web_entry_new(const struct web_key *key, const char *content_t
     atomic_init(&e->refs, 1);
     atomic_init(&e->ok, NULL);
     atomic_init(&e->not_modified, NULL);
+    atomic_init(&e->gzip_ok, NULL);
+    atomic_init(&e->gzip_not_modified, NULL);
     e->key = *key;
     e->hash = web_hash(key, sizeof *key, WEB_HASH_SEED);
     e->content_type = content_type;
@@ -43,6 +45,8 @@ struct web_entry *web_entry_new(const struct web_key *key, const char *content_t
         memcpy(e->data, body, len);
     e->data[len] = '\0';
     web_etag(e->data, len, e->etag);
+    web_etag_gzip(e->etag, e->etag_gzip);
+    e->compressible = len >= WEB_GZIP_MIN && strncmp(content_type, "image/png", 9) != 0;
     return e;
 }
 
@@ -51,11 +55,12 @@ void web_entry_release(struct web_entry *e)
     if (e == NULL || atomic_fetch_sub(&e->refs, 1) != 1)
         return;
     /* Connections still sending them hold their own references. */
-    struct MHD_Response *ok = atomic_load(&e->ok), *nm = atomic_load(&e->not_modified);
-    if (ok != NULL)
-        MHD_destroy_response(ok);
-    if (nm != NULL)
-        MHD_destroy_response(nm);
+    struct MHD_Response *responses[] = {atomic_load(&e->ok), atomic_load(&e->not_modified),
+                                        atomic_load(&e->gzip_ok),
+                                        atomic_load(&e->gzip_not_modified)};
+    for (size_t i = 0; i < sizeof responses / sizeof responses[0]; i++)
+        if (responses[i] != NULL)
+            MHD_destroy_response(responses[i]);
     free(e);
 }
 

@@ -29,6 +29,11 @@ void web_etag(const void *body, size_t len, char out[WEB_ETAG_MAX])
     snprintf(out, WEB_ETAG_MAX, "\"%016llx\"", (unsigned long long)h);
 }
 
+void web_etag_gzip(const char *etag, char out[WEB_ETAG_MAX])
+{
+    snprintf(out, WEB_ETAG_MAX, "%.*s-gz\"", (int)strcspn(etag + 1, "\"") + 1, etag);
+}
+
 bool web_etag_matches(const char *header, const char *etag)
 {
     if (header == NULL)

@@ -383,6 +383,7 @@ static void *run_import(void *arg)
     a->importer.run(a->importer.ctx, &u->job, &u->result);
     u->finished = true;
     MHD_resume_connection(u->conn);
+    web_server_kick(u->srv); /* the daemon has no thread of its own to wake */
     pthread_mutex_lock(&a->upload_lock);
     a->uploads_running--;
     pthread_cond_broadcast(&a->upload_done);
@@ -413,6 +414,8 @@ static bool launch(struct web_upload *u)
         u->result.status = KPI_ESYSTEM;
         u->finished = true;
         MHD_resume_connection(u->conn);
+        web_server_kick(u->srv);
+        web_server_kick(u->srv); /* the daemon has no thread of its own to wake */
         pthread_mutex_lock(&a->upload_lock);
         a->uploads_running--;
         pthread_cond_broadcast(&a->upload_done);

@@ -42,9 +42,14 @@ struct web_options {
     unsigned threads;          /* worker threads of the pool, 1..64; default 2 */
     bool pin_as_of;            /* true: as_of_day is the server's as-of, else today */
     int64_t as_of_day;         /* days since 1970-01-01, used when pin_as_of */
-    unsigned connection_limit; /* concurrent connections; default 512 */
+    unsigned connection_limit; /* concurrent connections; 0 (default): from the open-files
+                                  limit (see web_start) */
+    unsigned per_ip_limit;     /* concurrent connections of one client address; 0 (default):
+                                  half the connection limit when that is >= 1024, else none */
     unsigned idle_timeout;     /* seconds before an idle connection is closed; 10 */
-    size_t connection_memory;  /* per connection, bounds URL and headers; 64 KiB */
+    unsigned header_timeout;   /* seconds a new connection may take to send a whole
+                                  request head; 5 (capped at idle_timeout) */
+    size_t connection_memory;  /* per connection, bounds URL and headers; 16 KiB */
     size_t cache_entries;      /* cached answers per generation; default 4096 */
     size_t cache_bytes;        /* bytes of cached answers per generation; 64 MiB */
     /* Access (SPEC §9): */
@@ -63,7 +68,13 @@ void web_options_default(struct web_options *o);
  * what was expected (o untouched). */
 int web_parse_listen(const char *text, struct web_options *o, struct kpi_error *err);
 
-/* Load the store's current generation and start listening. st is borrowed
+/* Load the store's current generation and start listening: one event loop
+ * per worker thread, all accepting on one socket; past the connection limit
+ * new connections wait in the kernel's listen queue (up to 4096), past the
+ * per-address limit they are closed at once. With connection_limit 0, the
+ * process's soft open-files limit is first raised to its hard limit (as a
+ * service manager's LimitNOFILE would) and the limit is that minus 64, at
+ * most 16384. st is borrowed
  * and must stay open until web_stop returns. The caller runs store_repair
  * first if it wants RRD files in line (graphs read them). Errors:
  * KPI_EUSAGE (bad options, an unresolvable host), KPI_ESYSTEM (the port is

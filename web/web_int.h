@@ -43,7 +43,7 @@ extern const size_t web_asset_count;
 uint64_t web_hash(const void *data, size_t len, uint64_t seed);
 #define WEB_HASH_SEED 1469598103934665603ULL
 
-#define WEB_ETAG_MAX 20 /* "\"" + 16 hex + "\"" + NUL */
+#define WEB_ETAG_MAX 24 /* "\"" + 16 hex + "-gz" + "\"" + NUL */
 
 /* The strong ETag of a body: a quoted 16-digit hex hash. */
 void web_etag(const void *body, size_t len, char out[WEB_ETAG_MAX]);
@@ -51,6 +51,18 @@ void web_etag(const void *body, size_t len, char out[WEB_ETAG_MAX]);
 /* True when an If-None-Match header value (a list of tags, W/ forms, or *)
  * matches etag. NULL matches nothing. */
 bool web_etag_matches(const char *if_none_match, const char *etag);
+
+/* The ETag of the gzip encoding of a body whose ETag is etag: "\"HASH-gz\"". */
+void web_etag_gzip(const char *etag, char out[WEB_ETAG_MAX]);
+
+/* True when an Accept-Encoding header value accepts gzip (or x-gzip) with a
+ * q-value above 0. NULL accepts nothing. */
+bool web_accepts_gzip(const char *accept_encoding);
+
+/* The gzip encoding of len bytes (zlib, default level, no name, mtime 0:
+ * the same bytes for the same body). *out is caller-owned (free), or NULL
+ * on error. Errors: KPI_ESYSTEM. Thread-safe. */
+int web_gzip(const void *data, size_t len, char **out, size_t *out_len, struct kpi_error *err);
 
 /* {"error": {"code": code, "message": message}} (message JSON-escaped).
  * Caller-owned (free()); NULL when out of memory. */
@@ -84,13 +96,21 @@ struct web_entry {
     atomic_size_t refs;
     _Atomic(struct MHD_Response *) ok;           /* 200, made on first use */
     _Atomic(struct MHD_Response *) not_modified; /* 304, made on first use */
+    /* The gzip encoding, for clients that accept it: compressed on first
+     * use, once; the body lives in the response (MHD frees it). */
+    _Atomic(struct MHD_Response *) gzip_ok;
+    _Atomic(struct MHD_Response *) gzip_not_modified;
     uint64_t hash;
     struct web_key key;
     const char *content_type; /* static string */
+    bool compressible;        /* worth gzip: text, at least WEB_GZIP_MIN bytes */
     char etag[WEB_ETAG_MAX];
+    char etag_gzip[WEB_ETAG_MAX];
     size_t len;
     char data[]; /* len bytes (plus a NUL) */
 };
+
+#define WEB_GZIP_MIN 256 /* smaller bodies are sent as they are */
 
 /* Build an entry (refs 1) holding a copy of body. NULL when out of memory. */
 struct web_entry *web_entry_new(const struct web_key *key, const char *content_type,
@@ -121,21 +141,68 @@ struct web_entry *web_snapshot_insert(struct web_snapshot *s, struct web_entry *
 
 /* ------------------------------------------------------------- server */
 
+/* ---------------------------------------------------------- the gate */
+
+/* A bounded admission to expensive work that serialises on a lock (graph
+ * renders: librrd's graph function is not thread-safe, store_graph holds a
+ * lock). At most `capacity` threads are inside (one working, the others
+ * waiting for it); a thread that finds it full is refused at once, so that
+ * worker threads stay free for cheap requests. */
+struct web_gate {
+    pthread_mutex_t lock;
+    unsigned inside, capacity;
+};
+void web_gate_init(struct web_gate *g, unsigned capacity);
+void web_gate_destroy(struct web_gate *g);
+/* true: entered (call web_gate_leave); false: full. Thread-safe. */
+bool web_gate_enter(struct web_gate *g);
+void web_gate_leave(struct web_gate *g);
+
+/* A web-only status beside enum kpi_status: the server is busy with this kind
+ * of request, try again shortly (503 with Retry-After). */
+#define WEB_EBUSY ((enum kpi_status) - 100)
+
+#define WEB_LISTEN_BACKLOG 4096   /* the kernel caps it at net.core.somaxconn */
+#define WEB_FILES_RESERVED 64     /* descriptors kept for the store, logs, ... */
+#define WEB_CONNECTIONS_MAX 16384 /* the automatic connection limit's ceiling */
+#define WEB_PER_IP_FLOOR 1024     /* an automatic per-address limit is never lower */
+
+/* One event loop: a libmicrohttpd daemon without threads of its own, run
+ * by a thread of the server (server.c says why). */
+struct web_worker {
+    struct MHD_Daemon *daemon;
+    pthread_t thread;
+    int epoll_fd;   /* ours: the daemon's epoll descriptor and wake */
+    int wake;       /* eventfd, written once by web_stop */
+    int kick;       /* eventfd: run a round now (web_server_kick) */
+    unsigned limit; /* the daemon's connection limit */
+    bool running;
+};
+
 struct web_server {
     struct store *st;
     struct web_options opts;
-    struct MHD_Daemon *daemon;
+    unsigned connection_limit, per_ip_limit, header_timeout; /* effective values */
+    int listen_fd;
+    struct web_gate render_gate;
     unsigned port;
     char url[WEB_HOST_MAX + 32];
     pthread_mutex_t lock;        /* guards current */
     pthread_mutex_t reload_lock; /* one reload at a time */
     struct web_snapshot *current;
-    struct web_access *access; /* tokens, rate limits, access log, uploads (auth.c) */
+    struct web_access *access;   /* tokens, rate limits, access log, uploads (auth.c) */
+    size_t nworkers;             /* started */
+    struct web_worker workers[]; /* opts.threads */
 };
 
 /* The current snapshot (a new reference), reloaded first when the store says
  * the ledger changed (one stat). Errors: KPI_ESYSTEM. */
 int web_server_snapshot(struct web_server *srv, struct web_snapshot **out, struct kpi_error *err);
+
+/* Make every worker run a round now. Call it after MHD_resume_connection:
+ * libmicrohttpd wakes only threads of its own, and the daemons here have
+ * none (server.c says why). Thread-safe. */
+void web_server_kick(struct web_server *srv);
 
 /* The server's as-of day: the pinned one, or today. */
 int64_t web_server_as_of(const struct web_server *srv);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -267,4 +268,24 @@ bool th_wait_eof(int fd, int timeout_ms)
         if (n <= 0)
             return true;
     }
+}
+
+bool th_is_quiet(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int ready = poll(&p, 1, 0);
+    ck_assert_msg(ready >= 0, "poll: %s", strerror(errno));
+    return ready == 0;
+}
+
+void th_want_files(unsigned want)
+{
+    struct rlimit rl;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_cur >= want)
+        return;
+    ck_assert_msg(rl.rlim_max >= want, "the open-files limit is %llu, the test needs %u",
+                  (unsigned long long)rl.rlim_max, want);
+    rl.rlim_cur = rl.rlim_max;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
 }

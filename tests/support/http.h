@@ -56,4 +56,12 @@ void th_response_free(struct th_response *r);
  * Returns true when it did (any pending data is discarded). */
 bool th_wait_eof(int fd, int timeout_ms);
 
+/* True when fd is still open with nothing to read: the server has neither
+ * closed it nor sent anything (a poll that does not wait). */
+bool th_is_quiet(int fd);
+
+/* Raise the soft open-files limit to at least want descriptors (up to the
+ * hard limit); fails the test when the hard limit is lower. */
+void th_want_files(unsigned want);
+
 #endif
