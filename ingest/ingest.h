@@ -105,13 +105,9 @@ enum ingest_layout ingest_layout(const struct ingest_reader *r);
  * verdict on the whole file. Standard input is decided at ingest_open. */
 enum ingest_encoding ingest_encoding(const struct ingest_reader *r);
 char ingest_delimiter(const struct ingest_reader *r);
-/* The decimal separator numbers are read with ('.' or ','). */
-char ingest_decimal(const struct ingest_reader *r);
 /* The physical line of the header: 1, or the line below the title lines
  * that were skipped (SPEC §4), or --header-line. */
 unsigned long ingest_header_line(const struct ingest_reader *r);
-/* The file's line end as read in its first line: "\n", "\r\n" or "\r". */
-const char *ingest_line_end(const struct ingest_reader *r);
 const char *ingest_display_name(const struct ingest_reader *r);
 
 /* The header's fields (UTF-8, as in the file), for a rejects file. Borrowed

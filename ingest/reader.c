@@ -286,19 +286,9 @@ char ingest_delimiter(const struct ingest_reader *r)
     return r->csv.delimiter;
 }
 
-char ingest_decimal(const struct ingest_reader *r)
-{
-    return r->decimal;
-}
-
 unsigned long ingest_header_line(const struct ingest_reader *r)
 {
     return r->header_line;
-}
-
-const char *ingest_line_end(const struct ingest_reader *r)
-{
-    return r->csv.eol;
 }
 
 const char *ingest_display_name(const struct ingest_reader *r)
