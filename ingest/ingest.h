@@ -1,8 +1,10 @@
 /*
  * ingest — CSV files to records (SPEC §4): encoding (UTF-8 with or without
- * BOM, Windows-1252), delimiter, RFC 4180 quoting (libcsv, strict), header
- * roles and aliases, the four kinds and the long / wide / periods layouts,
- * dates and numbers in both conventions.
+ * BOM, Windows-1252, UTF-16 with BOM), delimiter, line ends (LF, CRLF, lone
+ * CR), RFC 4180 quoting (libcsv, strict), title lines above the header,
+ * header roles and aliases, the four kinds and the long / wide / periods
+ * layouts, dates and numbers in both conventions and as finance exports
+ * write them; and the rejects file, written the way the input was.
  *
  * It knows nothing of the data directory: references to teams and
  * indicators come out as the text of the file (UTF-8); the caller resolves

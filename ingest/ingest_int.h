@@ -2,14 +2,17 @@
  * ingest internals shared by the files of ingest/ (not a public header).
  *
  *   source.c   the bytes: file or standard input (spooled to a temporary
- *              file), the UTF-8 detection pass, BOM, Windows-1252 decoding
+ *              file), the UTF-8 detection pass, BOM, Windows-1252 decoding,
+ *              UTF-16 converted to a UTF-8 temporary file
  *   csvread.c  libcsv driven in 64 KiB chunks, each record handed to a
  *              callback as libcsv completes it, with physical line numbers,
  *              size limits and decoding to UTF-8
  *   header.c   header roles and aliases, kind and layout detection
  *   row.c      the cells of each layout and the catalog patches
- *   number.c   number cells in both conventions
- *   reader.c   the public reader (ingest_open / ingest_read)
+ *   number.c   number cells in both conventions, and why one is refused
+ *   reader.c   the public reader (ingest_open / ingest_read), the header
+ *              search under title lines
+ *   rejects.c  the rejects file, in the input's delimiter and encoding
  */
 #ifndef KPI_INGEST_INT_H
 #define KPI_INGEST_INT_H
