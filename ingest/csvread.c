@@ -18,6 +18,11 @@
  * hold a line break after a '"' occurred, so files without quotes never pay
  * for the newline count. Syntax errors give a byte offset: its line is found
  * by rereading the file (the error is fatal, so this happens once).
+ *
+ * A file whose first line end is a lone CR (old Mac exports) has every lone
+ * CR of each chunk turned into LF before libcsv sees it, so the same count
+ * holds. Title lines above the header are skipped as whole physical lines
+ * (csvr_rewind), and the delimiter is detected on the line after them.
  */
 #include "ingest/ingest_int.h"
 
