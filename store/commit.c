@@ -129,7 +129,8 @@ static int cmp_text(const void *a, const void *b)
 /* The JSON array of the distinct teams changed, sorted. */
 static int teams_json(struct writer *w, struct kpi_buf *out)
 {
-    qsort(w->teams, w->team_count, sizeof *w->teams, cmp_text);
+    if (w->team_count > 0)
+        qsort(w->teams, w->team_count, sizeof *w->teams, cmp_text);
     int rc = kpi_buf_puts(out, "[");
     for (size_t i = 0; rc == 0 && i < w->team_count; i++)
         if (i == 0 || strcmp(w->teams[i - 1], w->teams[i]) != 0)
