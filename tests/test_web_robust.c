@@ -2,7 +2,6 @@
  * header and connection limits, idle timeouts, keep-alive, and `kpi serve`
  * started as a process and stopped with SIGTERM / SIGINT. */
 #include "test_web_helpers.h"
-#include "web/web_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -385,24 +384,9 @@ START_TEST(test_an_unfinished_head_is_closed_after_the_header_timeout)
 }
 END_TEST
 
-START_TEST(test_render_gate_admits_up_to_its_capacity)
-{
-    struct web_gate g;
-    web_gate_init(&g, 2);
-    ck_assert(web_gate_enter(&g));
-    ck_assert(web_gate_enter(&g));
-    ck_assert(!web_gate_enter(&g));
-    web_gate_leave(&g);
-    ck_assert(web_gate_enter(&g));
-    web_gate_leave(&g);
-    web_gate_leave(&g);
-    web_gate_destroy(&g);
-}
-END_TEST
-
-/* Eight charts of new sizes asked at once on two workers: each is a PNG or
- * a 503 to retry (never a worker stuck waiting for another's render), and
- * /healthz is answered meanwhile. */
+/* Eight charts of new sizes asked at once: each is a PNG, or a 503 to retry
+ * when too many wait, and /healthz is answered while they render (on a
+ * thread of their own, never on the workers). */
 START_TEST(test_graph_renders_do_not_block_cheap_requests)
 {
     start_with(2, 0, 0, 60);
@@ -579,7 +563,6 @@ static Suite *suite(void)
     tcase_add_test(tc, test_as_of_is_bounded_and_a_far_one_is_cheap);
     tcase_add_test(tc, test_alerts_of_a_catalog_only_directory_are_empty);
     tcase_add_test(tc, test_a_body_is_not_read_before_the_answer);
-    tcase_add_test(tc, test_render_gate_admits_up_to_its_capacity);
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");
     tcase_add_checked_fixture(tc, setup_data, teardown_data);

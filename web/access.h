@@ -55,6 +55,7 @@ struct web_exchange {
     char method[16];           /* "" until the handler is called */
     char version[16];
     struct web_upload *upload; /* POST /api/v1/imports, or NULL */
+    struct web_render *render; /* a chart being rendered for it (render.c), or NULL */
     char line[];               /* the request line's URI (NUL-terminated, bounded) */
 };
 

@@ -29,34 +29,3 @@ int web_graph_build(struct store *st, const struct store_view *view, const struc
     return kpi_fail(err, KPI_ESYSTEM, "graphs are not available in this build");
 #endif
 }
-
-/* ------------------------------------------------------------ the gate */
-
-void web_gate_init(struct web_gate *g, unsigned capacity)
-{
-    pthread_mutex_init(&g->lock, NULL);
-    g->inside = 0;
-    g->capacity = capacity;
-}
-
-void web_gate_destroy(struct web_gate *g)
-{
-    pthread_mutex_destroy(&g->lock);
-}
-
-bool web_gate_enter(struct web_gate *g)
-{
-    pthread_mutex_lock(&g->lock);
-    bool in = g->inside < g->capacity;
-    if (in)
-        g->inside++;
-    pthread_mutex_unlock(&g->lock);
-    return in;
-}
-
-void web_gate_leave(struct web_gate *g)
-{
-    pthread_mutex_lock(&g->lock);
-    g->inside--;
-    pthread_mutex_unlock(&g->lock);
-}

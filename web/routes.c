@@ -299,13 +299,7 @@ static int build_metrics(const struct web_request *rq, struct web_body *out, str
 static int build_graph(const struct web_request *rq, struct web_body *out, struct kpi_error *err)
 {
     bool png = strstr(web_routes[rq->key.route].pattern, ".png") != NULL;
-    /* Renders are serialised in the store: a bounded number of workers may
-     * wait for one, the others answer 503 instead of blocking (web_gate). */
-    if (!web_gate_enter(&rq->srv->render_gate))
-        return kpi_fail(err, WEB_EBUSY, "busy rendering other charts; try again shortly");
-    int rc = web_graph_build(rq->srv->st, web_snapshot_view(rq->snap), &rq->key, png, out, err);
-    web_gate_leave(&rq->srv->render_gate);
-    return rc;
+    return web_graph_build(rq->srv->st, web_snapshot_view(rq->snap), &rq->key, png, out, err);
 }
 
 static int build_health(const struct web_request *rq, struct web_body *out, struct kpi_error *err)

@@ -312,8 +312,15 @@ static const char *bad_path(const char *path, size_t len)
     return NULL;
 }
 
-static enum MHD_Result answer(struct web_server *srv, struct MHD_Connection *c, const char *url,
-                              const char *method, const struct web_principal *who)
+/* Charts are rendered off the worker threads (render.c). */
+static bool renders(const struct web_route *rt)
+{
+    return strstr(rt->pattern, "/graph.") != NULL;
+}
+
+static enum MHD_Result answer(struct web_server *srv, struct MHD_Connection *c,
+                              struct web_exchange *x, const char *url, const char *method,
+                              const struct web_principal *who)
 {
     size_t len = strlen(url);
     const char *why = bad_path(url, len);
@@ -350,7 +357,24 @@ static enum MHD_Result answer(struct web_server *srv, struct MHD_Connection *c, 
         ret = send_status(srv, c, &err);
         goto done;
     }
+    struct web_render *job = x->render; /* a render done for this request */
+    x->render = NULL;
     e = web_snapshot_lookup(rq.snap, &rq.key);
+    if (e == NULL && renders(rt)) {
+        if (job == NULL) { /* suspend; answered from the cache once resumed */
+            ret = web_render_submit(srv, c, rq.snap, &rq.key, &x->render, &err) == 0
+                      ? MHD_YES
+                      : send_status(srv, c, &err);
+            goto done;
+        }
+        if (web_render_outcome(job, &err) != 0) {
+            web_render_free(job);
+            ret = send_status(srv, c, &err);
+            goto done;
+        }
+        /* rendered, but a new generation came meanwhile: build it here */
+    }
+    web_render_free(job);
     if (e == NULL) {
         if (rt->build(&rq, &body, &err) != 0 || web_scope_filter(&rq, &body, &err) != 0) {
             if (!body.borrowed)
@@ -426,7 +450,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return ret;
     if (who.token != NULL)
         snprintf(x->user, sizeof x->user, "%s", who.token->name);
-    ret = answer(srv, c, url, method, &who);
+    ret = answer(srv, c, x, url, method, &who);
     web_principal_release(&who);
     return ret;
 }
@@ -694,7 +718,10 @@ int web_start(struct store *st, const struct web_options *opts, struct web_serve
     }
     pthread_mutex_init(&srv->lock, NULL);
     pthread_mutex_init(&srv->reload_lock, NULL);
-    web_gate_init(&srv->render_gate, opts->threads > 1 ? opts->threads - 1 : 1);
+    if ((rc = web_renderer_start(&srv->renderer, err)) != 0) {
+        web_stop(srv);
+        return rc;
+    }
     if (web_access_new(store_dir(st), opts, &srv->access, err) != 0) {
         rc = err->code;
         web_stop(srv);
@@ -753,12 +780,13 @@ void web_stop(struct web_server *srv)
             pthread_cond_wait(&srv->access->upload_done, &srv->access->upload_lock);
         pthread_mutex_unlock(&srv->access->upload_lock);
     }
+    web_renderer_stop(&srv->renderer); /* its jobs resume their connections */
     for (size_t i = 0; i < srv->nworkers; i++)
         stop_worker(&srv->workers[i]);
     if (srv->listen_fd >= 0)
         close(srv->listen_fd);
     web_access_free(srv->access);
-    web_gate_destroy(&srv->render_gate);
+    web_renderer_destroy(&srv->renderer);
     web_snapshot_release(srv->current);
     pthread_mutex_destroy(&srv->lock);
     pthread_mutex_destroy(&srv->reload_lock);

@@ -141,22 +141,40 @@ struct web_entry *web_snapshot_insert(struct web_snapshot *s, struct web_entry *
 
 /* ------------------------------------------------------------- server */
 
-/* ---------------------------------------------------------- the gate */
+/* ------------------------------------------------------------ renders */
 
-/* A bounded admission to expensive work that serialises on a lock (graph
- * renders: librrd's graph function is not thread-safe, store_graph holds a
- * lock). At most `capacity` threads are inside (one working, the others
- * waiting for it); a thread that finds it full is refused at once, so that
- * worker threads stay free for cheap requests. */
-struct web_gate {
-    pthread_mutex_t lock;
-    unsigned inside, capacity;
+/* Charts of the cache's misses, rendered on one thread of their own
+ * (render.c says why): a request suspends its connection, which is resumed
+ * once the chart is in the snapshot's cache or has failed. */
+#define WEB_RENDER_QUEUE 16 /* charts waiting at most; more get 503 */
+
+struct web_render; /* one job: owned by the request's web_exchange */
+
+struct web_renderer {
+    pthread_t thread;
+    pthread_mutex_t lock; /* guards the rest */
+    pthread_cond_t more;
+    struct web_render *head, *tail;
+    size_t queued; /* waiting or rendering */
+    bool stopping, running;
 };
-void web_gate_init(struct web_gate *g, unsigned capacity);
-void web_gate_destroy(struct web_gate *g);
-/* true: entered (call web_gate_leave); false: full. Thread-safe. */
-bool web_gate_enter(struct web_gate *g);
-void web_gate_leave(struct web_gate *g);
+
+/* Start the render thread. Errors: KPI_ESYSTEM. */
+int web_renderer_start(struct web_renderer *r, struct kpi_error *err);
+/* Render what is queued, then stop the thread (fine when never started). */
+void web_renderer_stop(struct web_renderer *r);
+void web_renderer_destroy(struct web_renderer *r);
+
+/* Queue the chart of key (a cache miss of snap) and suspend c until it is
+ * rendered. *out: the job, owned by the caller (web_render_free), to read
+ * with web_render_outcome once the connection is resumed. Errors: WEB_EBUSY
+ * (WEB_RENDER_QUEUE jobs wait already, or the server is stopping),
+ * KPI_ESYSTEM. Call from c's worker. */
+int web_render_submit(struct web_server *srv, struct MHD_Connection *c, struct web_snapshot *snap,
+                      const struct web_key *key, struct web_render **out, struct kpi_error *err);
+/* 0 when the chart is in the cache now, else its error (into err). */
+int web_render_outcome(const struct web_render *j, struct kpi_error *err);
+void web_render_free(struct web_render *j); /* NULL is fine */
 
 /* A web-only status beside enum kpi_status: the server is busy with this kind
  * of request, try again shortly (503 with Retry-After). */
@@ -184,7 +202,7 @@ struct web_server {
     struct web_options opts;
     unsigned connection_limit, per_ip_limit, header_timeout; /* effective values */
     int listen_fd;
-    struct web_gate render_gate;
+    struct web_renderer renderer;
     unsigned port;
     char url[WEB_HOST_MAX + 32];
     pthread_mutex_t lock;        /* guards current */
