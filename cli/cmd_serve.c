@@ -24,6 +24,7 @@ static void serve_import(void *ctx, const struct web_import_job *job, struct web
                                  .team_ctx = job->team_ctx};
     struct import_settings settings = {.ingest = job->ingest,
                                        .strict = job->strict,
+                                       .aggregate = job->aggregate,
                                        .skip_errors = job->skip_errors,
                                        .dry_run = job->dry_run,
                                        .quiet = true,

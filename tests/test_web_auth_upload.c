@@ -247,6 +247,20 @@ START_TEST(test_scoped_write_token_writes_its_teams_only)
     post("/api/v1/imports", scoped_secret, "date,team,kpi,value\n2026-05,ops,delay,6\n", &r);
     ck_assert_msg(r.status == 200, "%s", r.body);
     th_response_free(&r);
+    /* rows giving one cell twice: an error naming both lines, or with
+     * aggregate=true their sum (SPEC §4 --aggregate) */
+    post("/api/v1/imports", scoped_secret,
+         "date,team,kpi,value\n2026-06-15,ops,delay,6\n2026-06-30,ops,delay,7\n", &r);
+    ck_assert_int_eq(r.status, 422);
+    ck_assert_msg(strstr(r.body, "{\"line\":3,\"column\":4,\"message\":\"duplicate value for "
+                                 "ops/delay 2026-06: 7 here, 6 on line 2;") != NULL,
+                  "%s", r.body);
+    th_response_free(&r);
+    post("/api/v1/imports?aggregate=true", scoped_secret,
+         "date,team,kpi,value\n2026-06-15,ops,delay,6\n2026-06-30,ops,delay,7\n", &r);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_msg(strstr(r.body, "\"rows\":2,\"new\":1,") != NULL, "%s", r.body);
+    th_response_free(&r);
     /* a total row is skipped (SPEC §4), not a team outside the scope */
     post("/api/v1/imports", scoped_secret,
          "date,team,kpi,value\n2026-05,ops,delay,6\n2026-05,Total,delay,6\n", &r);

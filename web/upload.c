@@ -264,8 +264,9 @@ static int one_param(struct web_upload *u, const char *key, const char *v, struc
 {
     struct web_import_job *j = &u->job;
     char text[UPLOAD_PARAM_MAX + 1];
-    if (strcmp(key, "strict") == 0 || strcmp(key, "dry_run") == 0) {
-        bool *flag = key[0] == 's' ? &j->strict : &j->dry_run;
+    if (strcmp(key, "strict") == 0 || strcmp(key, "dry_run") == 0 ||
+        strcmp(key, "aggregate") == 0) {
+        bool *flag = key[0] == 's' ? &j->strict : key[0] == 'a' ? &j->aggregate : &j->dry_run;
         if (!parse_bool(v, flag))
             return kpi_fail(err, KPI_EUSAGE, "invalid %s \"%s\" (expected true or false)", key, v);
         return 0;

@@ -104,7 +104,7 @@ struct web_import_job {
     const char *name;   /* the file's name in messages (the `name` parameter) */
     const char *author; /* the token's name */
     struct ingest_options ingest;
-    bool strict, skip_errors, dry_run;
+    bool strict, skip_errors, dry_run, aggregate;
     /* A scoped write token: NULL for every team. Called for each data row's
      * team (an index of txn) before anything is staged; false makes the row
      * bad ("team \"x\" is outside this token's teams"). Catalog files are
