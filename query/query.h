@@ -100,6 +100,16 @@
  *      child reports) every child's planned target counts, so the deadline
  *      and its target are planned ones. The cascade gap compares planned
  *      targets: every child's, rolled up from every grandchild.
+ *  D19 Attribution (SPEC §11): a child's actual is its value in the team's
+ *      evaluation period P (own or rolled up) and its target its target of
+ *      P as the child's own INDICATOR would show it at the same as-of
+ *      (like for like when it rolls up). Children without a value in P do
+ *      not count in n; children with a value and no target count in n but
+ *      get no contribution (their value stays in the residual). Ties are
+ *      broken by child id.
+ *  D20 The residual is rounded like the numbers it comes from: below 1e-12
+ *      in absolute value it is 0 (the binary noise of gap - sum when the
+ *      children explain the whole gap).
  */
 #ifndef KPI_QUERY_H
 #define KPI_QUERY_H
@@ -296,6 +306,40 @@ void query_drift_free(struct query_drift *d); /* frees indicators; NULL is fine 
  * order. *items is caller-owned (free()); *count is the team count. */
 int query_all_drift(struct query *q, const struct query_options *opt, struct query_drift **items,
                     size_t *count, struct kpi_error *err);
+
+/* -------------------------------------------------------- attribution */
+
+/* One child's share of its parent's gap (SPEC §11): contribution =
+ * s * (actual - target) / |T| for a sum, s * (actual - target) / (n * |T|)
+ * for a mean (T the parent's target in P, n the children whose values make
+ * the parent's actual in P, s = -1 for direction down). */
+struct query_contribution {
+    size_t team;         /* the child's index */
+    const char *team_id; /* borrowed from the dataset */
+    double actual, target, contribution;
+};
+
+/* The attribution of one INDICATOR of the team drift document. When !set
+ * (the actual is not rolled up, or T is missing or 0) contributions is []
+ * and residual null. */
+struct query_attribution {
+    bool set;
+    struct query_contribution *items; /* worst first; caller-owned via
+                                         query_attribution_free */
+    size_t count;
+    double residual; /* gap - sum of contributions; NaN when !set */
+};
+
+/* The contributions of the children of ind->team to the gap of ind (a record
+ * of query_team_drift / query_indicator_eval at opt), each child with an
+ * actual and a target in ind's period P, sorted by contribution ascending
+ * (ties: child id order), and the residual (D19, D20). Errors: KPI_EUSAGE
+ * (index out of range), KPI_ESYSTEM. Free *out with query_attribution_free,
+ * also after an error. */
+int query_attribution(struct query *q, const struct query_indicator *ind,
+                      const struct query_options *opt, struct query_attribution *out,
+                      struct kpi_error *err);
+void query_attribution_free(struct query_attribution *a); /* NULL is fine */
 
 /* ------------------------------------------------------------- alerts */
 

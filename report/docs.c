@@ -163,8 +163,25 @@ static bool drift_fields(cJSON *obj, const struct query_drift *d)
     return ok;
 }
 
-int report_team_drift_doc(struct query *q, size_t team, const struct query_options *opt,
-                          char **json, struct kpi_error *err)
+/* "contributions" and "residual" of one INDICATOR (SPEC §11). */
+static bool add_attribution(cJSON *obj, const struct query_attribution *a)
+{
+    cJSON *arr = cJSON_AddArrayToObject(obj, "contributions");
+    bool ok = arr != NULL;
+    for (size_t k = 0; ok && k < a->count; k++) {
+        const struct query_contribution *c = &a->items[k];
+        cJSON *item = cJSON_CreateObject();
+        ok = item != NULL && cJSON_AddItemToArray(arr, item) &&
+             report_json_add_string(item, "team", c->team_id) &&
+             report_json_add_number(item, "actual", c->actual) &&
+             report_json_add_number(item, "target", c->target) &&
+             report_json_add_number(item, "contribution", c->contribution);
+    }
+    return ok && report_json_add_number(obj, "residual", a->set ? a->residual : NAN);
+}
+
+int report_team_drift_doc_with(struct query *q, size_t team, const struct query_options *opt,
+                               bool attribution, char **json, struct kpi_error *err)
 {
     struct query_drift d = {0};
     int rc = query_team_drift(q, team, opt, true, &d, err);
@@ -176,12 +193,28 @@ int report_team_drift_doc(struct query *q, size_t team, const struct query_optio
     bool ok = doc != NULL && drift_fields(doc, &d) && add_as_of(doc, opt);
     cJSON *arr = ok ? cJSON_AddArrayToObject(doc, "indicators") : NULL;
     ok = ok && arr != NULL;
-    for (size_t i = 0; ok && i < d.indicator_count; i++) {
+    for (size_t i = 0; ok && rc == 0 && i < d.indicator_count; i++) {
         cJSON *item = indicator_json(&d.indicators[i], true);
         ok = item != NULL && cJSON_AddItemToArray(arr, item);
+        if (ok && attribution) {
+            struct query_attribution a;
+            rc = query_attribution(q, &d.indicators[i], opt, &a, err);
+            ok = rc != 0 || add_attribution(item, &a);
+            query_attribution_free(&a);
+        }
     }
     query_drift_free(&d);
+    if (rc != 0) {
+        cJSON_Delete(doc);
+        return rc;
+    }
     return finish_doc(doc, ok, json, err);
+}
+
+int report_team_drift_doc(struct query *q, size_t team, const struct query_options *opt,
+                          char **json, struct kpi_error *err)
+{
+    return report_team_drift_doc_with(q, team, opt, true, json, err);
 }
 
 int report_all_drift_doc(struct query *q, const struct query_options *opt, char **json,

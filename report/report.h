@@ -87,6 +87,11 @@ int report_trends_doc(struct query *q, size_t team, size_t indicator,
                       const struct query_options *opt, char **json, struct kpi_error *err);
 int report_team_drift_doc(struct query *q, size_t team, const struct query_options *opt,
                           char **json, struct kpi_error *err);
+/* The team drift document without "contributions" and "residual" when
+ * !attribution: what bench/attribution.c compares the document with, to
+ * measure what attribution costs (docs/PERFORMANCE.md). */
+int report_team_drift_doc_with(struct query *q, size_t team, const struct query_options *opt,
+                               bool attribution, char **json, struct kpi_error *err);
 int report_all_drift_doc(struct query *q, const struct query_options *opt, char **json,
                          struct kpi_error *err);
 int report_alerts_doc(struct query *q, const struct query_options *opt,
@@ -108,7 +113,9 @@ int report_series_table(struct query *q, size_t team, size_t indicator, int64_t 
 int report_trends_table(struct query *q, size_t team, size_t indicator,
                         const struct query_options *opt, const struct report_style *style,
                         struct report_table **out, struct kpi_error *err);
-/* One team: its indicators with cascade_gap; *summary (caller-owned, may be
+/* One team: its indicators with cascade_gap and the worst contributor
+ * (SPEC §11: the child of the most negative contribution, "team -3.2%");
+ * *summary (caller-owned, may be
  * NULL when not wanted) is a one-line text of the team's drift, coverage and
  * status counts. */
 int report_team_drift_table(struct query *q, size_t team, const struct query_options *opt,

@@ -147,19 +147,25 @@ int report_series_table(struct query *q, size_t team, size_t indicator, int64_t 
 static struct report_table *indicator_table(bool with_cascade)
 {
     static const char *const headers[] = {
-        "kpi",           "family", "period",         "actual",     "target",   "gap",
-        "status",        "trend",  "required_slope", "diverging",  "deadline", "projected",
-        "projected_gap", "stale",  "rolled_up",      "cascade_gap"};
-    static const bool numeric[] = {false, false, false, true, true, true,  false, false,
-                                   true,  false, false, true, true, false, false, true};
-    return report_table_new(with_cascade ? 16 : 15, headers, numeric);
+        "kpi",           "family", "period",         "actual",      "target",      "gap",
+        "status",        "trend",  "required_slope", "diverging",   "deadline",    "projected",
+        "projected_gap", "stale",  "rolled_up",      "cascade_gap", "worst_child", "contribution"};
+    static const bool numeric[] = {false, false, false, true, true,  true,  false, false, true,
+                                   false, false, true,  true, false, false, true,  false, true};
+    return report_table_new(with_cascade ? 18 : 15, headers, numeric);
 }
 
+/* worst: the team drift table's worst contributor (SPEC §11), NULL in the
+ * trends table. */
 static int add_indicator_row(struct report_table *t, const struct query_indicator *ind,
-                             bool with_cascade, const struct report_style *style)
+                             const struct query_attribution *worst,
+                             const struct report_style *style)
 {
+    bool with_cascade = worst != NULL;
+    const struct query_contribution *w = worst && worst->count ? &worst->items[0] : NULL;
     char actual[CELL_MAX], target[CELL_MAX], gap[CELL_MAX], status[CELL_MAX], trend[CELL_MAX],
-        slope[CELL_MAX], projected[CELL_MAX], pgap[CELL_MAX], cascade[CELL_MAX];
+        slope[CELL_MAX], projected[CELL_MAX], pgap[CELL_MAX], cascade[CELL_MAX],
+        contribution[CELL_MAX];
     const char *cells[] = {ind->kpi,
                            kpi_family_name(ind->family),
                            ind->period.set ? ind->period.label : "",
@@ -175,7 +181,9 @@ static int add_indicator_row(struct report_table *t, const struct query_indicato
                            ratio_cell(ind->projected_gap, style, pgap),
                            bool_cell(ind->stale, style),
                            bool_cell(ind->rolled_up, style),
-                           with_cascade ? ratio_cell(ind->cascade_gap, style, cascade) : ""};
+                           with_cascade ? ratio_cell(ind->cascade_gap, style, cascade) : "",
+                           w ? w->team_id : "",
+                           ratio_cell(w ? w->contribution : NAN, style, contribution)};
     return report_table_add(t, cells);
 }
 
@@ -193,7 +201,7 @@ int report_trends_table(struct query *q, size_t team, size_t indicator,
     if (rc == 0 && t == NULL)
         rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
     for (size_t i = 0; rc == 0 && i < count; i++)
-        if (add_indicator_row(t, indicator == QUERY_NONE ? &items[i] : &one, false, style) != 0)
+        if (add_indicator_row(t, indicator == QUERY_NONE ? &items[i] : &one, NULL, style) != 0)
             rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
     free(items);
     return finish_table(rc, t, out);
@@ -232,9 +240,13 @@ int report_team_drift_table(struct query *q, size_t team, const struct query_opt
     struct report_table *t = rc == 0 ? indicator_table(true) : NULL;
     if (rc == 0 && t == NULL)
         rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
-    for (size_t i = 0; rc == 0 && i < d.indicator_count; i++)
-        if (add_indicator_row(t, &d.indicators[i], true, style) != 0)
+    for (size_t i = 0; rc == 0 && i < d.indicator_count; i++) {
+        struct query_attribution a;
+        rc = query_attribution(q, &d.indicators[i], opt, &a, err);
+        if (rc == 0 && add_indicator_row(t, &d.indicators[i], &a, style) != 0)
             rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+        query_attribution_free(&a);
+    }
     if (rc == 0 && summary)
         *summary = drift_summary(&d, style);
     query_drift_free(&d);

@@ -498,6 +498,12 @@ static const char ROLLUP_DATA[] = "date,team,kpi,value,target\n"
  *   change = 40/77 = 0.5194805. Deadline 2026-06 (121): required (121 -
  *   100)/3 = 7; projected 96 + 24 = 120, projected_gap = -1/121 =
  *   -0.008264463.
+ * Attribution (SPEC §11) at 2026-03-31: co's one child div explains its
+ *   whole gap (revenue (96 - 100)/100 = -0.04; nps, a mean over n = 1,
+ *   (39 - 50)/(1 x 50) = -0.22; residual 0). div's children: revenue t2
+ *   (36 - 40)/100 = -0.04, t1 (60 - 60)/100 = 0, residual 0; nps t1
+ *   (44 - 50)/(2 x 50) = -0.06 (n = 2: t2 reports 34 without a target),
+ *   residual -0.22 + 0.06 = -0.16, t2's share (34 - 50)/(2 x 50).
  *   drift = (2 x 0.04 + 1 x 0.22) / 3 = 0.1; financial 0.04, customer 0.22.
  * t1: revenue gap 0, nps 44 vs 50 = -0.12 off_track: drift (2x0 + 0.12)/3 =
  *   0.04. t2: revenue 36 vs 40 = -0.1 (at_risk: -red <= gap), nps no target:
@@ -524,6 +530,21 @@ START_TEST(test_three_level_rollup)
     expect_doc(
         &s, "rollup_drift_co.json",
         (const char *const[]){"drift", "co", "--as-of", "2026-03-31", "--format", "json", NULL});
+    expect_doc(
+        &s, "rollup_drift_div.json",
+        (const char *const[]){"drift", "div", "--as-of", "2026-03-31", "--format", "json", NULL});
+    /* the table names the worst contributor of each indicator */
+    struct ts_run r;
+    kpi(&r, &s,
+        (const char *const[]){"drift", "div", "--as-of", "2026-03-31", "--format", "csv", NULL});
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(strstr(r.out, ",projected_gap,stale,rolled_up,cascade_gap,worst_child,"
+                                "contribution\n") != NULL,
+                  "%s", r.out);
+    ck_assert_msg(strstr(r.out, "\nnps,customer,2026-03,39,50,-0.22,") != NULL, "%s", r.out);
+    ck_assert_msg(strstr(r.out, ",true,,t1,-0.06\nrevenue,") != NULL, "%s", r.out);
+    ck_assert_msg(strstr(r.out, ",true,,t2,-0.04\n") != NULL, "%s", r.out);
+    ts_run_free(&r);
     expect_doc(&s, "rollup_drift_all.json",
                (const char *const[]){"drift", "--as-of", "2026-03-31", "--format", "json", NULL});
     expect_doc(&s, "rollup_alerts.json",
@@ -566,6 +587,8 @@ END_TEST
  *   One point: trend null, no projection. Deadline 2026-06: required =
  *   (100 - 100)/3 = 0.
  *   drift = (0.1 + 0.1) / 2 = 0.1, financial 0.1, process 0.1.
+ *   Attribution: s1 (60 - 60)/100 = 0, s2 (30 - 30)/100 = 0: the children
+ *   meet their targets, and the residual -0.1 is the cascade gap.
  */
 START_TEST(test_cascade_gap)
 {
