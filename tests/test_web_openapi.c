@@ -1,9 +1,11 @@
-/* docs/openapi.json against the real server: it is served byte for byte at
- * GET /api/v1/openapi.json; every route of the server's table is documented
- * and every documented path is a route; every documented status of every
- * operation is provoked by a real request on the example data (examples/),
- * and each answer has the documented Content-Type and headers, and, for
- * JSON, validates against its schema (tests/support/json_schema.c).
+/* docs/openapi.json against the real server (`kpi serve` on the example
+ * data of examples/, with a write and a read token): it is served byte for
+ * byte at GET /api/v1/openapi.json; every route of the server's table (and
+ * the upload path, answered before it) is documented and every documented
+ * path is one; every documented status of every operation is provoked by a
+ * real request, and each answer has the documented Content-Type and
+ * headers, and, for JSON, validates against its schema
+ * (tests/support/json_schema.c).
  *
  * Adding an endpoint: document it in docs/openapi.json and add one probe
  * line per documented status to PROBES below. */
@@ -12,22 +14,39 @@
 #include "web/web_int.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define EXAMPLES_AS_OF "2026-10-31"
 #define EX KPI_SOURCE_DIR "/examples/"
 
+/* Who sends a probe: the write token (the default), the read token, no
+ * token, or a token the server does not know. */
+enum who { WRITER, READER, NOBODY, WRONG };
+
 /* One real request and the status it must get. op is the documented
  * operation whose responses hold that status (a POST to a GET-only path is
- * the 405 of its "get"); 304 probes first GET target for its ETag. */
+ * the 405 of its "get"); a 304 probe first GETs target for its ETag; a 429
+ * probe first fails to authenticate 20 times; a 413 probe announces a body
+ * larger than --max-upload. */
 struct probe {
     const char *method;
     const char *op;
     const char *path; /* the documented path */
     const char *target;
     int status;
+    enum who who;
+    const char *body; /* sent with Content-Length, or NULL */
 };
+
+#define MAX_UPLOAD "100000"
+#define CSV_OK "date,team,kpi,value\n2026-10,ventes-ara,ca,263464.04\n"
+#define CSV_BAD "date,team,kpi,value\n2026-10,ventes-ara,ca,12a\n2026-13,ventes-ara,ca,1\n"
+#define IMPORTS "/api/v1/imports"
 
 #define TEAM "/api/v1/teams/ventes-ara"
 #define SERIES TEAM "/kpis/ca/series"
@@ -35,111 +54,176 @@ struct probe {
 #define PNG TEAM "/kpis/ca/graph.png"
 
 static const struct probe PROBES[] = {
-    {"GET", "get", "/healthz", "/healthz", 200},
-    {"HEAD", "get", "/healthz", "/healthz", 200},
-    {"GET", "get", "/healthz", "/healthz", 304},
-    {"POST", "get", "/healthz", "/healthz", 405},
+    {"POST", "post", IMPORTS, IMPORTS "?dry_run=true&name=oct.csv", 200, .body = CSV_OK},
+    {"POST", "post", IMPORTS,
+     IMPORTS "?kind=observations&team=ventes-ara&kpi=ca&column=date%3Dmois&column=value%3Dmontant"
+             "&date_format=%25Y-%25m&encoding=utf-8&delimiter=%3B&decimal=%2C&strict=1"
+             "&on_error=abort&dry_run=1&name=mois.csv",
+     200, .body = "mois;montant\n2026-10;263464,04\n"},
+    {"POST", "post", IMPORTS, IMPORTS "?dry_run=true&kind=bogus", 400, .body = CSV_OK},
+    {"POST", "post", IMPORTS, IMPORTS "?dry_run=true", 401, NOBODY, CSV_OK},
+    {"POST", "post", IMPORTS, IMPORTS "?dry_run=true", 403, READER, CSV_OK},
+    {"GET", "post", IMPORTS, IMPORTS, 405, WRITER, NULL},
+    {"POST", "post", IMPORTS, IMPORTS, 413, .body = ""},
+    {"POST", "post", IMPORTS, IMPORTS "?name=bad.csv", 422, .body = CSV_BAD},
+    {"POST", "post", IMPORTS, IMPORTS "?on_error=skip&dry_run=true", 422, .body = CSV_BAD},
+    {"POST", "post", IMPORTS, IMPORTS, 429, WRONG, CSV_OK},
 
-    {"GET", "get", "/api/v1/openapi.json", "/api/v1/openapi.json", 200},
-    {"GET", "get", "/api/v1/openapi.json", "/api/v1/openapi.json", 304},
-    {"PUT", "get", "/api/v1/openapi.json", "/api/v1/openapi.json", 405},
+    {"GET", "get", "/healthz", "/healthz", 200, NOBODY, NULL},
+    {"HEAD", "get", "/healthz", "/healthz", 200, WRITER, NULL},
+    {"GET", "get", "/healthz", "/healthz", 304, WRITER, NULL},
+    {"POST", "get", "/healthz", "/healthz", 405, WRITER, NULL},
 
-    {"GET", "get", "/api/v1/teams", "/api/v1/teams", 200},
-    {"GET", "get", "/api/v1/teams", "/api/v1/teams", 304},
-    {"DELETE", "get", "/api/v1/teams", "/api/v1/teams", 405},
+    {"GET", "get", "/api/v1/openapi.json", "/api/v1/openapi.json", 200, NOBODY, NULL},
+    {"GET", "get", "/api/v1/openapi.json", "/api/v1/openapi.json", 304, WRITER, NULL},
+    {"PUT", "get", "/api/v1/openapi.json", "/api/v1/openapi.json", 405, WRITER, NULL},
 
-    {"GET", "get", "/api/v1/indicators", "/api/v1/indicators", 200},
-    {"GET", "get", "/api/v1/indicators", "/api/v1/indicators", 304},
-    {"POST", "get", "/api/v1/indicators", "/api/v1/indicators", 405},
+    {"GET", "get", "/api/v1/teams", "/api/v1/teams", 200, WRITER, NULL},
+    {"GET", "get", "/api/v1/teams", "/api/v1/teams", 304, WRITER, NULL},
+    {"DELETE", "get", "/api/v1/teams", "/api/v1/teams", 405, WRITER, NULL},
+    {"GET", "get", "/api/v1/teams", "/api/v1/teams", 401, NOBODY, NULL},
+    {"GET", "get", "/api/v1/teams", "/api/v1/teams", 429, WRONG, NULL},
 
-    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", SERIES, 200},
-    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", SERIES "?from=2026-01&to=2026-12",
-     200},
+    {"GET", "get", "/api/v1/indicators", "/api/v1/indicators", 200, WRITER, NULL},
+    {"GET", "get", "/api/v1/indicators", "/api/v1/indicators", 304, WRITER, NULL},
+    {"POST", "get", "/api/v1/indicators", "/api/v1/indicators", 405, WRITER, NULL},
+    {"GET", "get", "/api/v1/indicators", "/api/v1/indicators", 401, NOBODY, NULL},
+    {"GET", "get", "/api/v1/indicators", "/api/v1/indicators", 429, WRONG, NULL},
+
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", SERIES, 200, WRITER, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", SERIES "?from=2026-01&to=2026-12", 200,
+     WRITER, NULL},
     {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", "/api/v1/teams/durand/kpis/dso/series",
-     200},
-    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", SERIES, 304},
-    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", SERIES "?from=2026-13", 400},
+     200, WRITER, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", SERIES, 304, WRITER, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", SERIES "?from=2026-13", 400, WRITER,
+     NULL},
     {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", "/api/v1/teams/nope/kpis/ca/series",
-     404},
-    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", TEAM "/kpis/nope/series", 404},
-    {"POST", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", SERIES, 405},
+     404, WRITER, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", TEAM "/kpis/nope/series", 404, WRITER,
+     NULL},
+    {"POST", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", SERIES, 405, WRITER, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", SERIES, 401, NOBODY, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/series", SERIES, 429, WRONG, NULL},
 
     {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.svg",
-     SVG "?from=2026-01&to=2026-10&width=400&height=150", 200},
+     SVG "?from=2026-01&to=2026-10&width=400&height=150", 200, WRITER, NULL},
     {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.svg",
-     SVG "?from=2026-01&to=2026-10&width=400&height=150", 304},
-    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.svg", SVG "?width=5", 400},
-    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.svg", TEAM "/kpis/nope/graph.svg", 404},
-    {"POST", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.svg", SVG, 405},
+     SVG "?from=2026-01&to=2026-10&width=400&height=150", 304, WRITER, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.svg", SVG "?width=5", 400, WRITER, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.svg", TEAM "/kpis/nope/graph.svg", 404,
+     WRITER, NULL},
+    {"POST", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.svg", SVG, 405, WRITER, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.svg", SVG, 401, NOBODY, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.svg", SVG, 429, WRONG, NULL},
 
     {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.png",
-     PNG "?from=2026-04&to=2026-10&width=300&height=120", 200},
-    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.png", PNG "?width=300&height=120", 304},
-    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.png", PNG "?height=5000", 400},
+     PNG "?from=2026-04&to=2026-10&width=300&height=120", 200, WRITER, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.png", PNG "?width=300&height=120", 304,
+     WRITER, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.png", PNG "?height=5000", 400, WRITER,
+     NULL},
     {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.png", "/api/v1/teams/x/kpis/ca/graph.png",
-     404},
-    {"POST", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.png", PNG, 405},
+     404, WRITER, NULL},
+    {"POST", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.png", PNG, 405, WRITER, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.png", PNG, 401, NOBODY, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/kpis/{kpi}/graph.png", PNG, 429, WRONG, NULL},
 
-    {"GET", "get", "/api/v1/teams/{team}/trends", TEAM "/trends", 200},
+    {"GET", "get", "/api/v1/teams/{team}/trends", TEAM "/trends", 200, WRITER, NULL},
     {"GET", "get", "/api/v1/teams/{team}/trends",
-     TEAM "/trends?kpi=ca&as_of=2026-06-30&window=3&stale_after=1", 200},
-    {"GET", "get", "/api/v1/teams/{team}/trends", "/api/v1/teams/durand/trends", 200},
-    {"GET", "get", "/api/v1/teams/{team}/trends", TEAM "/trends", 304},
-    {"GET", "get", "/api/v1/teams/{team}/trends", TEAM "/trends?window=0", 400},
-    {"GET", "get", "/api/v1/teams/{team}/trends", TEAM "/trends?kpi=nope", 404},
-    {"POST", "get", "/api/v1/teams/{team}/trends", TEAM "/trends", 405},
+     TEAM "/trends?kpi=ca&as_of=2026-06-30&window=3&stale_after=1", 200, WRITER, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/trends", "/api/v1/teams/durand/trends", 200, WRITER, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/trends", TEAM "/trends", 304, WRITER, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/trends", TEAM "/trends?window=0", 400, WRITER, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/trends", TEAM "/trends?kpi=nope", 404, WRITER, NULL},
+    {"POST", "get", "/api/v1/teams/{team}/trends", TEAM "/trends", 405, WRITER, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/trends", TEAM "/trends", 401, NOBODY, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/trends", TEAM "/trends", 429, WRONG, NULL},
 
-    {"GET", "get", "/api/v1/teams/{team}/drift", "/api/v1/teams/durand/drift", 200},
+    {"GET", "get", "/api/v1/teams/{team}/drift", "/api/v1/teams/durand/drift", 200, WRITER, NULL},
     {"GET", "get", "/api/v1/teams/{team}/drift",
-     "/api/v1/teams/export/drift?as_of=2025-06-30&window=4&stale_after=0", 200},
-    {"GET", "get", "/api/v1/teams/{team}/drift", "/api/v1/teams/durand/drift", 304},
-    {"GET", "get", "/api/v1/teams/{team}/drift", "/api/v1/teams/durand/drift?stale_after=x", 400},
-    {"GET", "get", "/api/v1/teams/{team}/drift", "/api/v1/teams/nope/drift", 404},
-    {"POST", "get", "/api/v1/teams/{team}/drift", "/api/v1/teams/durand/drift", 405},
+     "/api/v1/teams/export/drift?as_of=2025-06-30&window=4&stale_after=0", 200, WRITER, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/drift", "/api/v1/teams/durand/drift", 304, WRITER, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/drift", "/api/v1/teams/durand/drift?stale_after=x", 400,
+     WRITER, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/drift", "/api/v1/teams/nope/drift", 404, WRITER, NULL},
+    {"POST", "get", "/api/v1/teams/{team}/drift", "/api/v1/teams/durand/drift", 405, WRITER, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/drift", "/api/v1/teams/durand/drift", 401, NOBODY, NULL},
+    {"GET", "get", "/api/v1/teams/{team}/drift", "/api/v1/teams/durand/drift", 429, WRONG, NULL},
 
-    {"GET", "get", "/api/v1/drift", "/api/v1/drift", 200},
-    {"GET", "get", "/api/v1/drift", "/api/v1/drift?as_of=2025-06&window=3&stale_after=5", 200},
-    {"GET", "get", "/api/v1/drift", "/api/v1/drift", 304},
-    {"GET", "get", "/api/v1/drift", "/api/v1/drift?as_of=bad", 400},
-    {"POST", "get", "/api/v1/drift", "/api/v1/drift", 405},
+    {"GET", "get", "/api/v1/drift", "/api/v1/drift", 200, WRITER, NULL},
+    {"GET", "get", "/api/v1/drift", "/api/v1/drift?as_of=2025-06&window=3&stale_after=5", 200,
+     WRITER, NULL},
+    {"GET", "get", "/api/v1/drift", "/api/v1/drift", 304, WRITER, NULL},
+    {"GET", "get", "/api/v1/drift", "/api/v1/drift?as_of=bad", 400, WRITER, NULL},
+    {"POST", "get", "/api/v1/drift", "/api/v1/drift", 405, WRITER, NULL},
+    {"GET", "get", "/api/v1/drift", "/api/v1/drift", 401, NOBODY, NULL},
+    {"GET", "get", "/api/v1/drift", "/api/v1/drift", 429, WRONG, NULL},
 
-    {"GET", "get", "/api/v1/alerts", "/api/v1/alerts", 200},
-    {"HEAD", "get", "/api/v1/alerts", "/api/v1/alerts", 200},
+    {"GET", "get", "/api/v1/alerts", "/api/v1/alerts", 200, WRITER, NULL},
+    {"HEAD", "get", "/api/v1/alerts", "/api/v1/alerts", 200, WRITER, NULL},
     {"GET", "get", "/api/v1/alerts",
-     "/api/v1/alerts?team=commercial&severity=warning&as_of=2026-09-30&window=4&stale_after=1",
-     200},
-    {"GET", "get", "/api/v1/alerts", "/api/v1/alerts", 304},
-    {"GET", "get", "/api/v1/alerts", "/api/v1/alerts?severity=bad", 400},
-    {"GET", "get", "/api/v1/alerts", "/api/v1/alerts?team=nope", 404},
-    {"POST", "get", "/api/v1/alerts", "/api/v1/alerts", 405},
+     "/api/v1/alerts?team=commercial&severity=warning&as_of=2026-09-30&window=4&stale_after=1", 200,
+     WRITER, NULL},
+    {"GET", "get", "/api/v1/alerts", "/api/v1/alerts", 304, WRITER, NULL},
+    {"GET", "get", "/api/v1/alerts", "/api/v1/alerts?severity=bad", 400, WRITER, NULL},
+    {"GET", "get", "/api/v1/alerts", "/api/v1/alerts?team=nope", 404, WRITER, NULL},
+    {"POST", "get", "/api/v1/alerts", "/api/v1/alerts", 405, WRITER, NULL},
+    {"GET", "get", "/api/v1/alerts", "/api/v1/alerts", 401, NOBODY, NULL},
+    {"GET", "get", "/api/v1/alerts", "/api/v1/alerts", 429, WRONG, NULL},
 
-    {"GET", "get", "/metrics", "/metrics", 200},
-    {"GET", "get", "/metrics", "/metrics", 304},
-    {"POST", "get", "/metrics", "/metrics", 405},
+    {"GET", "get", "/metrics", "/metrics", 200, WRITER, NULL},
+    {"GET", "get", "/metrics", "/metrics", 304, WRITER, NULL},
+    {"POST", "get", "/metrics", "/metrics", 405, WRITER, NULL},
+    {"GET", "get", "/metrics", "/metrics", 401, NOBODY, NULL},
+    {"GET", "get", "/metrics", "/metrics", 429, WRONG, NULL},
 
-    {"GET", "get", "/", "/", 200},
-    {"GET", "get", "/", "/", 304},
-    {"POST", "get", "/", "/", 405},
-    {"GET", "get", "/app.css", "/app.css", 200},
-    {"GET", "get", "/app.css", "/app.css", 304},
-    {"POST", "get", "/app.css", "/app.css", 405},
-    {"GET", "get", "/app.js", "/app.js", 200},
-    {"GET", "get", "/app.js", "/app.js", 304},
-    {"POST", "get", "/app.js", "/app.js", 405},
-    {"GET", "get", "/favicon.ico", "/favicon.ico", 200},
-    {"GET", "get", "/favicon.ico", "/favicon.ico", 304},
-    {"POST", "get", "/favicon.ico", "/favicon.ico", 405},
+    {"GET", "get", "/", "/", 200, NOBODY, NULL},
+    {"GET", "get", "/", "/", 304, WRITER, NULL},
+    {"POST", "get", "/", "/", 405, WRITER, NULL},
+    {"GET", "get", "/app.css", "/app.css", 200, NOBODY, NULL},
+    {"GET", "get", "/app.css", "/app.css", 304, WRITER, NULL},
+    {"POST", "get", "/app.css", "/app.css", 405, WRITER, NULL},
+    {"GET", "get", "/app.js", "/app.js", 200, NOBODY, NULL},
+    {"GET", "get", "/app.js", "/app.js", 304, WRITER, NULL},
+    {"POST", "get", "/app.js", "/app.js", 405, WRITER, NULL},
+    {"GET", "get", "/favicon.ico", "/favicon.ico", 200, NOBODY, NULL},
+    {"GET", "get", "/favicon.ico", "/favicon.ico", 304, WRITER, NULL},
+    {"POST", "get", "/favicon.ico", "/favicon.ico", 405, WRITER, NULL},
 };
 #define PROBE_COUNT (sizeof PROBES / sizeof PROBES[0])
 
-/* Documented statuses no request can provoke on a healthy data directory. */
-/* 503: a chart asked while others render; test_web_robust.c allows for it. */
+/* Documented statuses no request can provoke here: a failing data
+ * directory (500), a full upload queue or a chart asked while others render
+ * (503; test_web_robust.c provokes the latter). */
 static const char *const UNPROBED[] = {"500", "503", NULL};
 
-static char *scratch;
+/* Paths the server answers before its route table (web/server.c). */
+static const struct {
+    const char *method, *path;
+} EXTRA_ROUTES[] = {{"POST", IMPORTS}};
+
+static char *scratch, *data;
 static char *openapi_text; /* docs/openapi.json */
 static cJSON *openapi;     /* parsed */
-static struct test_server server;
+static char writer[64], reader[64];
+static struct {
+    pid_t pid;
+    unsigned port;
+} server;
+
+static void new_token(const char *name, const char *role, char *out, size_t cap)
+{
+    struct ts_run r;
+    const char *argv[] = {"--data", data, "token", "add", name, "--role", role, NULL};
+    ts_kpi(&r, NULL, argv);
+    ck_assert_msg(r.status == 0, "token add: %s", r.err);
+    size_t len = strcspn(r.out, "\n");
+    ck_assert(len > 4 && len < cap);
+    memcpy(out, r.out, len);
+    out[len] = '\0';
+    ts_run_free(&r);
+}
 
 static void import_examples(void)
 {
@@ -155,7 +239,7 @@ static void import_examples(void)
          "--column", "value=Score", "--strict", NULL},
     };
     scratch = ts_tempdir("web-openapi");
-    char *data = ts_path(scratch, "data");
+    data = ts_path(scratch, "data");
     for (size_t i = 0; i < sizeof imports / sizeof imports[0]; i++) {
         const char *argv[16] = {"--data", data};
         size_t n = 2;
@@ -168,7 +252,8 @@ static void import_examples(void)
         ck_assert_msg(r.status == 0, "%s: %s", imports[i][1], r.err);
         ts_run_free(&r);
     }
-    free(data);
+    new_token("docs-writer", "write", writer, sizeof writer);
+    new_token("docs-reader", "read", reader, sizeof reader);
     openapi_text = ts_read_file(KPI_SOURCE_DIR "/docs/openapi.json", NULL);
     ck_assert_msg(openapi_text != NULL, "docs/openapi.json is missing");
     const char *end = NULL;
@@ -183,22 +268,43 @@ static void remove_examples(void)
     free(openapi_text);
     ts_rm_rf(scratch);
     free(scratch);
+    free(data);
 }
 
+/* kpi serve on an ephemeral port, read from its first line ("kpi: serving
+ * DIR on http://127.0.0.1:PORT/"). */
 static void setup(void)
 {
-    struct web_options o;
-    web_options_default(&o);
-    o.port = 0;
-    o.pin_as_of = true;
-    struct kpi_error err = {0};
-    ck_assert_int_eq(kpi_date_parse(EXAMPLES_AS_OF, NULL, &o.as_of_day, &err), 0);
-    server_start_with(&server, scratch, &o);
+    int out[2];
+    ck_assert_int_eq(pipe(out), 0);
+    server.pid = fork();
+    ck_assert_msg(server.pid >= 0, "fork: %s", strerror(errno));
+    if (server.pid == 0) {
+        dup2(out[1], 1);
+        close(out[0]);
+        close(out[1]);
+        execl(KPI_BINARY, KPI_BINARY, "--data", data, "serve", "--listen", "127.0.0.1:0", "--as-of",
+              EXAMPLES_AS_OF, "--max-upload", MAX_UPLOAD, (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    char line[512];
+    size_t used = 0;
+    while (used + 1 < sizeof line && read(out[0], line + used, 1) == 1 && line[used] != '\n')
+        used++;
+    line[used] = '\0';
+    close(out[0]);
+    const char *colon = strrchr(line, ':');
+    ck_assert_msg(colon != NULL && strstr(line, "serving") != NULL, "kpi serve said: %s", line);
+    server.port = (unsigned)atoi(colon + 1);
+    ck_assert_uint_ne(server.port, 0);
 }
 
 static void teardown(void)
 {
-    server_stop(&server);
+    kill(server.pid, SIGTERM);
+    int status;
+    waitpid(server.pid, &status, 0);
 }
 
 /* A node, following a "$ref" (parameters, responses, headers, schemas). */
@@ -231,10 +337,37 @@ static const cJSON *documented(const char *path, const char *op, int status)
     return member(member(operation(path, op), "responses"), code);
 }
 
+/* One request as who, with extra header lines and a body (or none). */
+static void send_as(enum who who, const char *method, const char *target, const char *extra,
+                    const char *body, size_t announced, struct th_response *r)
+{
+    char headers[512];
+    const char *secret = who == WRITER   ? writer
+                         : who == READER ? reader
+                         : who == WRONG  ? "kpi_NotATokenOfThisDataDirectory0000000000"
+                                         : NULL;
+    int n = snprintf(headers, sizeof headers, "%s", extra ? extra : "");
+    if (secret != NULL)
+        n += snprintf(headers + n, sizeof headers - (size_t)n, "Authorization: Bearer %s\r\n",
+                      secret);
+    if (body != NULL)
+        snprintf(headers + n, sizeof headers - (size_t)n,
+                 "Content-Type: text/csv\r\nContent-Length: %zu\r\n",
+                 announced ? announced : strlen(body));
+    int fd = th_connect(server.port);
+    th_send_request(fd, method, target, headers);
+    if (body != NULL && announced == 0)
+        th_send(fd, body, strlen(body));
+    ck_assert_msg(th_read_response(fd, strcmp(method, "HEAD") == 0, r), "%s %s: no answer", method,
+                  target);
+    close(fd);
+}
+
 START_TEST(test_served_document_is_docs_openapi_json)
 {
     struct th_response r;
-    get_expect(server.port, "/api/v1/openapi.json", 200, &r);
+    send_as(NOBODY, "GET", "/api/v1/openapi.json", NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 200);
     ck_assert_uint_eq(r.body_len, strlen(openapi_text));
     ck_assert_msg(memcmp(r.body, openapi_text, r.body_len) == 0,
                   "the served description differs from docs/openapi.json");
@@ -255,20 +388,28 @@ START_TEST(test_served_document_is_docs_openapi_json)
 }
 END_TEST
 
-/* Send probe p; a 304 probe first GETs the target for its ETag. */
+/* Send probe p, after what its status needs first. */
 static void send_probe(const struct probe *p, struct th_response *r)
 {
-    if (p->status != 304) {
-        th_request(server.port, p->method, p->target, NULL, r);
-        return;
+    char header[WEB_ETAG_MAX + 32] = "";
+    if (p->status == 304) {
+        struct th_response first;
+        send_as(p->who, "GET", p->target, NULL, NULL, 0, &first);
+        ck_assert_int_eq(first.status, 200);
+        char etag[WEB_ETAG_MAX + 8];
+        ck_assert_msg(th_header(&first, "ETag", etag, sizeof etag) != NULL, "%s: no ETag",
+                      p->target);
+        snprintf(header, sizeof header, "If-None-Match: %s\r\n", etag);
+        th_response_free(&first);
     }
-    struct th_response first;
-    get_expect(server.port, p->target, 200, &first);
-    char etag[WEB_ETAG_MAX + 8], header[WEB_ETAG_MAX + 32];
-    ck_assert_msg(th_header(&first, "ETag", etag, sizeof etag) != NULL, "%s: no ETag", p->target);
-    snprintf(header, sizeof header, "If-None-Match: %s\r\n", etag);
-    th_response_free(&first);
-    th_request(server.port, p->method, p->target, header, r);
+    for (int i = 0; p->status == 429 && i < WEB_AUTH_FAILURES; i++) {
+        struct th_response fail;
+        send_as(WRONG, "GET", "/api/v1/teams", NULL, NULL, 0, &fail);
+        ck_assert_int_eq(fail.status, 401);
+        th_response_free(&fail);
+    }
+    size_t announced = p->status == 413 ? 2 * (size_t)atoi(MAX_UPLOAD) : 0;
+    send_as(p->who, p->method, p->target, header, p->body, announced, r);
 }
 
 /* The answer r to probe p has what the description says of its status. */
@@ -429,6 +570,9 @@ END_TEST
 
 START_TEST(test_every_route_is_documented_and_every_path_is_a_route)
 {
+    for (size_t i = 0; i < sizeof EXTRA_ROUTES / sizeof EXTRA_ROUTES[0]; i++)
+        ck_assert_msg(operation(EXTRA_ROUTES[i].path, "post") != NULL, "%s %s is not documented",
+                      EXTRA_ROUTES[i].method, EXTRA_ROUTES[i].path);
     for (size_t i = 0; i < web_route_count; i++) {
         char op[16];
         size_t n = 0;
@@ -445,6 +589,8 @@ START_TEST(test_every_route_is_documented_and_every_path_is_a_route)
         bool found = false;
         for (size_t i = 0; i < web_route_count && !found; i++)
             found = strcmp(web_routes[i].pattern, path->string) == 0;
+        for (size_t i = 0; i < sizeof EXTRA_ROUTES / sizeof EXTRA_ROUTES[0] && !found; i++)
+            found = strcmp(EXTRA_ROUTES[i].path, path->string) == 0;
         ck_assert_msg(found, "documented path %s is not a route of the server", path->string);
     }
 }
@@ -455,7 +601,8 @@ END_TEST
 START_TEST(test_schema_check_fails_on_a_missing_field_or_a_wrong_type)
 {
     struct th_response r;
-    get_expect(server.port, "/api/v1/teams/durand/drift", 200, &r);
+    send_as(WRITER, "GET", "/api/v1/teams/durand/drift", NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 200);
     const char *schema = "#/components/schemas/TeamDrift";
     char why[1024];
     ck_assert_msg(js_validate_text(openapi, schema, r.body, why, sizeof why), "%s", why);
