@@ -56,9 +56,10 @@ struct probe {
 static const struct probe PROBES[] = {
     {"POST", "post", IMPORTS, IMPORTS "?dry_run=true&name=oct.csv", 200, .body = CSV_OK},
     {"POST", "post", IMPORTS,
-     IMPORTS "?kind=observations&team=ventes-ara&kpi=ca&column=date%3Dmois&column=value%3Dmontant"
-             "&date_format=%25Y-%25m&encoding=utf-8&delimiter=%3B&decimal=%2C&strict=1"
-             "&on_error=abort&dry_run=1&name=mois.csv",
+     IMPORTS
+     "?kind=observations&team=ventes-ara&kpi=ca&column=date%3Dmois&column=value%3Dmontant"
+     "&date_format=%25Y-%25m&encoding=utf-8&delimiter=%3B&decimal=%2C&strict=1&aggregate=true"
+     "&on_error=abort&dry_run=1&name=mois.csv",
      200, .body = "mois;montant\n2026-10;263464,04\n"},
     {"POST", "post", IMPORTS, IMPORTS "?dry_run=true&kind=bogus", 400, .body = CSV_OK},
     {"POST", "post", IMPORTS, IMPORTS "?dry_run=true", 401, NOBODY, CSV_OK},
