@@ -47,6 +47,14 @@ static const struct {
     {"skip.csv", {"--on-error", "skip", "--rejects", "rejects.csv", NULL}},
     {"slug.csv", {NULL}},
     {"wide.csv", {NULL}},
+    {"periods.csv", {NULL}},
+    {"near.csv", {NULL}},
+    {"total.csv", {NULL}},
+    {"u16.csv", {NULL}},
+    {"title.csv", {NULL}},
+    {"cr.csv", {NULL}},
+    {"detail.csv", {NULL}},
+    {"detail.csv", {"--aggregate", NULL}},
 };
 #define PROBE_COUNT (sizeof PROBES / sizeof PROBES[0])
 
