@@ -235,9 +235,11 @@ static const char tail[] =
     ".BR rrdfetch (1),\n"
     ".BR strptime (3).\n"
     ".PP\n"
-    "In the kpi sources: \\fIdocs/CSV.md\\fR (every CSV layout, header name, encoding,\n"
-    "number and date form, with the error messages), \\fIdocs/openapi.json\\fR (the HTTP API\n"
-    "of \\fBkpi serve\\fR, also served at \\fI/api/v1/openapi.json\\fR).\n";
+    "\\fICSV.md\\fR (every CSV layout, header name, encoding, number and date form, with the\n"
+    "error messages) and \\fIopenapi.json\\fR (the HTTP API of \\fBkpi serve\\fR, also served at\n"
+    "\\fI/api/v1/openapi.json\\fR), in \\fI/usr/share/doc/kpi/\\fR when kpi is installed from its\n"
+    "package (\\fIshare/doc/kpi/\\fR under the prefix of \\fBcmake \\-\\-install\\fR), and in\n"
+    "\\fIdocs/\\fR of its sources.\n";
 
 int cli_write_man(FILE *out, const char *version)
 {
