@@ -90,6 +90,7 @@ int cli_cmd_alerts(const struct cli_context *ctx, int argc, char **argv);
 int cli_cmd_graph(const struct cli_context *ctx, int argc, char **argv);
 int cli_cmd_serve(const struct cli_context *ctx, int argc, char **argv);
 int cli_cmd_token(const struct cli_context *ctx, int argc, char **argv);
+int cli_cmd_review(const struct cli_context *ctx, int argc, char **argv);
 
 /* The command table (main.c) and lookup by name. */
 const struct cli_command *cli_find_command(const char *name);

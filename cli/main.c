@@ -168,6 +168,22 @@ static const struct cli_command commands[] = {
      "  --to DATE            last period to chart (default: the series' last observed)\n"
      "  --width N            graph area width in pixels, 200 to 2000 (default 800)\n"
      "  --height N           graph area height in pixels, 100 to 1000 (default 300)\n"},
+    {"review", cli_cmd_review, "the monthly review: one HTML page for the meeting (A4)",
+     "Usage: kpi [--data DIR] review [TEAM] [-o FILE.html] [--as-of DATE] [--known-at N]\n"
+     "                                   [--window N] [--stale-after N]\n"
+     "\n"
+     "Write one self-contained HTML page for a management review, laid out for A4\n"
+     "print: the drift of TEAM (default: every root) and its descendants by family,\n"
+     "the alerts by severity, each off_track or diverging indicator with its chart\n"
+     "(inline SVG rendered by RRDtool) and what each child contributes to its gap,\n"
+     "and the teams that miss families. Nothing in it is loaded from elsewhere.\n"
+     "\n"
+     "Options:\n"
+     "  -o, --output FILE    the page to write (replaced atomically; default: stdout)\n"
+     "  --as-of DATE         review as of this day (default: today, UTC)\n"
+     "  --known-at N         the data as it stood right after commit N (kpi log)\n"
+     "  --window N           periods of the trend window (default 6)\n"
+     "  --stale-after N      periods without data before an indicator is stale (default 2)\n"},
     {"path", cli_cmd_path, "print the RRD file of a series",
      "Usage: kpi [--data DIR] path TEAM KPI\n"},
 };

@@ -128,6 +128,40 @@ int report_alerts_table(struct query *q, const struct query_options *opt,
                         const struct query_alert_filter *filter, const struct report_style *style,
                         struct report_table **out, struct kpi_error *err);
 
+/* ------------------------------------------------------------ review */
+
+/* Which teams a review holds. */
+struct report_review_options {
+    size_t team; /* QUERY_NONE: every root; else this team; with descendants */
+    /* NULL: every team; else only the teams it says true of (a token's
+     * scope, SPEC §9): called from the calling thread only. */
+    bool (*visible)(void *ctx, size_t team);
+    void *visible_ctx;
+};
+
+/* What the review is made of: the view (and the store, for the charts) and
+ * its analysis, all borrowed. charts: render the charts with librrd
+ * (store_graph), else leave them out. */
+struct report_review_input {
+    struct store *st;
+    const struct store_view *view;
+    struct query *q;
+    struct query_options opt;
+    struct report_review_options options;
+    bool charts;
+};
+
+/* The review report of SPEC §11 as one self-contained HTML page (A4 print
+ * layout, inline styles and SVG charts, no script, nothing loaded from
+ * elsewhere): the drift of the teams by family, the alerts by severity,
+ * each off_track or diverging indicator with its chart and attribution, and
+ * the teams that miss families. Every user text is HTML-escaped. *html
+ * (*len bytes, NUL-terminated) is caller-owned: free(). Errors: those of
+ * the query (KPI_EUSAGE, KPI_ESYSTEM), KPI_ESYSTEM from librrd. Charts are
+ * rendered one at a time (librrd's graph function is serialised). */
+int report_review_html(const struct report_review_input *in, char **html, size_t *len,
+                       struct kpi_error *err);
+
 /* What one imported file did (SPEC §4). */
 struct report_import_summary {
     const char *file;

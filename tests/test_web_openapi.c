@@ -173,6 +173,16 @@ static const struct probe PROBES[] = {
     {"GET", "get", "/api/v1/alerts", "/api/v1/alerts", 401, NOBODY, NULL},
     {"GET", "get", "/api/v1/alerts", "/api/v1/alerts", 429, WRONG, NULL},
 
+    {"GET", "get", "/api/v1/review.html", "/api/v1/review.html?team=commercial", 200, WRITER, NULL},
+    {"GET", "get", "/api/v1/review.html",
+     "/api/v1/review.html?as_of=2026-09-30&window=4&stale_after=1", 200, WRITER, NULL},
+    {"GET", "get", "/api/v1/review.html", "/api/v1/review.html?team=commercial", 304, WRITER, NULL},
+    {"GET", "get", "/api/v1/review.html", "/api/v1/review.html?as_of=bad", 400, WRITER, NULL},
+    {"GET", "get", "/api/v1/review.html", "/api/v1/review.html?team=nope", 404, WRITER, NULL},
+    {"POST", "get", "/api/v1/review.html", "/api/v1/review.html", 405, WRITER, NULL},
+    {"GET", "get", "/api/v1/review.html", "/api/v1/review.html", 401, NOBODY, NULL},
+    {"GET", "get", "/api/v1/review.html", "/api/v1/review.html", 429, WRONG, NULL},
+
     {"GET", "get", "/metrics", "/metrics", 200, WRITER, NULL},
     {"GET", "get", "/metrics", "/metrics", 304, WRITER, NULL},
     {"POST", "get", "/metrics", "/metrics", 405, WRITER, NULL},

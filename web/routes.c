@@ -195,6 +195,19 @@ static int prepare_alerts(struct web_request *rq, struct kpi_error *err)
     return rc;
 }
 
+/* The review report (SPEC §11): team (default every root) and the
+ * analysis parameters. */
+static int prepare_review(struct web_request *rq, struct kpi_error *err)
+{
+    const char *team = NULL;
+    int rc = param(rq, "team", &team, err);
+    if (rc == 0 && team != NULL)
+        rc = resolve_team(rq, team, err);
+    if (rc == 0)
+        rc = analysis_params(rq, err);
+    return rc;
+}
+
 static int prepare_metrics(struct web_request *rq, struct kpi_error *err)
 {
     (void)err;
@@ -302,6 +315,35 @@ static int build_graph(const struct web_request *rq, struct web_body *out, struc
     return web_graph_build(rq->srv->st, web_snapshot_view(rq->snap), &rq->key, png, out, err);
 }
 
+static bool review_visible(void *ctx, size_t team)
+{
+    const struct web_request *rq = ctx;
+    return web_scope_allows(web_snapshot_view(rq->snap), rq->who, team);
+}
+
+/* Built on the worker (not the render thread): it needs the token's scope.
+ * Its charts take librrd's lock one at a time. */
+static int build_review(const struct web_request *rq, struct web_body *out, struct kpi_error *err)
+{
+    struct report_review_input in = {.st = rq->srv->st,
+                                     .view = web_snapshot_view(rq->snap),
+                                     .q = web_snapshot_query(rq->snap),
+                                     .options = {.team = rq->key.team},
+                                     .charts = true};
+    options_of(&rq->key, &in.opt);
+    if (rq->who != NULL && rq->who->scope != 0) {
+        in.options.visible = review_visible;
+        in.options.visible_ctx = (void *)(uintptr_t)rq;
+    }
+    char *html = NULL;
+    size_t len = 0;
+    int rc = report_review_html(&in, &html, &len, err);
+    if (rc != 0)
+        return rc;
+    *out = (struct web_body){.data = html, .len = len, .borrowed = false};
+    return 0;
+}
+
 static int build_health(const struct web_request *rq, struct web_body *out, struct kpi_error *err)
 {
     (void)rq;
@@ -346,6 +388,7 @@ const struct web_route web_routes[] = {
     {"GET", "/api/v1/teams/{team}/drift", prepare_team_drift, build_team_drift, JSON, true},
     {"GET", "/api/v1/drift", prepare_all_drift, build_all_drift, JSON, true},
     {"GET", "/api/v1/alerts", prepare_alerts, build_alerts, JSON, true},
+    {"GET", "/api/v1/review.html", prepare_review, build_review, "text/html; charset=utf-8", true},
     {"GET", "/metrics", prepare_metrics, build_metrics, PROMETHEUS, true},
     {"GET", "/api/v1/openapi.json", prepare_nothing, build_asset, JSON, false},
     {"GET", "/", prepare_nothing, build_asset, "text/html; charset=utf-8", false},

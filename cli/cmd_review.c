@@ -1,0 +1,162 @@
+/* kpi review: the review report of SPEC §11, one self-contained HTML page,
+ * into a file (or standard output). */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { OPT_AS_OF = 256, OPT_WINDOW, OPT_STALE, OPT_KNOWN_AT };
+
+static int parse_count(const char *name, const char *text, unsigned min, unsigned *out)
+{
+    char *end;
+    unsigned long v = strtoul(text, &end, 10);
+    if (text[0] < '0' || text[0] > '9' || *end != '\0' || v < min || v > 10000)
+        return cli_usage_error("review", "invalid --%s \"%s\" (expected a whole number >= %u)",
+                               name, text, min);
+    *out = (unsigned)v;
+    return 0;
+}
+
+/* --known-at N: a commit number (>= 1). */
+static int parse_commit(const char *text, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (text[0] < '1' || text[0] > '9' || *end != '\0' || errno != 0)
+        return cli_usage_error("review", "invalid --known-at \"%s\" (expected a commit number)",
+                               text);
+    *out = v;
+    return 0;
+}
+
+/* Write the page to path through a temporary file renamed over it: a
+ * reader never sees half a report. */
+static int write_file(const char *path, const char *data, size_t size, struct kpi_error *err)
+{
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 16);
+    if (tmp == NULL)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    snprintf(tmp, len + 16, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
+        free(tmp);
+        return rc;
+    }
+    mode_t mask = umask(0); /* mkstemp creates 0600: give the usual mode */
+    umask(mask);
+    int rc = 0;
+    while (rc == 0 && size > 0) {
+        ssize_t n = write(fd, data, size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            rc =
+                kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, n < 0 ? strerror(errno) : "short write");
+        else {
+            data += n;
+            size -= (size_t)n;
+        }
+    }
+    if (rc == 0 && fchmod(fd, 0666 & ~mask) != 0)
+        rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
+    if (close(fd) != 0 && rc == 0)
+        rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
+    if (rc != 0)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+int cli_cmd_review(const struct cli_context *ctx, int argc, char **argv)
+{
+    static const struct option options[] = {{"output", required_argument, NULL, 'o'},
+                                            {"as-of", required_argument, NULL, OPT_AS_OF},
+                                            {"window", required_argument, NULL, OPT_WINDOW},
+                                            {"stale-after", required_argument, NULL, OPT_STALE},
+                                            {"known-at", required_argument, NULL, OPT_KNOWN_AT},
+                                            {0}};
+    struct query_options opt;
+    query_options_default(&opt, kpi_today());
+    const char *output = NULL;
+    uint64_t known_at = 0;
+    optind = 0;
+    opterr = 0;
+    int c, rc = 0;
+    while (rc == 0 && (c = getopt_long(argc, argv, "o:", options, NULL)) != -1) {
+        struct kpi_error why = {0};
+        switch (c) {
+        case 'o':
+            output = optarg;
+            break;
+        case OPT_AS_OF:
+            if (kpi_date_parse(optarg, NULL, &opt.as_of_day, &why) != 0)
+                rc = cli_usage_error("review", "invalid --as-of: %s", why.message);
+            break;
+        case OPT_WINDOW:
+            rc = parse_count("window", optarg, 1, &opt.window);
+            break;
+        case OPT_STALE:
+            rc = parse_count("stale-after", optarg, 0, &opt.stale_after);
+            break;
+        case OPT_KNOWN_AT:
+            rc = parse_commit(optarg, &known_at);
+            break;
+        default:
+            rc = cli_usage_error("review", "unknown option or missing value \"%s\"",
+                                 argv[optind - 1]);
+        }
+    }
+    if (rc != 0)
+        return rc;
+    if (argc - optind > 1)
+        return cli_usage_error("review", "expected at most one TEAM");
+    if (output != NULL && output[0] == '\0')
+        return cli_usage_error("review", "empty -o FILE");
+
+    struct kpi_error err = {0};
+    struct store *st = NULL;
+    struct store_view *view = NULL;
+    struct query *q = NULL;
+    struct store_options so = {.create = false, .threads = 0};
+    if (store_open(ctx->data_dir, &so, &st, &err) != 0)
+        return cli_fail(&err);
+    rc =
+        known_at ? store_view_open_at(st, known_at, &view, &err) : store_view_open(st, &view, &err);
+    if (rc != 0) {
+        store_close(st);
+        return cli_fail(&err);
+    }
+    struct report_review_input in = {
+        .st = st, .view = view, .opt = opt, .options = {.team = QUERY_NONE}, .charts = true};
+    if (argc - optind == 1)
+        rc = cli_resolve_team(view, argv[optind], &in.options.team);
+    if (rc == 0 && report_analysis_open(view, false, &q, &err) != 0)
+        rc = cli_fail(&err);
+    if (rc == 0) {
+        in.q = q;
+        char *html = NULL;
+        size_t len = 0;
+        if (report_review_html(&in, &html, &len, &err) != 0)
+            rc = cli_fail(&err);
+        else if (output != NULL && write_file(output, html, len, &err) != 0)
+            rc = cli_fail(&err);
+        else if (output == NULL && (fwrite(html, 1, len, stdout) != len || fflush(stdout) != 0))
+            rc = cli_fail(&(struct kpi_error){KPI_ESYSTEM, "cannot write standard output"});
+        free(html);
+    }
+    query_free(q);
+    store_view_free(view);
+    store_close(st);
+    return rc;
+}
