@@ -8,13 +8,14 @@ set -euo pipefail
 # CMake configures, so without it not even the release binary builds.
 build_packages=(gcc libc6-dev make cmake pkg-config librrd-dev libcsv-dev libcjson-dev
                 libmicrohttpd-dev libsqlite3-dev zlib1g-dev libgnutls28-dev rrdtool check)
+# poppler-utils: pdfinfo counts the pages of the review printed by Chromium.
 # dpkg-dev and file: `cpack -G DEB` computes the package's dependencies with
 # dpkg-shlibdeps; systemd: `systemd-analyze verify` of dist/kpi.service;
 # man-db and groff-base: `man --warnings` of docs/kpi.1. libc6-dbg: libc's
 # symbols, without which LeakSanitizer cannot name the libc frame that
 # tests/lsan.supp matches (__vasprintf_internal, under librrd).
-test_packages=(clang-format sqlite3 prometheus chromium chromium-driver dpkg-dev file systemd man-db
-               groff-base libc6-dbg)
+test_packages=(clang-format sqlite3 prometheus chromium chromium-driver poppler-utils dpkg-dev file
+               systemd man-db groff-base libc6-dbg)
 
 wanted=("${build_packages[@]}")
 if [ "${1:-build}" = test ]; then
