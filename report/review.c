@@ -373,6 +373,15 @@ static void inline_svg(struct page *p, const char *svg, size_t len, size_t k)
                 putn(p, run, (size_t)(s - run) + n);
                 put(p, prefix);
                 s += n;
+                /* cairo numbers surfaces with a process-wide counter: drop
+                 * it, so that a page does not depend on what the process
+                 * drew before (the prefix keeps ids unique) */
+                if ((size_t)(end - s) >= 7 && memcmp(s, "surface", 7) == 0) {
+                    put(p, "surface");
+                    s += 7;
+                    while (s < end && *s >= '0' && *s <= '9')
+                        s++;
+                }
                 run = s;
                 done = true;
             }
@@ -599,8 +608,14 @@ int report_review_html(const struct report_review_input *in, char **html, size_t
     esc(&p, scope);
     put(&p, "</h1><p class=\"meta\">As of ");
     put(&p, as_of);
-    snprintf(buf, sizeof buf, " · data of commit %llu · %zu teams · ",
-             (unsigned long long)store_view_generation(in->view), r.n);
+    /* the commit says which data the meeting saw (kpi review --known-at);
+     * a scoped token is not told how many commits the others made */
+    if (in->options.visible == NULL) {
+        snprintf(buf, sizeof buf, " · data of commit %llu",
+                 (unsigned long long)store_view_generation(in->view));
+        put(&p, buf);
+    }
+    snprintf(buf, sizeof buf, " · %zu teams · ", r.n);
     put(&p, buf);
     size_t by[3] = {0};
     for (size_t i = 0; i < alerts.count; i++)

@@ -152,8 +152,7 @@ static void assert_unique_ids(const char *page)
 static size_t flagged_indicators(void)
 {
     struct ts_run r;
-    kpi_in(&r, data_dir,
-           (const char *const[]){"teams", "--format", "json", NULL});
+    kpi_in(&r, data_dir, (const char *const[]){"teams", "--format", "json", NULL});
     ck_assert_int_eq(r.status, 0);
     cJSON *teams = cJSON_Parse(r.out);
     ts_run_free(&r);
@@ -256,8 +255,8 @@ static void expect_fail(int status, const char *needle, const char *const *args)
 {
     struct ts_run r;
     kpi_in(&r, data_dir, args);
-    ck_assert_msg(r.status == status, "kpi %s: exit %d, expected %d: %s", args[1], r.status,
-                  status, r.err);
+    ck_assert_msg(r.status == status, "kpi %s: exit %d, expected %d: %s", args[1], r.status, status,
+                  r.err);
     ck_assert_msg(strstr(r.err, needle) != NULL, "stderr: %s", r.err);
     ck_assert_str_eq(r.out, "");
     ts_run_free(&r);
@@ -314,9 +313,8 @@ START_TEST(test_review_escapes_user_text)
     ck_assert_ptr_nonnull(strstr(r.out, "Team &#39;one&#39;"));
     /* co's revenue: 40 against 100, off track; t1 the one contributor */
     ck_assert_ptr_nonnull(strstr(
-        r.out,
-        "<h3>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co — Revenue &lt;b&gt; "
-        "(&lt;u&gt;&quot; &amp; &#39;q&#39;)</h3>"));
+        r.out, "<h3>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co — Revenue &lt;b&gt; "
+               "(&lt;u&gt;&quot; &amp; &#39;q&#39;)</h3>"));
     ck_assert_ptr_nonnull(strstr(r.out, "<td>Team &#39;one&#39;</td><td class=\"n\">40</td>"
                                         "<td class=\"n\">100</td><td class=\"n red\">-60.0%</td>"));
     assert_self_contained(r.out);
