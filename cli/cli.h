@@ -57,6 +57,12 @@ int cli_print_help(const struct cli_command *cmd);
  * exit code (message printed). On success the caller closes both. */
 int cli_open_view(const struct cli_context *ctx, struct store **st, struct store_view **view);
 
+/* The same, as the data stood at the commit that known_at names (--known-at
+ * N|DATETIME; NULL: the latest). An unknown commit or a time before the
+ * first commit is a usage error (exit 1). */
+int cli_open_view_at(const struct cli_context *ctx, const char *known_at, struct store **st,
+                     struct store_view **view);
+
 /* Who a writing command's commits are by (SPEC §10): flag (--author) when
  * given and not empty, else $KPI_AUTHOR, else the login name, else
  * "unknown". Returns flag, the environment's string, or buf (cap bytes). */
@@ -89,6 +95,9 @@ int cli_cmd_drift(const struct cli_context *ctx, int argc, char **argv);
 int cli_cmd_alerts(const struct cli_context *ctx, int argc, char **argv);
 int cli_cmd_graph(const struct cli_context *ctx, int argc, char **argv);
 int cli_cmd_serve(const struct cli_context *ctx, int argc, char **argv);
+int cli_cmd_log(const struct cli_context *ctx, int argc, char **argv);
+int cli_cmd_history(const struct cli_context *ctx, int argc, char **argv);
+int cli_cmd_restatements(const struct cli_context *ctx, int argc, char **argv);
 int cli_cmd_token(const struct cli_context *ctx, int argc, char **argv);
 int cli_cmd_review(const struct cli_context *ctx, int argc, char **argv);
 

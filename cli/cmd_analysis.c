@@ -15,13 +15,14 @@ enum {
     OPT_FROM,
     OPT_TO,
     OPT_TEAM,
-    OPT_SEVERITY
+    OPT_SEVERITY,
+    OPT_KNOWN_AT
 };
 
 struct analysis_args {
     const char *command;
     const char *format_text;
-    const char *from_text, *to_text, *team_text, *severity_text;
+    const char *from_text, *to_text, *team_text, *severity_text, *known_at;
     enum report_format format;
     struct query_options opt;
     struct report_style style;
@@ -59,6 +60,7 @@ static int parse_analysis_args(const struct cli_context *ctx, const char *comman
                                             {"to", required_argument, NULL, OPT_TO},
                                             {"team", required_argument, NULL, OPT_TEAM},
                                             {"severity", required_argument, NULL, OPT_SEVERITY},
+                                            {"known-at", required_argument, NULL, OPT_KNOWN_AT},
                                             {0}};
     memset(a, 0, sizeof *a);
     a->command = command;
@@ -92,6 +94,9 @@ static int parse_analysis_args(const struct cli_context *ctx, const char *comman
         case OPT_SEVERITY:
             a->severity_text = optarg;
             break;
+        case OPT_KNOWN_AT:
+            a->known_at = optarg;
+            break;
         default:
             rc = cli_usage_error(command, "unknown option or missing value \"%s\"",
                                  argv[optind - 1]);
@@ -113,10 +118,11 @@ struct analysis_data {
     struct query *q;
 };
 
-static int open_analysis(const struct cli_context *ctx, struct analysis_data *d)
+static int open_analysis(const struct cli_context *ctx, const struct analysis_args *a,
+                         struct analysis_data *d)
 {
     memset(d, 0, sizeof *d);
-    int rc = cli_open_view(ctx, &d->st, &d->view);
+    int rc = cli_open_view_at(ctx, a->known_at, &d->st, &d->view);
     if (rc != 0)
         return rc;
     struct kpi_error err = {0};
@@ -157,7 +163,7 @@ int cli_cmd_series(const struct cli_context *ctx, int argc, char **argv)
         (a.to_text && (rc = parse_day("series", "to", a.to_text, &to)) != 0))
         return rc;
     struct analysis_data d;
-    if ((rc = open_analysis(ctx, &d)) != 0)
+    if ((rc = open_analysis(ctx, &a, &d)) != 0)
         return rc;
     size_t team, ind;
     if ((rc = cli_resolve_team(d.view, argv[a.first], &team)) == 0 &&
@@ -184,7 +190,7 @@ int cli_cmd_trend(const struct cli_context *ctx, int argc, char **argv)
     if (positional < 1 || positional > 2)
         return cli_usage_error("trend", "expected TEAM [KPI]");
     struct analysis_data d;
-    if ((rc = open_analysis(ctx, &d)) != 0)
+    if ((rc = open_analysis(ctx, &a, &d)) != 0)
         return rc;
     size_t team, ind = QUERY_NONE;
     if ((rc = cli_resolve_team(d.view, argv[a.first], &team)) == 0 &&
@@ -211,7 +217,7 @@ int cli_cmd_drift(const struct cli_context *ctx, int argc, char **argv)
     if (positional > 1)
         return cli_usage_error("drift", "expected at most one TEAM");
     struct analysis_data d;
-    if ((rc = open_analysis(ctx, &d)) != 0)
+    if ((rc = open_analysis(ctx, &a, &d)) != 0)
         return rc;
     size_t team = QUERY_NONE;
     if (positional == 1)
@@ -252,7 +258,7 @@ int cli_cmd_alerts(const struct cli_context *ctx, int argc, char **argv)
                                "invalid --severity \"%s\" (expected info, warning or critical)",
                                a.severity_text);
     struct analysis_data d;
-    if ((rc = open_analysis(ctx, &d)) != 0)
+    if ((rc = open_analysis(ctx, &a, &d)) != 0)
         return rc;
     if (a.team_text)
         rc = cli_resolve_team(d.view, a.team_text, &filter.team);

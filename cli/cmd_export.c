@@ -29,14 +29,17 @@ static void export_points(const struct store_view *view, size_t team, size_t kpi
 
 int cli_cmd_export(const struct cli_context *ctx, int argc, char **argv)
 {
-    static const struct option long_options[] = {{"kind", required_argument, NULL, 'k'}, {0}};
-    const char *kind = NULL;
+    static const struct option long_options[] = {
+        {"kind", required_argument, NULL, 'k'}, {"known-at", required_argument, NULL, 'a'}, {0}};
+    const char *kind = NULL, *known_at = NULL;
     optind = 0;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
         if (c == 'k')
             kind = optarg;
+        else if (c == 'a')
+            known_at = optarg;
         else
             return cli_usage_error("export", "unknown option \"%s\"", argv[optind - 1]);
     }
@@ -48,7 +51,7 @@ int cli_cmd_export(const struct cli_context *ctx, int argc, char **argv)
         return cli_usage_error("export", "unexpected argument \"%s\"", argv[argc - 1]);
     struct store *st;
     struct store_view *view;
-    int rc = cli_open_view(ctx, &st, &view);
+    int rc = cli_open_view_at(ctx, known_at, &st, &view);
     if (rc != 0)
         return rc;
     size_t team = SIZE_MAX, ind = SIZE_MAX;

@@ -17,7 +17,7 @@
 #define HEIGHT_MIN 100
 #define HEIGHT_MAX 1000
 
-enum { OPT_FROM = 256, OPT_TO, OPT_WIDTH, OPT_HEIGHT };
+enum { OPT_FROM = 256, OPT_TO, OPT_WIDTH, OPT_HEIGHT, OPT_KNOWN_AT };
 
 static int parse_size(const char *name, const char *text, unsigned min, unsigned max, unsigned *out)
 {
@@ -108,10 +108,11 @@ int cli_cmd_graph(const struct cli_context *ctx, int argc, char **argv)
                                             {"to", required_argument, NULL, OPT_TO},
                                             {"width", required_argument, NULL, OPT_WIDTH},
                                             {"height", required_argument, NULL, OPT_HEIGHT},
+                                            {"known-at", required_argument, NULL, OPT_KNOWN_AT},
                                             {0}};
     struct store_graph_options g = {
         .from_day = INT64_MIN, .to_day = INT64_MAX, .width = 800, .height = 300};
-    const char *output = NULL;
+    const char *output = NULL, *known_at = NULL;
     optind = 0;
     opterr = 0;
     int c, rc = 0;
@@ -133,6 +134,9 @@ int cli_cmd_graph(const struct cli_context *ctx, int argc, char **argv)
         case OPT_HEIGHT:
             rc = parse_size("height", optarg, HEIGHT_MIN, HEIGHT_MAX, &g.height);
             break;
+        case OPT_KNOWN_AT:
+            known_at = optarg;
+            break;
         default:
             rc = cli_usage_error("graph", "unknown option or missing value \"%s\"",
                                  argv[optind - 1]);
@@ -151,7 +155,7 @@ int cli_cmd_graph(const struct cli_context *ctx, int argc, char **argv)
 
     struct store *st;
     struct store_view *view;
-    if ((rc = cli_open_view(ctx, &st, &view)) != 0)
+    if ((rc = cli_open_view_at(ctx, known_at, &st, &view)) != 0)
         return rc;
     size_t team, ind;
     if ((rc = cli_resolve_team(view, argv[optind], &team)) == 0 &&

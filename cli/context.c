@@ -29,13 +29,25 @@ const char *cli_author(const char *flag, char *buf, size_t cap)
 
 int cli_open_view(const struct cli_context *ctx, struct store **st, struct store_view **view)
 {
+    return cli_open_view_at(ctx, NULL, st, view);
+}
+
+int cli_open_view_at(const struct cli_context *ctx, const char *known_at, struct store **st,
+                     struct store_view **view)
+{
     struct kpi_error err = {0};
     struct store_options opts = {.create = false, .threads = 0};
     *st = NULL;
     *view = NULL;
     if (store_open(ctx->data_dir, &opts, st, &err) != 0)
         return cli_fail(&err);
-    if (store_view_open(*st, view, &err) != 0) {
+    uint64_t commit = 0;
+    if (known_at != NULL && store_resolve_commit(*st, known_at, &commit, &err) != 0) {
+        store_close(*st);
+        *st = NULL;
+        return cli_fail(&err);
+    }
+    if (store_view_open_at(*st, commit, view, &err) != 0) {
         store_close(*st);
         *st = NULL;
         return cli_fail(&err);

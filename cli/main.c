@@ -17,7 +17,9 @@
     "  --as-of DATE       analyse as of this day (default: today, UTC)\n"                          \
     "  --window N         periods of the trend window (default 6)\n"                               \
     "  --stale-after N    periods without data before an indicator is stale (default 2)\n"         \
-    "  --format FMT       table (terminal default), csv (pipe default) or json\n"
+    "  --format FMT       table (terminal default), csv (pipe default) or json\n"                  \
+    "  --known-at N|TIME  the data as it stood right after commit N, or the last commit at\n"      \
+    "                     or before TIME (YYYY-MM-DDThh:mm:ssZ; YYYY-MM-DD: end of that day)\n"
 
 static const struct cli_command commands[] = {
     {"import", cli_cmd_import, "import CSV files of observations, targets, teams or indicators",
@@ -54,8 +56,8 @@ static const struct cli_command commands[] = {
      "Exit codes: 0 ok, 1 usage, 2 bad input (nothing imported unless --on-error skip),\n"
      "3 storage or system error.\n"},
     {"export", cli_cmd_export, "print observations and targets (or the catalog) as CSV",
-     "Usage: kpi [--data DIR] export [TEAM [KPI]]\n"
-     "       kpi [--data DIR] export --kind teams|indicators\n"
+     "Usage: kpi [--data DIR] export [TEAM [KPI]] [--known-at N|TIME]\n"
+     "       kpi [--data DIR] export --kind teams|indicators [--known-at N|TIME]\n"
      "\n"
      "Print every raw observation and target as one long CSV (date,team,kpi,value,target),\n"
      "or the catalog. 'kpi import' of the catalogs, then of the export, restores the data.\n"
@@ -82,6 +84,7 @@ static const struct cli_command commands[] = {
     {"series", cli_cmd_series, "print one series: values and targets per period",
      "Usage: kpi [--data DIR] series TEAM KPI [--from DATE] [--to DATE] "
      "[--format table|csv|json]\n"
+     "                                   [--known-at N|TIME]\n"
      "\n"
      "Every period from the first to the last that has a value or a target, with the\n"
      "period's target (a target point, interpolated, or rolled up). A team without\n"
@@ -167,7 +170,30 @@ static const struct cli_command commands[] = {
      "  --from DATE          first period to chart (default: the series' first)\n"
      "  --to DATE            last period to chart (default: the series' last observed)\n"
      "  --width N            graph area width in pixels, 200 to 2000 (default 800)\n"
-     "  --height N           graph area height in pixels, 100 to 1000 (default 300)\n"},
+     "  --height N           graph area height in pixels, 100 to 1000 (default 300)\n"
+     "  --known-at N|TIME    chart the data as it stood right after commit N, or the last\n"
+     "                       commit at or before TIME\n"},
+    {"log", cli_cmd_log, "the commits, newest first: who changed what, when, from which file",
+     "Usage: kpi [--data DIR] log [--team T] [--kpi K] [--limit N] [--format table|csv|json]\n"
+     "\n"
+     "Every change of the data is a commit (an imported file, a revert, a catalog change),\n"
+     "numbered 1, 2, 3...: its UTC time, author, kind, source file and its SHA-256, the rows\n"
+     "read, the values and targets new and corrected, the series and teams it changed.\n"
+     "--team and --kpi keep the commits that changed them; --limit the N newest.\n"},
+    {"history", cli_cmd_history, "every version of every cell of one series",
+     "Usage: kpi [--data DIR] history TEAM KPI [--period DATE] [--format table|csv|json]\n"
+     "\n"
+     "Every value and target the series ever had, oldest first, with the commit, time and\n"
+     "author that set it (an empty value: removed). --period keeps the period containing\n"
+     "DATE.\n"},
+    {"restatements", cli_cmd_restatements, "observations changed after they were first imported",
+     "Usage: kpi [--data DIR] restatements [--since N|TIME] [--team T] "
+     "[--format table|csv|json]\n"
+     "\n"
+     "One row per observation whose value changed after its first import and whose latest\n"
+     "change is a commit after --since (default: all): first value and commit, value and\n"
+     "commit, change = (value - first) / |first| (empty when first is 0), largest |change|\n"
+     "first. --team includes its descendants.\n"},
     {"review", cli_cmd_review, "the monthly review: one HTML page for the meeting (A4)",
      "Usage: kpi [--data DIR] review [TEAM] [-o FILE.html] [--as-of DATE] [--known-at N]\n"
      "                                   [--window N] [--stale-after N]\n"

@@ -183,4 +183,31 @@ void report_import_line(const struct report_import_summary *s, FILE *out);
  * (and dry_run when true, header_line when it is not 1). */
 char *report_import_json(const struct report_import_summary *s);
 
+/* ------------------------------------------------------------- history */
+
+/* {"commits": [{"id", "time", "author", "kind", "source", "sha256", "rows",
+ * "new", "corrected", "series", "teams"}]} (SPEC §10), and its table.
+ * Caller frees (free / report_table_free); NULL when out of memory. */
+char *report_commits_json(const struct store_commit *c, size_t n);
+struct report_table *report_commits_table(const struct store_commit *c, size_t n);
+
+/* {"team", "kpi", "versions": [{"period", "date", "field", "value", "commit",
+ * "time", "author"}]}, periods labelled in kind; and its table. */
+char *report_history_json(const char *team, const char *kpi, enum kpi_period_kind kind,
+                          const struct store_version *v, size_t n);
+struct report_table *report_history_table(enum kpi_period_kind kind, const struct store_version *v,
+                                          size_t n);
+
+/* {"restatements": [{"team", "kpi", "period", "date", "first_value",
+ * "first_commit", "value", "commit", "change"}]}, periods labelled with the
+ * indicators' kinds in view; and its table. */
+/* Whether team (an id) is root (an index of view) or one of its
+ * descendants. */
+bool report_team_under(const struct store_view *view, const char *team, size_t root);
+
+char *report_restatements_json(const struct store_view *view, const struct store_restatement *r,
+                               size_t n);
+struct report_table *report_restatements_table(const struct store_view *view,
+                                               const struct store_restatement *r, size_t n);
+
 #endif

@@ -283,4 +283,69 @@ int store_graph(struct store *st, const struct store_view *view, size_t team, si
                 const struct store_graph_options *opts, void **image, size_t *size,
                 struct kpi_error *err);
 
+/* ---------------------------------------------------------------- history */
+
+/* One commit (SPEC §10). Strings are owned by the array: store_commits_free. */
+struct store_commit {
+    uint64_t id;
+    char time[21]; /* YYYY-MM-DDThh:mm:ssZ */
+    char *author, *kind, *source, *sha256;
+    char *teams; /* JSON array of team ids, e.g. ["a","b"] */
+    uint64_t rows, new_cells, corrected, series;
+};
+
+struct store_log_query {
+    const char *team; /* NULL: any; else commits that changed that team (exact id) */
+    const char *kpi;  /* NULL: any; else commits that changed that indicator */
+    size_t limit;     /* 0: all */
+};
+
+/* The commits, newest first. A directory without a database has none.
+ * *out is caller-owned: store_commits_free(*out, *count). */
+int store_log(struct store *st, const struct store_log_query *q, struct store_commit **out,
+              size_t *count, struct kpi_error *err);
+void store_commits_free(struct store_commit *c, size_t count);
+
+/* What a --known-at text names: a commit number that exists, or the last
+ * commit at or before a time ("YYYY-MM-DDThh:mm:ss[Z]" to the second,
+ * "YYYY-MM-DD" the end of that UTC day). KPI_EUSAGE "unknown commit N",
+ * "no commit at or before T" or "invalid commit ...". */
+int store_resolve_commit(struct store *st, const char *text, uint64_t *commit,
+                         struct kpi_error *err);
+
+/* One version of one cell: value NaN when the cell was removed. */
+struct store_version {
+    int64_t period;
+    enum store_field field;
+    double value;
+    uint64_t commit;
+    char time[21];
+    char *author;
+};
+
+/* Every version of every cell of (team, kpi) -- of one period when period
+ * is not NULL -- oldest first (by commit, then period, then field). Ids are
+ * exact. *out is caller-owned: store_versions_free. */
+int store_history(struct store *st, const char *team, const char *kpi, const int64_t *period,
+                  struct store_version **out, size_t *count, struct kpi_error *err);
+void store_versions_free(struct store_version *v, size_t count);
+
+/* An observation changed after it was first imported. */
+struct store_restatement {
+    char *team, *kpi;
+    int64_t period;
+    double first_value; /* NaN: none */
+    uint64_t first_commit;
+    double value; /* NaN: removed */
+    uint64_t commit;
+    double change; /* (value - first_value) / |first_value|; NaN when unknown */
+};
+
+/* Every observation with more than one version whose latest version is a
+ * commit after since (0: all), sorted by |change| descending (unknown
+ * changes last). *out is caller-owned: store_restatements_free. */
+int store_restatements(struct store *st, uint64_t since, struct store_restatement **out,
+                       size_t *count, struct kpi_error *err);
+void store_restatements_free(struct store_restatement *r, size_t count);
+
 #endif

@@ -1,6 +1,7 @@
 /* History end to end (SPEC §10): directories of the ledger store converted
  * with nothing lost, commits and their log, known-at, history,
  * restatements, revert, check and backup -- with the real binary. */
+#include "common/common.h"
 #include "support/support.h"
 
 #include <check.h>
@@ -179,6 +180,240 @@ START_TEST(test_legacy_directory_converted_at_its_first_write)
 }
 END_TEST
 
+/* ------------------------------------------------------------- a history */
+
+static void sql_exec(const char *data, const char *sql)
+{
+    char *path = ts_path(data, "kpi.db");
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    free(path);
+}
+
+/* Four commits, worked by hand:
+ * 1 teams.csv (catalog, ana): north; lille and paris under north
+ * 2 jan.csv (ana): lille ca 2026-01 100 target 110, paris 2026-01 200,
+ *   lille 2026-02 50                              -> 4 new, 2 series
+ * 3 fix.csv (bob): lille 2026-01 125 (+25 %), 2026-02 40 (-20 %), paris
+ *   2026-01 200 again (unchanged)                 -> 2 corrected, 1 series
+ * 4 fix2.csv (carol): paris 2026-01 150 (-25 %), lille 2026-03 60
+ *                                                 -> 1 new, 1 corrected
+ * with times set to 2026-07-01T09:00, 07-02T09:00, 07-05T12:00, 07-06T08:00. */
+static char *make_history(const char *root)
+{
+    char *data = ts_path(root, "data");
+    char *file = ts_path(root, "teams.csv");
+    ts_write_file(file, "team,name,parent\nnorth,North,\nlille,Lille,north\nparis,Paris,north\n",
+                  (size_t)-1);
+    const char *argv[] = {"--data", data,       "import", file, "--kind",
+                          "teams",  "--author", "ana",    NULL};
+    free(kpi_ok(NULL, argv));
+    free(file);
+    free(import_csv(data, root, "jan.csv",
+                    "date,team,kpi,value,target\n2026-01,lille,ca,100,110\n2026-01,paris,ca,200,\n"
+                    "2026-02,lille,ca,50,\n",
+                    "ana"));
+    free(import_csv(data, root, "fix.csv",
+                    "date,team,kpi,value\n2026-01,lille,ca,125\n2026-02,lille,ca,40\n"
+                    "2026-01,paris,ca,200\n",
+                    "bob"));
+    free(import_csv(data, root, "fix2.csv",
+                    "date,team,kpi,value\n2026-01,paris,ca,150\n2026-03,lille,ca,60\n", "carol"));
+    sql_exec(data, "UPDATE commits SET time = CASE id WHEN 1 THEN '2026-07-01T09:00:00Z' WHEN 2 "
+                   "THEN '2026-07-02T09:00:00Z' WHEN 3 THEN '2026-07-05T12:00:00Z' ELSE "
+                   "'2026-07-06T08:00:00Z' END");
+    return data;
+}
+
+/* The SHA-256 of ROOT/name, in hex. */
+static void file_digest(const char *root, const char *name, char hex[KPI_SHA256_HEX])
+{
+    char *path = ts_path(root, name);
+    size_t len = 0;
+    char *data = ts_read_file(path, &len);
+    ck_assert_ptr_nonnull(data);
+    unsigned char d[KPI_SHA256_SIZE];
+    kpi_sha256(data, len, d);
+    kpi_sha256_hex(d, hex);
+    free(data);
+    free(path);
+}
+
+START_TEST(test_log_lists_commits_newest_first_with_their_counts)
+{
+    char *root = ts_tempdir("history-log");
+    char *data = make_history(root);
+    char h1[KPI_SHA256_HEX], h2[KPI_SHA256_HEX], h3[KPI_SHA256_HEX], h4[KPI_SHA256_HEX];
+    file_digest(root, "teams.csv", h1);
+    file_digest(root, "jan.csv", h2);
+    file_digest(root, "fix.csv", h3);
+    file_digest(root, "fix2.csv", h4);
+    /* sources are the file names as given */
+    char want[8192];
+    snprintf(want, sizeof want,
+             "id,time,author,kind,source,sha256,rows,new,corrected,series,teams\n"
+             "4,2026-07-06T08:00:00Z,carol,import,%s/fix2.csv,%s,2,1,1,2,lille paris\n"
+             "3,2026-07-05T12:00:00Z,bob,import,%s/fix.csv,%s,3,0,2,1,lille\n"
+             "2,2026-07-02T09:00:00Z,ana,import,%s/jan.csv,%s,3,4,0,2,lille paris\n"
+             "1,2026-07-01T09:00:00Z,ana,catalog,%s/teams.csv,%s,3,0,0,0,lille north paris\n",
+             root, h4, root, h3, root, h2, root, h1);
+    const char *all[] = {"--data", data, "log", "--format", "csv", NULL};
+    char *out = kpi_ok(NULL, all);
+    ck_assert_str_eq(out, want);
+    free(out);
+    /* --team keeps the commits that changed the team's cells or its entry */
+    const char *paris[] = {"--data", data, "log", "--team", "Paris", "--format", "json", NULL};
+    out = kpi_ok(NULL, paris);
+    snprintf(want, sizeof want,
+             "{\"commits\":[{\"id\":4,\"time\":\"2026-07-06T08:00:00Z\",\"author\":\"carol\","
+             "\"kind\":\"import\",\"source\":\"%s/fix2.csv\",\"sha256\":\"%s\",\"rows\":2,"
+             "\"new\":1,\"corrected\":1,\"series\":2,\"teams\":[\"lille\",\"paris\"]},",
+             root, h4);
+    ck_assert(strncmp(out, want, strlen(want)) == 0);
+    ck_assert_ptr_null(strstr(out, "\"id\":3,"));
+    ck_assert_ptr_nonnull(strstr(out, "},{\"id\":2,"));
+    ck_assert_ptr_nonnull(strstr(out, "},{\"id\":1,"));
+    free(out);
+    const char *limited[] = {"--data",  data, "log",      "--kpi", "ca",
+                             "--limit", "2",  "--format", "csv",   NULL};
+    out = kpi_ok(NULL, limited);
+    ck_assert_uint_eq(ts_count_lines_with(out, ",import,"), 2);
+    ck_assert_ptr_nonnull(strstr(out, "\n4,2026-07-06T08:00:00Z,carol,"));
+    ck_assert_ptr_nonnull(strstr(out, "\n3,2026-07-05T12:00:00Z,bob,"));
+    free(out);
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(test_known_at_a_time_between_two_commits)
+{
+    char *root = ts_tempdir("history-known");
+    char *data = make_history(root);
+    /* 2026-07-05T11:59:59Z is after commit 2 and before commit 3 */
+    const char *between[] = {"--data", data, "export", "--known-at", "2026-07-05T11:59:59Z", NULL};
+    char *out = kpi_ok(NULL, between);
+    ck_assert_str_eq(out, "date,team,kpi,value,target\n2026-01,lille,ca,100,110\n"
+                          "2026-02,lille,ca,50,\n2026-01,paris,ca,200,\n");
+    free(out);
+    /* a day means its end: commit 3 is in, commit 4 is not */
+    const char *day[] = {"--data", data, "export", "--known-at", "2026-07-05", NULL};
+    out = kpi_ok(NULL, day);
+    ck_assert_str_eq(out, "date,team,kpi,value,target\n2026-01,lille,ca,125,110\n"
+                          "2026-02,lille,ca,40,\n2026-01,paris,ca,200,\n");
+    free(out);
+    const char *number[] = {"--data",     data, "series",   "lille", "ca",
+                            "--known-at", "2",  "--format", "csv",   NULL};
+    out = kpi_ok(NULL, number);
+    ck_assert_ptr_nonnull(strstr(out, "2026-01,2026-01-31,100,110,"));
+    ck_assert_ptr_nonnull(strstr(out, "2026-02,2026-02-28,50,"));
+    ck_assert_ptr_null(strstr(out, "2026-03"));
+    free(out);
+    const char *latest[] = {"--data", data, "export", "--known-at", "4", NULL};
+    const char *plain[] = {"--data", data, "export", NULL};
+    char *a = kpi_ok(NULL, latest), *b = kpi_ok(NULL, plain);
+    ck_assert_str_eq(a, b);
+    ck_assert_str_eq(b, "date,team,kpi,value,target\n2026-01,lille,ca,125,110\n"
+                        "2026-02,lille,ca,40,\n2026-03,lille,ca,60,\n2026-01,paris,ca,150,\n");
+    free(a);
+    free(b);
+    /* usage errors: exit 1 */
+    struct ts_run r;
+    const char *before[] = {"--data", data, "drift", "--known-at", "2026-06-30", NULL};
+    ts_kpi(&r, NULL, before);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_str_eq(r.err, "kpi: no commit at or before 2026-06-30T23:59:59Z\n");
+    ts_run_free(&r);
+    const char *unknown[] = {"--data", data, "alerts", "--known-at", "5", NULL};
+    ts_kpi(&r, NULL, unknown);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_str_eq(r.err, "kpi: unknown commit 5\n");
+    ts_run_free(&r);
+    const char *bad[] = {"--data", data, "trend", "lille", "--known-at", "yesterday", NULL};
+    ts_kpi(&r, NULL, bad);
+    ck_assert_int_eq(r.status, 1);
+    ts_run_free(&r);
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(test_history_lists_every_version_oldest_first)
+{
+    char *root = ts_tempdir("history-cells");
+    char *data = make_history(root);
+    const char *all[] = {"--data", data, "history", "lille", "ca", "--format", "csv", NULL};
+    char *out = kpi_ok(NULL, all);
+    ck_assert_str_eq(out, "period,date,field,value,commit,time,author\n"
+                          "2026-01,2026-01-31,value,100,2,2026-07-02T09:00:00Z,ana\n"
+                          "2026-01,2026-01-31,target,110,2,2026-07-02T09:00:00Z,ana\n"
+                          "2026-02,2026-02-28,value,50,2,2026-07-02T09:00:00Z,ana\n"
+                          "2026-01,2026-01-31,value,125,3,2026-07-05T12:00:00Z,bob\n"
+                          "2026-02,2026-02-28,value,40,3,2026-07-05T12:00:00Z,bob\n"
+                          "2026-03,2026-03-31,value,60,4,2026-07-06T08:00:00Z,carol\n");
+    free(out);
+    const char *one[] = {"--data",   data,         "history",  "lille", "ca",
+                         "--period", "2026-01-15", "--format", "json",  NULL};
+    out = kpi_ok(NULL, one);
+    ck_assert_str_eq(out, "{\"team\":\"lille\",\"kpi\":\"ca\",\"versions\":["
+                          "{\"period\":\"2026-01\",\"date\":\"2026-01-31\",\"field\":\"value\","
+                          "\"value\":100,\"commit\":2,\"time\":\"2026-07-02T09:00:00Z\","
+                          "\"author\":\"ana\"},"
+                          "{\"period\":\"2026-01\",\"date\":\"2026-01-31\",\"field\":\"target\","
+                          "\"value\":110,\"commit\":2,\"time\":\"2026-07-02T09:00:00Z\","
+                          "\"author\":\"ana\"},"
+                          "{\"period\":\"2026-01\",\"date\":\"2026-01-31\",\"field\":\"value\","
+                          "\"value\":125,\"commit\":3,\"time\":\"2026-07-05T12:00:00Z\","
+                          "\"author\":\"bob\"}]}\n");
+    free(out);
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(test_restatements_sorted_by_change_with_ratios_by_hand)
+{
+    char *root = ts_tempdir("history-restated");
+    char *data = make_history(root);
+    /* lille 01: 100 -> 125 = +0.25; paris 01: 200 -> 150 = -0.25 (ties by
+     * team); lille 02: 50 -> 40 = -0.2. lille 03 and the target: not
+     * restated. */
+    const char *all[] = {"--data", data, "restatements", "--format", "csv", NULL};
+    char *out = kpi_ok(NULL, all);
+    ck_assert_str_eq(out, "team,kpi,period,date,first_value,first_commit,value,commit,change\n"
+                          "lille,ca,2026-01,2026-01-31,100,2,125,3,0.25\n"
+                          "paris,ca,2026-01,2026-01-31,200,2,150,4,-0.25\n"
+                          "lille,ca,2026-02,2026-02-28,50,2,40,3,-0.2\n");
+    free(out);
+    const char *since[] = {"--data", data,       "restatements", "--since",
+                           "3",      "--format", "json",         NULL};
+    out = kpi_ok(NULL, since);
+    ck_assert_str_eq(out, "{\"restatements\":[{\"team\":\"paris\",\"kpi\":\"ca\",\"period\":"
+                          "\"2026-01\",\"date\":\"2026-01-31\",\"first_value\":200,"
+                          "\"first_commit\":2,\"value\":150,\"commit\":4,\"change\":-0.25}]}\n");
+    free(out);
+    const char *team[] = {"--data",  data,         "restatements", "--team", "north",
+                          "--since", "2026-07-05", "--format",     "csv",    NULL};
+    out = kpi_ok(NULL, team);
+    ck_assert_uint_eq(ts_count_lines_with(out, ",ca,"), 1); /* paris, under north */
+    free(out);
+    const char *lille[] = {"--data", data,       "restatements", "--team",
+                           "lille",  "--format", "csv",          NULL};
+    out = kpi_ok(NULL, lille);
+    ck_assert_uint_eq(ts_count_lines_with(out, "lille,ca,"), 2);
+    ck_assert_uint_eq(ts_count_lines_with(out, "paris"), 0);
+    free(out);
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_history");
@@ -186,5 +421,11 @@ int main(void)
     tcase_add_test(tc, test_legacy_directory_reads_back_as_written);
     tcase_add_test(tc, test_legacy_directory_converted_at_its_first_write);
     suite_add_tcase(s, tc);
+    TCase *h = tcase_create("history");
+    tcase_add_test(h, test_log_lists_commits_newest_first_with_their_counts);
+    tcase_add_test(h, test_known_at_a_time_between_two_commits);
+    tcase_add_test(h, test_history_lists_every_version_oldest_first);
+    tcase_add_test(h, test_restatements_sorted_by_change_with_ratios_by_hand);
+    suite_add_tcase(s, h);
     return ts_run_suite(s);
 }

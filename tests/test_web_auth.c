@@ -318,8 +318,9 @@ START_TEST(test_scoped_token_walks_every_route_and_sees_only_its_teams)
                     th_request(b.port, "GET", full, h, &rb);
                     expect_no_outsider(full, &ra);
                     expect_same(full, &ra, &rb);
+                    /* the history routes answer unscoped tokens only */
                     if (strcmp(teams[t], "ops") == 0 && strcmp(kpis[k], "delay") == 0 &&
-                        queries[q][0] == '\0')
+                        queries[q][0] == '\0' && strstr(rt->pattern, "/history") == NULL)
                         ck_assert_msg(ra.status == 200, "%s: %d", full, ra.status);
                     th_response_free(&ra);
                     th_response_free(&rb);

@@ -71,6 +71,21 @@ static int param_day(const struct web_request *rq, const char *name, int64_t *ou
 #define AS_OF_MIN_DAY (-25567) /* 1900-01-01 */
 #define AS_OF_MAX_DAY 84005    /* 2199-12-31 */
 
+/* known_at: the commit it names, 0 when it is the snapshot's (the latest).
+ * An unknown commit or a time before the first commit is a 400. */
+static int known_at_param(struct web_request *rq, struct kpi_error *err)
+{
+    const char *v;
+    int rc = param(rq, "known_at", &v, err);
+    if (rc != 0 || v == NULL)
+        return rc;
+    uint64_t commit;
+    if ((rc = store_resolve_commit(rq->srv->st, v, &commit, err)) != 0)
+        return rc;
+    rq->key.known_at = commit >= store_view_generation(web_snapshot_view(rq->snap)) ? 0 : commit;
+    return 0;
+}
+
 /* as_of (default: the server's), window and stale_after (defaults of
  * query_options_default). */
 static int analysis_params(struct web_request *rq, struct kpi_error *err)
@@ -92,6 +107,8 @@ static int analysis_params(struct web_request *rq, struct kpi_error *err)
         rc = param_uint(rq, "window", 1, 1000, &rq->key.window, err);
     if (rc == 0)
         rc = param_uint(rq, "stale_after", 0, 100000, &rq->key.stale_after, err);
+    if (rc == 0)
+        rc = known_at_param(rq, err);
     return rc;
 }
 
@@ -148,6 +165,8 @@ static int prepare_series(struct web_request *rq, struct kpi_error *err)
         rc = resolve_indicator(rq, rq->captures[1], err);
     if (rc == 0)
         rc = range_params(rq, err);
+    if (rc == 0)
+        rc = known_at_param(rq, err);
     return rc;
 }
 
@@ -231,7 +250,112 @@ static int prepare_graph(struct web_request *rq, struct kpi_error *err)
     return rc;
 }
 
+/* The history routes answer tokens for every team only: commits carry
+ * counts and sources across teams, so a scoped token gets the 404 of a path
+ * that does not exist (docs/DECISIONS.md, History). */
+static int history_allowed(const struct web_request *rq, struct kpi_error *err)
+{
+    return rq->key.scope == 0 ? 0 : kpi_fail(err, KPI_ENOTFOUND, "no such path");
+}
+
+static int prepare_commits(struct web_request *rq, struct kpi_error *err)
+{
+    if (history_allowed(rq, err) != 0)
+        return KPI_ENOTFOUND;
+    const char *team = NULL, *kpi = NULL;
+    uint32_t limit = 0;
+    int rc = param(rq, "team", &team, err);
+    if (rc == 0 && team != NULL)
+        rc = resolve_team(rq, team, err);
+    if (rc == 0)
+        rc = param(rq, "kpi", &kpi, err);
+    if (rc == 0 && kpi != NULL)
+        rc = resolve_indicator(rq, kpi, err);
+    if (rc == 0)
+        rc = param_uint(rq, "limit", 1, 1000000000, &limit, err);
+    rq->key.limit = limit;
+    return rc;
+}
+
+static int prepare_history(struct web_request *rq, struct kpi_error *err)
+{
+    if (history_allowed(rq, err) != 0)
+        return KPI_ENOTFOUND;
+    int rc = resolve_team(rq, rq->captures[0], err);
+    if (rc == 0)
+        rc = resolve_indicator(rq, rq->captures[1], err);
+    rq->key.period = INT64_MIN;
+    if (rc == 0)
+        rc = param_day(rq, "period", &rq->key.period, err);
+    return rc;
+}
+
+static int prepare_restatements(struct web_request *rq, struct kpi_error *err)
+{
+    if (history_allowed(rq, err) != 0)
+        return KPI_ENOTFOUND;
+    const char *team = NULL, *since = NULL;
+    int rc = param(rq, "team", &team, err);
+    if (rc == 0 && team != NULL)
+        rc = resolve_team(rq, team, err);
+    if (rc == 0)
+        rc = param(rq, "since", &since, err);
+    if (rc == 0 && since != NULL)
+        rc = store_resolve_commit(rq->srv->st, since, &rq->key.limit, err);
+    return rc;
+}
+
 /* --------------------------------------------------------------- build */
+
+/* The data a request reads: the snapshot's, or with known_at the data as it
+ * stood after that commit (loaded for this answer, which the cache then
+ * keeps), with the key's team and indicator found again by id. */
+struct at_data {
+    struct store_view *view; /* NULL: the snapshot's */
+    struct query *q;
+    struct web_key key;
+};
+
+static int data_at(const struct web_request *rq, struct at_data *d, struct kpi_error *err)
+{
+    d->view = NULL;
+    d->q = web_snapshot_query(rq->snap);
+    d->key = rq->key;
+    if (rq->key.known_at == 0)
+        return 0;
+    const struct store_view *latest = web_snapshot_view(rq->snap);
+    int rc = store_view_open_at(rq->srv->st, rq->key.known_at, &d->view, err);
+    size_t i;
+    if (rc == 0 && rq->key.team != QUERY_NONE) {
+        const char *id = store_view_team(latest, rq->key.team)->id;
+        rc = store_view_find_team(d->view, id, &i) == 0
+                 ? 0
+                 : kpi_fail(err, KPI_ENOTFOUND, "unknown team \"%s\"", id);
+        d->key.team = i;
+    }
+    if (rc == 0 && rq->key.indicator != QUERY_NONE) {
+        const char *id = store_view_indicator(latest, rq->key.indicator)->id;
+        rc = store_view_find_indicator(d->view, id, &i) == 0
+                 ? 0
+                 : kpi_fail(err, KPI_ENOTFOUND, "unknown indicator \"%s\"", id);
+        d->key.indicator = i;
+    }
+    if (rc == 0)
+        rc = report_analysis_open(d->view, false, &d->q, err);
+    if (rc != 0) {
+        store_view_free(d->view);
+        d->view = NULL;
+    }
+    return rc;
+}
+
+static void data_release(struct at_data *d)
+{
+    if (d->view != NULL) {
+        query_free(d->q);
+        store_view_free(d->view);
+    }
+}
 
 static int owned(char *doc, struct web_body *out, struct kpi_error *err)
 {
@@ -254,9 +378,12 @@ static int build_indicators(const struct web_request *rq, struct web_body *out,
 
 static int build_series(const struct web_request *rq, struct web_body *out, struct kpi_error *err)
 {
+    struct at_data d;
     char *doc = NULL;
-    int rc = report_series_doc(web_snapshot_query(rq->snap), rq->key.team, rq->key.indicator,
-                               rq->key.from, rq->key.to, &doc, err);
+    int rc = data_at(rq, &d, err);
+    if (rc == 0)
+        rc = report_series_doc(d.q, d.key.team, d.key.indicator, d.key.from, d.key.to, &doc, err);
+    data_release(&d);
     return rc != 0 ? rc : owned(doc, out, err);
 }
 
@@ -264,9 +391,12 @@ static int build_trends(const struct web_request *rq, struct web_body *out, stru
 {
     struct query_options o;
     options_of(&rq->key, &o);
+    struct at_data d;
     char *doc = NULL;
-    int rc = report_trends_doc(web_snapshot_query(rq->snap), rq->key.team, rq->key.indicator, &o,
-                               &doc, err);
+    int rc = data_at(rq, &d, err);
+    if (rc == 0)
+        rc = report_trends_doc(d.q, d.key.team, d.key.indicator, &o, &doc, err);
+    data_release(&d);
     return rc != 0 ? rc : owned(doc, out, err);
 }
 
@@ -275,8 +405,12 @@ static int build_team_drift(const struct web_request *rq, struct web_body *out,
 {
     struct query_options o;
     options_of(&rq->key, &o);
+    struct at_data d;
     char *doc = NULL;
-    int rc = report_team_drift_doc(web_snapshot_query(rq->snap), rq->key.team, &o, &doc, err);
+    int rc = data_at(rq, &d, err);
+    if (rc == 0)
+        rc = report_team_drift_doc(d.q, d.key.team, &o, &doc, err);
+    data_release(&d);
     return rc != 0 ? rc : owned(doc, out, err);
 }
 
@@ -285,8 +419,12 @@ static int build_all_drift(const struct web_request *rq, struct web_body *out,
 {
     struct query_options o;
     options_of(&rq->key, &o);
+    struct at_data d;
     char *doc = NULL;
-    int rc = report_all_drift_doc(web_snapshot_query(rq->snap), &o, &doc, err);
+    int rc = data_at(rq, &d, err);
+    if (rc == 0)
+        rc = report_all_drift_doc(d.q, &o, &doc, err);
+    data_release(&d);
     return rc != 0 ? rc : owned(doc, out, err);
 }
 
@@ -294,10 +432,14 @@ static int build_alerts(const struct web_request *rq, struct web_body *out, stru
 {
     struct query_options o;
     options_of(&rq->key, &o);
-    struct query_alert_filter f = {.team = rq->key.team,
-                                   .min_severity = (enum query_severity)rq->key.severity};
+    struct at_data d;
     char *doc = NULL;
-    int rc = report_alerts_doc(web_snapshot_query(rq->snap), &o, &f, &doc, err);
+    int rc = data_at(rq, &d, err);
+    struct query_alert_filter f = {.team = d.key.team,
+                                   .min_severity = (enum query_severity)rq->key.severity};
+    if (rc == 0)
+        rc = report_alerts_doc(d.q, &o, &f, &doc, err);
+    data_release(&d);
     return rc != 0 ? rc : owned(doc, out, err);
 }
 
@@ -312,7 +454,75 @@ static int build_metrics(const struct web_request *rq, struct web_body *out, str
 static int build_graph(const struct web_request *rq, struct web_body *out, struct kpi_error *err)
 {
     bool png = strstr(web_routes[rq->key.route].pattern, ".png") != NULL;
-    return web_graph_build(rq->srv->st, web_snapshot_view(rq->snap), &rq->key, png, out, err);
+    struct at_data d;
+    int rc = data_at(rq, &d, err);
+    if (rc == 0)
+        rc = web_graph_build(rq->srv->st, d.view != NULL ? d.view : web_snapshot_view(rq->snap),
+                             &d.key, png, out, err);
+    data_release(&d);
+    return rc;
+}
+
+static int build_commits(const struct web_request *rq, struct web_body *out, struct kpi_error *err)
+{
+    const struct store_view *view = web_snapshot_view(rq->snap);
+    struct store_log_query q = {.limit = (size_t)rq->key.limit};
+    if (rq->key.team != QUERY_NONE)
+        q.team = store_view_team(view, rq->key.team)->id;
+    if (rq->key.indicator != QUERY_NONE)
+        q.kpi = store_view_indicator(view, rq->key.indicator)->id;
+    struct store_commit *c = NULL;
+    size_t n = 0;
+    int rc = store_log(rq->srv->st, &q, &c, &n, err);
+    if (rc != 0)
+        return rc;
+    char *doc = report_commits_json(c, n);
+    store_commits_free(c, n);
+    return owned(doc, out, err);
+}
+
+static int build_history(const struct web_request *rq, struct web_body *out, struct kpi_error *err)
+{
+    const struct store_view *view = web_snapshot_view(rq->snap);
+    const struct kpi_team *t = store_view_team(view, rq->key.team);
+    const struct kpi_indicator *k = store_view_indicator(view, rq->key.indicator);
+    int64_t period = kpi_period_of_day(k->period, rq->key.period);
+    struct store_version *v = NULL;
+    size_t n = 0;
+    int rc = store_history(rq->srv->st, t->id, k->id, rq->key.period != INT64_MIN ? &period : NULL,
+                           &v, &n, err);
+    if (rc != 0)
+        return rc;
+    char *doc = report_history_json(t->id, k->id, k->period, v, n);
+    store_versions_free(v, n);
+    return owned(doc, out, err);
+}
+
+static int build_restatements(const struct web_request *rq, struct web_body *out,
+                              struct kpi_error *err)
+{
+    const struct store_view *view = web_snapshot_view(rq->snap);
+    struct store_restatement *r = NULL;
+    size_t n = 0;
+    int rc = store_restatements(rq->srv->st, rq->key.limit, &r, &n, err);
+    if (rc != 0)
+        return rc;
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t ti;
+        bool keep =
+            store_view_find_team(view, r[i].team, &ti) == 0 &&
+            web_scope_allows(view, rq->who, ti) &&
+            (rq->key.team == QUERY_NONE || report_team_under(view, r[i].team, rq->key.team));
+        if (!keep)
+            continue;
+        struct store_restatement tmp = r[kept];
+        r[kept++] = r[i];
+        r[i] = tmp;
+    }
+    char *doc = report_restatements_json(view, r, kept);
+    store_restatements_free(r, n);
+    return owned(doc, out, err);
 }
 
 static bool review_visible(void *ctx, size_t team)
@@ -390,6 +600,9 @@ const struct web_route web_routes[] = {
     {"GET", "/api/v1/alerts", prepare_alerts, build_alerts, JSON, true},
     {"GET", "/api/v1/review.html", prepare_review, build_review, "text/html; charset=utf-8", true},
     {"GET", "/metrics", prepare_metrics, build_metrics, PROMETHEUS, true},
+    {"GET", "/api/v1/commits", prepare_commits, build_commits, JSON, true},
+    {"GET", "/api/v1/teams/{team}/kpis/{kpi}/history", prepare_history, build_history, JSON, true},
+    {"GET", "/api/v1/restatements", prepare_restatements, build_restatements, JSON, true},
     {"GET", "/api/v1/openapi.json", prepare_nothing, build_asset, JSON, false},
     {"GET", "/", prepare_nothing, build_asset, "text/html; charset=utf-8", false},
     {"GET", "/app.css", prepare_nothing, build_asset, "text/css; charset=utf-8", false},

@@ -80,7 +80,10 @@ struct web_key {
     uint32_t severity;
     uint64_t team, indicator; /* QUERY_NONE when not given */
     int64_t as_of, from, to;
-    uint64_t scope; /* the token's teams (web_principal.scope): 0 for every team */
+    uint64_t scope;    /* the token's teams (web_principal.scope): 0 for every team */
+    uint64_t known_at; /* known_at=: the commit (0: the snapshot's, the latest) */
+    uint64_t limit;    /* /commits?limit= (0: all) */
+    int64_t period;    /* .../history?period= (a day; INT64_MIN: every period) */
 };
 
 /* A cached answer: immutable once built, refcounted (the cache holds one

@@ -1,0 +1,387 @@
+/*
+ * history.c — reading the history of a data directory (SPEC §10): the log
+ * of commits, what a --known-at text names, every version of a series'
+ * cells, and the restated observations. Each question is one read
+ * transaction on its own connection (a whole commit, whatever a writer
+ * does meanwhile).
+ */
+#include "store/store_int.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A read connection, or NULL (and 0) when the directory has no database:
+ * no commit yet. */
+static int open_read(struct store *st, sqlite3 **db, struct kpi_error *err)
+{
+    *db = NULL;
+    if (!db_exists(st->dir))
+        return 0;
+    int rc = db_open(st->dir, DB_READ, db, err);
+    if (rc == 0 && (rc = db_check_format(*db, err)) != 0) {
+        sqlite3_close(*db);
+        *db = NULL;
+    }
+    return rc;
+}
+
+static char *dup_text(sqlite3_stmt *st, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    return strdup(t != NULL ? t : "");
+}
+
+static double column_number(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? NAN : sqlite3_column_double(st, col);
+}
+
+/* ------------------------------------------------------------------ log */
+
+void store_commits_free(struct store_commit *c, size_t count)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < count; i++) {
+        free(c[i].author);
+        free(c[i].kind);
+        free(c[i].source);
+        free(c[i].sha256);
+        free(c[i].teams);
+    }
+    free(c);
+}
+
+int store_log(struct store *st, const struct store_log_query *q, struct store_commit **out,
+              size_t *count, struct kpi_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3 *db;
+    int rc = open_read(st, &db, err);
+    if (rc != 0 || db == NULL)
+        return rc;
+    /* team and kpi keep the commits that changed a cell of them, or (alone)
+     * their catalog entry */
+    static const char sql[] =
+        "SELECT id, time, author, kind, source, sha256, rows, new, corrected, series, teams "
+        "FROM commits c WHERE "
+        "(?1 IS NULL AND ?2 IS NULL) OR "
+        "EXISTS (SELECT 1 FROM versions v JOIN series s ON s.id = v.series WHERE v.commit_id = "
+        "c.id AND (?1 IS NULL OR s.team = ?1) AND (?2 IS NULL OR s.kpi = ?2)) OR "
+        "(?2 IS NULL AND EXISTS (SELECT 1 FROM teams t WHERE t.commit_id = c.id AND t.id = ?1)) "
+        "OR (?1 IS NULL AND EXISTS (SELECT 1 FROM indicators i WHERE i.commit_id = c.id AND "
+        "i.id = ?2)) "
+        "ORDER BY id DESC LIMIT ?3";
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+        rc = db_fail(err, db, "reading commits");
+        sqlite3_close(db);
+        return rc;
+    }
+    if (q != NULL && q->team != NULL)
+        sqlite3_bind_text(s, 1, q->team, -1, SQLITE_STATIC);
+    if (q != NULL && q->kpi != NULL)
+        sqlite3_bind_text(s, 2, q->kpi, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, q != NULL && q->limit > 0 ? (sqlite3_int64)q->limit : -1);
+    size_t cap = 0, n = 0;
+    struct store_commit *c = NULL;
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap < 16 ? 16 : cap * 2;
+            struct store_commit *g = realloc(c, cap * sizeof *g);
+            if (g == NULL) {
+                rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+                break;
+            }
+            c = g;
+        }
+        struct store_commit *x = &c[n++];
+        memset(x, 0, sizeof *x);
+        x->id = (uint64_t)sqlite3_column_int64(s, 0);
+        snprintf(x->time, sizeof x->time, "%s", (const char *)sqlite3_column_text(s, 1));
+        x->author = dup_text(s, 2);
+        x->kind = dup_text(s, 3);
+        x->source = dup_text(s, 4);
+        x->sha256 = dup_text(s, 5);
+        x->rows = (uint64_t)sqlite3_column_int64(s, 6);
+        x->new_cells = (uint64_t)sqlite3_column_int64(s, 7);
+        x->corrected = (uint64_t)sqlite3_column_int64(s, 8);
+        x->series = (uint64_t)sqlite3_column_int64(s, 9);
+        x->teams = dup_text(s, 10);
+        if (x->author == NULL || x->kind == NULL || x->source == NULL || x->sha256 == NULL ||
+            x->teams == NULL) {
+            rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+            break;
+        }
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_fail(err, db, "reading commits");
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    if (rc != 0) {
+        store_commits_free(c, n);
+        return rc;
+    }
+    *out = c;
+    *count = n;
+    return 0;
+}
+
+/* ------------------------------------------------------------- known at */
+
+static bool digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+static int num(const char *s, size_t n)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+/* "YYYY-MM-DD" (the end of that UTC day) or "YYYY-MM-DDThh:mm:ss[Z]" into
+ * the canonical "YYYY-MM-DDThh:mm:ssZ" of commit times. */
+static bool canonical_time(const char *text, char out[COMMIT_TIME_LEN + 1])
+{
+    size_t len = strlen(text);
+    if (len != 10 && len != 19 && len != 20)
+        return false;
+    if (!digits(text, 4) || text[4] != '-' || !digits(text + 5, 2) || text[7] != '-' ||
+        !digits(text + 8, 2) || !kpi_ymd_valid(num(text, 4), num(text + 5, 2), num(text + 8, 2)))
+        return false;
+    if (len == 10) {
+        snprintf(out, COMMIT_TIME_LEN + 1, "%.10sT23:59:59Z", text);
+        return true;
+    }
+    if (text[10] != 'T' || !digits(text + 11, 2) || text[13] != ':' || !digits(text + 14, 2) ||
+        text[16] != ':' || !digits(text + 17, 2) || (len == 20 && text[19] != 'Z') ||
+        num(text + 11, 2) > 23 || num(text + 14, 2) > 59 || num(text + 17, 2) > 59)
+        return false;
+    snprintf(out, COMMIT_TIME_LEN + 1, "%.19sZ", text);
+    return true;
+}
+
+int store_resolve_commit(struct store *st, const char *text, uint64_t *commit,
+                         struct kpi_error *err)
+{
+    *commit = 0;
+    size_t len = strlen(text);
+    bool number = len > 0 && len <= 18 && digits(text, len);
+    char when[COMMIT_TIME_LEN + 1];
+    if (!number && !canonical_time(text, when))
+        return kpi_fail(err, KPI_EUSAGE,
+                        "invalid commit \"%s\" (expected a commit number, YYYY-MM-DD or "
+                        "YYYY-MM-DDThh:mm:ssZ)",
+                        text);
+    sqlite3 *db;
+    int rc = open_read(st, &db, err);
+    if (rc != 0)
+        return rc;
+    uint64_t found = 0;
+    if (db != NULL) {
+        sqlite3_stmt *s = NULL;
+        const char *sql = number ? "SELECT id FROM commits WHERE id = ?1"
+                                 : "SELECT max(id) FROM commits WHERE time <= ?1";
+        if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+            rc = db_fail(err, db, "reading commits");
+            sqlite3_close(db);
+            return rc;
+        }
+        if (number)
+            sqlite3_bind_int64(s, 1, (sqlite3_int64)strtoull(text, NULL, 10));
+        else
+            sqlite3_bind_text(s, 1, when, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            found = (uint64_t)sqlite3_column_int64(s, 0);
+        sqlite3_finalize(s);
+        sqlite3_close(db);
+    }
+    if (found == 0)
+        return number ? kpi_fail(err, KPI_EUSAGE, "unknown commit %s", text)
+                      : kpi_fail(err, KPI_EUSAGE, "no commit at or before %s", when);
+    *commit = found;
+    return 0;
+}
+
+/* -------------------------------------------------------------- history */
+
+void store_versions_free(struct store_version *v, size_t count)
+{
+    if (v == NULL)
+        return;
+    for (size_t i = 0; i < count; i++)
+        free(v[i].author);
+    free(v);
+}
+
+int store_history(struct store *st, const char *team, const char *kpi, const int64_t *period,
+                  struct store_version **out, size_t *count, struct kpi_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3 *db;
+    int rc = open_read(st, &db, err);
+    if (rc != 0 || db == NULL)
+        return rc;
+    static const char sql[] =
+        "SELECT v.period, v.field, v.value, v.commit_id, c.time, c.author FROM series s JOIN "
+        "versions v ON v.series = s.id JOIN commits c ON c.id = v.commit_id WHERE s.team = ?1 "
+        "AND s.kpi = ?2 AND (?3 IS NULL OR v.period = ?3) ORDER BY v.commit_id, v.period, "
+        "v.field";
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+        rc = db_fail(err, db, "reading versions");
+        sqlite3_close(db);
+        return rc;
+    }
+    sqlite3_bind_text(s, 1, team, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, kpi, -1, SQLITE_STATIC);
+    if (period != NULL)
+        sqlite3_bind_int64(s, 3, *period);
+    size_t cap = 0, n = 0;
+    struct store_version *v = NULL;
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap < 64 ? 64 : cap * 2;
+            struct store_version *g = realloc(v, cap * sizeof *g);
+            if (g == NULL) {
+                rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+                break;
+            }
+            v = g;
+        }
+        struct store_version *x = &v[n++];
+        x->period = sqlite3_column_int64(s, 0);
+        x->field = sqlite3_column_int(s, 1) == 0 ? STORE_VALUE : STORE_TARGET;
+        x->value = column_number(s, 2);
+        x->commit = (uint64_t)sqlite3_column_int64(s, 3);
+        snprintf(x->time, sizeof x->time, "%s", (const char *)sqlite3_column_text(s, 4));
+        if ((x->author = dup_text(s, 5)) == NULL) {
+            rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+            break;
+        }
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_fail(err, db, "reading versions");
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    if (rc != 0) {
+        store_versions_free(v, n);
+        return rc;
+    }
+    *out = v;
+    *count = n;
+    return 0;
+}
+
+/* --------------------------------------------------------- restatements */
+
+void store_restatements_free(struct store_restatement *r, size_t count)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < count; i++) {
+        free(r[i].team);
+        free(r[i].kpi);
+    }
+    free(r);
+}
+
+static int cmp_restatement(const void *a, const void *b)
+{
+    const struct store_restatement *x = a, *y = b;
+    /* |change| descending; unknown changes last; then a stable order */
+    double cx = fabs(x->change), cy = fabs(y->change);
+    bool nx = isnan(cx), ny = isnan(cy);
+    if (nx != ny)
+        return nx ? 1 : -1;
+    if (!nx && cx != cy)
+        return cx > cy ? -1 : 1;
+    int c = strcmp(x->team, y->team);
+    if (c == 0)
+        c = strcmp(x->kpi, y->kpi);
+    if (c == 0)
+        c = (x->period > y->period) - (x->period < y->period);
+    return c;
+}
+
+int store_restatements(struct store *st, uint64_t since, struct store_restatement **out,
+                       size_t *count, struct kpi_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3 *db;
+    int rc = open_read(st, &db, err);
+    if (rc != 0 || db == NULL)
+        return rc;
+    /* observations (field 0) with more than one version, whose latest
+     * version is a commit after since: one pass over versions in key order */
+    static const char sql[] =
+        "SELECT s.team, s.kpi, c.period, f.value, c.first, l.value, c.last FROM (SELECT series, "
+        "period, min(commit_id) AS first, max(commit_id) AS last, count(*) AS n FROM versions "
+        "WHERE field = 0 GROUP BY series, period) c JOIN series s ON s.id = c.series JOIN "
+        "versions f ON f.series = c.series AND f.period = c.period AND f.field = 0 AND "
+        "f.commit_id = c.first JOIN versions l ON l.series = c.series AND l.period = c.period "
+        "AND l.field = 0 AND l.commit_id = c.last WHERE c.n > 1 AND c.last > ?1";
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+        rc = db_fail(err, db, "reading versions");
+        sqlite3_close(db);
+        return rc;
+    }
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
+    size_t cap = 0, n = 0;
+    struct store_restatement *r = NULL;
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap < 64 ? 64 : cap * 2;
+            struct store_restatement *g = realloc(r, cap * sizeof *g);
+            if (g == NULL) {
+                rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+                break;
+            }
+            r = g;
+        }
+        struct store_restatement *x = &r[n++];
+        x->team = dup_text(s, 0);
+        x->kpi = dup_text(s, 1);
+        x->period = sqlite3_column_int64(s, 2);
+        x->first_value = column_number(s, 3);
+        x->first_commit = (uint64_t)sqlite3_column_int64(s, 4);
+        x->value = column_number(s, 5);
+        x->commit = (uint64_t)sqlite3_column_int64(s, 6);
+        x->change = isnan(x->first_value) || isnan(x->value) || x->first_value == 0
+                        ? NAN
+                        : kpi_round_total((x->value - x->first_value) / fabs(x->first_value));
+        if (x->team == NULL || x->kpi == NULL) {
+            rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+            break;
+        }
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_fail(err, db, "reading versions");
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    if (rc != 0) {
+        store_restatements_free(r, n);
+        return rc;
+    }
+    qsort(r, n, sizeof *r, cmp_restatement);
+    *out = r;
+    *count = n;
+    return 0;
+}
