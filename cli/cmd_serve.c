@@ -110,11 +110,15 @@ static int parse_threads(const char *text, unsigned *out)
 
 int cli_cmd_serve(const struct cli_context *ctx, int argc, char **argv)
 {
-    static const struct option long_options[] = {
-        {"listen", required_argument, NULL, 'l'},     {"threads", required_argument, NULL, 't'},
-        {"as-of", required_argument, NULL, 'a'},      {"tls-cert", required_argument, NULL, 'c'},
-        {"tls-key", required_argument, NULL, 'k'},    {"access-log", required_argument, NULL, 'g'},
-        {"max-upload", required_argument, NULL, 'm'}, {0}};
+    static const struct option long_options[] = {{"listen", required_argument, NULL, 'l'},
+                                                 {"threads", required_argument, NULL, 't'},
+                                                 {"as-of", required_argument, NULL, 'a'},
+                                                 {"tls-cert", required_argument, NULL, 'c'},
+                                                 {"tls-key", required_argument, NULL, 'k'},
+                                                 {"access-log", required_argument, NULL, 'g'},
+                                                 {"max-upload", required_argument, NULL, 'm'},
+                                                 {"upload-timeout", required_argument, NULL, 'u'},
+                                                 {0}};
     const char *cert_path = NULL, *key_path = NULL;
     struct web_importer importer = {serve_import, NULL};
     struct web_options opts;
@@ -144,6 +148,13 @@ int cli_cmd_serve(const struct cli_context *ctx, int argc, char **argv)
         } else if (c == 'm') {
             if ((rc = parse_size(optarg, &opts.max_upload)) != 0)
                 return rc;
+        } else if (c == 'u') {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 86400)
+                return cli_usage_error(
+                    "serve", "invalid --upload-timeout \"%s\" (expected 1 to 86400 s)", optarg);
+            opts.upload_timeout = (unsigned)v;
         } else {
             return cli_usage_error("serve", "unknown option \"%s\"", argv[optind - 1]);
         }

@@ -124,8 +124,8 @@ static const struct cli_command commands[] = {
      "above\n" ANALYSIS_OPTION_LINES},
     {"serve", cli_cmd_serve, "serve the HTTP API, Prometheus metrics and the dashboard",
      "Usage: kpi [--data DIR] serve [--listen ADDR:PORT] [--threads N] [--as-of DATE]\n"
-     "                                   [--tls-cert FILE --tls-key FILE] [--access-log FILE]\n"
-     "                                   [--max-upload BYTES]\n"
+     "                              [--tls-cert FILE --tls-key FILE] [--access-log FILE|-]\n"
+     "                              [--max-upload BYTES] [--upload-timeout SECONDS]\n"
      "\n"
      "Answer the HTTP API (/api/v1/...), /metrics and the dashboard (/) until SIGINT or\n"
      "SIGTERM. Prints \"kpi: serving DIR on http://ADDR:PORT/\" once listening.\n"
@@ -135,13 +135,15 @@ static const struct cli_command commands[] = {
      "                       IPv6; port 0 picks a free port)\n"
      "  --threads N          worker threads, 1 to 64 (default 2)\n"
      "  --as-of DATE         pin the server's as-of date (default: today, UTC)\n"
-     "  --tls-cert FILE      serve HTTPS only (TLS 1.2 or later) with this PEM certificate\n"
-     "  --tls-key FILE       and this PEM private key (both or neither)\n"
-     "  --access-log FILE    append one Combined Log Format line per request ('-': stderr)\n"
+     "  --tls-cert FILE      serve HTTPS only (TLS 1.2+) with this PEM certificate chain\n"
+     "  --tls-key FILE       and this PEM private key\n"
+     "  --access-log FILE    one line per request, Combined Log Format (- for stderr)\n"
      "  --max-upload BYTES   largest body of POST /api/v1/imports (default 67108864)\n"
+     "  --upload-timeout S   seconds an upload's body may take to arrive (default 300)\n"
      "\n"
-     "Once the data directory has tokens (kpi token), every request but /healthz and the\n"
-     "dashboard's files needs one. The API is described by /api/v1/openapi.json.\n"},
+     "Once the data directory has a token (kpi token add), every request but /healthz and\n"
+     "the dashboard's files needs Authorization: Bearer TOKEN. The API is described by\n"
+     "/api/v1/openapi.json.\n"},
     {"token", cli_cmd_token, "add, list or revoke the access tokens of kpi serve",
      "Usage: kpi [--data DIR] token add NAME --role read|write [--team T]... [--expires DATE]\n"
      "       kpi [--data DIR] token list [--format table|csv|json]\n"

@@ -13,9 +13,10 @@ build_packages=(gcc libc6-dev make cmake pkg-config librrd-dev libcsv-dev libcjs
 # dpkg-shlibdeps; systemd: `systemd-analyze verify` of dist/kpi.service;
 # man-db and groff-base: `man --warnings` of docs/kpi.1. libc6-dbg: libc's
 # symbols, without which LeakSanitizer cannot name the libc frame that
-# tests/lsan.supp matches (__vasprintf_internal, under librrd).
+# tests/lsan.supp matches (__vasprintf_internal, under librrd). curl and
+# openssl: the HTTPS test (a self-signed certificate made at test time).
 test_packages=(clang-format sqlite3 prometheus chromium chromium-driver poppler-utils dpkg-dev file
-               systemd man-db groff-base libc6-dbg)
+               systemd man-db groff-base libc6-dbg curl openssl)
 
 wanted=("${build_packages[@]}")
 if [ "${1:-build}" = test ]; then

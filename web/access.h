@@ -40,6 +40,7 @@ struct web_access {
 
     bool tls; /* adds Strict-Transport-Security */
     size_t max_upload;
+    unsigned upload_timeout;
     struct web_importer importer; /* .run NULL: none */
     pthread_mutex_t upload_lock;  /* guards uploads_running */
     pthread_cond_t upload_done;

@@ -110,6 +110,7 @@ int web_access_new(const char *dir, const struct web_options *opts, struct web_a
     atomic_init(&a->rate_active, 0);
     a->tls = opts->tls_cert_pem != NULL;
     a->max_upload = opts->max_upload;
+    a->upload_timeout = opts->upload_timeout;
     if (opts->importer != NULL)
         a->importer = *opts->importer;
     if (opts->access_log != NULL) {

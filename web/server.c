@@ -34,6 +34,7 @@ void web_options_default(struct web_options *o)
     o->cache_entries = 4096;
     o->cache_bytes = 64u * 1024 * 1024;
     o->max_upload = 64u * 1024 * 1024;
+    o->upload_timeout = 300;
 }
 
 static bool parse_port(const char *text, unsigned *port)

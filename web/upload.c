@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define UPLOAD_PARAM_MAX 256   /* bytes of a parameter value */
@@ -30,6 +31,7 @@ struct web_upload {
     char path[64]; /* /proc/self/fd/N, or the named fallback */
     char *named;   /* the named temporary to unlink, or NULL */
     uint64_t received;
+    int64_t started; /* seconds since the epoch, when the headers arrived */
     bool launched, finished;
     /* the job's strings (copies: the request's memory is not ours) */
     char name[UPLOAD_PARAM_MAX + 1], team[UPLOAD_PARAM_MAX + 1], kpi[UPLOAD_PARAM_MAX + 1];
@@ -514,6 +516,7 @@ static bool begin(struct web_server *srv, struct MHD_Connection *c, const char *
     u->conn = c;
     u->who = who;
     u->fd = -1;
+    u->started = (int64_t)time(NULL);
     strcpy(u->name, "upload.csv");
     x->upload = u; /* freed with the exchange from now on */
     struct params p = {.u = u};
@@ -565,6 +568,9 @@ enum MHD_Result web_upload_handle(struct web_server *srv, struct MHD_Connection 
         *upload_data_size = 0;
         if (u->received + n > srv->access->max_upload)
             return MHD_NO; /* a chunked body past the limit: close the connection */
+        /* a body trickling in (slowloris) never idles: bound its whole time */
+        if ((int64_t)time(NULL) - u->started > (int64_t)srv->access->upload_timeout)
+            return MHD_NO;
         u->received += n;
         return write_all(u->fd, upload_data, n) ? MHD_YES : MHD_NO;
     }

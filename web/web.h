@@ -57,6 +57,7 @@ struct web_options {
     const char *tls_cert_pem;      /* PEM text of the certificate chain; NULL: plain HTTP */
     const char *tls_key_pem;       /* PEM text of its private key */
     size_t max_upload;             /* bytes of an upload body; default 64 MiB */
+    unsigned upload_timeout;       /* seconds an upload body may take to arrive; default 300 */
     struct web_importer *importer; /* runs uploads (the CLI's importer); NULL: uploads 503 */
 };
 
