@@ -58,10 +58,11 @@ START_TEST(test_https_with_tls12_or_later_and_hsts)
     ck_assert_ptr_nonnull(strstr(out, "Strict-Transport-Security: max-age=31536000\r\n"));
     ck_assert_ptr_nonnull(strstr(out, "\r\n\r\n{\"status\":\"ok\"}"));
     /* an API answer, with keep-alive: two requests on one connection */
-    snprintf(cmd, sizeof cmd,
-             "curl -sS -o /dev/null -o /dev/null -w '%%{http_code} %%{num_connects}\\n' --cacert '%s' "
-             "https://127.0.0.1:%u/api/v1/teams https://127.0.0.1:%u/api/v1/drift 2>&1",
-             cert_path, server.port, server.port);
+    snprintf(
+        cmd, sizeof cmd,
+        "curl -sS -o /dev/null -o /dev/null -w '%%{http_code} %%{num_connects}\\n' --cacert '%s' "
+        "https://127.0.0.1:%u/api/v1/teams https://127.0.0.1:%u/api/v1/drift 2>&1",
+        cert_path, server.port, server.port);
     ck_assert_msg(run(cmd, out, sizeof out) == 0, "curl: %s", out);
     ck_assert_str_eq(out, "200 1\n200 0\n");
     /* TLS 1.1 and below are refused */
