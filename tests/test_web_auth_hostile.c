@@ -19,7 +19,7 @@ static pid_t server_pid;
 static unsigned port;
 static char secret[64];
 
-static void start_server(void)
+static void start_server(const char *upload_timeout)
 {
     int out[2];
     ck_assert_int_eq(pipe(out), 0);
@@ -30,7 +30,7 @@ static void start_server(void)
         close(out[0]);
         close(out[1]);
         execl(KPI_BINARY, KPI_BINARY, "--data", data, "serve", "--listen", "127.0.0.1:0",
-              "--upload-timeout", "3", (char *)NULL);
+              "--upload-timeout", upload_timeout, (char *)NULL);
         _exit(127);
     }
     close(out[1]);
@@ -56,7 +56,6 @@ static void setup(void)
     memcpy(secret, r.out, strlen(r.out) - 1);
     secret[strlen(r.out) - 1] = '\0';
     ts_run_free(&r);
-    start_server();
 }
 
 static void teardown(void)
@@ -92,6 +91,7 @@ static double health(void)
 
 START_TEST(test_a_thousand_failed_logins)
 {
+    start_server("300");
     int refused = 0, limited = 0;
     for (int i = 0; i < 1000; i++) {
         struct th_response r;
@@ -139,6 +139,7 @@ static void *send_garbage(void *arg)
 
 START_TEST(test_sixty_four_mib_of_garbage)
 {
+    start_server("300");
     struct sender s = {.fd = th_connect(port), .bytes = 64u * 1024 * 1024};
     char headers[256];
     snprintf(headers, sizeof headers, "Authorization: Bearer %s\r\nContent-Length: %zu\r\n", secret,
@@ -181,6 +182,7 @@ START_TEST(test_a_body_at_one_byte_a_second_is_cut_off)
 {
     /* --upload-timeout 3: the connection is closed once the body has taken
      * longer; meanwhile the server answers others */
+    start_server("3");
     int fd = th_connect(port);
     char headers[256];
     snprintf(headers, sizeof headers, "Authorization: Bearer %s\r\nContent-Length: 100\r\n",
