@@ -190,3 +190,53 @@ int cli_cmd_restatements(const struct cli_context *ctx, int argc, char **argv)
     store_close(st);
     return rc;
 }
+
+static void print_problem(void *ctx, const char *line)
+{
+    (void)ctx;
+    printf("%s\n", line);
+}
+
+int cli_cmd_check(const struct cli_context *ctx, int argc, char **argv)
+{
+    static const struct option options[] = {{"repair", no_argument, NULL, 'r'}, {0}};
+    bool repair = false;
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (c == 'r')
+            repair = true;
+        else
+            return cli_usage_error("check", "unknown option \"%s\"", argv[optind - 1]);
+    }
+    if (optind < argc)
+        return cli_usage_error("check", "unexpected argument \"%s\"", argv[optind]);
+    struct kpi_error err = {0};
+    struct store_options so = {.create = false, .threads = 0};
+    struct store *st = NULL;
+    if (store_open(ctx->data_dir, &so, &st, &err) != 0)
+        return cli_fail(&err);
+    struct store_check_sink sink = {print_problem, NULL};
+    size_t problems = 0, repaired = 0;
+    int rc = store_check(st, repair, &sink, &problems, &repaired, &err);
+    store_close(st);
+    fflush(stdout);
+    if (rc != 0)
+        return cli_fail(&err);
+    return problems > repaired ? CLI_EXIT_SYSTEM : CLI_EXIT_OK;
+}
+
+int cli_cmd_backup(const struct cli_context *ctx, int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] == '-')
+        return cli_usage_error("backup", "expected DEST");
+    struct kpi_error err = {0};
+    struct store_options so = {.create = false, .threads = 0};
+    struct store *st = NULL;
+    if (store_open(ctx->data_dir, &so, &st, &err) != 0)
+        return cli_fail(&err);
+    int rc = store_backup(st, argv[1], &err);
+    store_close(st);
+    return rc != 0 ? cli_fail(&err) : CLI_EXIT_OK;
+}

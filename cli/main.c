@@ -212,6 +212,20 @@ static const struct cli_command commands[] = {
      "  --known-at N         the data as it stood right after commit N (kpi log)\n"
      "  --window N           periods of the trend window (default 6)\n"
      "  --stale-after N      periods without data before an indicator is stale (default 2)\n"},
+    {"check", cli_cmd_check, "verify the data directory: database, history, RRD files",
+     "Usage: kpi [--data DIR] check [--repair]\n"
+     "\n"
+     "Run SQLite's integrity check of DIR/kpi.db, recompute every commit's hash from what\n"
+     "the database holds (a change made behind kpi's back breaks the chain), compare the\n"
+     "current values with their versions and every RRD file with the data. Prints one\n"
+     "line per problem; exit 0 when there is none, 3 otherwise. --repair rebuilds the\n"
+     "current values and the RRD files from the versions (exit 0 when all was rebuilt).\n"},
+    {"backup", cli_cmd_backup, "write a consistent copy of the data directory",
+     "Usage: kpi [--data DIR] backup DEST\n"
+     "\n"
+     "Copy the database with SQLite's online backup (one commit's snapshot, while imports\n"
+     "and servers go on) into DEST (new, or an empty directory), then build DEST's RRD\n"
+     "files from that copy. DEST is a data directory of its own.\n"},
     {"path", cli_cmd_path, "print the RRD file of a series",
      "Usage: kpi [--data DIR] path TEAM KPI\n"},
 };

@@ -701,3 +701,82 @@ int rrd_repair_view(const struct store *st, const struct store_view *view, struc
     free(jobs);
     return rc;
 }
+
+/* ------------------------------------------------------------- verify */
+
+int rrd_verify(const struct store *st, const struct rrd_job *job, char *why, size_t cap)
+{
+    size_t plen = strlen(st->dir) + strlen(job->team_id) + strlen(job->kpi_id) + 32;
+    char *path = malloc(plen);
+    struct rrd_content c = {0};
+    int rc = -1;
+    if (path == NULL || store_series_path(st, job->team_id, job->kpi_id, path, plen, NULL) != 0 ||
+        content_of(job->kind, job->points, job->count, &c) != 0) {
+        snprintf(why, cap, "out of memory");
+        goto done;
+    }
+    if (c.count == 0) { /* nothing an RRD file can hold */
+        rc = 0;
+        goto done;
+    }
+    if (access(path, F_OK) != 0) {
+        snprintf(why, cap, "missing");
+        rc = 1;
+        goto done;
+    }
+    /* the daily archive keeps 3,660 days: compare the days it must hold */
+    int64_t last_day = c.rows[c.count - 1].ts / RRD_STEP - 1;
+    int64_t first_day = kpi_period_first_day(job->kind, c.rows[0].period);
+    if (first_day < last_day - 3600)
+        first_day = last_day - 3600;
+    time_t start = (time_t)first_day * RRD_STEP, end = (time_t)(last_day + 1) * RRD_STEP;
+    unsigned long step = RRD_STEP, ds = 0;
+    char **names = NULL;
+    rrd_value_t *data = NULL;
+    rrd_clear_error();
+    if (rrd_fetch_r(path, "AVERAGE", &start, &end, &step, &ds, &names, &data) != 0) {
+        snprintf(why, cap, "unreadable: %s", rrd_get_error());
+        rc = 1;
+        goto done;
+    }
+    rc = 0;
+    if (ds != 2 || step != RRD_STEP) {
+        snprintf(why, cap, "not kpi's layout (%lu data sources, step %lu)", ds, step);
+        rc = 1;
+    }
+    /* row i covers the day ending at start + (i + 1) * step */
+    size_t rows = (size_t)((end - start) / (time_t)step);
+    size_t k = 0;
+    for (size_t i = 0; rc == 0 && i < rows; i++) {
+        int64_t day = (int64_t)(start / RRD_STEP) + (int64_t)i;
+        if (day < first_day || day > last_day)
+            continue;
+        while (k < c.count && c.rows[k].ts / RRD_STEP - 1 < day)
+            k++;
+        if (k == c.count)
+            break;
+        double want[2] = {c.rows[k].value, c.rows[k].target};
+        for (size_t f = 0; f < 2 && rc == 0; f++) {
+            double got = data[i * ds + f];
+            bool same = (isnan(got) && isnan(want[f])) ||
+                        (!isnan(got) && !isnan(want[f]) &&
+                         fabs(got - want[f]) <= 1e-9 * (fabs(want[f]) > 1 ? fabs(want[f]) : 1));
+            if (!same) {
+                char label[KPI_LABEL_MAX], a[KPI_NUMBER_MAX], b[KPI_NUMBER_MAX];
+                snprintf(why, cap, "%s on %s holds %s, the data says %s",
+                         f == 0 ? "value" : "target", kpi_day_label(day, label),
+                         isnan(got) ? "nothing" : kpi_format_number(got, a),
+                         isnan(want[f]) ? "nothing" : kpi_format_number(want[f], b));
+                rc = 1;
+            }
+        }
+    }
+    for (unsigned long d = 0; d < ds; d++)
+        rrd_freemem(names[d]);
+    rrd_freemem(names);
+    rrd_freemem(data);
+done:
+    free(c.rows);
+    free(path);
+    return rc;
+}

@@ -348,4 +348,29 @@ int store_restatements(struct store *st, uint64_t since, struct store_restatemen
                        size_t *count, struct kpi_error *err);
 void store_restatements_free(struct store_restatement *r, size_t count);
 
+/* ------------------------------------------------------ check and backup */
+
+struct store_check_sink {
+    void (*problem)(void *ctx, const char *line); /* one line per problem */
+    void *ctx;
+};
+
+/* Verify the data directory (SPEC §10): SQLite's integrity check, every
+ * commit's hash recomputed from its rows and its link to the previous one
+ * (a change made behind kpi's back), the current points against the
+ * versions, and every RRD file against the data. With repair (under the
+ * writer lock): the current points are rebuilt from the versions and every
+ * RRD file that differs is rebuilt. *problems counts what was found,
+ * *repaired what of it was rebuilt. Returns 0, or a status when the check
+ * itself could not run. */
+int store_check(struct store *st, bool repair, const struct store_check_sink *sink,
+                size_t *problems, size_t *repaired, struct kpi_error *err);
+
+/* Write a consistent copy of the data directory to dest (which must not
+ * exist, or be an empty directory): the database copied with SQLite's online
+ * backup (one snapshot, while imports and servers go on), then the RRD files
+ * built from that copy. KPI_EUSAGE when dest is not empty or the directory
+ * has no database yet. */
+int store_backup(struct store *st, const char *dest, struct kpi_error *err);
+
 #endif

@@ -329,6 +329,11 @@ struct rrd_job {
 int rrd_run_jobs(const struct store *st, struct rrd_job *jobs, size_t count,
                  const struct store_progress *progress, struct kpi_error *err);
 
+/* Compare the RRD file of job (its points, rebuild ignored) with what the
+ * data says for every day its daily archive holds: 0 equal, 1 different
+ * (why says how: missing, unreadable, or the first day that differs). */
+int rrd_verify(const struct store *st, const struct rrd_job *job, char *why, size_t cap);
+
 /* The generation recorded in DIR/rrd-synced (0 when missing or unreadable). */
 uint64_t rrd_synced_read(const char *dir);
 int rrd_synced_write(const char *dir, uint64_t generation, struct kpi_error *err);

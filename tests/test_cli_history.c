@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static bool exists(const char *path)
@@ -414,6 +416,198 @@ START_TEST(test_restatements_sorted_by_change_with_ratios_by_hand)
 }
 END_TEST
 
+/* ------------------------------------------------------- check, backup */
+
+static struct ts_run run_kpi(const char *const *argv)
+{
+    struct ts_run r;
+    ts_kpi(&r, NULL, argv);
+    return r;
+}
+
+START_TEST(test_check_finds_a_value_changed_with_the_sqlite3_tool)
+{
+    char *root = ts_tempdir("history-check");
+    char *data = make_history(root);
+    const char *check[] = {"--data", data, "check", NULL};
+    const char *repair[] = {"--data", data, "check", "--repair", NULL};
+    /* the times were set behind kpi's back too (make_history): every
+     * commit's hash fails, which is what check is for */
+    struct ts_run r = run_kpi(check);
+    ck_assert_int_eq(r.status, 3);
+    ck_assert_str_eq(r.out, "commit 1: changed after it was written (its hash does not match its "
+                            "content)\n"
+                            "commit 2: changed after it was written (its hash does not match its "
+                            "content)\n"
+                            "commit 3: changed after it was written (its hash does not match its "
+                            "content)\n"
+                            "commit 4: changed after it was written (its hash does not match its "
+                            "content)\n");
+    ts_run_free(&r);
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+
+    /* a clean history, then one value changed in the current points and
+     * one in a version */
+    root = ts_tempdir("history-check");
+    data = ts_path(root, "data");
+    free(import_csv(data, root, "a.csv",
+                    "date,team,kpi,value,target\n2026-01,lille,ca,100,110\n2026-01,paris,ca,200,\n",
+                    "ana"));
+    free(import_csv(data, root, "b.csv", "date,team,kpi,value\n2026-02,lille,ca,125\n", "bob"));
+    const char *check2[] = {"--data", data, "check", NULL};
+    r = run_kpi(check2);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "");
+    ts_run_free(&r);
+    sql_exec(data, "UPDATE points SET value = 7 WHERE value = 200");
+    r = run_kpi(check2);
+    ck_assert_int_eq(r.status, 3);
+    ck_assert_str_eq(r.out,
+                     "kpi.db: paris/ca 2026-01: the current value differs from its "
+                     "versions\n"
+                     "series/paris/ca.rrd: value on 2026-01-01 holds 200, the data says 7\n");
+    ts_run_free(&r);
+    const char *repair2[] = {"--data", data, "check", "--repair", NULL};
+    r = run_kpi(repair2);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "kpi.db: paris/ca 2026-01: the current value differs from its "
+                            "versions (rebuilt)\n");
+    ts_run_free(&r);
+    r = run_kpi(check2);
+    ck_assert_int_eq(r.status, 0);
+    ts_run_free(&r);
+    /* a version changed: the hash chain says which commit */
+    sql_exec(data, "UPDATE versions SET value = 126 WHERE value = 125; UPDATE points SET value = "
+                   "126 WHERE value = 125");
+    r = run_kpi(check2);
+    ck_assert_int_eq(r.status, 3);
+    ck_assert_str_eq(r.out, "commit 2: changed after it was written (its hash does not match its "
+                            "content)\n"
+                            "series/lille/ca.rrd: value on 2026-02-01 holds 125, the data says "
+                            "126\n");
+    ts_run_free(&r);
+    r = run_kpi(repair2); /* the RRD follows; the history stays wrong */
+    ck_assert_int_eq(r.status, 3);
+    ts_run_free(&r);
+    (void)check;
+    (void)repair;
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(test_check_finds_a_corrupt_rrd_and_a_damaged_database)
+{
+    char *root = ts_tempdir("history-damage");
+    char *data = ts_path(root, "data");
+    free(import_csv(data, root, "a.csv",
+                    "date,team,kpi,value,target\n2026-01,lille,ca,100,110\n2026-02,lille,ca,90,\n",
+                    "ana"));
+    char *rrd = ts_path(data, "series/lille/ca.rrd");
+    size_t len;
+    char *bytes = ts_read_file(rrd, &len);
+    ck_assert_ptr_nonnull(bytes);
+    ts_write_file(rrd, bytes, 1000); /* cut short */
+    const char *check[] = {"--data", data, "check", NULL};
+    const char *repair[] = {"--data", data, "check", "--repair", NULL};
+    struct ts_run r = run_kpi(check);
+    ck_assert_int_eq(r.status, 3);
+    ck_assert_msg(strncmp(r.out, "series/lille/ca.rrd: unreadable: ", 33) == 0, "%s", r.out);
+    ck_assert_uint_eq(ts_count_lines_with(r.out, ".rrd"), 1);
+    ts_run_free(&r);
+    r = run_kpi(repair);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_uint_eq(ts_count_lines_with(r.out, "(rebuilt)"), 1);
+    ts_run_free(&r);
+    r = run_kpi(check);
+    ck_assert_int_eq(r.status, 0);
+    ts_run_free(&r);
+    size_t len2;
+    char *again = ts_read_file(rrd, &len2);
+    ck_assert_uint_eq(len2, len);
+    free(again);
+    /* the database damaged: 4 KiB of zeros over its second page */
+    char *db = ts_path(data, "kpi.db");
+    size_t dlen;
+    char *dbytes = ts_read_file(db, &dlen);
+    ck_assert_uint_gt(dlen, 3 * 4096);
+    memset(dbytes + 4096, 0x5a, 4096);
+    ts_write_file(db, dbytes, dlen);
+    r = run_kpi(check);
+    ck_assert_int_eq(r.status, 3);
+    ck_assert_msg(strncmp(r.out, "kpi.db: ", 8) == 0, "%s", r.out);
+    ts_run_free(&r);
+    free(dbytes);
+    free(db);
+    free(bytes);
+    free(rrd);
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
+/* A backup taken while a big import commits is the data before or after
+ * it, whole, and a data directory of its own that kpi check finds sound. */
+START_TEST(test_backup_while_an_import_runs_is_whole)
+{
+    char *root = ts_tempdir("history-backup");
+    char *data = ts_path(root, "data");
+    free(import_csv(data, root, "a.csv", "date,team,kpi,value\n2026-01,t0,k0,1\n", "ana"));
+    const char *exp[] = {"--data", data, "export", NULL};
+    char *before = kpi_ok(NULL, exp);
+    /* 200 teams x 5 kpis x 24 months */
+    char *big = ts_path(root, "big.csv");
+    FILE *f = fopen(big, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("date,team,kpi,value\n", f);
+    for (int t = 0; t < 200; t++)
+        for (int k = 0; k < 5; k++)
+            for (int m = 0; m < 24; m++)
+                fprintf(f, "%04d-%02d,t%d,k%d,%d\n", 2024 + m / 12, m % 12 + 1, t, k, t + k + m);
+    ck_assert_int_eq(fclose(f), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int null_fd = open("/dev/null", O_RDWR);
+        dup2(null_fd, 1);
+        dup2(null_fd, 2);
+        execl(KPI_BINARY, KPI_BINARY, "--data", data, "import", "--quiet", big, (char *)NULL);
+        _exit(127);
+    }
+    char *copy = ts_path(root, "copy");
+    const char *backup[] = {"--data", data, "backup", copy, NULL};
+    free(kpi_ok(NULL, backup));
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char *after = kpi_ok(NULL, exp);
+    const char *exp_copy[] = {"--data", copy, "export", NULL};
+    char *seen = kpi_ok(NULL, exp_copy);
+    ck_assert_msg(strcmp(seen, before) == 0 || strcmp(seen, after) == 0,
+                  "the backup is neither before nor after the import");
+    const char *check[] = {"--data", copy, "check", NULL};
+    struct ts_run r = run_kpi(check);
+    ck_assert_msg(r.status == 0, "%s", r.out);
+    ts_run_free(&r);
+    /* a second backup into a directory that is not empty is refused */
+    r = run_kpi(backup);
+    ck_assert_int_eq(r.status, 1);
+    ts_run_free(&r);
+    free(seen);
+    free(after);
+    free(before);
+    free(copy);
+    free(big);
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_history");
@@ -426,6 +620,9 @@ int main(void)
     tcase_add_test(h, test_known_at_a_time_between_two_commits);
     tcase_add_test(h, test_history_lists_every_version_oldest_first);
     tcase_add_test(h, test_restatements_sorted_by_change_with_ratios_by_hand);
+    tcase_add_test(h, test_check_finds_a_value_changed_with_the_sqlite3_tool);
+    tcase_add_test(h, test_check_finds_a_corrupt_rrd_and_a_damaged_database);
+    tcase_add_test(h, test_backup_while_an_import_runs_is_whole);
     suite_add_tcase(s, h);
     return ts_run_suite(s);
 }
