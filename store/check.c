@@ -20,8 +20,7 @@ struct checker {
     size_t problems;
 };
 
-__attribute__((format(printf, 2, 3))) static void problem(struct checker *c, const char *fmt,
-                                                          ...)
+__attribute__((format(printf, 2, 3))) static void problem(struct checker *c, const char *fmt, ...)
 {
     char line[1024];
     va_list ap;
@@ -118,8 +117,7 @@ static void check_chain(sqlite3 *db, struct checker *c)
             problem(c, "commit %" PRIu64 ": commits %" PRIu64 " to %" PRIu64 " are missing", id,
                     expected, id - 1);
         if (strcmp(text_at(cm, 11), prev) != 0)
-            problem(c, "commit %" PRIu64 ": does not follow the commit before it (hash chain)",
-                    id);
+            problem(c, "commit %" PRIu64 ": does not follow the commit before it (hash chain)", id);
         struct kpi_sha256 body;
         kpi_sha256_init(&body);
         sqlite3_bind_int64(tq, 1, (sqlite3_int64)id);
@@ -140,10 +138,10 @@ static void check_chain(sqlite3 *db, struct checker *c)
         sqlite3_reset(iq);
         sqlite3_bind_int64(vq, 1, (sqlite3_int64)id);
         while (sqlite3_step(vq) == SQLITE_ROW) {
-            double v = sqlite3_column_type(vq, 4) == SQLITE_NULL ? NAN
-                                                                 : sqlite3_column_double(vq, 4);
-            commit_hash_version(&body, text_at(vq, 0), text_at(vq, 1),
-                                sqlite3_column_int64(vq, 2), sqlite3_column_int(vq, 3), v);
+            double v =
+                sqlite3_column_type(vq, 4) == SQLITE_NULL ? NAN : sqlite3_column_double(vq, 4);
+            commit_hash_version(&body, text_at(vq, 0), text_at(vq, 1), sqlite3_column_int64(vq, 2),
+                                sqlite3_column_int(vq, 3), v);
         }
         sqlite3_reset(vq);
         unsigned char digest[KPI_SHA256_SIZE];
@@ -167,8 +165,9 @@ static void check_chain(sqlite3 *db, struct checker *c)
         snprintf(h.time, sizeof h.time, "%s", text_at(cm, 1));
         commit_hash_header(&h, hash);
         if (strcmp(hash, text_at(cm, 12)) != 0)
-            problem(c, "commit %" PRIu64 ": changed after it was written (its hash does not match "
-                       "its content)",
+            problem(c,
+                    "commit %" PRIu64 ": changed after it was written (its hash does not match "
+                    "its content)",
                     id);
         snprintf(prev, sizeof prev, "%s", text_at(cm, 12));
         expected = id + 1;
