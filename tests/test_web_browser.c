@@ -733,13 +733,43 @@ START_TEST(test_dashboard_heatmap_alerts_and_click_on_a_team)
     free(src);
     free(want_kpis);
 
-    /* screenshots: a desktop window, then a phone, top and team detail */
+    /* the as-of picker shows the server's as-of; the review link follows
+     * it and the selected team (SPEC §8, §11) */
+    find_one("#as-of-input", el, sizeof el);
+    text = element_get(el, "property/value");
+    ck_assert_str_eq(text, AS_OF);
+    free(text);
+    wait_true("return document.getElementById('review-link').getAttribute('href') === "
+              "'/api/v1/review.html?as_of=" AS_OF "&team=" TEAM "'",
+              "review link of the as-of date and the team");
+
+    /* screenshots: a desktop window, then a phone, top and team detail;
+     * the page never scrolls sideways */
+    static const char NO_SIDEWAYS[] =
+        "return document.documentElement.scrollWidth <= window.innerWidth";
     double dpr = set_viewport(1280, 800);
+    wait_true(NO_SIDEWAYS, "no sideways scrolling at 1280 px");
     screenshot("desktop-1280x800.png", 1280, 800, dpr);
     dpr = set_viewport(390, 844);
+    wait_true(NO_SIDEWAYS, "no sideways scrolling at 390 px");
     screenshot("phone-390x844.png", 390, 844, dpr);
     cJSON_Delete(script("document.getElementById('team-detail').scrollIntoView(); return null"));
     screenshot("phone-390x844-team.png", 390, 844, dpr);
+
+    /* another as-of date: the heat map, alerts and link follow it */
+    cJSON_Delete(script("const i = document.getElementById('as-of-input');"
+                        "i.value = '2026-06-30'; i.dispatchEvent(new Event('change'));"
+                        "return null"));
+    wait_true("return document.getElementById('as-of').textContent === 'as of 2026-06-30'",
+              "the drift as of 2026-06-30");
+    wait_true("return document.getElementById('review-link').getAttribute('href') === "
+              "'/api/v1/review.html?as_of=2026-06-30&team=" TEAM "'",
+              "the review link as of 2026-06-30");
+    th_get(port, "/api/v1/review.html?as_of=2026-06-30&team=" TEAM, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(th_header(&r, "Content-Type", type, sizeof type));
+    ck_assert_str_eq(type, "text/html; charset=utf-8");
+    th_response_free(&r);
 
     char *errors = console_errors(); /* no 404, no script error */
     ck_assert_msg(errors[0] == '\0', "the console shows errors:\n%s", errors);

@@ -12,6 +12,24 @@ const bodies = new Map(); /* url -> its parsed body */
 let teams = []; /* teams document, in tree order */
 let selectedTeam = null;
 let selectedKpi = null;
+let asOf = null; /* the as-of date picked, or null: the server's */
+let shownAsOf = null; /* the as-of date of the drift shown */
+
+/* url with the picked as-of date, if any. */
+function withAsOf(url) {
+  if (!asOf) return url;
+  return url + (url.includes("?") ? "&" : "?") + "as_of=" + encodeURIComponent(asOf);
+}
+
+/* The review report of the as-of date and the selected team (SPEC §11). */
+function updateReviewLink() {
+  const params = new URLSearchParams();
+  const date = asOf || shownAsOf;
+  if (date) params.set("as_of", date);
+  if (selectedTeam) params.set("team", selectedTeam);
+  const q = params.toString();
+  document.getElementById("review-link").href = "/api/v1/review.html" + (q ? "?" + q : "");
+}
 
 /* GET url as JSON. Resolves to {changed, body}; changed is false on a 304. */
 async function getJSON(url) {
@@ -142,6 +160,10 @@ function renderHeatmap(drift) {
     body.appendChild(tr);
   }
   document.getElementById("as-of").textContent = `as of ${drift.as_of}`;
+  const picker = document.getElementById("as-of-input");
+  if (!asOf && document.activeElement !== picker) picker.value = drift.as_of;
+  shownAsOf = drift.as_of;
+  updateReviewLink();
 }
 
 /* -------------------------------------------------------------- alerts */
@@ -213,7 +235,7 @@ function renderDetail(doc) {
 
 async function refreshDetail() {
   if (!selectedTeam) return;
-  const url = `/api/v1/teams/${encodeURIComponent(selectedTeam)}/trends`;
+  const url = withAsOf(`/api/v1/teams/${encodeURIComponent(selectedTeam)}/trends`);
   const { changed, body } = await getJSON(url);
   if (changed) renderDetail(body);
 }
@@ -227,8 +249,9 @@ async function selectTeam(id, kpi) {
   const team = teams.find((t) => t.team.id === id);
   document.getElementById("team-name").textContent = team ? team.team.name : id;
   document.getElementById("team-detail").hidden = false;
-  const url = `/api/v1/teams/${encodeURIComponent(id)}/trends`;
+  const url = withAsOf(`/api/v1/teams/${encodeURIComponent(id)}/trends`);
   etags.delete(url); /* render it now even if unchanged since last time */
+  updateReviewLink();
   try {
     await refreshDetail();
   } catch (e) {
@@ -244,11 +267,11 @@ async function refresh() {
     if (t.changed) {
       teams = treeOrder(t.body);
       renderTree(t.body);
-      etags.delete("/api/v1/drift"); /* re-render the rows in the new order */
+      etags.delete(withAsOf("/api/v1/drift")); /* re-render the rows in the new order */
     }
-    const d = await getJSON("/api/v1/drift");
+    const d = await getJSON(withAsOf("/api/v1/drift"));
     if (d.changed) renderHeatmap(d.body);
-    const a = await getJSON("/api/v1/alerts");
+    const a = await getJSON(withAsOf("/api/v1/alerts"));
     if (a.changed) renderAlerts(a.body);
     await refreshDetail();
     setStatus(`updated ${new Date().toLocaleTimeString()}`);
@@ -262,7 +285,17 @@ async function poll() {
   setTimeout(poll, POLL_MS);
 }
 
+/* A date picked: every answer of that date, rendered now. */
+async function pickAsOf(value) {
+  asOf = value || null;
+  etags.clear();
+  bodies.clear();
+  updateReviewLink();
+  await refresh();
+}
+
 async function start() {
+  document.getElementById("as-of-input").addEventListener("change", (e) => pickAsOf(e.target.value));
   await refresh();
   const m = /team=([^&]+)/.exec(location.hash);
   if (m) await selectTeam(decodeURIComponent(m[1]));
