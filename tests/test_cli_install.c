@@ -214,6 +214,13 @@ START_TEST(test_completion)
     out = complete(env, "trend --window 3 acme m");
     ck_assert_str_eq(out, "marge\n");
     free(out);
+    /* an option's value is not a positional argument: --format takes one */
+    out = complete(env, "drift --format csv ventes-");
+    ck_assert_str_eq(out, "ventes-ara\nventes-idf\n");
+    free(out);
+    out = complete(env, "token ''");
+    ck_assert_str_eq(out, "add\nlist\nrevoke\n");
+    free(out);
     /* a data directory that does not exist: no ids, no error */
     out = complete("", "--data nowhere series ''");
     ck_assert_str_eq(out, "\n");
