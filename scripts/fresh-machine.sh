@@ -23,9 +23,9 @@
 # the chroot's mounts disappear with it even if it is killed; a trap unmounts
 # and stops what it started anyway.
 #
-# Environment: KPI_FRESH_CACHE, KPI_FRESH_PORT (default: a free port from
-# 18080), KPI_FRESH_KEEP=1 keeps the scratch tree.
+# Environment: KPI_FRESH_CACHE, KPI_FRESH_KEEP=1 keeps the scratch tree.
 set -euo pipefail
+{ # bash parses this block whole before running it: editing the file meanwhile cannot break a run
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "fresh-machine: run as root (debootstrap, chroot, mount)" >&2
@@ -187,20 +187,22 @@ in_root() {
         KPI_LISTEN="127.0.0.1:$port" /bin/bash -c "cd /root/kpi && $1"
 }
 
-# A port nobody listens on (the chroot shares this machine's network).
-port=${KPI_FRESH_PORT:-}
-if [ -z "$port" ]; then
-    for port in $(seq 18080 18179); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
-    done
-fi
+# The servers listen on port 0: the kernel picks a free port, which kpi serve
+# prints ("kpi: serving DIR on http://127.0.0.1:PORT/"); no port probed here
+# can be taken meanwhile by someone else on this machine.
+port=0
 
-# wait_healthz PID SECONDS: 0 once /healthz answers 200, 1 if PID ended or
-# SECONDS passed first.
+# wait_healthz PID LOG SECONDS: 0 once the server started by PID, which logs
+# to LOG, answers 200 on /healthz; 1 if PID ended or SECONDS passed first.
+# The chroot shares this machine's network: polled from here.
 wait_healthz() {
-    local deadline=$((SECONDS + $2))
+    local deadline=$((SECONDS + $3)) url
     while [ $SECONDS -lt $deadline ]; do
-        if curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null; then
+        url=$(sed -n 's|^kpi: serving .* on \(http://[^ ]*\)$|\1|p' "$2" | tail -n 1)
+        url=${url%/}
+        if [ -n "$url" ] &&
+            curl -fsS --max-time 2 -o /dev/null "$url/healthz" 2>/dev/null; then
+            echo "   ($url/healthz answered)"
             return 0
         fi
         kill -0 "$1" 2>/dev/null || return 1
@@ -217,7 +219,7 @@ stop() {
 }
 
 # ---- README command 1: bash scripts/demo.sh
-stamp "bash scripts/demo.sh (serving on 127.0.0.1:$port)"
+stamp "KPI_LISTEN=127.0.0.1:0 bash scripts/demo.sh"
 # Not in_root ... &: that would background a subshell, and $! would be its PID.
 chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
@@ -225,7 +227,7 @@ chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
     >"$logs/demo.log" 2>&1 &
 demo=$!
 status=0
-wait_healthz "$demo" 2400 || status=$?
+wait_healthz "$demo" "$logs/demo.log" 2400 || status=$?
 check "bash scripts/demo.sh serves /healthz" $status
 if [ $status -eq 0 ]; then
     status=0
@@ -288,7 +290,7 @@ chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 PATH=/usr/sbin:/usr/bin:/
     >"$logs/installed-serve.log" 2>&1 &
 server=$!
 status=0
-wait_healthz "$server" 60 || status=$?
+wait_healthz "$server" "$logs/installed-serve.log" 60 || status=$?
 if [ $status -eq 0 ]; then
     stop "$server" || status=$?
 else
@@ -300,4 +302,5 @@ check "/usr/bin/kpi serves the example (/healthz), stops on SIGTERM" $status
 
 stamp "done (logs in $logs)"
 echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+exit $((failed > 0 ? 1 : 0))
+}
