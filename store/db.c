@@ -496,7 +496,8 @@ static int load_overrides(sqlite3 *db, uint64_t at, struct override **out, size_
         free(o);
         return status;
     }
-    qsort(o, n, sizeof *o, cmp_override);
+    if (n > 1)
+        qsort(o, n, sizeof *o, cmp_override);
     *out = o;
     *count = n;
     return 0;

@@ -380,7 +380,8 @@ int store_restatements(struct store *st, uint64_t since, struct store_restatemen
         store_restatements_free(r, n);
         return rc;
     }
-    qsort(r, n, sizeof *r, cmp_restatement);
+    if (n > 1)
+        qsort(r, n, sizeof *r, cmp_restatement);
     *out = r;
     *count = n;
     return 0;
