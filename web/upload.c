@@ -352,6 +352,16 @@ static enum MHD_Result param_iterator(void *cls, enum MHD_ValueKind kind, const 
     return p->rc == 0 ? MHD_YES : MHD_NO;
 }
 
+int web_upload_param_check(const char *key, const char *value, struct kpi_error *err)
+{
+    struct web_upload *u = calloc(1, sizeof *u);
+    if (u == NULL)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    int rc = one_param(u, key, value, err);
+    free(u);
+    return rc;
+}
+
 /* ------------------------------------------------------------ the job */
 
 static bool token_has(const struct web_token *t, const char *id)

@@ -358,6 +358,10 @@ bool web_scope_allows(const struct store_view *view, const struct web_principal 
  * other routes. body is replaced (the old one freed unless borrowed). */
 int web_scope_filter(const struct web_request *rq, struct web_body *body, struct kpi_error *err);
 
+/* One query parameter of an upload checked as the upload checks it (for
+ * the fuzz target): 0, or KPI_EUSAGE with err saying why. */
+int web_upload_param_check(const char *key, const char *value, struct kpi_error *err);
+
 /* POST /api/v1/imports: the whole exchange (upload.c), called for every
  * call of the access handler on that path. */
 enum MHD_Result web_upload_handle(struct web_server *srv, struct MHD_Connection *c,
