@@ -240,3 +240,51 @@ int cli_cmd_backup(const struct cli_context *ctx, int argc, char **argv)
     store_close(st);
     return rc != 0 ? cli_fail(&err) : CLI_EXIT_OK;
 }
+
+static void print_conflict(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "kpi revert: %s\n", line);
+}
+
+int cli_cmd_revert(const struct cli_context *ctx, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"force", no_argument, NULL, 'f'}, {"author", required_argument, NULL, 'a'}, {0}};
+    bool force = false;
+    const char *author = NULL;
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (c == 'f')
+            force = true;
+        else if (c == 'a')
+            author = optarg;
+        else
+            return cli_usage_error("revert", "unknown option or missing value \"%s\"",
+                                   argv[optind - 1]);
+    }
+    if (argc - optind != 1)
+        return cli_usage_error("revert", "expected one commit number N");
+    const char *text = argv[optind];
+    char *end;
+    unsigned long long n = strtoull(text, &end, 10);
+    if (text[0] < '0' || text[0] > '9' || *end != '\0' || n == 0)
+        return cli_usage_error("revert", "invalid commit \"%s\" (expected a number >= 1)", text);
+    char login[256];
+    author = cli_author(author, login, sizeof login);
+    struct kpi_error err = {0};
+    struct store_options so = {.create = false, .threads = 0};
+    struct store *st = NULL;
+    if (store_open(ctx->data_dir, &so, &st, &err) != 0)
+        return cli_fail(&err);
+    struct store_check_sink sink = {print_conflict, NULL};
+    uint64_t cells = 0;
+    int rc = store_revert(st, (uint64_t)n, force, author, &sink, &cells, &err);
+    store_close(st);
+    if (rc != 0)
+        return cli_fail(&err);
+    printf("reverted commit %llu: %llu cells put back\n", n, (unsigned long long)cells);
+    return CLI_EXIT_OK;
+}

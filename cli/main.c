@@ -220,6 +220,12 @@ static const struct cli_command commands[] = {
      "current values with their versions and every RRD file with the data. Prints one\n"
      "line per problem; exit 0 when there is none, 3 otherwise. --repair rebuilds the\n"
      "current values and the RRD files from the versions (exit 0 when all was rebuilt).\n"},
+    {"revert", cli_cmd_revert, "undo a commit with a new one",
+     "Usage: kpi [--data DIR] revert N [--force] [--author NAME]\n"
+     "\n"
+     "Make a new commit that puts back, for every cell commit N changed, its version before\n"
+     "N. When a later commit changed one of those cells again, nothing is written: the\n"
+     "cells are named and the exit code is 2, unless --force.\n"},
     {"backup", cli_cmd_backup, "write a consistent copy of the data directory",
      "Usage: kpi [--data DIR] backup DEST\n"
      "\n"

@@ -373,4 +373,13 @@ int store_check(struct store *st, bool repair, const struct store_check_sink *si
  * has no database yet. */
 int store_backup(struct store *st, const char *dest, struct kpi_error *err);
 
+/* kpi revert N: one new commit (kind "revert", source "commit N") that puts
+ * back, for every cell commit N changed, its version before N (removing
+ * the cells N created). When a later commit changed one of those cells
+ * again, each is reported to conflicts ("team kpi period field: ...") and
+ * KPI_EINPUT returned with nothing written, unless force. *cells = the
+ * cells put back. KPI_EUSAGE for an unknown commit. */
+int store_revert(struct store *st, uint64_t commit, bool force, const char *author,
+                 const struct store_check_sink *conflicts, uint64_t *cells, struct kpi_error *err);
+
 #endif

@@ -847,3 +847,123 @@ void store_txn_describe(struct store_txn *txn, const struct store_commit_info *i
     txn->sha256 = txn_strdup(txn, sha, strlen(sha));
     txn->rows = info->rows;
 }
+
+/* ---------------------------------------------------------------- revert */
+
+/* Remove the field of a cell (a revert putting back "no value"). */
+static int txn_remove(struct store_txn *txn, size_t team, size_t indicator, int64_t period,
+                      enum store_field field)
+{
+    size_t si;
+    if (!smap_find(txn, series_key(team, indicator), &si))
+        return 0;
+    struct wseries *s = &txn->series[si];
+    size_t k = 0;
+    while (k < s->count && s->points[k].period < period)
+        k++;
+    if (k == s->count || s->points[k].period != period)
+        return 0;
+    double old = field == STORE_VALUE ? s->points[k].value : s->points[k].target;
+    if (isnan(old))
+        return 0;
+    if (series_own(txn, s) != 0)
+        return KPI_ESYSTEM;
+    struct kpi_point *p = &s->own[k];
+    if (field == STORE_VALUE)
+        p->value = NAN;
+    else
+        p->target = NAN;
+    if (isnan(p->value) && isnan(p->target)) {
+        memmove(s->own + k, s->own + k + 1, (s->count - k - 1) * sizeof *s->own);
+        s->count--;
+    }
+    s->dirty = true;
+    txn->last_key = 0; /* the append fast path must not trust this series' end */
+    return 0;
+}
+
+int store_revert(struct store *st, uint64_t commit, bool force, const char *author,
+                 const struct store_check_sink *conflicts, uint64_t *cells, struct kpi_error *err)
+{
+    *cells = 0;
+    struct store_txn *txn = NULL;
+    int rc = store_txn_begin(st, &txn, err);
+    if (rc != 0)
+        return rc;
+    if (txn->db == NULL || commit == 0 || commit > db_last_commit(txn->db)) {
+        store_txn_abort(txn);
+        return kpi_fail(err, KPI_EUSAGE, "unknown commit %llu", (unsigned long long)commit);
+    }
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(
+            txn->db,
+            "SELECT s.team, s.kpi, v.period, v.field, (SELECT w.value FROM versions w WHERE "
+            "w.series = v.series AND w.period = v.period AND w.field = v.field AND w.commit_id < "
+            "?1 ORDER BY w.commit_id DESC LIMIT 1), EXISTS (SELECT 1 FROM versions w WHERE "
+            "w.series = v.series AND w.period = v.period AND w.field = v.field AND w.commit_id > "
+            "?1), (SELECT period FROM indicators i WHERE i.id = s.kpi ORDER BY commit_id DESC "
+            "LIMIT 1) FROM versions v JOIN series s ON s.id = v.series WHERE v.commit_id = ?1 "
+            "ORDER BY s.team, s.kpi, v.period, v.field",
+            -1, &q, NULL) != SQLITE_OK) {
+        rc = db_fail(err, txn->db, "reading versions");
+        store_txn_abort(txn);
+        return rc;
+    }
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)commit);
+    size_t later = 0;
+    /* first pass: conflicts (cells changed again by a later commit) */
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        if (!sqlite3_column_int(q, 5))
+            continue;
+        later++;
+        enum kpi_period_kind kind = KPI_PERIOD_MONTH;
+        const char *kt = (const char *)sqlite3_column_text(q, 6);
+        if (kt != NULL)
+            kpi_period_kind_parse(kt, &kind);
+        char label[KPI_LABEL_MAX], line[512];
+        snprintf(line, sizeof line, "%s %s %s %s: changed again by a later commit",
+                 (const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 1),
+                 kpi_period_label(kind, sqlite3_column_int64(q, 2), label),
+                 sqlite3_column_int(q, 3) == 0 ? "value" : "target");
+        if (conflicts != NULL && conflicts->problem != NULL)
+            conflicts->problem(conflicts->ctx, line);
+    }
+    sqlite3_reset(q);
+    if (later > 0 && !force) {
+        sqlite3_finalize(q);
+        store_txn_abort(txn);
+        return kpi_fail(err, KPI_EINPUT,
+                        "commit %llu: %zu cells were changed again later; nothing reverted (see "
+                        "--force)",
+                        (unsigned long long)commit, later);
+    }
+    while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
+        const char *team = (const char *)sqlite3_column_text(q, 0);
+        const char *kpi = (const char *)sqlite3_column_text(q, 1);
+        size_t ti, ii;
+        if (store_txn_resolve_team(txn, team, false, &ti, NULL, err) != 0 ||
+            store_txn_resolve_indicator(txn, kpi, false, &ii, NULL, err) != 0) {
+            rc = KPI_ESYSTEM;
+            break;
+        }
+        int64_t period = sqlite3_column_int64(q, 2);
+        enum store_field field = sqlite3_column_int(q, 3) == 0 ? STORE_VALUE : STORE_TARGET;
+        if (sqlite3_column_type(q, 4) == SQLITE_NULL)
+            rc = txn_remove(txn, ti, ii, period, field);
+        else
+            rc = set_point(txn, ti, ii, period, field, sqlite3_column_double(q, 4), NULL, err);
+        txn->last_key = 0;
+        (*cells)++;
+    }
+    sqlite3_finalize(q);
+    if (rc != 0) {
+        store_txn_abort(txn);
+        return rc != KPI_ESYSTEM ? rc : kpi_fail(err, KPI_ESYSTEM, "revert failed");
+    }
+    char source[64];
+    snprintf(source, sizeof source, "commit %llu", (unsigned long long)commit);
+    struct store_commit_info info = {
+        .author = author, .kind = "revert", .source = source, .sha256 = NULL, .rows = *cells};
+    store_txn_describe(txn, &info);
+    return store_txn_commit(txn, NULL, err);
+}

@@ -608,6 +608,62 @@ START_TEST(test_backup_while_an_import_runs_is_whole)
 }
 END_TEST
 
+/* make_history: commit 3 changed lille 01 and 02; commit 4 changed paris 01
+ * and created lille 03. */
+START_TEST(test_revert_puts_back_and_refuses_cells_changed_later)
+{
+    char *root = ts_tempdir("history-revert");
+    char *data = make_history(root);
+    /* commit 2 created lille 01, 02 and paris 01: 3 and 4 changed three
+     * of its four cells again */
+    const char *r2[] = {"--data", data, "revert", "2", NULL};
+    struct ts_run r = run_kpi(r2);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_str_eq(r.err, "kpi revert: lille ca 2026-01 value: changed again by a later commit\n"
+                            "kpi revert: lille ca 2026-02 value: changed again by a later commit\n"
+                            "kpi revert: paris ca 2026-01 value: changed again by a later commit\n"
+                            "kpi: commit 2: 3 cells were changed again later; nothing reverted "
+                            "(see --force)\n");
+    ts_run_free(&r);
+    /* commit 4 is the last: paris 01 back to 200, lille 03 removed */
+    const char *r4[] = {"--data", data, "revert", "4", "--author", "dan", NULL};
+    char *out = kpi_ok(NULL, r4);
+    ck_assert_str_eq(out, "reverted commit 4: 2 cells put back\n");
+    free(out);
+    const char *exp[] = {"--data", data, "export", NULL};
+    out = kpi_ok(NULL, exp);
+    ck_assert_str_eq(out, "date,team,kpi,value,target\n2026-01,lille,ca,125,110\n"
+                          "2026-02,lille,ca,40,\n2026-01,paris,ca,200,\n");
+    free(out);
+    char *rows = sql_rows(data, "SELECT id, author, kind, source, rows, new, corrected, series "
+                                "FROM commits WHERE id = 5");
+    ck_assert_str_eq(rows, "5|dan|revert|commit 4|2|0|2|2\n");
+    free(rows);
+    /* --force reverts commit 3 over nothing later: lille back to 100 / 50 */
+    const char *r3[] = {"--data", data, "revert", "3", "--force", NULL};
+    free(kpi_ok(NULL, r3));
+    out = kpi_ok(NULL, exp);
+    ck_assert_str_eq(out, "date,team,kpi,value,target\n2026-01,lille,ca,100,110\n"
+                          "2026-02,lille,ca,50,\n2026-01,paris,ca,200,\n");
+    free(out);
+    const char *check[] = {"--data", data, "check", NULL};
+    r = run_kpi(check); /* the times set by make_history break commits 1-4 only */
+    ck_assert_int_eq(r.status, 3);
+    ck_assert_uint_eq(ts_count_lines_with(r.out, "commit 5"), 0);
+    ck_assert_uint_eq(ts_count_lines_with(r.out, "commit 6"), 0);
+    ck_assert_uint_eq(ts_count_lines_with(r.out, ".rrd"), 0);
+    ts_run_free(&r);
+    const char *bad[] = {"--data", data, "revert", "9", NULL};
+    r = run_kpi(bad);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_str_eq(r.err, "kpi: unknown commit 9\n");
+    ts_run_free(&r);
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_history");
@@ -623,6 +679,7 @@ int main(void)
     tcase_add_test(h, test_check_finds_a_value_changed_with_the_sqlite3_tool);
     tcase_add_test(h, test_check_finds_a_corrupt_rrd_and_a_damaged_database);
     tcase_add_test(h, test_backup_while_an_import_runs_is_whole);
+    tcase_add_test(h, test_revert_puts_back_and_refuses_cells_changed_later);
     suite_add_tcase(s, h);
     return ts_run_suite(s);
 }
