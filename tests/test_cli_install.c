@@ -184,7 +184,7 @@ START_TEST(test_completion)
     char *out = complete("", "''");
     ck_assert_str_eq(out,
                      "alerts\nbackup\ncheck\ndrift\nexport\ngraph\nhistory\nimport\n"
-                     "indicators\nlog\npath\nrestatements\nreview\nrevert\nseries\nserve\nteams\n"
+                     "indicators\nlog\npath\nrestatements\nrevert\nreview\nseries\nserve\nteams\n"
                      "token\ntrend\n");
     free(out);
     out = complete("", "--");
