@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { OPT_AS_OF = 256, OPT_WINDOW, OPT_STALE, OPT_KNOWN_AT };
+enum { OPT_AS_OF = 256, OPT_WINDOW, OPT_STALE, OPT_KNOWN_AT, OPT_SINCE };
 
 static int parse_count(const char *name, const char *text, unsigned min, unsigned *out)
 {
@@ -20,19 +20,6 @@ static int parse_count(const char *name, const char *text, unsigned min, unsigne
         return cli_usage_error("review", "invalid --%s \"%s\" (expected a whole number >= %u)",
                                name, text, min);
     *out = (unsigned)v;
-    return 0;
-}
-
-/* --known-at N: a commit number (>= 1). */
-static int parse_commit(const char *text, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (text[0] < '1' || text[0] > '9' || *end != '\0' || errno != 0)
-        return cli_usage_error("review", "invalid --known-at \"%s\" (expected a commit number)",
-                               text);
-    *out = v;
     return 0;
 }
 
@@ -85,11 +72,12 @@ int cli_cmd_review(const struct cli_context *ctx, int argc, char **argv)
                                             {"window", required_argument, NULL, OPT_WINDOW},
                                             {"stale-after", required_argument, NULL, OPT_STALE},
                                             {"known-at", required_argument, NULL, OPT_KNOWN_AT},
+                                            {"since", required_argument, NULL, OPT_SINCE},
                                             {0}};
     struct query_options opt;
     query_options_default(&opt, kpi_today());
     const char *output = NULL;
-    uint64_t known_at = 0;
+    const char *known_at = NULL, *since = NULL;
     optind = 0;
     opterr = 0;
     int c, rc = 0;
@@ -110,7 +98,10 @@ int cli_cmd_review(const struct cli_context *ctx, int argc, char **argv)
             rc = parse_count("stale-after", optarg, 0, &opt.stale_after);
             break;
         case OPT_KNOWN_AT:
-            rc = parse_commit(optarg, &known_at);
+            known_at = optarg;
+            break;
+        case OPT_SINCE:
+            since = optarg;
             break;
         default:
             rc = cli_usage_error("review", "unknown option or missing value \"%s\"",
@@ -128,18 +119,20 @@ int cli_cmd_review(const struct cli_context *ctx, int argc, char **argv)
     struct store *st = NULL;
     struct store_view *view = NULL;
     struct query *q = NULL;
-    struct store_options so = {.create = false, .threads = 0};
-    if (store_open(ctx->data_dir, &so, &st, &err) != 0)
-        return cli_fail(&err);
-    rc =
-        known_at ? store_view_open_at(st, known_at, &view, &err) : store_view_open(st, &view, &err);
-    if (rc != 0) {
-        store_close(st);
-        return cli_fail(&err);
-    }
-    struct report_review_input in = {
-        .st = st, .view = view, .opt = opt, .options = {.team = QUERY_NONE}, .charts = true};
-    if (argc - optind == 1)
+    if ((rc = cli_open_view_at(ctx, known_at, &st, &view)) != 0)
+        return rc;
+    struct report_review_input in = {.st = st,
+                                     .view = view,
+                                     .opt = opt,
+                                     .options = {.team = QUERY_NONE},
+                                     .charts = true,
+                                     .restatements = true};
+    /* --since N|DATETIME, else the last commit before the as-of month */
+    if (since != NULL && store_resolve_commit(st, since, &in.since, &err) != 0)
+        rc = cli_usage_error("review", "invalid --since: %s", err.message);
+    else if (since == NULL && report_review_default_since(st, opt.as_of_day, &in.since, &err) != 0)
+        rc = cli_fail(&err);
+    if (rc == 0 && argc - optind == 1)
         rc = cli_resolve_team(view, argv[optind], &in.options.team);
     if (rc == 0 && report_analysis_open(view, false, &q, &err) != 0)
         rc = cli_fail(&err);

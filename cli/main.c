@@ -197,19 +197,25 @@ static const struct cli_command commands[] = {
      "commit, change = (value - first) / |first| (empty when first is 0), largest |change|\n"
      "first. --team includes its descendants.\n"},
     {"review", cli_cmd_review, "the monthly review: one HTML page for the meeting (A4)",
-     "Usage: kpi [--data DIR] review [TEAM] [-o FILE.html] [--as-of DATE] [--known-at N]\n"
+     "Usage: kpi [--data DIR] review [TEAM] [-o FILE.html] [--as-of DATE]\n"
+     "                                   [--since N|DATETIME] [--known-at N|DATETIME]\n"
      "                                   [--window N] [--stale-after N]\n"
      "\n"
      "Write one self-contained HTML page for a management review, laid out for A4\n"
      "print: the drift of TEAM (default: every root) and its descendants by family,\n"
      "the alerts by severity, each off_track or diverging indicator with its chart\n"
      "(inline SVG rendered by RRDtool) and what each child contributes to its gap,\n"
-     "and the teams that miss families. Nothing in it is loaded from elsewhere.\n"
+     "the restatements since --since, and the teams that miss families. Nothing in it\n"
+     "is loaded from elsewhere.\n"
      "\n"
      "Options:\n"
      "  -o, --output FILE    the page to write (replaced atomically; default: stdout)\n"
      "  --as-of DATE         review as of this day (default: today, UTC)\n"
-     "  --known-at N         the data as it stood right after commit N (kpi log)\n"
+     "  --since N|DATETIME   restatements by commits after this one (default: the last\n"
+     "                       commit before the as-of month)\n"
+     "  --known-at N|DATETIME\n"
+     "                       the data as it stood right after commit N, or the last\n"
+     "                       commit at or before DATETIME (kpi log)\n"
      "  --window N           periods of the trend window (default 6)\n"
      "  --stale-after N      periods without data before an indicator is stale (default 2)\n"},
     {"check", cli_cmd_check, "verify the data directory: database, history, RRD files",

@@ -149,7 +149,17 @@ struct report_review_input {
     struct query_options opt;
     struct report_review_options options;
     bool charts;
+    /* The restatements of SPEC §10 whose latest change is a commit after
+     * since (0: all), of the report's teams, when restatements is true. */
+    bool restatements;
+    uint64_t since;
 };
+
+/* The commit a review's restatements start after by default: the last
+ * commit before the as-of month (0 when there is none). Errors:
+ * KPI_ESYSTEM. */
+int report_review_default_since(struct store *st, int64_t as_of_day, uint64_t *since,
+                                struct kpi_error *err);
 
 /* The review report of SPEC §11 as one self-contained HTML page (A4 print
  * layout, inline styles and SVG charts, no script, nothing loaded from

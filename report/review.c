@@ -9,9 +9,9 @@
  *
  * Sections, in the order a controller walks a meeting through them:
  * drift by family (the team tree), the alerts by severity, each off_track
- * or diverging indicator with its chart and its attribution, the teams
- * that miss families. Every text that comes from users (names, ids, units,
- * messages) is HTML-escaped.
+ * or diverging indicator with its chart and its attribution, the
+ * restatements since a commit (SPEC §10), the teams that miss families. Every text that comes from
+ * users (names, ids, units, messages) is HTML-escaped.
  */
 #include "report/report.h"
 
@@ -554,6 +554,81 @@ static void coverage_section(struct page *p, struct query *q, const struct roste
                "families.</p>");
 }
 
+static void restatements_section(struct page *p, const struct report_review_input *in,
+                                 const struct roster *r, struct kpi_error *err)
+{
+    struct store_restatement *v = NULL;
+    size_t n = 0;
+    int rc = store_restatements(in->st, in->since, &v, &n, err);
+    if (rc != 0) {
+        p->rc = rc;
+        return;
+    }
+    size_t nteams = store_view_team_count(in->view);
+    bool *in_report = calloc(nteams ? nteams : 1, sizeof *in_report);
+    if (!in_report) {
+        store_restatements_free(v, n);
+        p->rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < r->n; i++)
+        in_report[r->team[i]] = true;
+    char buf[96];
+    put(p, "<h2>Restatements</h2><p class=\"meta\">Observations changed after they were first "
+           "imported");
+    if (in->since) {
+        snprintf(buf, sizeof buf, ", by a commit after commit %llu", (unsigned long long)in->since);
+        put(p, buf);
+    }
+    put(p, "; largest changes first.</p>");
+    size_t shown = 0;
+    for (size_t k = 0; k < n && p->rc == 0; k++) {
+        size_t t, i;
+        if (store_view_find_team(in->view, v[k].team, &t) != 0 || !in_report[t] ||
+            store_view_find_indicator(in->view, v[k].kpi, &i) != 0)
+            continue;
+        const struct kpi_indicator *ind = store_view_indicator(in->view, i);
+        if (shown++ == 0)
+            put(p, "<table><thead><tr><th>Team</th><th>Indicator</th><th>Period</th>"
+                   "<th class=\"n\">First value</th><th class=\"n\">Value</th>"
+                   "<th class=\"n\">Change</th><th class=\"n\">Commits</th></tr></thead><tbody>");
+        put(p, "<tr>");
+        td(p, team_name(in->q, t));
+        td(p, ind->name && ind->name[0] ? ind->name : ind->id);
+        char label[KPI_LABEL_MAX];
+        td(p, kpi_period_label(ind->period, v[k].period, label));
+        td_num(p, num(v[k].first_value, buf, sizeof buf), NULL);
+        td_num(p, isnan(v[k].value) ? "removed" : num(v[k].value, buf, sizeof buf), NULL);
+        td_num(p, pct(v[k].change, true, buf, sizeof buf), NULL);
+        snprintf(buf, sizeof buf, "%llu → %llu", (unsigned long long)v[k].first_commit,
+                 (unsigned long long)v[k].commit);
+        td_num(p, buf, NULL);
+        put(p, "</tr>");
+    }
+    put(p, shown ? "</tbody></table>" : "<p>None.</p>");
+    free(in_report);
+    store_restatements_free(v, n);
+}
+
+int report_review_default_since(struct store *st, int64_t as_of_day, uint64_t *since,
+                                struct kpi_error *err)
+{
+    *since = 0;
+    int64_t month = kpi_period_of_day(KPI_PERIOD_MONTH, as_of_day);
+    int64_t first = kpi_day_from_ymd((int)(month / 12), (int)(month % 12) + 1, 1);
+    char day[KPI_LABEL_MAX];
+    kpi_day_label(first - 1, day); /* the end of the day before the month */
+    struct kpi_error why = {0};
+    int rc = store_resolve_commit(st, day, since, &why);
+    if (rc == KPI_EUSAGE) { /* no commit before the month: all of them */
+        *since = 0;
+        return 0;
+    }
+    if (rc != 0)
+        return kpi_fail(err, (enum kpi_status)rc, "%s", why.message);
+    return 0;
+}
+
 /* --------------------------------------------------------------- the page */
 
 int report_review_html(const struct report_review_input *in, char **html, size_t *len,
@@ -630,6 +705,8 @@ int report_review_html(const struct report_review_input *in, char **html, size_t
         alerts_section(&p, q, &alerts);
     if (p.rc == 0)
         indicators_section(&p, in, &r, d, err);
+    if (p.rc == 0 && in->restatements)
+        restatements_section(&p, in, &r, err);
     if (p.rc == 0)
         coverage_section(&p, q, &r, d);
     put(&p, "</body></html>\n");

@@ -266,12 +266,13 @@ START_TEST(test_review_usage_errors)
 {
     expect_fail(4, "unknown team \"nobody\"", (const char *const[]){"review", "nobody", NULL});
     expect_fail(1, "invalid --as-of", (const char *const[]){"review", "--as-of", "2026-13", NULL});
-    expect_fail(1, "invalid --known-at \"0\"",
-                (const char *const[]){"review", "--known-at", "0", NULL});
+    expect_fail(1, "unknown commit 0", (const char *const[]){"review", "--known-at", "0", NULL});
     expect_fail(1, "unknown commit 99", (const char *const[]){"review", "--known-at", "99", NULL});
     expect_fail(1, "expected at most one TEAM",
                 (const char *const[]){"review", "export", "commercial", NULL});
-    expect_fail(1, "unknown option", (const char *const[]){"review", "--since", "3", NULL});
+    expect_fail(1, "invalid --since: unknown commit 99",
+                (const char *const[]){"review", "--since", "99", NULL});
+    expect_fail(1, "unknown option", (const char *const[]){"review", "--from", "3", NULL});
 }
 END_TEST
 
@@ -318,7 +319,31 @@ START_TEST(test_review_escapes_user_text)
     ck_assert_ptr_nonnull(strstr(r.out, "<td>Team &#39;one&#39;</td><td class=\"n\">40</td>"
                                         "<td class=\"n\">100</td><td class=\"n red\">-60.0%</td>"));
     assert_self_contained(r.out);
+    ck_assert_ptr_nonnull(strstr(r.out, "<h2>Restatements</h2>"));
     ts_run_free(&r);
+
+    /* a correction of January (commit 4): a restatement of +10 %, listed
+     * since commit 3, not since 4 */
+    const char fix_csv[] = "date,team,kpi,value\n2026-01,t1,rev,55\n";
+    char *fix = ts_path(scratch, "fix.csv");
+    ts_write_file(fix, fix_csv, sizeof fix_csv - 1);
+    kpi_in(&r, dir, (const char *const[]){"import", "--quiet", fix, NULL});
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ts_run_free(&r);
+    kpi_in(&r, dir, (const char *const[]){"review", "--as-of", "2026-02-28", "--since", "3", NULL});
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "by a commit after commit 3"));
+    ck_assert_ptr_nonnull(strstr(r.out, "<tr><td>Team &#39;one&#39;</td><td>Revenue &lt;b&gt;</td>"
+                                        "<td>2026-01</td><td class=\"n\">50</td><td class=\"n\">"
+                                        "55</td><td class=\"n\">+10.0%</td><td class=\"n\">3 → 4"
+                                        "</td></tr>"));
+    ts_run_free(&r);
+    kpi_in(&r, dir, (const char *const[]){"review", "--as-of", "2026-02-28", "--since", "4", NULL});
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "by a commit after commit 4; largest changes first.</p>"
+                                        "<p>None.</p>"));
+    ts_run_free(&r);
+    free(fix);
     free(dir);
     free(teams);
     free(inds);

@@ -218,12 +218,20 @@ static int prepare_alerts(struct web_request *rq, struct kpi_error *err)
  * analysis parameters. */
 static int prepare_review(struct web_request *rq, struct kpi_error *err)
 {
-    const char *team = NULL;
+    const char *team = NULL, *since = NULL;
     int rc = param(rq, "team", &team, err);
     if (rc == 0 && team != NULL)
         rc = resolve_team(rq, team, err);
     if (rc == 0)
         rc = analysis_params(rq, err);
+    if (rc == 0)
+        rc = param(rq, "since", &since, err);
+    /* since (a commit or a time), else the last commit before the as-of
+     * month; a commit that does not exist is a bad parameter (400) */
+    if (rc == 0 && since != NULL)
+        rc = store_resolve_commit(rq->srv->st, since, &rq->key.since, err);
+    else if (rc == 0)
+        rc = report_review_default_since(rq->srv->st, rq->key.as_of, &rq->key.since, err);
     return rc;
 }
 
@@ -539,7 +547,9 @@ static int build_review(const struct web_request *rq, struct web_body *out, stru
                                      .view = web_snapshot_view(rq->snap),
                                      .q = web_snapshot_query(rq->snap),
                                      .options = {.team = rq->key.team},
-                                     .charts = true};
+                                     .charts = true,
+                                     .restatements = true,
+                                     .since = rq->key.since};
     options_of(&rq->key, &in.opt);
     if (rq->who != NULL && rq->who->scope != 0) {
         in.options.visible = review_visible;

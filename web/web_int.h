@@ -84,6 +84,7 @@ struct web_key {
     uint64_t known_at; /* known_at=: the commit (0: the snapshot's, the latest) */
     uint64_t limit;    /* /commits?limit= (0: all) */
     int64_t period;    /* .../history?period= (a day; INT64_MIN: every period) */
+    uint64_t since;    /* review.html?since=: restatements after this commit */
 };
 
 /* A cached answer: immutable once built, refcounted (the cache holds one
