@@ -16,8 +16,11 @@
  * blank line an empty row), so counting '\n' rows plus the '\n' inside
  * quoted fields gives the physical line of every record. Fields can only
  * hold a line break after a '"' occurred, so files without quotes never pay
- * for the newline count. Syntax errors give a byte offset: its line is found
- * by rereading the file (the error is fatal, so this happens once).
+ * for the newline count. A syntax error's line is the parser's plus the line
+ * breaks of the quoted field libcsv holds. A quote inside an unquoted field
+ * or text after a closing quote makes its record bad and the reading goes on
+ * at the record's end (syntax_error); only a quote still open at the end of
+ * the file ends the reading.
  *
  * A file whose first line end is a lone CR (old Mac exports) has every lone
  * CR of each chunk turned into LF before libcsv sees it, so the same count
@@ -99,6 +102,12 @@ KPI_COLD static void field_slow(struct csvr *c, const char *src, size_t len)
 {
     if (c->halted)
         return;
+    if (c->resync != CSVR_RESYNC_NONE) { /* the rest of a bad record: counted, dropped */
+        if (len > 0)
+            c->line += count_nl(src, len);
+        c->nfields++;
+        return;
+    }
     size_t col = c->nfields + 1;
     const char *limit = c->nfields >= INGEST_MAX_FIELDS ? "record has more than 10000 fields"
                         : len > INGEST_MAX_FIELD        ? "field longer than 1 MiB"
@@ -292,6 +301,8 @@ static void on_row(int term, void *data)
             /* every field empty (";;;" from a spreadsheet): a blank line */
             if (c->nonempty)
                 deliver(c);
+            else
+                c->resync = CSVR_RESYNC_NONE; /* the end of a bad record */
             c->nfields = 0;
             c->arena_len = 0;
             c->nonempty = false;
@@ -301,6 +312,12 @@ static void on_row(int term, void *data)
         c->line++;
     if (!c->held)
         c->rec_line = c->line; /* where the next record starts */
+}
+
+static int parser_init(struct csv_parser *p)
+{
+    return csv_init(p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL |
+                           CSV_REPALL_NL);
 }
 
 int csvr_init(struct csvr *c, struct ingest_source *src, const char *name, char delimiter,
@@ -322,8 +339,7 @@ int csvr_init(struct csvr *c, struct ingest_source *src, const char *name, char 
         csvr_free(c);
         return ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "out of memory");
     }
-    if (csv_init(&c->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL |
-                                 CSV_REPALL_NL) != 0) {
+    if (parser_init(&c->parser) != 0) {
         csvr_free(c);
         return ingest_fail_at(err, KPI_ESYSTEM, name, 0, 0, "out of memory");
     }
@@ -345,8 +361,21 @@ void csvr_free(struct csvr *c)
     memset(c, 0, sizeof *c);
 }
 
-static void syntax_error(struct csvr *c, uint64_t offset)
+/* libcsv refused the byte at done of the piece it was given: a quote inside
+ * an unquoted field or text after a closing quote. Neither hides where the
+ * record ends (its next line end outside a quoted field), so while records
+ * are read the record is reported bad and the reading goes on after it: the
+ * bad field's bytes are skipped up to the next delimiter or line end
+ * (quotes in it are plain bytes), then libcsv, started afresh, reads the
+ * record's other fields, dropped, to its end. In the header, the error is
+ * fatal. */
+KPI_COLD static void syntax_error(struct csvr *c, size_t done)
 {
+    /* the line of the refused byte: the parser's, plus the line breaks of
+     * the quoted field in progress (only libcsv holds them yet) */
+    unsigned long line = c->line;
+    if (c->parser.quoted && c->parser.entry_pos > 0)
+        line += count_nl((const char *)c->parser.entry_buf, c->parser.entry_pos);
     const char *msg;
     if (csv_error(&c->parser) != CSV_EPARSE)
         msg = csv_strerror(csv_error(&c->parser));
@@ -356,7 +385,52 @@ static void syntax_error(struct csvr *c, uint64_t offset)
         msg = "quote inside an unquoted field (quote the whole field and double the quote)";
     else
         msg = "malformed CSV";
-    fatal(c, source_line_at(c->src, offset), c->nfields + 1, msg);
+    if (csv_error(&c->parser) != CSV_EPARSE || c->on_record == NULL) {
+        fatal(c, line, c->nfields + 1, msg);
+        return;
+    }
+    if (c->resync == CSVR_RESYNC_NONE && !c->halted) {
+        struct kpi_error why;
+        ingest_fail_at(&why, KPI_EINPUT, c->name, line, c->nfields + 1, "%s", msg);
+        struct csvr_out rec = {.line = c->rec_line};
+        int rc = c->on_record(c->ctx, &rec, &why);
+        if (rc != 0) {
+            c->halted = true;
+            c->stop = rc;
+        }
+    }
+    csv_free(&c->parser);
+    c->parser_ready = false;
+    if (parser_init(&c->parser) != 0) {
+        c->halted = c->oom = true;
+        return;
+    }
+    c->parser_ready = true;
+    if (c->delimiter != 0)
+        csv_set_delim(&c->parser, (unsigned char)c->delimiter);
+    c->line = line;
+    c->nfields++; /* the bad field */
+    c->arena_len = 0;
+    c->nonempty = false;
+    c->quotes_seen = true; /* field_slow, which drops the rest, takes every field */
+    c->resync = CSVR_RESYNC_FIELD;
+    c->chunk_done += done;
+}
+
+/* Skip the bad field's bytes and the delimiter after them (the bad field
+ * is counted already), or up to the line end, which libcsv then reads. */
+KPI_COLD static void skip_bad_field(struct csvr *c)
+{
+    size_t i = c->chunk_done;
+    while (i < c->chunk_len && c->chunk[i] != c->delimiter && c->chunk[i] != '\n' &&
+           c->chunk[i] != '\r')
+        i++;
+    if (i < c->chunk_len) {
+        c->resync = CSVR_RESYNC_ROW;
+        if (c->chunk[i] == c->delimiter)
+            i++;
+    }
+    c->chunk_done = i;
 }
 
 /* Let libcsv take len more bytes of the chunk. */
@@ -364,10 +438,11 @@ static void parse(struct csvr *c, size_t len)
 {
     const char *p = c->chunk + c->chunk_done;
     size_t done = csv_parse(&c->parser, p, len, on_field, on_row, c);
-    uint64_t chunk_off = c->src->offset - c->chunk_len;
-    if (done != len)
-        syntax_error(c, chunk_off + c->chunk_done + done);
-    else if (csv_get_buffer_size(&c->parser) > INGEST_MAX_FIELD + INGEST_CHUNK)
+    if (done != len) {
+        syntax_error(c, done);
+        return;
+    }
+    if (csv_get_buffer_size(&c->parser) > INGEST_MAX_FIELD + INGEST_CHUNK)
         fatal(c, c->line, c->nfields + 1, "field longer than 1 MiB");
     c->chunk_done += len;
 }
@@ -445,7 +520,8 @@ static int fill(struct csvr *c, struct kpi_error *err)
     if (n == 0) {
         c->eof = true;
         if (csv_fini(&c->parser, on_field, on_row, c) != 0)
-            fatal(c, c->line, c->nfields + 1, "unterminated quoted field");
+            fatal(c, c->line, c->nfields + 1,
+                  "unterminated quote opened here; the rest of the file was not read");
         return 0;
     }
     int rc =
@@ -472,8 +548,7 @@ int csvr_rewind(struct csvr *c, unsigned long skip, struct kpi_error *err)
 {
     csv_free(&c->parser);
     c->parser_ready = false;
-    if (csv_init(&c->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL |
-                                 CSV_REPALL_NL) != 0)
+    if (parser_init(&c->parser) != 0)
         return ingest_fail_at(err, KPI_ESYSTEM, c->name, 0, 0, "out of memory");
     c->parser_ready = true;
     if (lseek(c->src->fd, (off_t)c->src->start, SEEK_SET) < 0)
@@ -482,6 +557,7 @@ int csvr_rewind(struct csvr *c, unsigned long skip, struct kpi_error *err)
     c->chunk_len = c->chunk_done = 0;
     c->arena_len = c->nfields = 0;
     c->nonempty = c->held = c->eof = c->halted = c->fatal = c->oom = false;
+    c->resync = CSVR_RESYNC_NONE;
     c->stop = 0;
     c->line = c->rec_line = 1;
     c->skip = skip;
@@ -546,7 +622,10 @@ int csvr_run(struct csvr *c, csvr_record_fn on_record, void *ctx, struct kpi_err
     }
     while (!c->halted && !c->eof) {
         if (c->chunk_done < c->chunk_len) {
-            parse(c, c->chunk_len - c->chunk_done);
+            if (c->resync == CSVR_RESYNC_FIELD)
+                skip_bad_field(c);
+            else
+                parse(c, c->chunk_len - c->chunk_done);
         } else {
             int rc = fill(c, err);
             if (rc != 0)

@@ -181,9 +181,11 @@ struct ingest_sink {
  * more or fewer fields than the header; in a long file, columns without a
  * role are ignored, and so are columns with an empty header everywhere; a
  * row with a value and an empty team or kpi reference; a cell that is not a
- * date or a number; a bad encoding. A CSV syntax error (an unterminated
- * quote...) or a size limit is handed to bad() too, and ends the reading:
- * there is no resynchronising after it. Blank lines and records whose fields
+ * date or a number; a bad encoding; a quote inside an unquoted field or
+ * text after a closing quote (the record still ends at its next line end
+ * outside a quoted field). An unterminated quote (open at the end of the
+ * file) or a size limit is handed to bad() too, and ends the reading: there
+ * is no resynchronising after it. Blank lines and records whose fields
  * are all empty (";;;" from a spreadsheet) are not records. */
 int ingest_read(struct ingest_reader *r, const struct ingest_sink *sink, struct kpi_error *err);
 

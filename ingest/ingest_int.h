@@ -140,6 +140,11 @@ struct csvr {
     char eol[3];        /* the file's line end: "\n", "\r\n" or "\r" */
     char forced_delimiter;
     bool quotes_seen; /* a '"' occurred: fields may hold line breaks */
+    /* After a quoting error (already reported), the rest of the bad record
+     * is read and dropped: CSVR_RESYNC_FIELD skips the bad field's bytes up
+     * to the next delimiter or line end, CSVR_RESYNC_ROW lets libcsv read
+     * the record's other fields (counted in nfields, not kept) to its end. */
+    enum { CSVR_RESYNC_NONE, CSVR_RESYNC_FIELD, CSVR_RESYNC_ROW } resync;
     bool eof;
     bool halted; /* fatal, oom or stop: libcsv's callbacks do nothing more */
     bool fatal;  /* fatal_err is pending */

@@ -267,6 +267,66 @@ START_TEST(test_unterminated_quote_is_bad_input)
 }
 END_TEST
 
+/* Quoting errors do not hide where their record ends: each bad row is
+ * reported and, with --on-error skip, the good row after them is imported. */
+START_TEST(test_quoting_errors_do_not_hide_later_rows)
+{
+    struct scene s;
+    scene_open(&s, "quoting");
+    char *csv = scene_file(&s, "q.csv",
+                           "date,team,kpi,value\n2026-01,a,b,1\"2\n2026-02,a,b,\"1\"x\n"
+                           "2026-03,a,b,zz\n2026-04,a,b,5\n");
+    struct ts_run r;
+    kpi(&r, &s, (const char *[]){"import", "--on-error", "skip", csv, NULL});
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_str_eq(r.out, "q.csv: 4 rows, 1 new, 0 corrected, 0 unchanged, 0 empty, "
+                            "3 rejected, 1 series, 1 new teams, 1 new indicators\n");
+    ck_assert_str_eq(
+        r.err, "q.csv:2:4: quote inside an unquoted field (quote the whole field and double "
+               "the quote)\n"
+               "q.csv:3:4: text after a closing quote (expected a delimiter or the end of the "
+               "line)\n"
+               "q.csv:4:4: invalid number \"zz\" in column \"value\": expected a number (with "
+               "',' the decimal separator is '.'): 1234.50, -3, (1234.50), 12 %, 1e6; empty, NA "
+               "or #N/A for no value\n"
+               "q.csv:5: created team \"a\" (no parent)\n"
+               "q.csv:5: created indicator \"b\" (no family)\n");
+    ts_run_free(&r);
+    kpi(&r, &s, (const char *[]){"series", "a", "b", "--format", "csv", NULL});
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "period,date,value,target,rolled_up\n2026-04,2026-04-30,5,,false\n");
+    ts_run_free(&r);
+    free(csv);
+    scene_close(&s);
+}
+END_TEST
+
+/* An unterminated quote ends the reading, and says so: with --on-error skip
+ * the rows before it are imported, nothing after it is counted. */
+START_TEST(test_unterminated_quote_says_the_rest_was_not_read)
+{
+    struct scene s;
+    scene_open(&s, "unterminated");
+    char *csv = scene_file(&s, "u.csv",
+                           "date,team,kpi,value\n2026-01,a,b,1\n2026-02,a,b,\"2\n2026-03,a,b,3\n");
+    struct ts_run r;
+    kpi(&r, &s, (const char *[]){"import", "--on-error", "skip", csv, NULL});
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_str_eq(r.out, "u.csv: 2 rows, 1 new, 0 corrected, 0 unchanged, 0 empty, "
+                            "1 rejected, 1 series, 1 new teams, 1 new indicators\n");
+    ck_assert_msg(strstr(r.err, "u.csv:3:4: unterminated quote opened here; the rest of the file "
+                                "was not read\n") != NULL,
+                  "stderr: %s", r.err);
+    ts_run_free(&r);
+    kpi(&r, &s, (const char *[]){"series", "a", "b", "--format", "csv", NULL});
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "period,date,value,target,rolled_up\n2026-01,2026-01-31,1,,false\n");
+    ts_run_free(&r);
+    free(csv);
+    scene_close(&s);
+}
+END_TEST
+
 START_TEST(test_skip_mode_imports_good_rows_and_writes_rejects)
 {
     struct scene s;
@@ -589,6 +649,8 @@ int main(void)
     tcase_add_test(tc, test_utf8_bom_wide_layout);
     tcase_add_test(tc, test_bad_number_aborts_whole_file_with_position);
     tcase_add_test(tc, test_unterminated_quote_is_bad_input);
+    tcase_add_test(tc, test_quoting_errors_do_not_hide_later_rows);
+    tcase_add_test(tc, test_unterminated_quote_says_the_rest_was_not_read);
     tcase_add_test(tc, test_skip_mode_imports_good_rows_and_writes_rejects);
     tcase_add_test(tc, test_dry_run_writes_nothing);
     tcase_add_test(tc, test_json_summary_has_every_key);

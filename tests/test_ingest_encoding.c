@@ -219,8 +219,10 @@ START_TEST(test_stdin_errors_are_named_stdin)
     static const char csv[] = "date,team,kpi,value\n2026-01,a,k,\"1\n";
     stdin_from(csv, sizeof csv - 1);
     char *got = ti_read("-", NULL, NULL);
-    ck_assert_str_eq(got,
-                     "observations long utf-8 ,\nERR -2 stdin:2:4: unterminated quoted field\n");
+    ck_assert_str_eq(
+        got,
+        "observations long utf-8 ,\nERR -2 stdin:2:4: unterminated quote opened here; the rest of "
+        "the file was not read\n");
     free(got);
 }
 END_TEST

@@ -6,7 +6,8 @@ START_TEST(test_unterminated_quote_names_line_where_field_starts)
     TI_EXPECT("date,team,kpi,value\n2026-01,a,k,1\n2026-02,\"open\nstill open\n", NULL,
               "observations long utf-8 ,\n"
               "2: a|k|2026-01-31|V|1|4\n"
-              "ERR -2 t.csv:3:2: unterminated quoted field\n");
+              "ERR -2 t.csv:3:2: unterminated quote opened here; the rest of the file was not "
+              "read\n");
 }
 END_TEST
 
@@ -16,7 +17,69 @@ START_TEST(test_quote_inside_unquoted_field_is_bad_input)
               "observations long utf-8 ,\n"
               "2: a|k|2026-01-31|V|1|4\n"
               "ERR -2 t.csv:3:3: quote inside an unquoted field (quote the whole field and "
-              "double the quote)\n");
+              "double the quote)\n"
+              "4: a|k|2026-03-31|V|3|4\n");
+}
+END_TEST
+
+/* After a quoting error the record still ends at its next line end outside
+ * a quoted field: its other fields (here a quoted one over two lines, then
+ * a second quoting error) are dropped, and the next record keeps its line. */
+START_TEST(test_quoting_error_skips_to_the_records_end)
+{
+    TI_EXPECT("date,team,kpi,value\n2026-01,a,k\"x,\"2\n2\"\n2026-02,a\"b,k\"c,\"x\"y\n"
+              "2026-03,a,k,3\n",
+              NULL,
+              "observations long utf-8 ,\n"
+              "ERR -2 t.csv:2:3: quote inside an unquoted field (quote the whole field and "
+              "double the quote)\n"
+              "ERR -2 t.csv:4:2: quote inside an unquoted field (quote the whole field and "
+              "double the quote)\n"
+              "5: a|k|2026-03-31|V|3|4\n");
+}
+END_TEST
+
+/* CRLF line ends, text after a closing quote of a field over two lines:
+ * the error's line is where the refused byte is, the next record's line
+ * follows. */
+START_TEST(test_text_after_closing_quote_in_crlf_file_goes_on)
+{
+    TI_EXPECT("date;team;kpi;value\r\n2026-01;\"a\r\nb\" x;k;1\r\n2026-02;a;k;2\r\n", NULL,
+              "observations long utf-8 ;\n"
+              "ERR -2 t.csv:3:2: text after a closing quote (expected a delimiter or the end of "
+              "the line)\n"
+              "4: a|k|2026-02-28|V|2|4\n");
+}
+END_TEST
+
+/* A bad field longer than a chunk: its bytes are skipped across chunks. */
+START_TEST(test_quoting_error_in_field_longer_than_a_chunk)
+{
+    struct kpi_buf b = {0};
+    kpi_buf_puts(&b, "date,team,kpi,value\n2026-01,a,k,1\"");
+    for (int i = 0; i < 100000; i++)
+        kpi_buf_puts(&b, "9");
+    kpi_buf_puts(&b, "\n2026-02,a,k,2\n");
+    char *got = ti_dump_n(b.data, b.len, NULL);
+    ck_assert_str_eq(got, "observations long utf-8 ,\n"
+                          "ERR -2 t.csv:2:4: quote inside an unquoted field (quote the whole "
+                          "field and double the quote)\n"
+                          "3: a|k|2026-02-28|V|2|4\n");
+    free(got);
+    kpi_buf_free(&b);
+}
+END_TEST
+
+/* The rest of a bad record opens a quote that never closes: that stops the
+ * reading, and is said too. */
+START_TEST(test_unterminated_quote_after_quoting_error_is_said)
+{
+    TI_EXPECT("date,team,kpi,value\n2026-01,a\"b,k,\"1\n2026-02,a,k,2\n", NULL,
+              "observations long utf-8 ,\n"
+              "ERR -2 t.csv:2:2: quote inside an unquoted field (quote the whole field and "
+              "double the quote)\n"
+              "ERR -2 t.csv:2:4: unterminated quote opened here; the rest of the file was not "
+              "read\n");
 }
 END_TEST
 
@@ -188,10 +251,12 @@ START_TEST(test_errors_after_many_chunks_give_physical_line)
     kpi_buf_puts(&b, "date,team,kpi,value\n");
     for (int i = 0; i < 20000; i++)
         kpi_buf_puts(&b, i % 100 == 0 ? "2026-01,\"q\nq\",k,1\n" : "2026-01,a,k,1\n");
-    kpi_buf_puts(&b, "2026-01,a,k,x\"\n");
+    kpi_buf_puts(&b, "2026-01,a,k,x\"\n2026-02,a,k,7\n");
     char *got = ti_dump_n(b.data, b.len, NULL);
     /* 20000 records + 200 embedded line breaks after the header */
     ck_assert_msg(strstr(got, "ERR -2 t.csv:20202:4: quote inside an unquoted field") != NULL, "%s",
+                  got + strlen(got) - 200);
+    ck_assert_msg(strstr(got, "\n20203: a|k|2026-02-28|V|7|4\n") != NULL, "%s",
                   got + strlen(got) - 200);
     free(got);
     kpi_buf_free(&b);
@@ -221,6 +286,10 @@ static Suite *suite(void)
     tcase_add_test(tc, test_unterminated_quote_names_line_where_field_starts);
     tcase_add_test(tc, test_quote_inside_unquoted_field_is_bad_input);
     tcase_add_test(tc, test_text_after_closing_quote_is_bad_input);
+    tcase_add_test(tc, test_quoting_error_skips_to_the_records_end);
+    tcase_add_test(tc, test_text_after_closing_quote_in_crlf_file_goes_on);
+    tcase_add_test(tc, test_quoting_error_in_field_longer_than_a_chunk);
+    tcase_add_test(tc, test_unterminated_quote_after_quoting_error_is_said);
     tcase_add_test(tc, test_syntax_error_in_header_fails_open);
     tcase_add_test(tc, test_invalid_number_names_line_column_and_header);
     tcase_add_test(tc, test_invalid_date_says_what_was_expected);
