@@ -194,7 +194,8 @@ int ingest_read(struct ingest_reader *r, const struct ingest_sink *sink, struct 
  * UTF-16 of the same byte order with its BOM, UTF-8 keeps its BOM) and line
  * end. ingest_rejects_header writes the header cells plus an "error"
  * column (and the BOM when out is at its start); ingest_rejects_row one
- * record's fields (UTF-8 as handed to the sink; count may be 0) and its
+ * record's fields (UTF-8 as handed to the sink; count 0, a record whose
+ * quoting is broken, writes as many empty fields as the header has) and its
  * message. Fields are written as read, so numbers keep the input's decimal
  * separator. Both return 0, or KPI_ESYSTEM when out has a write error. */
 int ingest_rejects_header(const struct ingest_reader *r, FILE *out);

@@ -157,8 +157,11 @@ int ingest_rejects_row(const struct ingest_reader *r, FILE *out, const char *con
 {
     enum ingest_encoding enc = r->src.encoding;
     char delim[2] = {r->csv.delimiter ? r->csv.delimiter : ',', 0};
-    for (size_t i = 0; i < count; i++) {
-        put_field(out, enc, delim[0], fields[i] ? fields[i] : "");
+    /* a record without fields (its quoting broken) gets empty ones, so
+     * that its message stays in the error column */
+    size_t n = count > 0 ? count : r->ncols;
+    for (size_t i = 0; i < n; i++) {
+        put_field(out, enc, delim[0], i < count && fields[i] ? fields[i] : "");
         put_text(out, enc, delim);
     }
     put_field(out, enc, delim[0], message);

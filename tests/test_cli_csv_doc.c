@@ -40,6 +40,7 @@ static const struct {
     {"ok.csv", {"--date-format", "%d.%m.%Y", NULL}},
     {"quote.csv", {NULL}},
     {"quote2.csv", {NULL}},
+    {"quoting.csv", {"--on-error", "skip", NULL}},
     {"refs.csv", {"--strict", NULL}},
     {"semi.csv", {NULL}},
     {"semi2.csv", {NULL}},

@@ -276,8 +276,9 @@ START_TEST(test_quoting_errors_do_not_hide_later_rows)
     char *csv = scene_file(&s, "q.csv",
                            "date,team,kpi,value\n2026-01,a,b,1\"2\n2026-02,a,b,\"1\"x\n"
                            "2026-03,a,b,zz\n2026-04,a,b,5\n");
+    char *rejects = ts_path(s.root, "rejects.csv");
     struct ts_run r;
-    kpi(&r, &s, (const char *[]){"import", "--on-error", "skip", csv, NULL});
+    kpi(&r, &s, (const char *[]){"import", "--on-error", "skip", "--rejects", rejects, csv, NULL});
     ck_assert_int_eq(r.status, 2);
     ck_assert_str_eq(r.out, "q.csv: 4 rows, 1 new, 0 corrected, 0 unchanged, 0 empty, "
                             "3 rejected, 1 series, 1 new teams, 1 new indicators\n");
@@ -296,6 +297,20 @@ START_TEST(test_quoting_errors_do_not_hide_later_rows)
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out, "period,date,value,target,rolled_up\n2026-04,2026-04-30,5,,false\n");
     ts_run_free(&r);
+    /* records without fields keep their message in the error column */
+    char *text = ts_read_file(rejects, NULL);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(strncmp(text,
+                          "date,team,kpi,value,error\n"
+                          ",,,,q.csv:2:4: quote inside an unquoted field (quote the whole field "
+                          "and double the quote)\n"
+                          ",,,,q.csv:3:4: text after a closing quote (expected a delimiter or the "
+                          "end of the line)\n"
+                          "2026-03,a,b,zz,\"q.csv:4:4: invalid number \"\"zz\"\"",
+                          230) == 0,
+                  "rejects: %s", text);
+    free(text);
+    free(rejects);
     free(csv);
     scene_close(&s);
 }
