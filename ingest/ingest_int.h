@@ -140,11 +140,6 @@ struct csvr {
     char eol[3];        /* the file's line end: "\n", "\r\n" or "\r" */
     char forced_delimiter;
     bool quotes_seen; /* a '"' occurred: fields may hold line breaks */
-    /* After a quoting error (already reported), the rest of the bad record
-     * is read and dropped: CSVR_RESYNC_FIELD skips the bad field's bytes up
-     * to the next delimiter or line end, CSVR_RESYNC_ROW lets libcsv read
-     * the record's other fields (counted in nfields, not kept) to its end. */
-    enum { CSVR_RESYNC_NONE, CSVR_RESYNC_FIELD, CSVR_RESYNC_ROW } resync;
     bool eof;
     bool halted; /* fatal, oom or stop: libcsv's callbacks do nothing more */
     bool fatal;  /* fatal_err is pending */
@@ -157,6 +152,14 @@ struct csvr {
     size_t *dec_lens;
     char *dec;
     size_t dec_cap;
+
+    /* After a quoting error (already reported), the rest of the bad record
+     * is read and dropped: CSVR_RESYNC_FIELD skips the bad field's bytes up
+     * to the next delimiter or line end, CSVR_RESYNC_ROW lets libcsv read
+     * the record's other fields (counted in nfields, not kept) to its end.
+     * Last in the struct: between the flags, it would split the test of
+     * halted and quotes_seen that on_field makes as one. */
+    enum { CSVR_RESYNC_NONE, CSVR_RESYNC_FIELD, CSVR_RESYNC_ROW } resync;
 };
 
 int csvr_init(struct csvr *c, struct ingest_source *src, const char *name, char delimiter,
