@@ -141,7 +141,9 @@ static int read_header(struct ingest_reader *r, struct kpi_error *err)
         rc = try_header(r, &hdr, &why);
         if (rc == 1 && r->header_line <= HEADER_SEARCH_LINES)
             return 0;
-        if (rc == KPI_ESYSTEM) {
+        /* a header that needs an option (a periods file without --kind) is
+         * the header: its own message says what to add */
+        if (rc == KPI_ESYSTEM || (rc == KPI_EUSAGE && r->header_line <= HEADER_SEARCH_LINES)) {
             *err = why;
             return rc;
         }

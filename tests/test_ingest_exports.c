@@ -187,6 +187,10 @@ START_TEST(test_title_lines_are_skipped)
               "and one column per period (periods), or a teams or indicators catalog; line 1 "
               "reads \"Titre\" (delimiter ,); line 2 is no header either (--header-line N "
               "reads it from line N)\n");
+    /* a budget sheet under a title still needs --kind, and says so */
+    TI_EXPECT("Budget 2026\n\nteam;kpi;janv.-26;f\xC3\xA9vr.-26\na;k;1;2\n", NULL,
+              "OPEN -1 t.csv:3: a file with one column per period (team, kpi, janv.-26, ...) may "
+              "hold actuals or a budget: say which with --kind observations or --kind targets\n");
     /* a line 1 with a role is a bad header, never a title */
     TI_EXPECT("date,team,kpi,value,value\ndate,team,kpi,value\n", NULL,
               "OPEN -2 t.csv:1:5: column \"value\" and column 4 (\"value\") both have the role "
