@@ -45,6 +45,11 @@ int cli_exit_code(int status);
 /* Print "kpi: <message>" to stderr and return the exit code of err->code. */
 int cli_fail(const struct kpi_error *err);
 
+/* Write size bytes of data to path through a temporary file beside it,
+ * renamed over it once complete (a reader never sees half a file), with the
+ * mode a plain create would give. Returns 0, or KPI_ESYSTEM in err. */
+int cli_write_file(const char *path, const void *data, size_t size, struct kpi_error *err);
+
 /* Print "kpi <command>: <printf message>" plus a hint to run --help, and
  * return CLI_EXIT_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...)

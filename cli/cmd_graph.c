@@ -56,51 +56,6 @@ static int format_of(const char *path, bool *png)
                            path);
 }
 
-/* Write the image to path through a temporary file next to it, renamed
- * over it once complete: a reader never sees half a chart. */
-static int write_file(const char *path, const void *data, size_t size, struct kpi_error *err)
-{
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
-    if (tmp == NULL)
-        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
-    snprintf(tmp, len + 16, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
-        free(tmp);
-        return rc;
-    }
-    /* mkstemp creates 0600: give the file the mode a plain create would */
-    mode_t mask = umask(0);
-    umask(mask);
-    int rc = 0;
-    const char *p = data;
-    size_t left = size;
-    while (rc == 0 && left > 0) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            rc =
-                kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, n < 0 ? strerror(errno) : "short write");
-        else {
-            p += n;
-            left -= (size_t)n;
-        }
-    }
-    if (rc == 0 && fchmod(fd, 0666 & ~mask) != 0)
-        rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
-    if (close(fd) != 0 && rc == 0)
-        rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
-    if (rc != 0)
-        unlink(tmp);
-    free(tmp);
-    return rc;
-}
-
 int cli_cmd_graph(const struct cli_context *ctx, int argc, char **argv)
 {
     static const struct option options[] = {{"output", required_argument, NULL, 'o'},
@@ -164,7 +119,7 @@ int cli_cmd_graph(const struct cli_context *ctx, int argc, char **argv)
         size_t size = 0;
         struct kpi_error err = {0};
         if (store_graph(st, view, team, ind, &g, &image, &size, &err) != 0 ||
-            write_file(output, image, size, &err) != 0)
+            cli_write_file(output, image, size, &err) != 0)
             rc = cli_fail(&err);
         free(image);
     }

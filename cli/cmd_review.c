@@ -23,48 +23,6 @@ static int parse_count(const char *name, const char *text, unsigned min, unsigne
     return 0;
 }
 
-/* Write the page to path through a temporary file renamed over it: a
- * reader never sees half a report. */
-static int write_file(const char *path, const char *data, size_t size, struct kpi_error *err)
-{
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
-    if (tmp == NULL)
-        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
-    snprintf(tmp, len + 16, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
-        free(tmp);
-        return rc;
-    }
-    mode_t mask = umask(0); /* mkstemp creates 0600: give the usual mode */
-    umask(mask);
-    int rc = 0;
-    while (rc == 0 && size > 0) {
-        ssize_t n = write(fd, data, size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            rc =
-                kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, n < 0 ? strerror(errno) : "short write");
-        else {
-            data += n;
-            size -= (size_t)n;
-        }
-    }
-    if (rc == 0 && fchmod(fd, 0666 & ~mask) != 0)
-        rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
-    if (close(fd) != 0 && rc == 0)
-        rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
-    if (rc != 0)
-        unlink(tmp);
-    free(tmp);
-    return rc;
-}
-
 int cli_cmd_review(const struct cli_context *ctx, int argc, char **argv)
 {
     static const struct option options[] = {{"output", required_argument, NULL, 'o'},
@@ -142,7 +100,7 @@ int cli_cmd_review(const struct cli_context *ctx, int argc, char **argv)
         size_t len = 0;
         if (report_review_html(&in, &html, &len, &err) != 0)
             rc = cli_fail(&err);
-        else if (output != NULL && write_file(output, html, len, &err) != 0)
+        else if (output != NULL && cli_write_file(output, html, len, &err) != 0)
             rc = cli_fail(&err);
         else if (output == NULL && (fwrite(html, 1, len, stdout) != len || fflush(stdout) != 0))
             rc = cli_fail(&(struct kpi_error){KPI_ESYSTEM, "cannot write standard output"});
