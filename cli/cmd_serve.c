@@ -42,6 +42,7 @@ static void serve_import(void *ctx, const struct web_import_job *job, struct web
     int code = import_file(st, job->path, &settings);
     store_close(st);
     out->summary_json = hooks.summary_json;
+    out->commit = hooks.commit;
     out->catalog_refused = hooks.catalog_refused;
     out->err = hooks.err;
     out->status = code == CLI_EXIT_OK      ? 0

@@ -33,6 +33,7 @@ struct import_hooks {
     bool (*team_allowed)(void *ctx, const struct store_txn *txn, size_t team);
     void *team_ctx;
     char *summary_json;   /* out: the --json summary (malloc'd) */
+    uint64_t commit;      /* out: the commit written, 0 when none */
     bool catalog_refused; /* out: a catalog file while team_allowed is set */
     struct kpi_error err; /* out: why, when the exit code is not 0 */
 };

@@ -565,7 +565,10 @@ static int finish(struct import_run *run, struct kpi_error *err)
                                          .rows = run->summary.rows};
         store_txn_describe(run->txn, &info);
         struct store_progress progress = {report_progress, &run->progress};
-        int rc = store_txn_commit(run->txn, &progress, err);
+        uint64_t commit = 0;
+        int rc = store_txn_commit(run->txn, &progress, &commit, err);
+        if (run->settings->hooks != NULL)
+            run->settings->hooks->commit = commit;
         cli_progress_done(&run->progress);
         run->txn = NULL;
         if (rc != 0)

@@ -232,11 +232,14 @@ void store_txn_describe(struct store_txn *txn, const struct store_commit_info *i
  * store's writer threads, sync them, mark them current, and release the
  * lock. A transaction that changed nothing (every set call UNCHANGED, no
  * catalog change) writes nothing: no commit, the directory untouched.
- * progress may be NULL; it gets ("rrd", done, total). Frees txn in every
- * case. When it fails after the data was committed, the next writer repairs
- * the RRD files: err says so. */
+ * progress may be NULL; it gets ("rrd", done, total). *commit_id (may be
+ * NULL) is set to the id of the commit written (what `kpi log` shows), 0
+ * when none was (nothing changed, or the database transaction failed); it is
+ * set too when only the RRD files failed after the data was committed. Frees
+ * txn in every case. When it fails after the data was committed, the next
+ * writer repairs the RRD files: err says so. */
 int store_txn_commit(struct store_txn *txn, const struct store_progress *progress,
-                     struct kpi_error *err);
+                     uint64_t *commit_id, struct kpi_error *err);
 
 /* Discard everything the transaction did and release the lock. NULL is fine. */
 void store_txn_abort(struct store_txn *txn);

@@ -733,7 +733,7 @@ static void remove_legacy(const char *dir)
 
 /* The database transaction of the commit: everything or nothing. */
 static int write_commit(struct store_txn *txn, const struct commit_plan *p, size_t live,
-                        struct kpi_error *err)
+                        uint64_t *id, struct kpi_error *err)
 {
     bool *tch = NULL, *ich = NULL;
     struct commit_series *cs = calloc(live + 1, sizeof *cs);
@@ -776,9 +776,11 @@ static int write_commit(struct store_txn *txn, const struct commit_plan *p, size
         .series_count = n,
     };
     if (rc == 0)
-        rc = commit_write(txn->db, &in, NULL, err);
+        rc = commit_write(txn->db, &in, id, err);
     if (rc == 0)
         rc = db_exec(txn->db, "COMMIT", err);
+    if (rc != 0)
+        *id = 0;
     if (rc != 0)
         sqlite3_exec(txn->db, "ROLLBACK", NULL, NULL, NULL);
     else if (txn->convert)
@@ -791,8 +793,11 @@ done:
 }
 
 int store_txn_commit(struct store_txn *txn, const struct store_progress *progress,
-                     struct kpi_error *err)
+                     uint64_t *commit_id, struct kpi_error *err)
 {
+    uint64_t id = 0;
+    if (commit_id != NULL)
+        *commit_id = 0;
     if (txn->st->read_only) {
         txn_free(txn);
         return kpi_fail(err, KPI_EUSAGE, "a read-only transaction cannot commit");
@@ -811,9 +816,11 @@ int store_txn_commit(struct store_txn *txn, const struct store_progress *progres
         rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
         goto done;
     }
-    rc = write_commit(txn, &p, (size_t)live, err);
+    rc = write_commit(txn, &p, (size_t)live, &id, err);
     if (rc != 0)
         goto done;
+    if (commit_id != NULL)
+        *commit_id = id;
     /* committed: the RRD files follow, are synced, and only then stop being
      * pending (a crash before leaves them pending: the next writer rebuilds
      * them) */
@@ -965,5 +972,5 @@ int store_revert(struct store *st, uint64_t commit, bool force, const char *auth
     struct store_commit_info info = {
         .author = author, .kind = "revert", .source = source, .sha256 = NULL, .rows = *cells};
     store_txn_describe(txn, &info);
-    return store_txn_commit(txn, NULL, err);
+    return store_txn_commit(txn, NULL, NULL, err);
 }

@@ -34,7 +34,7 @@ static void teardown(struct fixture *f)
 static void commit_and_reopen(struct fixture *f)
 {
     struct kpi_error e = {0};
-    ck_assert_msg(store_txn_commit(f->txn, NULL, &e) == 0, "%s", e.message);
+    ck_assert_msg(store_txn_commit(f->txn, NULL, NULL, &e) == 0, "%s", e.message);
     ck_assert_msg(store_txn_begin(f->st, &f->txn, &e) == 0, "%s", e.message);
 }
 

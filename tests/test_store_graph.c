@@ -121,7 +121,7 @@ static void load(struct fixture *f)
     set(txn, north, def, month(2025, 1), STORE_VALUE, 3);
     set(txn, north, def, month(2025, 1), STORE_TARGET, 0);
     indicator(txn, "unused", "Unused", "", KPI_DIRECTION_UP, KPI_AGGREGATE_SUM);
-    ck_assert_msg(store_txn_commit(txn, NULL, &e) == 0, "%s", e.message);
+    ck_assert_msg(store_txn_commit(txn, NULL, NULL, &e) == 0, "%s", e.message);
 }
 
 static void open_view(struct fixture *f)

@@ -37,7 +37,7 @@ static struct store_txn *begin(struct store *st)
 static void commit(struct store_txn *txn)
 {
     struct kpi_error e = {0};
-    ck_assert_msg(store_txn_commit(txn, NULL, &e) == 0, "%s", e.message);
+    ck_assert_msg(store_txn_commit(txn, NULL, NULL, &e) == 0, "%s", e.message);
 }
 
 static struct store_view *view_of(struct store *st)
@@ -685,7 +685,7 @@ START_TEST(test_second_begin_waits_for_the_first_commit)
         /* hold the lock while the parent blocks in store_txn_begin */
         struct timespec pause = {0, 200000000};
         nanosleep(&pause, NULL);
-        _exit(store_txn_commit(txn, NULL, NULL) == 0 ? 0 : 1);
+        _exit(store_txn_commit(txn, NULL, NULL, NULL) == 0 ? 0 : 1);
     }
     close(ready[1]);
     char c;

@@ -65,7 +65,7 @@ static void import(struct fixture *f, const char *team, const char *kpi, enum kp
                 store_txn_set(txn, t, k, pts[i].period, STORE_TARGET, pts[i].target, NULL, NULL),
                 0);
     }
-    ck_assert_msg(store_txn_commit(txn, NULL, &e) == 0, "%s", e.message);
+    ck_assert_msg(store_txn_commit(txn, NULL, NULL, &e) == 0, "%s", e.message);
 }
 
 static char *rrd_path(struct fixture *f, const char *team, const char *kpi)
@@ -504,7 +504,7 @@ START_TEST(test_lag_set_carries_over_when_rrd_work_failed)
     ck_assert_int_eq(store_txn_resolve_team(txn, "a", true, &t, NULL, NULL), 0);
     ck_assert_int_eq(store_txn_resolve_indicator(txn, "k", true, &k, NULL, NULL), 0);
     ck_assert_int_eq(store_txn_set(txn, t, k, month(2026, 1), STORE_VALUE, 1, NULL, NULL), 0);
-    ck_assert_int_eq(store_txn_commit(txn, NULL, &e), KPI_ESYSTEM);
+    ck_assert_int_eq(store_txn_commit(txn, NULL, NULL, &e), KPI_ESYSTEM);
     ck_assert_msg(strstr(e.message, "committed") != NULL, "%s", e.message);
     struct store_view *v = NULL;
     ck_assert_int_eq(store_view_open(f.st, &v, NULL), 0);
@@ -597,7 +597,7 @@ START_TEST(test_commit_of_many_series_reports_progress)
     }
     struct progress_log log = {0};
     struct store_progress progress = {on_progress, &log};
-    ck_assert_msg(store_txn_commit(txn, &progress, &e) == 0, "%s", e.message);
+    ck_assert_msg(store_txn_commit(txn, &progress, NULL, &e) == 0, "%s", e.message);
     ck_assert_int_ge(log.calls, 2);
     ck_assert_str_eq(log.phase, "rrd");
     ck_assert_uint_eq(log.done, 40);

@@ -1087,7 +1087,7 @@ START_TEST(test_store_rebuild_writes_the_image)
             ck_assert_int_eq(
                 store_txn_set(txn, t, k, first + (int64_t)m, STORE_VALUE, stored(m), NULL, NULL),
                 0);
-    ck_assert_msg(store_txn_commit(txn, NULL, &e) == 0, "%s", e.message);
+    ck_assert_msg(store_txn_commit(txn, NULL, NULL, &e) == 0, "%s", e.message);
     char path[4096];
     ck_assert_int_eq(store_series_path(st, "ops", "sales", path, sizeof path, NULL), 0);
     unsigned long rows[NRRA];
@@ -1135,7 +1135,7 @@ static void commit_months(struct store *st, int64_t first, size_t from, size_t t
             ck_assert_int_eq(
                 store_txn_set(txn, t, k, first + (int64_t)m, STORE_VALUE, stored(m), NULL, NULL),
                 0);
-    ck_assert_msg(store_txn_commit(txn, NULL, &e) == 0, "%s", e.message);
+    ck_assert_msg(store_txn_commit(txn, NULL, NULL, &e) == 0, "%s", e.message);
 }
 
 /* The months [0, n) of commit_months as a series. */

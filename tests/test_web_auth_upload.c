@@ -110,13 +110,35 @@ static void get_auth(const char *path, struct th_response *r)
 }
 
 /* The --json summary of kpi import (its first keys: later keys belong to
- * the importer) followed by "commit". */
-static void expect_summary(const char *body, const char *head)
+ * the importer) followed by "commit" (tail: e.g. ",\"commit\":null}"). */
+static void expect_summary_tail(const char *body, const char *head, const char *tail)
 {
     ck_assert_msg(strncmp(body, head, strlen(head)) == 0, "%s", body);
-    const char *tail = ",\"commit\":null}";
     size_t len = strlen(body);
     ck_assert_msg(len > strlen(tail) && strcmp(body + len - strlen(tail), tail) == 0, "%s", body);
+}
+
+/* An upload that wrote no commit (a dry run). */
+static void expect_summary(const char *body, const char *head)
+{
+    expect_summary_tail(body, head, ",\"commit\":null}");
+}
+
+/* The id of the newest commit as `kpi log` shows it, checking its source. */
+static unsigned long last_commit(const char *source)
+{
+    struct ts_run r;
+    const char *argv[] = {"--data", data, "log", "--limit", "1", "--format", "json", NULL};
+    ts_kpi(&r, NULL, argv);
+    ck_assert_msg(r.status == 0, "log: %s", r.err);
+    const char *id = strstr(r.out, "\"id\":");
+    ck_assert_msg(id != NULL, "%s", r.out);
+    char want[128];
+    snprintf(want, sizeof want, "\"source\":\"%s\"", source);
+    ck_assert_msg(strstr(r.out, want) != NULL, "%s", r.out);
+    unsigned long n = strtoul(id + 5, NULL, 10);
+    ts_run_free(&r);
+    return n;
 }
 
 START_TEST(test_upload_imports_like_kpi_import)
@@ -128,9 +150,15 @@ START_TEST(test_upload_imports_like_kpi_import)
     struct th_response r;
     post("/api/v1/imports?name=juin.csv", write_secret, csv, &r);
     ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
-    expect_summary(r.body, "{\"file\":\"juin.csv\",\"rows\":2,\"new\":2,\"corrected\":0,"
-                           "\"unchanged\":0,\"empty\":0,\"rejected\":0,\"series\":2,"
-                           "\"new_teams\":0,\"new_indicators\":0,");
+    /* "commit": the commit the upload wrote, as kpi log numbers it (the
+     * fixture's directory was written by four imports: commits 1 to 4) */
+    unsigned long commit = last_commit("juin.csv");
+    ck_assert_uint_eq(commit, 5);
+    expect_summary_tail(r.body,
+                        "{\"file\":\"juin.csv\",\"rows\":2,\"new\":2,\"corrected\":0,"
+                        "\"unchanged\":0,\"empty\":0,\"rejected\":0,\"series\":2,"
+                        "\"new_teams\":0,\"new_indicators\":0,",
+                        ",\"commit\":5}");
     th_response_free(&r);
     get_auth("/api/v1/teams/sales/kpis/revenue/series?from=2026-05&to=2026-05", &r);
     ck_assert_ptr_nonnull(strstr(r.body, "{\"period\":\"2026-05\",\"date\":\"2026-05-31\","
@@ -140,6 +168,8 @@ START_TEST(test_upload_imports_like_kpi_import)
     post("/api/v1/imports?name=juin.csv", write_secret, csv, &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_nonnull(strstr(r.body, "\"new\":0,\"corrected\":0,\"unchanged\":2,"));
+    expect_summary_tail(r.body, "{\"file\":\"juin.csv\",", ",\"commit\":null}");
+    ck_assert_uint_eq(last_commit("juin.csv"), 5); /* no commit made */
     th_response_free(&r);
 }
 END_TEST

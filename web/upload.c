@@ -162,14 +162,20 @@ static void on_bad_row(void *ctx, const char *message)
     u->error_rc = rc;
 }
 
-/* The summary object plus "commit" (null until commits exist, SPEC §10). */
-static int summary_with_commit(const char *summary, struct kpi_buf *b)
+/* The summary object plus "commit": the id of the commit the upload wrote,
+ * null when it changed nothing (SPEC §9, §10). */
+static int summary_with_commit(const char *summary, uint64_t commit, struct kpi_buf *b)
 {
     size_t len = strlen(summary);
     if (len < 2 || summary[len - 1] != '}')
         return KPI_ESYSTEM;
     int rc = kpi_buf_append(b, summary, len - 1);
-    return rc == 0 ? kpi_buf_puts(b, len > 2 ? ",\"commit\":null}" : "\"commit\":null}") : rc;
+    if (rc == 0)
+        rc = kpi_buf_puts(b, len > 2 ? ",\"commit\":" : "\"commit\":");
+    if (rc == 0)
+        rc = commit > 0 ? kpi_buf_printf(b, "%llu}", (unsigned long long)commit)
+                        : kpi_buf_puts(b, "null}");
+    return rc;
 }
 
 static enum MHD_Result answer_upload(struct web_upload *u)
@@ -184,7 +190,7 @@ static enum MHD_Result answer_upload(struct web_upload *u)
                                 "catalog uploads (teams, indicators) need a write token without "
                                 "--team");
     if (r->status == 0 && u->error_count == 0 && r->summary_json != NULL) {
-        rc = summary_with_commit(r->summary_json, &b);
+        rc = summary_with_commit(r->summary_json, r->commit, &b);
         if (rc != 0) {
             kpi_buf_free(&b);
             return MHD_NO;
@@ -215,7 +221,7 @@ static enum MHD_Result answer_upload(struct web_upload *u)
     if (rc == 0 && u->job.skip_errors && r->summary_json != NULL) {
         rc = kpi_buf_puts(&b, ",\"summary\":");
         if (rc == 0)
-            rc = summary_with_commit(r->summary_json, &b);
+            rc = summary_with_commit(r->summary_json, r->commit, &b);
     }
     if (rc == 0)
         rc = kpi_buf_puts(&b, "}}");

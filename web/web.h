@@ -123,6 +123,7 @@ struct web_import_result {
                              periods file without kind); KPI_ESYSTEM */
     bool catalog_refused; /* a catalog file with team_allowed set */
     char *summary_json;   /* the --json summary object (malloc'd), or NULL */
+    uint64_t commit;      /* the commit written (SPEC §10), 0 when nothing changed */
     struct kpi_error err; /* when status != 0 and no bad_row said why */
 };
 
