@@ -68,6 +68,17 @@ int cli_open_view(const struct cli_context *ctx, struct store **st, struct store
 int cli_open_view_at(const struct cli_context *ctx, const char *known_at, struct store **st,
                      struct store_view **view);
 
+/* The catalog only (teams and indicators, no series): for commands that
+ * resolve names and read nothing else of the data. */
+int cli_open_catalog(const struct cli_context *ctx, struct store **st, struct store_view **view);
+
+/* The same for a question about one team (team not NULL): the view holds the
+ * series of that team and its descendants only (with kpi, of that indicator
+ * only), which is all its answers read (store_view_open_scoped). team NULL:
+ * the whole directory. */
+int cli_open_view_for(const struct cli_context *ctx, const char *known_at, const char *team,
+                      const char *kpi, struct store **st, struct store_view **view);
+
 /* Who a writing command's commits are by (SPEC §10): flag (--author) when
  * given and not empty, else $KPI_AUTHOR, else the login name, else
  * "unknown". Returns flag, the environment's string, or buf (cap bytes). */

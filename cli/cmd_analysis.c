@@ -118,11 +118,13 @@ struct analysis_data {
     struct query *q;
 };
 
+/* team (and kpi): what the command asks about, whose series alone are
+ * loaded; NULL: every team. */
 static int open_analysis(const struct cli_context *ctx, const struct analysis_args *a,
-                         struct analysis_data *d)
+                         const char *team, const char *kpi, struct analysis_data *d)
 {
     memset(d, 0, sizeof *d);
-    int rc = cli_open_view_at(ctx, a->known_at, &d->st, &d->view);
+    int rc = cli_open_view_for(ctx, a->known_at, team, kpi, &d->st, &d->view);
     if (rc != 0)
         return rc;
     struct kpi_error err = {0};
@@ -163,7 +165,7 @@ int cli_cmd_series(const struct cli_context *ctx, int argc, char **argv)
         (a.to_text && (rc = parse_day("series", "to", a.to_text, &to)) != 0))
         return rc;
     struct analysis_data d;
-    if ((rc = open_analysis(ctx, &a, &d)) != 0)
+    if ((rc = open_analysis(ctx, &a, argv[a.first], argv[a.first + 1], &d)) != 0)
         return rc;
     size_t team, ind;
     if ((rc = cli_resolve_team(d.view, argv[a.first], &team)) == 0 &&
@@ -190,7 +192,8 @@ int cli_cmd_trend(const struct cli_context *ctx, int argc, char **argv)
     if (positional < 1 || positional > 2)
         return cli_usage_error("trend", "expected TEAM [KPI]");
     struct analysis_data d;
-    if ((rc = open_analysis(ctx, &a, &d)) != 0)
+    if ((rc = open_analysis(ctx, &a, argv[a.first], positional == 2 ? argv[a.first + 1] : NULL,
+                            &d)) != 0)
         return rc;
     size_t team, ind = QUERY_NONE;
     if ((rc = cli_resolve_team(d.view, argv[a.first], &team)) == 0 &&
@@ -217,7 +220,7 @@ int cli_cmd_drift(const struct cli_context *ctx, int argc, char **argv)
     if (positional > 1)
         return cli_usage_error("drift", "expected at most one TEAM");
     struct analysis_data d;
-    if ((rc = open_analysis(ctx, &a, &d)) != 0)
+    if ((rc = open_analysis(ctx, &a, positional == 1 ? argv[a.first] : NULL, NULL, &d)) != 0)
         return rc;
     size_t team = QUERY_NONE;
     if (positional == 1)
@@ -258,7 +261,7 @@ int cli_cmd_alerts(const struct cli_context *ctx, int argc, char **argv)
                                "invalid --severity \"%s\" (expected info, warning or critical)",
                                a.severity_text);
     struct analysis_data d;
-    if ((rc = open_analysis(ctx, &a, &d)) != 0)
+    if ((rc = open_analysis(ctx, &a, a.team_text, NULL, &d)) != 0)
         return rc;
     if (a.team_text)
         rc = cli_resolve_team(d.view, a.team_text, &filter.team);

@@ -42,7 +42,7 @@ static int run_listing(const struct cli_context *ctx, const char *command, bool 
         return rc;
     struct store *st;
     struct store_view *view;
-    if ((rc = cli_open_view(ctx, &st, &view)) != 0)
+    if ((rc = cli_open_catalog(ctx, &st, &view)) != 0)
         return rc;
     if (format == REPORT_JSON)
         rc = cli_write_json(teams ? report_teams_json(view) : report_indicators_json(view));
@@ -75,7 +75,7 @@ int cli_cmd_path(const struct cli_context *ctx, int argc, char **argv)
         return cli_usage_error("path", "expected TEAM KPI");
     struct store *st;
     struct store_view *view;
-    if ((rc = cli_open_view(ctx, &st, &view)) != 0)
+    if ((rc = cli_open_catalog(ctx, &st, &view)) != 0)
         return rc;
     size_t team, ind;
     if ((rc = cli_resolve_team(view, argv[first], &team)) == 0 &&

@@ -51,7 +51,9 @@ int cli_cmd_export(const struct cli_context *ctx, int argc, char **argv)
         return cli_usage_error("export", "unexpected argument \"%s\"", argv[argc - 1]);
     struct store *st;
     struct store_view *view;
-    int rc = cli_open_view_at(ctx, known_at, &st, &view);
+    int rc =
+        cli_open_view_for(ctx, known_at, kind == NULL && positional >= 1 ? argv[optind] : NULL,
+                          kind == NULL && positional == 2 ? argv[optind + 1] : NULL, &st, &view);
     if (rc != 0)
         return rc;
     size_t team = SIZE_MAX, ind = SIZE_MAX;

@@ -110,7 +110,7 @@ int cli_cmd_graph(const struct cli_context *ctx, int argc, char **argv)
 
     struct store *st;
     struct store_view *view;
-    if ((rc = cli_open_view_at(ctx, known_at, &st, &view)) != 0)
+    if ((rc = cli_open_view_for(ctx, known_at, argv[optind], argv[optind + 1], &st, &view)) != 0)
         return rc;
     size_t team, ind;
     if ((rc = cli_resolve_team(view, argv[optind], &team)) == 0 &&

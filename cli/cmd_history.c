@@ -81,7 +81,7 @@ int cli_cmd_log(const struct cli_context *ctx, int argc, char **argv)
     }
     struct store *st;
     struct store_view *view;
-    if ((rc = cli_open_view(ctx, &st, &view)) != 0)
+    if ((rc = cli_open_catalog(ctx, &st, &view)) != 0)
         return rc;
     size_t i;
     if (a.team != NULL && (rc = cli_resolve_team(view, a.team, &i)) == 0)
@@ -121,7 +121,7 @@ int cli_cmd_history(const struct cli_context *ctx, int argc, char **argv)
         return cli_usage_error("history", "invalid --period: %s", err.message);
     struct store *st;
     struct store_view *view;
-    if ((rc = cli_open_view(ctx, &st, &view)) != 0)
+    if ((rc = cli_open_catalog(ctx, &st, &view)) != 0)
         return rc;
     size_t team, ind;
     if ((rc = cli_resolve_team(view, argv[a.first], &team)) == 0 &&
@@ -156,7 +156,7 @@ int cli_cmd_restatements(const struct cli_context *ctx, int argc, char **argv)
         return cli_usage_error("restatements", "unexpected argument \"%s\"", argv[a.first]);
     struct store *st;
     struct store_view *view;
-    if ((rc = cli_open_view(ctx, &st, &view)) != 0)
+    if ((rc = cli_open_catalog(ctx, &st, &view)) != 0)
         return rc;
     struct kpi_error err = {0};
     size_t root = SIZE_MAX;

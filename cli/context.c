@@ -32,8 +32,9 @@ int cli_open_view(const struct cli_context *ctx, struct store **st, struct store
     return cli_open_view_at(ctx, NULL, st, view);
 }
 
-int cli_open_view_at(const struct cli_context *ctx, const char *known_at, struct store **st,
-                     struct store_view **view)
+/* The view of a scope (NULL: everything) at known_at. */
+static int open_scoped(const struct cli_context *ctx, const char *known_at,
+                       const struct store_scope *scope, struct store **st, struct store_view **view)
 {
     struct kpi_error err = {0};
     struct store_options opts = {.create = false, .threads = 0};
@@ -47,12 +48,31 @@ int cli_open_view_at(const struct cli_context *ctx, const char *known_at, struct
         *st = NULL;
         return cli_fail(&err);
     }
-    if (store_view_open_at(*st, commit, view, &err) != 0) {
+    if (store_view_open_scoped(*st, commit, scope, view, &err) != 0) {
         store_close(*st);
         *st = NULL;
         return cli_fail(&err);
     }
     return CLI_EXIT_OK;
+}
+
+int cli_open_catalog(const struct cli_context *ctx, struct store **st, struct store_view **view)
+{
+    struct store_scope scope = {.catalog_only = true};
+    return open_scoped(ctx, NULL, &scope, st, view);
+}
+
+int cli_open_view_at(const struct cli_context *ctx, const char *known_at, struct store **st,
+                     struct store_view **view)
+{
+    return cli_open_view_for(ctx, known_at, NULL, NULL, st, view);
+}
+
+int cli_open_view_for(const struct cli_context *ctx, const char *known_at, const char *team,
+                      const char *kpi, struct store **st, struct store_view **view)
+{
+    struct store_scope scope = {.team = team, .kpi = kpi};
+    return open_scoped(ctx, known_at, team != NULL ? &scope : NULL, st, view);
 }
 
 int cli_resolve_team(const struct store_view *view, const char *ref, size_t *index)

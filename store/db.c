@@ -540,6 +540,25 @@ static size_t merge_series(const struct kpi_point *p, size_t n, const struct ove
     return m;
 }
 
+/* The view's series from the spans of its points (v->points), sorted. */
+static int finish_series(struct store_view *v, const struct series_span *span,
+                         const struct series_ref *refs, size_t ref_count, struct kpi_error *err)
+{
+    size_t live = 0;
+    for (size_t i = 1; i < ref_count; i++)
+        if (span[i].count > 0 && refs[i].team != SIZE_MAX)
+            live++;
+    v->series = calloc(live + 1, sizeof *v->series);
+    if (v->series == NULL)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    for (size_t i = 1; i < ref_count; i++)
+        if (span[i].count > 0 && refs[i].team != SIZE_MAX)
+            v->series[v->series_count++] = (struct store_series){
+                refs[i].team, refs[i].indicator, span[i].count, v->points + span[i].first};
+    qsort(v->series, v->series_count, sizeof *v->series, cmp_series);
+    return 0;
+}
+
 static int load_points(sqlite3 *db, uint64_t at, bool latest, struct store_view *v,
                        const struct series_ref *refs, size_t ref_count, struct kpi_error *err)
 {
@@ -619,25 +638,134 @@ static int load_points(sqlite3 *db, uint64_t at, bool latest, struct store_view 
     }
     v->points = pts;
     pts = NULL;
-    size_t live = 0;
-    for (size_t i = 1; i < ref_count; i++)
-        if (span[i].count > 0 && refs[i].team != SIZE_MAX)
-            live++;
-    v->series = calloc(live + 1, sizeof *v->series);
-    if (v->series == NULL) {
-        status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
-        goto done;
-    }
-    for (size_t i = 1; i < ref_count; i++)
-        if (span[i].count > 0 && refs[i].team != SIZE_MAX)
-            v->series[v->series_count++] = (struct store_series){
-                refs[i].team, refs[i].indicator, span[i].count, v->points + span[i].first};
-    qsort(v->series, v->series_count, sizeof *v->series, cmp_series);
+    status = finish_series(v, span, refs, ref_count, err);
 done:
     sqlite3_finalize(st);
     free(o);
     free(span);
     free(pts);
+    return status;
+}
+
+/* Keep, of refs, the series the scope asks for: the scope's team and its
+ * descendants (what its roll-ups read), and only the scope's indicator when
+ * it names one. A reference the catalog does not know keeps none, nor does
+ * a scope of the catalog only. */
+static void apply_scope(const struct store_view *v, const struct store_scope *scope,
+                        struct series_ref *refs, size_t ref_count)
+{
+    size_t team = SIZE_MAX, ind = SIZE_MAX;
+    bool known = !scope->catalog_only && scope->team != NULL &&
+                 store_view_resolve_team(v, scope->team, &team, NULL) == 0;
+    if (known && scope->kpi != NULL)
+        known = store_view_resolve_indicator(v, scope->kpi, &ind, NULL) == 0;
+    for (size_t i = 1; i < ref_count; i++) {
+        if (refs[i].team == SIZE_MAX)
+            continue;
+        bool keep = known && (ind == SIZE_MAX || refs[i].indicator == ind);
+        if (keep) { /* team or a descendant: its chain of parents reaches team */
+            size_t t = refs[i].team;
+            for (size_t steps = 0; t != team && t != SIZE_MAX && steps <= v->team_count; steps++)
+                t = v->team_parent[t];
+            keep = t == team;
+        }
+        if (!keep)
+            refs[i] = (struct series_ref){SIZE_MAX, SIZE_MAX};
+    }
+}
+
+/* Append pt to the growing points array. */
+static int push_point(struct kpi_point **pts, size_t *n, size_t *cap, struct kpi_point pt)
+{
+    if (*n == *cap) {
+        size_t c = *cap < 1024 ? 1024 : *cap * 2;
+        struct kpi_point *g = realloc(*pts, c * sizeof *g);
+        if (g == NULL)
+            return KPI_ESYSTEM;
+        *pts = g;
+        *cap = c;
+    }
+    (*pts)[(*n)++] = pt;
+    return 0;
+}
+
+/* The points of the series kept in refs, one series at a time by primary
+ * key: the latest from points; known at an earlier commit `at`, each cell's
+ * last version at or before `at` from versions (rows in key order: period,
+ * field, commit). Costs the kept series' points (and their history for an
+ * earlier commit), not the directory's. */
+static int load_points_scoped(sqlite3 *db, uint64_t at, bool latest, struct store_view *v,
+                              const struct series_ref *refs, size_t ref_count,
+                              struct kpi_error *err)
+{
+    struct series_span *span = calloc(ref_count + 1, sizeof *span);
+    if (span == NULL)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    const char *sql = latest ? "SELECT period, value, target FROM points WHERE series = ?1 "
+                               "ORDER BY period"
+                             : "SELECT period, field, value FROM versions WHERE series = ?1 AND "
+                               "commit_id <= ?2 ORDER BY period, field, commit_id";
+    const char *what = latest ? "reading points" : "reading versions";
+    sqlite3_stmt *st = NULL;
+    struct kpi_point *pts = NULL;
+    size_t n = 0, cap = 0;
+    int status = 0, rc = SQLITE_DONE;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        status = db_fail(err, db, what);
+        goto done;
+    }
+    for (size_t sid = 1; sid < ref_count && status == 0; sid++) {
+        if (refs[sid].team == SIZE_MAX)
+            continue;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)sid);
+        if (!latest)
+            sqlite3_bind_int64(st, 2, (sqlite3_int64)at);
+        span[sid].first = n;
+        struct kpi_point cur = {0, NAN, NAN};
+        bool open = false;
+        while (status == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int64_t period = sqlite3_column_int64(st, 0);
+            if (latest) {
+                if (push_point(&pts, &n, &cap,
+                               (struct kpi_point){period, column_number(st, 1),
+                                                  column_number(st, 2)}) != 0)
+                    status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+                continue;
+            }
+            if (open && period != cur.period) {
+                if ((!isnan(cur.value) || !isnan(cur.target)) &&
+                    push_point(&pts, &n, &cap, cur) != 0)
+                    status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+                cur = (struct kpi_point){period, NAN, NAN};
+            }
+            open = true;
+            cur.period = period;
+            /* the last version at or before `at` wins: rows come by commit */
+            if (sqlite3_column_int(st, 1) == 0)
+                cur.value = column_number(st, 2);
+            else
+                cur.target = column_number(st, 2);
+        }
+        if (status == 0 && rc != SQLITE_DONE)
+            status = db_fail(err, db, what);
+        if (status == 0 && open && (!isnan(cur.value) || !isnan(cur.target)) &&
+            push_point(&pts, &n, &cap, cur) != 0)
+            status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+        span[sid].count = n - span[sid].first;
+    }
+    if (status == 0) {
+        v->points = pts != NULL ? pts : malloc(sizeof *pts);
+        pts = NULL;
+        if (v->points == NULL)
+            status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    }
+    if (status == 0)
+        status = finish_series(v, span, refs, ref_count, err);
+done:
+    sqlite3_finalize(st);
+    free(pts);
+    free(span);
     return status;
 }
 
@@ -673,6 +801,12 @@ static int load_pending(sqlite3 *db, struct store_view *v, const struct series_r
 
 int db_load_view(sqlite3 *db, uint64_t at, struct store_view **out, struct kpi_error *err)
 {
+    return db_load_view_scoped(db, at, NULL, out, err);
+}
+
+int db_load_view_scoped(sqlite3 *db, uint64_t at, const struct store_scope *scope,
+                        struct store_view **out, struct kpi_error *err)
+{
     *out = NULL;
     struct store_view *v = calloc(1, sizeof *v);
     if (v == NULL)
@@ -701,8 +835,13 @@ int db_load_view(sqlite3 *db, uint64_t at, struct store_view **out, struct kpi_e
     v->buf = sb.data;
     sb.data = NULL;
     if ((status = finish_catalog(v, v->buf, parent_off, err)) != 0 ||
-        (status = load_series_ids(db, v, &refs, &ref_count, err)) != 0 ||
-        (status = load_points(db, v->generation, latest, v, refs, ref_count, err)) != 0)
+        (status = load_series_ids(db, v, &refs, &ref_count, err)) != 0)
+        goto done;
+    if (scope != NULL)
+        apply_scope(v, scope, refs, ref_count);
+    status = scope != NULL ? load_points_scoped(db, v->generation, latest, v, refs, ref_count, err)
+                           : load_points(db, v->generation, latest, v, refs, ref_count, err);
+    if (status != 0)
         goto done;
     if (latest)
         status = load_pending(db, v, refs, ref_count, err);

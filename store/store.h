@@ -68,6 +68,27 @@ int store_view_open(struct store *st, struct store_view **out, struct kpi_error 
 int store_view_open_at(struct store *st, uint64_t commit, struct store_view **out,
                        struct kpi_error *err);
 
+/* What a question about one team needs (SPEC §5): the team and its
+ * descendants, whose series roll up into it; with kpi, that indicator only.
+ * References are resolved as store_view_resolve_team/indicator do. */
+struct store_scope {
+    const char *team;  /* the team (required unless catalog_only) */
+    const char *kpi;   /* NULL: every indicator */
+    bool catalog_only; /* no series at all: listings, log, history */
+};
+
+/* store_view_open_at loading only the series scope asks for (scope NULL:
+ * all of them). The catalog is whole; other series are absent from the view
+ * (store_view_series_count counts the kept ones). A team or indicator the
+ * catalog does not know keeps no series: resolving it on the view then
+ * reports it. The latest data costs the kept series' points, read by primary
+ * key; at an earlier commit, each of their cells is its last version at or
+ * before that commit, read from their history -- neither costs the rest of
+ * the directory. A directory of the ledger store not converted yet loads
+ * whole. */
+int store_view_open_scoped(struct store *st, uint64_t commit, const struct store_scope *scope,
+                           struct store_view **out, struct kpi_error *err);
+
 /* Whether the view is the latest data (not an earlier commit's). */
 bool store_view_is_latest(const struct store_view *view);
 void store_view_free(struct store_view *view); /* NULL is fine */

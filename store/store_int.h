@@ -147,6 +147,9 @@ uint64_t db_last_commit(struct sqlite3 *db);
  * the latest), in one read transaction. view->lag holds the series whose
  * RRD files may lag (rrd_pending) for the latest data. */
 int db_load_view(struct sqlite3 *db, uint64_t at, struct store_view **out, struct kpi_error *err);
+/* The same, keeping only the series scope asks for (NULL: all). */
+int db_load_view_scoped(struct sqlite3 *db, uint64_t at, const struct store_scope *scope,
+                        struct store_view **out, struct kpi_error *err);
 
 /* After the RRD files of the pending series were written and synced: forget
  * them (not synced: a lost delete costs a redundant repair). */

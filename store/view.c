@@ -15,6 +15,12 @@
 int store_view_open_at(struct store *st, uint64_t commit, struct store_view **out,
                        struct kpi_error *err)
 {
+    return store_view_open_scoped(st, commit, NULL, out, err);
+}
+
+int store_view_open_scoped(struct store *st, uint64_t commit, const struct store_scope *scope,
+                           struct store_view **out, struct kpi_error *err)
+{
     *out = NULL;
     if (!db_exists(st->dir)) {
         /* an empty directory, or one of the ledger store not converted yet */
@@ -27,7 +33,7 @@ int store_view_open_at(struct store *st, uint64_t commit, struct store_view **ou
     if (rc == 0)
         rc = db_check_format(db, err);
     if (rc == 0)
-        rc = db_load_view(db, commit, out, err);
+        rc = db_load_view_scoped(db, commit, scope, out, err);
     sqlite3_close(db);
     if (rc == 0 && commit > (*out)->last_commit) {
         store_view_free(*out);

@@ -1,0 +1,292 @@
+/* Tests of views scoped to one team (store_view_open_scoped): which series
+ * they keep, that each kept series equals the whole view's bit for bit at
+ * every commit, and the data known at an earlier commit read from versions.
+ *
+ * The scenario (monthly revenue, sum, up; 2025):
+ *   acme
+ *   ├── north: commit 1 values Jan 100, Feb 110, target Jan 120
+ *   │   └── n1: commit 1 value Jan 10
+ *   └── south: commit 1 value Jan 50; cost (second indicator) Jan 7
+ * commit 2: north Jan corrected to 105, north Mar 120, n1 Feb 20
+ * commit 3: revert of commit 2 (north Jan back to 100, north Mar and n1 Feb
+ *           removed)
+ * commit 4: a new team west under acme, value Jan 30; north Apr 130 */
+#include "store/store.h"
+#include "support/support.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fixture {
+    char *dir;
+    struct store *st;
+};
+
+static int64_t month(int m)
+{
+    return (int64_t)2025 * 12 + m - 1;
+}
+
+static void set(struct store_txn *txn, const char *team, const char *kpi, int m,
+                enum store_field field, double v)
+{
+    struct kpi_error e = {0};
+    size_t t, k;
+    ck_assert_int_eq(store_txn_resolve_team(txn, team, false, &t, NULL, NULL), 0);
+    ck_assert_int_eq(store_txn_resolve_indicator(txn, kpi, false, &k, NULL, NULL), 0);
+    ck_assert_msg(store_txn_set(txn, t, k, month(m), field, v, NULL, &e) == 0, "%s", e.message);
+}
+
+static void team(struct store_txn *txn, const char *id, const char *parent)
+{
+    struct kpi_error e = {0};
+    struct kpi_team_patch p = {.ref = id, .name = id, .parent = parent};
+    ck_assert_msg(store_txn_patch_team(txn, &p, false, NULL, &e) == 0, "%s", e.message);
+}
+
+static void indicator(struct store_txn *txn, const char *id)
+{
+    struct kpi_error e = {0};
+    struct kpi_indicator_patch p = {.ref = id,
+                                    .name = id,
+                                    .unit = "EUR",
+                                    .set = KPI_SET_DIRECTION | KPI_SET_PERIOD | KPI_SET_AGGREGATE,
+                                    .direction = KPI_DIRECTION_UP,
+                                    .period = KPI_PERIOD_MONTH,
+                                    .aggregate = KPI_AGGREGATE_SUM};
+    ck_assert_msg(store_txn_patch_indicator(txn, &p, false, NULL, &e) == 0, "%s", e.message);
+}
+
+static struct store_txn *begin(struct fixture *f)
+{
+    struct store_txn *txn = NULL;
+    struct kpi_error e = {0};
+    ck_assert_msg(store_txn_begin(f->st, &txn, &e) == 0, "%s", e.message);
+    return txn;
+}
+
+static void commit(struct store_txn *txn)
+{
+    struct kpi_error e = {0};
+    ck_assert_msg(store_txn_commit(txn, NULL, NULL, &e) == 0, "%s", e.message);
+}
+
+static void setup(struct fixture *f)
+{
+    f->dir = ts_tempdir("view");
+    struct store_options o = {.create = true, .threads = 1};
+    struct kpi_error e = {0};
+    ck_assert_msg(store_open(f->dir, &o, &f->st, &e) == 0, "%s", e.message);
+
+    struct store_txn *txn = begin(f);
+    team(txn, "acme", "");
+    team(txn, "north", "acme");
+    team(txn, "n1", "north");
+    team(txn, "south", "acme");
+    indicator(txn, "revenue");
+    indicator(txn, "cost");
+    set(txn, "north", "revenue", 1, STORE_VALUE, 100);
+    set(txn, "north", "revenue", 2, STORE_VALUE, 110);
+    set(txn, "north", "revenue", 1, STORE_TARGET, 120);
+    set(txn, "n1", "revenue", 1, STORE_VALUE, 10);
+    set(txn, "south", "revenue", 1, STORE_VALUE, 50);
+    set(txn, "south", "cost", 1, STORE_VALUE, 7);
+    commit(txn);
+
+    txn = begin(f);
+    set(txn, "north", "revenue", 1, STORE_VALUE, 105);
+    set(txn, "north", "revenue", 3, STORE_VALUE, 120);
+    set(txn, "n1", "revenue", 2, STORE_VALUE, 20);
+    commit(txn);
+
+    uint64_t cells = 0;
+    ck_assert_msg(store_revert(f->st, 2, false, "test", NULL, &cells, &e) == 0, "%s", e.message);
+    ck_assert_uint_eq(cells, 3);
+
+    txn = begin(f);
+    team(txn, "west", "acme");
+    set(txn, "west", "revenue", 1, STORE_VALUE, 30);
+    set(txn, "north", "revenue", 4, STORE_VALUE, 130);
+    commit(txn);
+}
+
+static void teardown(struct fixture *f)
+{
+    store_close(f->st);
+    ts_rm_rf(f->dir);
+    free(f->dir);
+}
+
+static struct store_view *open_scoped(struct fixture *f, uint64_t at, const char *team,
+                                      const char *kpi)
+{
+    struct store_scope scope = {.team = team, .kpi = kpi};
+    struct store_view *v = NULL;
+    struct kpi_error e = {0};
+    ck_assert_msg(store_view_open_scoped(f->st, at, team != NULL ? &scope : NULL, &v, &e) == 0,
+                  "%s", e.message);
+    return v;
+}
+
+/* The series of (team, kpi) in view, by ids; false when absent. */
+static bool series_of(const struct store_view *v, const char *team, const char *kpi,
+                      struct store_series *out)
+{
+    size_t t, k;
+    return store_view_find_team(v, team, &t) == 0 && store_view_find_indicator(v, kpi, &k) == 0 &&
+           store_view_find_series(v, t, k, out);
+}
+
+static bool same_double(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* Whether team is team `root` or one of its descendants in view. */
+static bool under(const struct store_view *v, size_t team, size_t root)
+{
+    for (size_t steps = 0; steps <= store_view_team_count(v); steps++) {
+        if (team == root)
+            return true;
+        const char *parent = store_view_team(v, team)->parent;
+        if (parent[0] == '\0' || store_view_find_team(v, parent, &team) != 0)
+            return false;
+    }
+    return false;
+}
+
+START_TEST(test_scoped_view_keeps_the_subtree_and_equals_the_whole_view)
+{
+    struct fixture f;
+    setup(&f);
+    const char *kpis[] = {NULL, "revenue", "cost"};
+    size_t compared = 0;
+    for (uint64_t at = 1; at <= 4; at++) {
+        struct store_view *whole = open_scoped(&f, at, NULL, NULL);
+        ck_assert_uint_eq(store_view_generation(whole), at);
+        for (size_t root = 0; root < store_view_team_count(whole); root++) {
+            for (size_t ki = 0; ki < 3; ki++) {
+                const char *root_id = store_view_team(whole, root)->id;
+                struct store_view *part = open_scoped(&f, at, root_id, kpis[ki]);
+                ck_assert_uint_eq(store_view_generation(part), at);
+                ck_assert_uint_eq(store_view_team_count(part), store_view_team_count(whole));
+                size_t expected = 0;
+                for (size_t i = 0; i < store_view_series_count(whole); i++) {
+                    struct store_series w, p;
+                    store_view_series(whole, i, &w);
+                    const char *tid = store_view_team(whole, w.team)->id;
+                    const char *kid = store_view_indicator(whole, w.indicator)->id;
+                    bool wanted =
+                        under(whole, w.team, root) && (kpis[ki] == NULL || !strcmp(kid, kpis[ki]));
+                    ck_assert_msg(series_of(part, tid, kid, &p) == wanted,
+                                  "commit %llu scope %s/%s: series %s/%s %s",
+                                  (unsigned long long)at, root_id, kpis[ki] ? kpis[ki] : "*", tid,
+                                  kid, wanted ? "missing" : "kept");
+                    if (!wanted)
+                        continue;
+                    expected++;
+                    ck_assert_uint_eq(p.count, w.count);
+                    for (size_t j = 0; j < w.count; j++) {
+                        ck_assert_int_eq(p.points[j].period, w.points[j].period);
+                        ck_assert(same_double(p.points[j].value, w.points[j].value));
+                        ck_assert(same_double(p.points[j].target, w.points[j].target));
+                    }
+                    compared++;
+                }
+                ck_assert_uint_eq(store_view_series_count(part), expected);
+                store_view_free(part);
+            }
+        }
+        store_view_free(whole);
+    }
+    /* commits 1..4 hold 4, 4, 5, 5 teams; 5, 5, 4, 5 series */
+    ck_assert_uint_gt(compared, 50);
+    teardown(&f);
+}
+END_TEST
+
+START_TEST(test_known_at_reads_each_cell_as_it_stood)
+{
+    struct fixture f;
+    setup(&f);
+    struct store_series s;
+    /* commit 2: the correction and the new months */
+    struct store_view *v = open_scoped(&f, 2, "north", "revenue");
+    ck_assert_uint_eq(store_view_series_count(v), 2); /* north and n1 */
+    ck_assert(series_of(v, "north", "revenue", &s));
+    ck_assert_uint_eq(s.count, 3);
+    ck_assert_int_eq(s.points[0].period, month(1));
+    ck_assert(s.points[0].value == 105 && s.points[0].target == 120);
+    ck_assert(s.points[1].value == 110 && isnan(s.points[1].target));
+    ck_assert(s.points[2].value == 120 && s.points[2].period == month(3));
+    ck_assert(series_of(v, "n1", "revenue", &s));
+    ck_assert_uint_eq(s.count, 2);
+    ck_assert(s.points[1].value == 20);
+    ck_assert(!series_of(v, "south", "revenue", &s));
+    store_view_free(v);
+    /* commit 3: reverted -- Jan back to 100, March and n1's February gone */
+    v = open_scoped(&f, 3, "north", NULL);
+    ck_assert(series_of(v, "north", "revenue", &s));
+    ck_assert_uint_eq(s.count, 2);
+    ck_assert(s.points[0].value == 100 && s.points[1].value == 110);
+    ck_assert(series_of(v, "n1", "revenue", &s));
+    ck_assert_uint_eq(s.count, 1);
+    ck_assert(!store_view_is_latest(v));
+    store_view_free(v);
+    /* west did not exist at commit 3: unknown, no series */
+    v = open_scoped(&f, 3, "west", NULL);
+    ck_assert_uint_eq(store_view_series_count(v), 0);
+    size_t i;
+    struct kpi_error e = {0};
+    ck_assert_int_eq(store_view_resolve_team(v, "west", &i, &e), KPI_ENOTFOUND);
+    ck_assert_str_eq(e.message, "unknown team \"west\"");
+    store_view_free(v);
+    /* the latest: north's April, and the acme scope holds every series */
+    v = open_scoped(&f, 0, "North", NULL); /* resolved as a user types it */
+    ck_assert(store_view_is_latest(v));
+    ck_assert(series_of(v, "north", "revenue", &s));
+    ck_assert_uint_eq(s.count, 3);
+    ck_assert(s.points[2].value == 130 && s.points[2].period == month(4));
+    store_view_free(v);
+    v = open_scoped(&f, 0, "acme", NULL);
+    ck_assert_uint_eq(store_view_series_count(v), 5);
+    store_view_free(v);
+    teardown(&f);
+}
+END_TEST
+
+START_TEST(test_catalog_only_and_unknown_scopes_keep_no_series)
+{
+    struct fixture f;
+    setup(&f);
+    struct store_scope scope = {.catalog_only = true};
+    struct store_view *v = NULL;
+    struct kpi_error e = {0};
+    ck_assert_int_eq(store_view_open_scoped(f.st, 0, &scope, &v, &e), 0);
+    ck_assert_uint_eq(store_view_team_count(v), 5);
+    ck_assert_uint_eq(store_view_indicator_count(v), 2);
+    ck_assert_uint_eq(store_view_series_count(v), 0);
+    store_view_free(v);
+    v = open_scoped(&f, 0, "north", "nothing");
+    ck_assert_uint_eq(store_view_series_count(v), 0);
+    store_view_free(v);
+    v = open_scoped(&f, 0, "nobody", NULL);
+    ck_assert_uint_eq(store_view_series_count(v), 0);
+    store_view_free(v);
+    teardown(&f);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("store_view");
+    TCase *tc = tcase_create("scoped");
+    tcase_add_test(tc, test_scoped_view_keeps_the_subtree_and_equals_the_whole_view);
+    tcase_add_test(tc, test_known_at_reads_each_cell_as_it_stood);
+    tcase_add_test(tc, test_catalog_only_and_unknown_scopes_keep_no_series);
+    suite_add_tcase(s, tc);
+    return ts_run_suite(s);
+}
