@@ -118,6 +118,7 @@ int cli_cmd_check(const struct cli_context *ctx, int argc, char **argv);
 int cli_cmd_backup(const struct cli_context *ctx, int argc, char **argv);
 int cli_cmd_revert(const struct cli_context *ctx, int argc, char **argv);
 int cli_cmd_token(const struct cli_context *ctx, int argc, char **argv);
+int cli_cmd_note(const struct cli_context *ctx, int argc, char **argv);
 int cli_cmd_review(const struct cli_context *ctx, int argc, char **argv);
 
 /* The command table (main.c) and lookup by name. */

@@ -196,6 +196,18 @@ static const struct cli_command commands[] = {
      "change is a commit after --since (default: all): first value and commit, value and\n"
      "commit, change = (value - first) / |first| (empty when first is 0), largest |change|\n"
      "first. --team includes its descendants.\n"},
+    {"note", cli_cmd_note, "set or remove the note of one period: why the number moved",
+     "Usage: kpi [--data DIR] note [--author NAME] TEAM KPI DATE TEXT\n"
+     "\n"
+     "Set the note of the period of KPI containing DATE for TEAM: why the number moved,\n"
+     "what is being done. An empty TEXT removes it. A note is UTF-8 text of at most 2,000\n"
+     "bytes, without control characters but line breaks (leading and trailing blanks are\n"
+     "dropped); it is a commit of its own (kpi log, kpi history, --known-at, kpi revert).\n"
+     "Notes show in series, trend, drift, alerts, export, charts and the review.\n"
+     "Exit 2 for a text that cannot be a note, 4 for an unknown team or indicator.\n"
+     "\n"
+     "Options (before TEAM):\n"
+     "  --author NAME        the commit's author (default: $KPI_AUTHOR, else the login)\n"},
     {"review", cli_cmd_review, "the monthly review: one HTML page for the meeting (A4)",
      "Usage: kpi [--data DIR] review [TEAM] [-o FILE.html] [--as-of DATE]\n"
      "                                   [--since N|DATETIME] [--known-at N|DATETIME]\n"

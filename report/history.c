@@ -11,7 +11,7 @@
 
 static const char *field_name(enum store_field f)
 {
-    return f == STORE_VALUE ? "value" : "target";
+    return f == STORE_VALUE ? "value" : f == STORE_TARGET ? "target" : "note";
 }
 
 /* The JSON array of a commit's teams (its stored text, ours). */
@@ -117,7 +117,8 @@ char *report_history_json(const char *team, const char *kpi, enum kpi_period_kin
         ok = ok && report_json_add_string(item, "period", label);
         ok = ok && report_json_add_string(item, "date", date);
         ok = ok && report_json_add_string(item, "field", field_name(v[i].field));
-        ok = ok && report_json_add_number(item, "value", v[i].value);
+        ok = ok && (v[i].field == STORE_NOTE ? report_json_add_string(item, "value", v[i].text)
+                                             : report_json_add_number(item, "value", v[i].value));
         ok = ok && report_json_add_number(item, "commit", (double)v[i].commit);
         ok = ok && report_json_add_string(item, "time", v[i].time);
         ok = ok && report_json_add_string(item, "author", v[i].author);
@@ -142,7 +143,8 @@ struct report_table *report_history_table(enum kpi_period_kind kind, const struc
         kpi_day_label(kpi_period_last_day(kind, v[i].period), date);
         kpi_format_number(v[i].value, value);
         u64_text(v[i].commit, commit, sizeof commit);
-        const char *cells[] = {label,     date,       field_name(v[i].field), value, commit,
+        const char *shown = v[i].field != STORE_NOTE ? value : v[i].text != NULL ? v[i].text : "";
+        const char *cells[] = {label,     date,       field_name(v[i].field), shown, commit,
                                v[i].time, v[i].author};
         if (report_table_add(t, cells) != 0) {
             report_table_free(t);

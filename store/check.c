@@ -86,7 +86,7 @@ static int parse_indicator(sqlite3_stmt *st, struct kpi_indicator *ind)
  * before. */
 static void check_chain(sqlite3 *db, struct checker *c)
 {
-    sqlite3_stmt *cm = NULL, *tq = NULL, *iq = NULL, *vq = NULL;
+    sqlite3_stmt *cm = NULL, *tq = NULL, *iq = NULL, *vq = NULL, *nq = NULL;
     if (sqlite3_prepare_v2(db,
                            "SELECT id, time, author, kind, source, sha256, rows, new, corrected, "
                            "series, teams, prev_hash, hash FROM commits ORDER BY id",
@@ -144,6 +144,8 @@ static void check_chain(sqlite3 *db, struct checker *c)
                                 sqlite3_column_int(vq, 3), v);
         }
         sqlite3_reset(vq);
+        if (notes_hash_commit(db, &nq, id, &body) != 0)
+            problem(c, "commit %" PRIu64 ": notes unreadable: %s", id, sqlite3_errmsg(db));
         unsigned char digest[KPI_SHA256_SIZE];
         char body_hex[KPI_SHA256_HEX], hash[65];
         kpi_sha256_final(&body, digest);
@@ -188,6 +190,7 @@ done:
     sqlite3_finalize(tq);
     sqlite3_finalize(iq);
     sqlite3_finalize(vq);
+    sqlite3_finalize(nq);
 }
 
 /* The latest data computed from the versions, as the points should hold it:
@@ -313,6 +316,10 @@ int store_check(struct store *st, bool repair, const struct store_check_sink *si
         }
         if (!check_integrity(db, &c))
             goto done;
+        if (db_check_format(db, err) != 0) {
+            problem(&c, "%s", err->message);
+            goto done;
+        }
         check_chain(db, &c);
         size_t before = c.problems;
         bool points_bad = check_points(db, repair, &c);

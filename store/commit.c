@@ -320,6 +320,17 @@ int commit_write(sqlite3 *db, const struct commit_input *in, uint64_t *id_out,
                                err)) != 0)
             goto done;
     }
+    struct notes_counts nc;
+    if ((rc = notes_write(db, w.id, in->notes, in->note_count, &w.hash, &nc, err)) != 0)
+        goto done;
+    for (size_t i = 0; i < in->note_count; i++)
+        if (note_team(&w, in->notes[i].team) != 0) {
+            rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+            goto done;
+        }
+    w.new_cells += nc.new_cells;
+    w.corrected += nc.corrected;
+    w.series += nc.series;
     if (teams_json(&w, &teams) != 0) {
         rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
         goto done;

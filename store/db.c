@@ -20,7 +20,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* The schema of format 1 (PRAGMA user_version = 1). */
+/* The notes of SPEC §11, added by format 2: one row per set (text) or
+ * removal (NULL) of a note, in the commit that made it. */
+#define NOTES_SQL                                                                                  \
+    "notes("                                                                                       \
+    " series INTEGER NOT NULL,"                                                                    \
+    " period INTEGER NOT NULL,"                                                                    \
+    " commit_id INTEGER NOT NULL,"                                                                 \
+    " text TEXT,"                                                                                  \
+    " PRIMARY KEY(series, period, commit_id)) WITHOUT ROWID;"
+
+/* The schema of format 2 (PRAGMA user_version = 2; format 1 had no notes). */
 static const char schema_sql[] =
     "CREATE TABLE commits("
     " id INTEGER PRIMARY KEY,"
@@ -75,7 +85,15 @@ static const char schema_sql[] =
     " target REAL,"
     " PRIMARY KEY(series, period)) WITHOUT ROWID;"
     "CREATE TABLE rrd_pending(series INTEGER PRIMARY KEY);"
-    "PRAGMA user_version=1;";
+    "CREATE TABLE " NOTES_SQL "CREATE INDEX notes_by_commit ON notes(commit_id);"
+    "PRAGMA user_version=2;";
+
+/* Format 1 to 2, in the first writer's transaction: the notes table (the
+ * empty temporary one db_check_format gave the connection goes first). */
+static const char upgrade_sql[] =
+    "DROP TABLE IF EXISTS temp.notes;"
+    "CREATE TABLE " NOTES_SQL "CREATE INDEX notes_by_commit ON notes(commit_id);"
+    "PRAGMA user_version=2;";
 
 char *db_path(const char *dir)
 {
@@ -154,8 +172,10 @@ int db_create_schema(sqlite3 *db, struct kpi_error *err)
         sqlite3_step(st) == SQLITE_ROW)
         version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
-    if (version == 1)
+    if (version == 2)
         return 0;
+    if (version == 1)
+        return db_exec(db, upgrade_sql, err);
     if (version != 0)
         return kpi_fail(err, KPI_ESYSTEM, "%s: unknown database format %d",
                         sqlite3_db_filename(db, "main"), version);
@@ -172,9 +192,22 @@ int db_check_format(sqlite3 *db, struct kpi_error *err)
     sqlite3_finalize(st);
     if (version < 0)
         return db_fail(err, db, "reading the format");
-    if (version != 1)
+    if (version != 1 && version != 2)
         return kpi_fail(err, KPI_ESYSTEM, "%s: unknown database format %d",
                         sqlite3_db_filename(db, "main"), version);
+    /* format 1 has no notes: an empty temporary table (in the connection's
+     * own temporary database, never in the file) lets every query read both
+     * formats alike, until a writer converts the file */
+    if (version != 1)
+        return 0;
+    bool query_only = false;
+    if (sqlite3_prepare_v2(db, "PRAGMA query_only", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        query_only = sqlite3_column_int(st, 0) != 0;
+    sqlite3_finalize(st);
+    if (db_exec(db, "PRAGMA query_only=0;CREATE TEMP TABLE IF NOT EXISTS " NOTES_SQL, err) != 0 ||
+        (query_only && db_exec(db, "PRAGMA query_only=1", err) != 0))
+        return KPI_ESYSTEM;
     return 0;
 }
 
@@ -845,6 +878,8 @@ int db_load_view_scoped(sqlite3 *db, uint64_t at, const struct store_scope *scop
         goto done;
     if (latest)
         status = load_pending(db, v, refs, ref_count, err);
+    if (status == 0)
+        status = notes_load(db, v->generation, v, &v->notes, err);
 done:
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     free(sb.data);

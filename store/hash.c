@@ -2,11 +2,12 @@
  * hash.c — the canonical text of a commit, hashed with SHA-256.
  *
  * A commit's body digest covers, in this order, every catalog row it wrote
- * (teams by id, then indicators by id) and every version it wrote (by team,
- * indicator, period, field); its hash covers its header (id, time, author,
- * kind, source, sha256, counts, teams), the previous commit's hash and that
- * body digest. Text fields are written as "<length>:<bytes>" so that no
- * content can imitate a separator; numbers as the 16 hex digits of their
+ * (teams by id, then indicators by id), every version it wrote (by team,
+ * indicator, period, field) and every note it wrote (by team, indicator,
+ * period); its hash covers its header (id, time, author, kind, source,
+ * sha256, counts, teams), the previous commit's hash and that body digest.
+ * Text fields are written as "<length>:<bytes>" so that no content can
+ * imitate a separator; numbers as the 16 hex digits of their
  * IEEE-754 bits (exact, and independent of any locale); a missing number as
  * "null". commit.c computes it while writing, check.c again from what the
  * database holds.
@@ -81,6 +82,19 @@ void commit_hash_version(struct kpi_sha256 *s, const char *team, const char *kpi
     put_int(s, period);
     put_int(s, field);
     put_number(s, v);
+}
+
+void commit_hash_note(struct kpi_sha256 *s, const char *team, const char *kpi, int64_t period,
+                      const char *text)
+{
+    kpi_sha256_update(s, "N\n", 2);
+    put_text(s, team);
+    put_text(s, kpi);
+    put_int(s, period);
+    if (text == NULL)
+        kpi_sha256_update(s, "null\n", 5);
+    else
+        put_text(s, text);
 }
 
 void commit_hash_header(const struct commit_header *h, char hash[65])

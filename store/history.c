@@ -73,6 +73,8 @@ int store_log(struct store *st, const struct store_log_query *q, struct store_co
         "(?1 IS NULL AND ?2 IS NULL) OR "
         "EXISTS (SELECT 1 FROM versions v JOIN series s ON s.id = v.series WHERE v.commit_id = "
         "c.id AND (?1 IS NULL OR s.team = ?1) AND (?2 IS NULL OR s.kpi = ?2)) OR "
+        "EXISTS (SELECT 1 FROM notes n JOIN series s ON s.id = n.series WHERE n.commit_id = "
+        "c.id AND (?1 IS NULL OR s.team = ?1) AND (?2 IS NULL OR s.kpi = ?2)) OR "
         "(?2 IS NULL AND EXISTS (SELECT 1 FROM teams t WHERE t.commit_id = c.id AND t.id = ?1)) "
         "OR (?1 IS NULL AND EXISTS (SELECT 1 FROM indicators i WHERE i.commit_id = c.id AND "
         "i.id = ?2)) "
@@ -221,8 +223,10 @@ void store_versions_free(struct store_version *v, size_t count)
 {
     if (v == NULL)
         return;
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; i < count; i++) {
         free(v[i].author);
+        free(v[i].text);
+    }
     free(v);
 }
 
@@ -235,11 +239,13 @@ int store_history(struct store *st, const char *team, const char *kpi, const int
     int rc = open_read(st, &db, err);
     if (rc != 0 || db == NULL)
         return rc;
+    /* notes are field 2 (STORE_NOTE), after the value and target */
     static const char sql[] =
-        "SELECT v.period, v.field, v.value, v.commit_id, c.time, c.author FROM series s JOIN "
-        "versions v ON v.series = s.id JOIN commits c ON c.id = v.commit_id WHERE s.team = ?1 "
-        "AND s.kpi = ?2 AND (?3 IS NULL OR v.period = ?3) ORDER BY v.commit_id, v.period, "
-        "v.field";
+        "SELECT v.period, v.field, v.value, v.commit_id, c.time, c.author, v.text FROM (SELECT "
+        "series, period, field, value, commit_id, NULL AS text FROM versions UNION ALL SELECT "
+        "series, period, 2, NULL, commit_id, text FROM notes) v JOIN series s ON v.series = "
+        "s.id JOIN commits c ON c.id = v.commit_id WHERE s.team = ?1 AND s.kpi = ?2 AND (?3 IS "
+        "NULL OR v.period = ?3) ORDER BY v.commit_id, v.period, v.field";
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
         rc = db_fail(err, db, "reading versions");
@@ -265,8 +271,16 @@ int store_history(struct store *st, const char *team, const char *kpi, const int
         }
         struct store_version *x = &v[n++];
         x->period = sqlite3_column_int64(s, 0);
-        x->field = sqlite3_column_int(s, 1) == 0 ? STORE_VALUE : STORE_TARGET;
+        int field = sqlite3_column_int(s, 1);
+        x->field = field == 0 ? STORE_VALUE : field == 1 ? STORE_TARGET : STORE_NOTE;
         x->value = column_number(s, 2);
+        x->text = NULL;
+        x->author = NULL;
+        const char *text = (const char *)sqlite3_column_text(s, 6);
+        if (text != NULL && (x->text = strdup(text)) == NULL) {
+            rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+            break;
+        }
         x->commit = (uint64_t)sqlite3_column_int64(s, 3);
         snprintf(x->time, sizeof x->time, "%s", (const char *)sqlite3_column_text(s, 4));
         if ((x->author = dup_text(s, 5)) == NULL) {

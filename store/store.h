@@ -188,7 +188,7 @@ int store_txn_patch_indicator(struct store_txn *txn, const struct kpi_indicator_
 const struct kpi_team *store_txn_team(const struct store_txn *txn, size_t index);
 const struct kpi_indicator *store_txn_indicator(const struct store_txn *txn, size_t index);
 
-enum store_field { STORE_VALUE = 0, STORE_TARGET };
+enum store_field { STORE_VALUE = 0, STORE_TARGET, STORE_NOTE /* history only */ };
 enum store_change { STORE_NEW = 0, STORE_CORRECTED, STORE_UNCHANGED };
 
 /* Set one value or target point of (team, indicator) for a period (an index
@@ -337,11 +337,13 @@ void store_commits_free(struct store_commit *c, size_t count);
 int store_resolve_commit(struct store *st, const char *text, uint64_t *commit,
                          struct kpi_error *err);
 
-/* One version of one cell: value NaN when the cell was removed. */
+/* One version of one cell: value NaN when the cell was removed; for a
+ * note (field STORE_NOTE), text (NULL when removed) and value NaN. */
 struct store_version {
     int64_t period;
     enum store_field field;
     double value;
+    char *text;
     uint64_t commit;
     char time[21];
     char *author;
@@ -405,5 +407,65 @@ int store_backup(struct store *st, const char *dest, struct kpi_error *err);
  * cells put back. KPI_EUSAGE for an unknown commit. */
 int store_revert(struct store *st, uint64_t commit, bool force, const char *author,
                  const struct store_check_sink *conflicts, uint64_t *cells, struct kpi_error *err);
+
+/* ------------------------------------------------------------------ notes */
+
+/* A note (SPEC §11): a text on one (team, indicator, period), at most
+ * STORE_NOTE_MAX bytes of UTF-8 without control characters but newline.
+ * Notes are versioned like values: each set or removal is part of a
+ * commit (its hash, kpi history, --known-at, kpi revert). */
+#define STORE_NOTE_MAX 2000
+
+/* The text without leading and trailing blanks (space, tab, CR, LF): *len
+ * bytes from the returned pointer (inside text). */
+const char *store_note_trim(const char *text, size_t *len);
+
+/* Whether text[0, len) may be a note: KPI_EINPUT with err saying why not
+ * (too long, not UTF-8, a control character and its byte), else 0. */
+int store_note_check(const char *text, size_t len, struct kpi_error *err);
+
+/* Set the note of (team, indicator, period) -- indices of this
+ * transaction, period in the indicator's kind -- to text[0, len) after
+ * store_note_trim; an empty text removes it. *change (may be NULL) against
+ * the working state: NEW, CORRECTED (changed or removed) or UNCHANGED. A
+ * cell given a note already in this transaction must get the same text
+ * again (KPI_EINPUT "another row of this file gives this period another
+ * note" otherwise). Errors: KPI_EINPUT (store_note_check, period outside
+ * the years 1 to 9999), KPI_ESYSTEM (memory). */
+int store_txn_note(struct store_txn *txn, size_t team, size_t indicator, int64_t period,
+                   const char *text, size_t len, enum store_change *change, struct kpi_error *err);
+
+/* The note of (team, indicator, period) as the view's commit left it, or
+ * NULL. Borrowed until store_view_free. O(log notes); thread-safe. */
+const char *store_view_note(const struct store_view *view, size_t team, size_t indicator,
+                            int64_t period);
+
+/* Every note of a view, sorted by (team, indicator, period): count, then
+ * the i-th (i < count; text borrowed until store_view_free). */
+struct store_note {
+    size_t team, indicator;
+    int64_t period;
+    const char *text;
+};
+size_t store_view_note_count(const struct store_view *view);
+void store_view_note_at(const struct store_view *view, size_t i, struct store_note *out);
+
+/* kpi note and its endpoint: one commit (kind "note", rows 1, sha256 of the
+ * text) that sets or removes one note. team and kpi are references resolved
+ * like input data (ids, names, slugs; never created: KPI_ENOTFOUND "unknown
+ * team \"x\""); day is any day of the period (days since 1970-01-01). */
+struct store_note_request {
+    const char *team, *kpi;
+    int64_t day;
+    const char *text; /* len bytes; empty (after trimming) removes the note */
+    size_t len;
+    const char *author, *source;
+};
+
+/* *commit = the commit written, 0 when the note was already so (no
+ * commit); *change (may be NULL) as store_txn_note says. Errors as
+ * store_txn_begin, store_txn_note and store_txn_commit. */
+int store_set_note(struct store *st, const struct store_note_request *rq, uint64_t *commit,
+                   enum store_change *change, struct kpi_error *err);
 
 #endif

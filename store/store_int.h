@@ -96,6 +96,7 @@ struct store_view {
     struct store_series *series;
     size_t series_count;
     struct store_series_key *lag; /* series whose RRD file may lag */
+    struct store_notes *notes;    /* NULL: none (notes.c) */
     size_t lag_count;
     /* identity of DIR/ledger when loaded, for store_changed */
     bool exists;
@@ -182,6 +183,8 @@ struct commit_input {
     size_t indicator_count;
     const struct commit_series *series;
     size_t series_count;
+    const struct commit_note *notes; /* sorted by commit_note_cmp */
+    size_t note_count;
 };
 
 /* Write one commit inside the caller's write transaction; *id = its id. */
@@ -347,5 +350,47 @@ int rrd_synced_write(const char *dir, uint64_t generation, struct kpi_error *err
  * and clear the lag (db: the view's database, NULL for a legacy ledger). */
 int rrd_repair_view(const struct store *st, const struct store_view *view, struct sqlite3 *db,
                     bool check_files, const struct store_progress *progress, struct kpi_error *err);
+
+/* ------------------------------------------------------------------ notes */
+
+struct store_notes; /* the notes of a view (notes.c) */
+struct note_stage;  /* the notes staged by a transaction (notes.c) */
+struct sqlite3_stmt;
+
+/* Load the notes as they stood at commit `at` for view v (whose catalog is
+ * loaded). *out is owned by the view: notes_free. */
+int notes_load(struct sqlite3 *db, uint64_t at, const struct store_view *v,
+               struct store_notes **out, struct kpi_error *err);
+void notes_free(struct store_notes *n);      /* NULL is fine */
+void notes_stage_free(struct note_stage *s); /* NULL is fine */
+bool notes_stage_dirty(const struct note_stage *s);
+
+/* One changed note of a commit: text NULL = removed; was_set: the cell had
+ * a note before. Sorted by commit_note_cmp (team, kpi, period). */
+struct commit_note {
+    const char *team, *kpi;
+    int64_t period;
+    const char *text;
+    bool was_set;
+};
+int commit_note_cmp(const void *a, const void *b);
+
+struct notes_counts {
+    size_t new_cells, corrected;
+    size_t series; /* series with a changed note and no changed number */
+};
+
+/* Write the notes of commit `commit` (after its versions) and hash them into
+ * body. */
+int notes_write(struct sqlite3 *db, uint64_t commit, const struct commit_note *notes, size_t count,
+                struct kpi_sha256 *body, struct notes_counts *counts, struct kpi_error *err);
+
+/* Hash the notes commit `commit` wrote, as notes_write did (kpi check);
+ * *cache is a statement kept between calls (finalize it). 0 or -1. */
+int notes_hash_commit(struct sqlite3 *db, struct sqlite3_stmt **cache, uint64_t commit,
+                      struct kpi_sha256 *body);
+
+void commit_hash_note(struct kpi_sha256 *s, const char *team, const char *kpi, int64_t period,
+                      const char *text);
 
 #endif

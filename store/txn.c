@@ -162,6 +162,7 @@ static void txn_free(struct store_txn *txn)
         free(txn->slabs);
         txn->slabs = next;
     }
+    notes_stage_free(txn->notes);
     store_view_free(txn->base);
     free(txn);
 }
@@ -737,8 +738,11 @@ static int write_commit(struct store_txn *txn, const struct commit_plan *p, size
 {
     bool *tch = NULL, *ich = NULL;
     struct commit_series *cs = calloc(live + 1, sizeof *cs);
+    struct commit_note *notes = NULL;
+    size_t note_count = 0;
     int rc = 0;
-    if (cs == NULL || catalog_changes(txn, p, &tch, &ich) != 0) {
+    if (cs == NULL || catalog_changes(txn, p, &tch, &ich) != 0 ||
+        notes_plan(txn, &notes, &note_count) != 0) {
         rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
         goto done;
     }
@@ -774,6 +778,8 @@ static int write_commit(struct store_txn *txn, const struct commit_plan *p, size
         .indicator_count = txn->icat.count,
         .series = cs,
         .series_count = n,
+        .notes = notes,
+        .note_count = note_count,
     };
     if (rc == 0)
         rc = commit_write(txn->db, &in, id, err);
@@ -789,6 +795,7 @@ done:
     free(tch);
     free(ich);
     free(cs);
+    free(notes);
     return rc;
 }
 
@@ -802,7 +809,7 @@ int store_txn_commit(struct store_txn *txn, const struct store_progress *progres
         txn_free(txn);
         return kpi_fail(err, KPI_EUSAGE, "a read-only transaction cannot commit");
     }
-    bool dirty = txn->catalog_dirty;
+    bool dirty = txn->catalog_dirty || notes_stage_dirty(txn->notes);
     for (size_t i = 0; i < txn->series_count && !dirty; i++)
         dirty = txn->series[i].dirty;
     if (!dirty) {
@@ -936,6 +943,13 @@ int store_revert(struct store *st, uint64_t commit, bool force, const char *auth
             conflicts->problem(conflicts->ctx, line);
     }
     sqlite3_reset(q);
+    uint64_t later_notes = 0;
+    if ((rc = notes_revert(txn, commit, false, conflicts, &later_notes, err)) != 0) {
+        sqlite3_finalize(q);
+        store_txn_abort(txn);
+        return rc;
+    }
+    later += (size_t)later_notes;
     if (later > 0 && !force) {
         sqlite3_finalize(q);
         store_txn_abort(txn);
@@ -963,6 +977,8 @@ int store_revert(struct store *st, uint64_t commit, bool force, const char *auth
         (*cells)++;
     }
     sqlite3_finalize(q);
+    if (rc == 0)
+        rc = notes_revert(txn, commit, true, NULL, cells, err);
     if (rc != 0) {
         store_txn_abort(txn);
         return rc != KPI_ESYSTEM ? rc : kpi_fail(err, KPI_ESYSTEM, "revert failed");

@@ -59,6 +59,7 @@ struct store_txn {
     struct sqlite3 *db; /* DIR/kpi.db when it exists (else the commit creates it) */
     bool convert;       /* the base is a legacy ledger: the commit converts it */
     struct store_view *base;
+    struct note_stage *notes; /* store_txn_note (notes.c); NULL: none */
     /* what the commit records (store_txn_describe; strings in the arena) */
     const char *author, *kind, *source, *sha256;
     uint64_t rows;
@@ -94,5 +95,15 @@ char *txn_strdup(struct store_txn *txn, const char *s, size_t len);
 /* Fill the catalog of txn from its base view. */
 int txn_catalog_load(struct store_txn *txn, struct kpi_error *err);
 void txn_catalog_free(struct store_txn *txn);
+
+/* The changed notes of txn, sorted for commit_write; *out malloc'd (free),
+ * NULL when none. 0 or KPI_ESYSTEM. */
+int notes_plan(const struct store_txn *txn, struct commit_note **out, size_t *count);
+
+/* kpi revert's notes: without apply, report each note of commit that a
+ * later commit changed again to conflicts and count it; with apply, stage
+ * for each note of commit its text before it, counting them. */
+int notes_revert(struct store_txn *txn, uint64_t commit, bool apply,
+                 const struct store_check_sink *conflicts, uint64_t *count, struct kpi_error *err);
 
 #endif

@@ -54,6 +54,7 @@ void store_view_free(struct store_view *view)
         return;
     free(view->buf);
     free(view->points);
+    notes_free(view->notes);
     free(view->teams);
     free(view->team_parent);
     free(view->indicators);

@@ -1,0 +1,299 @@
+/* Notes on periods end to end (SPEC §11): kpi note as a commit, its errors
+ * and exit codes, notes in history, log and check, and a database of
+ * format 1 (no notes table) read as it is and converted by its first
+ * write -- with the real binary. */
+#include "common/common.h"
+#include "support/support.h"
+
+#include <check.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NOTE_MAX 2000 /* bytes, SPEC §11 */
+
+static char *kpi_ok(const char *const *argv)
+{
+    struct ts_run r;
+    ts_kpi(&r, NULL, argv);
+    ck_assert_msg(r.status == 0, "kpi %s %s: exit %d: %s", argv[2], argv[3] ? argv[3] : "",
+                  r.status, r.err);
+    free(r.err);
+    return r.out;
+}
+
+/* Run kpi expecting exit code status and a message containing msg. */
+static void kpi_fails(const char *const *argv, int status, const char *msg)
+{
+    struct ts_run r;
+    ts_kpi(&r, NULL, argv);
+    ck_assert_msg(r.status == status, "kpi %s: exit %d, expected %d: %s", argv[2], r.status,
+                  status, r.err);
+    ck_assert_msg(strstr(r.err, msg) != NULL, "stderr \"%s\" lacks \"%s\"", r.err, msg);
+    ts_run_free(&r);
+}
+
+static void sql_exec(const char *data, const char *sql)
+{
+    char *path = ts_path(data, "kpi.db");
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    free(path);
+}
+
+/* The first column of the first row of query, as text ("" for none). */
+static char *sql_one(const char *data, const char *query)
+{
+    char *path = ts_path(data, "kpi.db");
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    ck_assert_msg(sqlite3_prepare_v2(db, query, -1, &st, NULL) == SQLITE_OK, "%s",
+                  sqlite3_errmsg(db));
+    const char *t = sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : "";
+    char *out = strdup(t != NULL ? t : "");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(path);
+    return out;
+}
+
+/* A data directory with sales/revenue, Jan 100 (target 110), Feb 90:
+ * commit 1. *root is the scratch directory (caller removes it). */
+static char *fixture(char **root)
+{
+    *root = ts_tempdir("notes");
+    char *data = ts_path(*root, "data");
+    char *file = ts_path(*root, "jan.csv");
+    ts_write_file(file,
+                  "date,team,kpi,value,target\n2026-01,sales,revenue,100,110\n"
+                  "2026-02,sales,revenue,90,\n",
+                  (size_t)-1);
+    const char *argv[] = {"--data", data, "import", file, "--author", "ana", "--quiet", NULL};
+    free(kpi_ok(argv));
+    free(file);
+    return data;
+}
+
+START_TEST(test_note_is_a_commit_of_kind_note_in_log_and_history)
+{
+    char *root, *data = fixture(&root);
+    const char *set[] = {"--data", data,      "note",    "--author",
+                         "bob",    "sales",   "revenue", "2026-02-14",
+                         "Strike in the warehouse\nfrom the 3rd to the 10th", NULL};
+    char *out = kpi_ok(set);
+    ck_assert_str_eq(out, "note set in commit 2\n");
+    free(out);
+    /* the same text again changes nothing: no commit */
+    out = kpi_ok(set);
+    ck_assert_str_eq(out, "unchanged: no commit\n");
+    free(out);
+    const char *log[] = {"--data", data, "log", "--format", "csv", "--limit", "1", NULL};
+    out = kpi_ok(log);
+    /* rows 1, 1 new cell, 0 corrected, 1 series, team sales; source "kpi note" */
+    ck_assert_msg(strstr(out, ",bob,note,kpi note,") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, ",1,1,0,1,sales\n") != NULL, "%s", out);
+    free(out);
+    /* log --kpi keeps the note commit */
+    const char *logk[] = {"--data", data,       "log", "--kpi", "revenue",
+                          "--format", "json", NULL};
+    out = kpi_ok(logk);
+    ck_assert_msg(strstr(out, "\"id\":2,") != NULL && strstr(out, "\"kind\":\"note\"") != NULL,
+                  "%s", out);
+    free(out);
+    /* replaced, then removed (an empty text, blanks only) */
+    const char *fix[] = {"--data", data, "note", "sales", "revenue", "2026-02", "  Strike  ", NULL};
+    out = kpi_ok(fix);
+    ck_assert_str_eq(out, "note set in commit 3\n");
+    free(out);
+    const char *del[] = {"--data", data, "note", "sales", "revenue", "2026-02", " \n", NULL};
+    out = kpi_ok(del);
+    ck_assert_str_eq(out, "note removed in commit 4\n");
+    free(out);
+    const char *hist[] = {"--data",  data,     "history", "sales", "revenue", "--period",
+                          "2026-02", "--format", "json",   NULL};
+    out = kpi_ok(hist);
+    ck_assert_msg(strstr(out, "{\"period\":\"2026-02\",\"date\":\"2026-02-28\",\"field\":\"note\","
+                              "\"value\":\"Strike in the warehouse\\nfrom the 3rd to the "
+                              "10th\",\"commit\":2,") != NULL,
+                  "%s", out);
+    ck_assert_msg(strstr(out, "\"field\":\"note\",\"value\":\"Strike\",\"commit\":3,") != NULL,
+                  "%s", out);
+    ck_assert_msg(strstr(out, "\"field\":\"note\",\"value\":null,\"commit\":4,") != NULL, "%s",
+                  out);
+    free(out);
+    /* the third commit corrected a note, the fourth removed it */
+    const char *log2[] = {"--data", data, "log", "--format", "csv", "--limit", "2", NULL};
+    out = kpi_ok(log2);
+    ck_assert_int_eq((int)ts_count_lines_with(out, ",1,0,1,1,sales"), 2);
+    free(out);
+    /* removing a note that is not there: no commit */
+    out = kpi_ok(del);
+    ck_assert_str_eq(out, "unchanged: no commit\n");
+    free(out);
+    char *n = sql_one(data, "SELECT count(*) FROM commits");
+    ck_assert_str_eq(n, "4");
+    free(n);
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(test_note_on_a_period_without_value_and_a_name_reference)
+{
+    char *root, *data = fixture(&root);
+    /* July has no value: the note may explain why (decision); the team is
+     * found by its display name as well */
+    const char *set[] = {"--data", data, "note", "Sales", "revenue", "2026-07-31", "ERP migration",
+                         NULL};
+    char *out = kpi_ok(set);
+    ck_assert_str_eq(out, "note set in commit 2\n");
+    free(out);
+    char *t = sql_one(data, "SELECT period || ':' || text FROM notes");
+    /* July 2026 = 2026 * 12 + 6 */
+    ck_assert_str_eq(t, "24318:ERP migration");
+    free(t);
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(test_note_errors_and_exit_codes)
+{
+    char *root, *data = fixture(&root);
+    char long_text[NOTE_MAX + 2];
+    memset(long_text, 'x', sizeof long_text - 1);
+    long_text[sizeof long_text - 1] = '\0'; /* 2,001 bytes */
+    const char *too_long[] = {"--data", data, "note", "sales", "revenue", "2026-02", long_text,
+                              NULL};
+    kpi_fails(too_long, 2, "kpi: note of 2001 bytes (at most 2000 bytes of UTF-8)");
+    long_text[NOTE_MAX] = '\0'; /* exactly 2,000 bytes: fine */
+    char *out = kpi_ok(too_long);
+    ck_assert_str_eq(out, "note set in commit 2\n");
+    free(out);
+    const char *tab[] = {"--data", data, "note", "sales", "revenue", "2026-02", "a\tb", NULL};
+    kpi_fails(tab, 2, "note contains the control character 0x09 at byte 2");
+    const char *c1[] = {"--data", data, "note", "sales", "revenue", "2026-02", "a\xc2\x85", NULL};
+    kpi_fails(c1, 2, "note contains the control character U+0085 at byte 2");
+    const char *latin1[] = {"--data", data, "note", "sales", "revenue", "2026-02", "gr\xe8ve",
+                            NULL};
+    kpi_fails(latin1, 2, "note is not valid UTF-8");
+    const char *team[] = {"--data", data, "note", "nobody", "revenue", "2026-02", "x", NULL};
+    kpi_fails(team, 4, "unknown team \"nobody\"");
+    const char *kpi[] = {"--data", data, "note", "sales", "margin", "2026-02", "x", NULL};
+    kpi_fails(kpi, 4, "unknown indicator \"margin\"");
+    const char *date[] = {"--data", data, "note", "sales", "revenue", "2026-13", "x", NULL};
+    kpi_fails(date, 1, "kpi note: invalid DATE");
+    const char *few[] = {"--data", data, "note", "sales", "revenue", "2026-02", NULL};
+    kpi_fails(few, 1, "expected TEAM KPI DATE TEXT");
+    /* nothing of the refused notes was written */
+    char *n = sql_one(data, "SELECT count(*) FROM commits");
+    ck_assert_str_eq(n, "2");
+    free(n);
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(test_check_finds_a_note_changed_with_the_sqlite3_tool)
+{
+    char *root, *data = fixture(&root);
+    const char *set[] = {"--data", data, "note", "sales", "revenue", "2026-02", "Strike", NULL};
+    free(kpi_ok(set));
+    const char *check[] = {"--data", data, "check", NULL};
+    free(kpi_ok(check));
+    sql_exec(data, "UPDATE notes SET text = 'All fine' WHERE commit_id = 2");
+    struct ts_run r;
+    ts_kpi(&r, NULL, check);
+    ck_assert_int_eq(r.status, 3);
+    ck_assert_msg(strstr(r.out, "commit 2: changed after it was written") != NULL, "%s", r.out);
+    ts_run_free(&r);
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(test_format_1_read_as_it_is_and_converted_by_its_first_write)
+{
+    char *root, *data = fixture(&root);
+    /* what a directory written before notes holds */
+    sql_exec(data, "DROP TABLE notes; PRAGMA user_version=1;");
+    const char *hist[] = {"--data", data, "history", "sales", "revenue", "--format", "csv", NULL};
+    char *out = kpi_ok(hist);
+    /* the header and the values of January and February */
+    ck_assert_int_eq((int)ts_count_lines_with(out, ",value,"), 3);
+    free(out);
+    const char *check[] = {"--data", data, "check", NULL};
+    free(kpi_ok(check));
+    const char *log[] = {"--data", data, "log", "--team", "sales", "--format", "csv", NULL};
+    free(kpi_ok(log));
+    /* reading changed nothing */
+    char *v = sql_one(data, "PRAGMA user_version");
+    ck_assert_str_eq(v, "1");
+    free(v);
+    const char *set[] = {"--data", data, "note", "sales", "revenue", "2026-01", "Launch", NULL};
+    out = kpi_ok(set);
+    ck_assert_str_eq(out, "note set in commit 2\n");
+    free(out);
+    v = sql_one(data, "PRAGMA user_version");
+    ck_assert_str_eq(v, "2");
+    free(v);
+    v = sql_one(data, "SELECT text FROM notes WHERE commit_id = 2");
+    ck_assert_str_eq(v, "Launch");
+    free(v);
+    free(kpi_ok(check));
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(test_revert_puts_back_notes_and_refuses_notes_changed_later)
+{
+    char *root, *data = fixture(&root);
+    const char *a[] = {"--data", data, "note", "sales", "revenue", "2026-02", "Strike", NULL};
+    const char *b[] = {"--data", data, "note", "sales", "revenue", "2026-02", "Strike, 8 days",
+                       NULL};
+    free(kpi_ok(a));
+    free(kpi_ok(b));
+    const char *rev3[] = {"--data", data, "revert", "3", NULL};
+    char *out = kpi_ok(rev3);
+    ck_assert_str_eq(out, "reverted commit 3: 1 cells put back\n");
+    free(out);
+    char *t = sql_one(data, "SELECT text FROM notes WHERE commit_id = 4");
+    ck_assert_str_eq(t, "Strike");
+    free(t);
+    const char *rev2[] = {"--data", data, "revert", "2", NULL};
+    kpi_fails(rev2, 2, "kpi revert: sales revenue 2026-02 note: changed again by a later commit");
+    const char *force[] = {"--data", data, "revert", "2", "--force", NULL};
+    free(kpi_ok(force));
+    t = sql_one(data, "SELECT coalesce(text, 'NULL') FROM notes WHERE commit_id = 5");
+    ck_assert_str_eq(t, "NULL");
+    free(t);
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("cli_notes");
+    TCase *tc = tcase_create("note");
+    tcase_add_test(tc, test_note_is_a_commit_of_kind_note_in_log_and_history);
+    tcase_add_test(tc, test_note_on_a_period_without_value_and_a_name_reference);
+    tcase_add_test(tc, test_note_errors_and_exit_codes);
+    tcase_add_test(tc, test_check_finds_a_note_changed_with_the_sqlite3_tool);
+    tcase_add_test(tc, test_format_1_read_as_it_is_and_converted_by_its_first_write);
+    tcase_add_test(tc, test_revert_puts_back_notes_and_refuses_notes_changed_later);
+    suite_add_tcase(s, tc);
+    return ts_run_suite(s);
+}
