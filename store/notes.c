@@ -210,8 +210,8 @@ static uint64_t note_hash(uint32_t team, uint32_t indicator, int64_t period)
     return h ^ (h >> 29);
 }
 
-static struct staged_note *stage_find(const struct note_stage *s, uint32_t team,
-                                      uint32_t indicator, int64_t period)
+static struct staged_note *stage_find(const struct note_stage *s, uint32_t team, uint32_t indicator,
+                                      int64_t period)
 {
     if (s == NULL || s->slot_cap == 0)
         return NULL;
@@ -279,7 +279,8 @@ int store_txn_note(struct store_txn *txn, size_t team, size_t indicator, int64_t
         return rc;
     if (team >= txn->tcat.count || indicator >= txn->icat.count)
         return kpi_fail(err, KPI_EINPUT, "note of an unknown series");
-    int64_t lo = txn->pmin[txn->inds[indicator].period], hi = txn->pmax[txn->inds[indicator].period];
+    int64_t lo = txn->pmin[txn->inds[indicator].period],
+            hi = txn->pmax[txn->inds[indicator].period];
     if (period < lo || period > hi)
         return kpi_fail(err, KPI_EINPUT, "note of a period outside the years 1 to 9999");
     if (txn->notes == NULL && (txn->notes = calloc(1, sizeof *txn->notes)) == NULL)
@@ -288,15 +289,15 @@ int store_txn_note(struct store_txn *txn, size_t team, size_t indicator, int64_t
     uint32_t t = (uint32_t)team, i = (uint32_t)indicator;
     struct staged_note *x = stage_find(s, t, i, period);
     const char *was = x != NULL ? x->text : base_note(txn, team, indicator, period);
-    if (x != NULL && (len == 0 ? was != NULL : was == NULL || strlen(was) != len ||
-                                                   memcmp(was, text, len) != 0))
+    if (x != NULL &&
+        (len == 0 ? was != NULL : was == NULL || strlen(was) != len || memcmp(was, text, len) != 0))
         return kpi_fail(err, KPI_EINPUT, "another row of this file gives this period another note");
     if (change != NULL)
-        *change = x != NULL                                            ? STORE_UNCHANGED
-                  : len == 0 ? (was == NULL ? STORE_UNCHANGED : STORE_CORRECTED)
-                  : was == NULL                                        ? STORE_NEW
+        *change = x != NULL     ? STORE_UNCHANGED
+                  : len == 0    ? (was == NULL ? STORE_UNCHANGED : STORE_CORRECTED)
+                  : was == NULL ? STORE_NEW
                   : strlen(was) == len && memcmp(was, text, len) == 0 ? STORE_UNCHANGED
-                                                                       : STORE_CORRECTED;
+                                                                      : STORE_CORRECTED;
     if (x != NULL)
         return 0;
     char *copy = NULL;
@@ -338,9 +339,9 @@ int notes_plan(const struct store_txn *txn, struct commit_note **out, size_t *co
         const struct staged_note *x = &s->items[i];
         if (!x->changed)
             continue;
-        c[k++] = (struct commit_note){txn->teams[x->team].id, txn->inds[x->indicator].id,
-                                      x->period, x->text,
-                                      base_note(txn, x->team, x->indicator, x->period) != NULL};
+        c[k++] =
+            (struct commit_note){txn->teams[x->team].id, txn->inds[x->indicator].id, x->period,
+                                 x->text, base_note(txn, x->team, x->indicator, x->period) != NULL};
     }
     qsort(c, n, sizeof *c, commit_note_cmp);
     *out = c;
@@ -446,8 +447,7 @@ done:
     return rc;
 }
 
-int notes_hash_commit(sqlite3 *db, sqlite3_stmt **cache, uint64_t commit,
-                      struct kpi_sha256 *body)
+int notes_hash_commit(sqlite3 *db, sqlite3_stmt **cache, uint64_t commit, struct kpi_sha256 *body)
 {
     if (*cache == NULL &&
         sqlite3_prepare_v2(db,

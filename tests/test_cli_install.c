@@ -182,10 +182,10 @@ START_TEST(test_completion)
     ts_run_free(&r);
 
     char *out = complete("", "''");
-    ck_assert_str_eq(out,
-                     "alerts\nbackup\ncheck\ndrift\nexport\ngraph\nhistory\nimport\n"
-                     "indicators\nlog\npath\nrestatements\nrevert\nreview\nseries\nserve\nteams\n"
-                     "token\ntrend\n");
+    ck_assert_str_eq(
+        out, "alerts\nbackup\ncheck\ndrift\nexport\ngraph\nhistory\nimport\n"
+             "indicators\nlog\nnote\npath\nrestatements\nrevert\nreview\nseries\nserve\nteams\n"
+             "token\ntrend\n");
     free(out);
     out = complete("", "--");
     ck_assert_str_eq(out, "--data\n--help\n--version\n");

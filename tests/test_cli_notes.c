@@ -29,8 +29,8 @@ static void kpi_fails(const char *const *argv, int status, const char *msg)
 {
     struct ts_run r;
     ts_kpi(&r, NULL, argv);
-    ck_assert_msg(r.status == status, "kpi %s: exit %d, expected %d: %s", argv[2], r.status,
-                  status, r.err);
+    ck_assert_msg(r.status == status, "kpi %s: exit %d, expected %d: %s", argv[2], r.status, status,
+                  r.err);
     ck_assert_msg(strstr(r.err, msg) != NULL, "stderr \"%s\" lacks \"%s\"", r.err, msg);
     ts_run_free(&r);
 }
@@ -82,9 +82,11 @@ static char *fixture(char **root)
 START_TEST(test_note_is_a_commit_of_kind_note_in_log_and_history)
 {
     char *root, *data = fixture(&root);
-    const char *set[] = {"--data", data,      "note",    "--author",
-                         "bob",    "sales",   "revenue", "2026-02-14",
-                         "Strike in the warehouse\nfrom the 3rd to the 10th", NULL};
+    const char *set[] = {
+        "--data",   data,         "note",
+        "--author", "bob",        "sales",
+        "revenue",  "2026-02-14", "Strike in the warehouse\nfrom the 3rd to the 10th",
+        NULL};
     char *out = kpi_ok(set);
     ck_assert_str_eq(out, "note set in commit 2\n");
     free(out);
@@ -99,8 +101,7 @@ START_TEST(test_note_is_a_commit_of_kind_note_in_log_and_history)
     ck_assert_msg(strstr(out, ",1,1,0,1,sales\n") != NULL, "%s", out);
     free(out);
     /* log --kpi keeps the note commit */
-    const char *logk[] = {"--data", data,       "log", "--kpi", "revenue",
-                          "--format", "json", NULL};
+    const char *logk[] = {"--data", data, "log", "--kpi", "revenue", "--format", "json", NULL};
     out = kpi_ok(logk);
     ck_assert_msg(strstr(out, "\"id\":2,") != NULL && strstr(out, "\"kind\":\"note\"") != NULL,
                   "%s", out);
@@ -114,8 +115,8 @@ START_TEST(test_note_is_a_commit_of_kind_note_in_log_and_history)
     out = kpi_ok(del);
     ck_assert_str_eq(out, "note removed in commit 4\n");
     free(out);
-    const char *hist[] = {"--data",  data,     "history", "sales", "revenue", "--period",
-                          "2026-02", "--format", "json",   NULL};
+    const char *hist[] = {"--data",   data,      "history",  "sales", "revenue",
+                          "--period", "2026-02", "--format", "json",  NULL};
     out = kpi_ok(hist);
     ck_assert_msg(strstr(out, "{\"period\":\"2026-02\",\"date\":\"2026-02-28\",\"field\":\"note\","
                               "\"value\":\"Strike in the warehouse\\nfrom the 3rd to the "
@@ -149,8 +150,8 @@ START_TEST(test_note_on_a_period_without_value_and_a_name_reference)
     char *root, *data = fixture(&root);
     /* July has no value: the note may explain why (decision); the team is
      * found by its display name as well */
-    const char *set[] = {"--data", data, "note", "Sales", "revenue", "2026-07-31", "ERP migration",
-                         NULL};
+    const char *set[] = {"--data",  data,         "note",          "Sales",
+                         "revenue", "2026-07-31", "ERP migration", NULL};
     char *out = kpi_ok(set);
     ck_assert_str_eq(out, "note set in commit 2\n");
     free(out);
@@ -170,8 +171,8 @@ START_TEST(test_note_errors_and_exit_codes)
     char long_text[NOTE_MAX + 2];
     memset(long_text, 'x', sizeof long_text - 1);
     long_text[sizeof long_text - 1] = '\0'; /* 2,001 bytes */
-    const char *too_long[] = {"--data", data, "note", "sales", "revenue", "2026-02", long_text,
-                              NULL};
+    const char *too_long[] = {"--data",  data,      "note",    "sales",
+                              "revenue", "2026-02", long_text, NULL};
     kpi_fails(too_long, 2, "kpi: note of 2001 bytes (at most 2000 bytes of UTF-8)");
     long_text[NOTE_MAX] = '\0'; /* exactly 2,000 bytes: fine */
     char *out = kpi_ok(too_long);
@@ -181,8 +182,8 @@ START_TEST(test_note_errors_and_exit_codes)
     kpi_fails(tab, 2, "note contains the control character 0x09 at byte 2");
     const char *c1[] = {"--data", data, "note", "sales", "revenue", "2026-02", "a\xc2\x85", NULL};
     kpi_fails(c1, 2, "note contains the control character U+0085 at byte 2");
-    const char *latin1[] = {"--data", data, "note", "sales", "revenue", "2026-02", "gr\xe8ve",
-                            NULL};
+    const char *latin1[] = {"--data",  data,      "note",     "sales",
+                            "revenue", "2026-02", "gr\xe8ve", NULL};
     kpi_fails(latin1, 2, "note is not valid UTF-8");
     const char *team[] = {"--data", data, "note", "nobody", "revenue", "2026-02", "x", NULL};
     kpi_fails(team, 4, "unknown team \"nobody\"");
@@ -260,8 +261,8 @@ START_TEST(test_revert_puts_back_notes_and_refuses_notes_changed_later)
 {
     char *root, *data = fixture(&root);
     const char *a[] = {"--data", data, "note", "sales", "revenue", "2026-02", "Strike", NULL};
-    const char *b[] = {"--data", data, "note", "sales", "revenue", "2026-02", "Strike, 8 days",
-                       NULL};
+    const char *b[] = {"--data",  data,      "note",           "sales",
+                       "revenue", "2026-02", "Strike, 8 days", NULL};
     free(kpi_ok(a));
     free(kpi_ok(b));
     const char *rev3[] = {"--data", data, "revert", "3", NULL};
