@@ -28,6 +28,10 @@ struct web_access {
     struct web_auth_set *set;
     struct stat ident; /* of DIR/tokens when set was loaded (st_ino 0: missing) */
     bool loaded;
+    /* the server's watch of DIR (watch.c), or NULL: DIR/tokens is stat'ed
+     * only when it saw DIR written since the last stat that found nothing */
+    const struct web_watch *watch;
+    _Atomic uint64_t tokens_seen;
     pthread_mutex_t used_lock; /* one writer of DIR/tokens.used at a time */
 
     pthread_mutex_t rate_lock; /* guards rate */

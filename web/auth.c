@@ -1,8 +1,10 @@
 /* Authentication, roles and rate limits of SPEC §9 (see web_int.h).
  *
- * DIR/tokens is loaded once and kept as a refcounted set; every request
- * stats the file (one syscall) and reloads it when its identity changed, so
- * a revoked token is refused from the next request on, without a restart.
+ * DIR/tokens is loaded once and kept as a refcounted set; a request stats
+ * the file (one syscall) when the server's watch (watch.c) saw DIR written
+ * since the last stat, or always when there is no watch, and reloads it when
+ * its identity changed, so a revoked token is refused from the next request
+ * on, without a restart.
  * A secret is hashed (SHA-256) and compared with every stored hash in
  * constant time (web_tokens_match). Failed authentications are counted per
  * client address; the 20th within 60 s refuses that address for 60 s. */
@@ -160,6 +162,18 @@ static bool same_file(const struct stat *x, const struct stat *y)
  * the file it was loaded from. */
 static int current_set(struct web_access *a, struct web_auth_set **out, struct kpi_error *err)
 {
+    uint64_t seq = 0;
+    if (a->watch != NULL && web_watch_quiet(a->watch, &a->tokens_seen, &seq)) {
+        pthread_mutex_lock(&a->lock);
+        struct web_auth_set *s = a->loaded ? a->set : NULL;
+        if (s != NULL)
+            atomic_fetch_add(&s->refs, 1);
+        pthread_mutex_unlock(&a->lock);
+        if (s != NULL) {
+            *out = s;
+            return 0;
+        }
+    }
     char path[4096];
     snprintf(path, sizeof path, "%s/tokens", a->dir);
     struct stat now;
@@ -184,6 +198,7 @@ static int current_set(struct web_access *a, struct web_auth_set **out, struct k
     struct web_auth_set *s = a->set;
     atomic_fetch_add(&s->refs, 1);
     pthread_mutex_unlock(&a->lock);
+    web_watch_checked(&a->tokens_seen, seq);
     *out = s;
     return 0;
 }

@@ -103,10 +103,23 @@ static struct web_snapshot *current_snapshot(struct web_server *srv)
     return s;
 }
 
+/* Whether a commit was made since s was loaded: asked of the store only
+ * when the watch saw DIR written since a check last found nothing. */
+static bool data_changed(struct web_server *srv, const struct web_snapshot *s)
+{
+    uint64_t seq;
+    if (web_watch_quiet(&srv->watch, &srv->data_seen, &seq))
+        return false;
+    bool changed = store_changed(srv->st, web_snapshot_view(s));
+    if (!changed)
+        web_watch_checked(&srv->data_seen, seq);
+    return changed;
+}
+
 int web_server_snapshot(struct web_server *srv, struct web_snapshot **out, struct kpi_error *err)
 {
     struct web_snapshot *s = current_snapshot(srv);
-    if (!store_changed(srv->st, web_snapshot_view(s))) {
+    if (!data_changed(srv, s)) {
         *out = s;
         return 0;
     }
@@ -528,15 +541,18 @@ static void *worker_main(void *arg)
         int timeout = -1;
         if (MHD_get_timeout(w->daemon, &ms) == MHD_YES)
             timeout = ms > INT_MAX ? INT_MAX : (int)ms;
-        struct epoll_event ev[2];
-        int n = epoll_wait(w->epoll_fd, ev, 2, timeout);
+        struct epoll_event ev[4];
+        int n = epoll_wait(w->epoll_fd, ev, 4, timeout);
         for (int i = 0; i < n; i++) {
             if (ev[i].data.ptr == &w->wake)
                 return NULL;
+            if (ev[i].data.ptr == w->watch)
+                web_watch_drain(w->watch); /* before serving what came after */
             uint64_t kicks;
             if (ev[i].data.ptr == &w->kick && read(w->kick, &kicks, sizeof kicks) < 0)
                 continue; /* another round took it already */
         }
+        web_watch_sync(w->watch);
         worker_round(w);
     }
 }
@@ -641,10 +657,14 @@ static int start_worker(struct web_server *srv, struct web_worker *w, int listen
     struct epoll_event daemon_ev = {.events = EPOLLIN, .data.ptr = w->daemon};
     struct epoll_event wake_ev = {.events = EPOLLIN, .data.ptr = &w->wake};
     struct epoll_event kick_ev = {.events = EPOLLIN, .data.ptr = &w->kick};
+    struct epoll_event watch_ev = {.events = EPOLLIN, .data.ptr = &srv->watch};
+    w->watch = &srv->watch;
     if (info == NULL || w->epoll_fd < 0 || w->wake < 0 ||
         epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, info->epoll_fd, &daemon_ev) != 0 ||
         epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, w->wake, &wake_ev) != 0 ||
         epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, w->kick, &kick_ev) != 0 ||
+        (srv->watch.fd >= 0 &&
+         epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, srv->watch.fd, &watch_ev) != 0) ||
         pthread_create(&w->thread, NULL, worker_main, w) != 0)
         return kpi_fail(err, KPI_ESYSTEM, "cannot start a server thread");
     w->running = true;
@@ -712,8 +732,11 @@ int web_start(struct store *st, const struct web_options *opts, struct web_serve
     srv->opts = *opts;
     srv->listen_fd = -1;
     resolve_limits(srv);
+    /* watched before the first load: what is written during it is seen */
+    web_watch_init(&srv->watch, store_dir(st));
     int rc = web_snapshot_open(st, opts->cache_entries, opts->cache_bytes, &srv->current, err);
     if (rc != 0) {
+        web_watch_destroy(&srv->watch);
         free(srv);
         return rc;
     }
@@ -728,6 +751,7 @@ int web_start(struct store *st, const struct web_options *opts, struct web_serve
         web_stop(srv);
         return rc;
     }
+    srv->access->watch = &srv->watch;
     if (web_mhd_error() != NULL) {
         kpi_fail(err, KPI_ESYSTEM, "%s", web_mhd_error());
         web_stop(srv);
@@ -789,6 +813,7 @@ void web_stop(struct web_server *srv)
     web_access_free(srv->access);
     web_renderer_destroy(&srv->renderer);
     web_snapshot_release(srv->current);
+    web_watch_destroy(&srv->watch);
     pthread_mutex_destroy(&srv->lock);
     pthread_mutex_destroy(&srv->reload_lock);
     free(srv);

@@ -191,8 +191,40 @@ void web_render_free(struct web_render *j); /* NULL is fine */
 
 /* One event loop: a libmicrohttpd daemon without threads of its own, run
  * by a thread of the server (server.c says why). */
+/* ------------------------------------------------------------- watch */
+
+/* Whether the data directory may have changed since a request last looked
+ * (watch.c), so that a request asks the store (a SQLite query, two fcntl
+ * and an fstat) and stats DIR/tokens only when something was written there.
+ *
+ * The workers put fd in their epoll sets, call web_watch_drain when it is
+ * readable and web_watch_sync at the start of every round, before serving.
+ * A request loads the sequence with web_watch_quiet against the value it
+ * keeps (seen, starting at 0): when quiet it skips its check; else it checks
+ * and then calls web_watch_checked with the sequence it loaded *before*
+ * checking. Without inotify (inotify_init1 or inotify_add_watch fails, or
+ * the directory is removed) web_watch_quiet is always false: every request
+ * checks, as before the watch. All functions are thread-safe. */
+struct web_watch {
+    int fd;               /* inotify, non-blocking; -1 when there is none */
+    _Atomic uint64_t seq; /* even: quiet; odd: settling or no watch */
+    pthread_mutex_t lock; /* guards the fields below, one drain at a time */
+    bool broken;          /* the watched directory went away */
+    int64_t settle_ns;    /* how long after an event requests keep checking */
+    int64_t settle_until; /* CLOCK_MONOTONIC, ns */
+    uint64_t events;      /* events read (ignored ones too) */
+};
+
+void web_watch_init(struct web_watch *w, const char *dir); /* never fails: falls back */
+void web_watch_destroy(struct web_watch *w);
+void web_watch_drain(struct web_watch *w);
+void web_watch_sync(struct web_watch *w);
+bool web_watch_quiet(const struct web_watch *w, const _Atomic uint64_t *seen, uint64_t *seq);
+void web_watch_checked(_Atomic uint64_t *seen, uint64_t seq);
+
 struct web_worker {
     struct MHD_Daemon *daemon;
+    struct web_watch *watch; /* the server's */
     pthread_t thread;
     int epoll_fd;   /* ours: the daemon's epoll descriptor and wake */
     int wake;       /* eventfd, written once by web_stop */
@@ -213,12 +245,15 @@ struct web_server {
     pthread_mutex_t reload_lock; /* one reload at a time */
     struct web_snapshot *current;
     struct web_access *access;   /* tokens, rate limits, access log, uploads (auth.c) */
+    struct web_watch watch;      /* DIR's changes (watch.c) */
+    _Atomic uint64_t data_seen;  /* watch sequence of the last store check that found nothing */
     size_t nworkers;             /* started */
     struct web_worker workers[]; /* opts.threads */
 };
 
 /* The current snapshot (a new reference), reloaded first when the store says
- * the ledger changed (one stat). Errors: KPI_ESYSTEM. */
+ * a commit was made (asked only when the watch saw DIR written). Errors:
+ * KPI_ESYSTEM. */
 int web_server_snapshot(struct web_server *srv, struct web_snapshot **out, struct kpi_error *err);
 
 /* Make every worker run a round now. Call it after MHD_resume_connection:
