@@ -58,6 +58,8 @@ struct query {
     size_t *child;        /* children of each team, sorted by index */
     size_t *team_series;  /* nteams + 1: each team's range of series (sorted) */
     struct q_cell **rows; /* per team, allocated on first use */
+    const char *(*note)(const void *ctx, size_t team, size_t indicator, int64_t period);
+    const void *note_ctx;
 };
 
 /* The cell of (team, ind), computing it (and its children's) on first use.

@@ -153,6 +153,8 @@ int query_new(const struct query_dataset *ds, struct query **out, struct kpi_err
     struct query *q = calloc(1, sizeof *q);
     if (!q)
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    q->note = ds->note;
+    q->note_ctx = ds->note_ctx;
     q->nteams = ds->team_count;
     q->ninds = ds->indicator_count;
     q->nseries = ds->series_count;
@@ -273,4 +275,11 @@ int q_check_options(const struct query_options *opt, struct kpi_error *err)
     if (!opt || opt->window < 1)
         return kpi_fail(err, KPI_EUSAGE, "the window must be at least 1 period");
     return 0;
+}
+
+const char *query_note(const struct query *q, size_t team, size_t indicator, int64_t period)
+{
+    if (q == NULL || q->note == NULL || team >= q->nteams || indicator >= q->ninds)
+        return NULL;
+    return q->note(q->note_ctx, team, indicator, period);
 }

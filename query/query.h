@@ -147,6 +147,10 @@ struct query_dataset {
     size_t indicator_count;
     const struct query_series_data *series;
     size_t series_count;
+    /* The note of (team, indicator, period) (SPEC §11), or NULL; called with
+     * note_ctx. NULL: no notes. Strings borrowed for the query's life. */
+    const char *(*note)(const void *note_ctx, size_t team, size_t indicator, int64_t period);
+    const void *note_ctx;
 };
 
 /* Options of every analysis: as_of is a day (days since 1970-01-01); each
@@ -170,6 +174,11 @@ struct query; /* a prepared analysis of one dataset (opaque) */
  * *out is caller-owned: query_free. */
 int query_new(const struct query_dataset *ds, struct query **out, struct kpi_error *err);
 void query_free(struct query *q); /* NULL is fine */
+
+/* The note of (team, indicator, period) through the dataset's note
+ * function, or NULL. Borrowed as the dataset's strings. Thread-safe when
+ * that function is. */
+const char *query_note(const struct query *q, size_t team, size_t indicator, int64_t period);
 
 /* Compute every roll-up now, so that q can then be shared by threads (see
  * above). Errors: KPI_ESYSTEM. */

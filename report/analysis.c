@@ -3,6 +3,12 @@
 
 #include <stdlib.h>
 
+/* The dataset's note function: the view's notes. */
+static const char *view_note(const void *ctx, size_t team, size_t indicator, int64_t period)
+{
+    return store_view_note(ctx, team, indicator, period);
+}
+
 int report_analysis_open(const struct store_view *view, bool shared, struct query **out,
                          struct kpi_error *err)
 {
@@ -36,7 +42,9 @@ int report_analysis_open(const struct store_view *view, bool shared, struct quer
                                .indicators = indicators,
                                .indicator_count = indicator_count,
                                .series = series,
-                               .series_count = series_count};
+                               .series_count = series_count,
+                               .note = view_note,
+                               .note_ctx = view};
     rc = query_new(&ds, out, err);
     if (rc == 0 && shared && (rc = query_prepare(*out, err)) != 0) {
         query_free(*out);

@@ -36,8 +36,18 @@ static cJSON *trend_json(const struct query_trend *t)
     return obj;
 }
 
+/* "note": the note of (team, indicator) in period p (SPEC §11), or null. */
+static bool add_note(cJSON *obj, const struct query *q, size_t team, size_t indicator,
+                     const struct query_period *p)
+{
+    const char *note =
+        p->set && indicator != QUERY_NONE ? query_note(q, team, indicator, p->index) : NULL;
+    return report_json_add_string(obj, "note", note);
+}
+
 /* The INDICATOR record; with_cascade adds cascade_gap (team drift). */
-static cJSON *indicator_json(const struct query_indicator *ind, bool with_cascade)
+static cJSON *indicator_json(const struct query *q, const struct query_indicator *ind,
+                             bool with_cascade)
 {
     cJSON *obj = cJSON_CreateObject();
     bool ok =
@@ -58,7 +68,8 @@ static cJSON *indicator_json(const struct query_indicator *ind, bool with_cascad
          report_json_add_number(obj, "projected", ind->projected) &&
          report_json_add_number(obj, "projected_gap", ind->projected_gap) &&
          report_json_add_bool(obj, "stale", ind->stale) &&
-         report_json_add_bool(obj, "rolled_up", ind->rolled_up);
+         report_json_add_bool(obj, "rolled_up", ind->rolled_up) &&
+         add_note(obj, q, ind->team, ind->indicator, &ind->period);
     if (ok && with_cascade)
         ok = report_json_add_number(obj, "cascade_gap", ind->cascade_gap);
     if (!ok) {
@@ -103,7 +114,8 @@ int report_series_doc(struct query *q, size_t team, size_t indicator, int64_t fr
              report_json_add_string(item, "date", p->period.date) &&
              report_json_add_number(item, "value", p->value) &&
              report_json_add_number(item, "target", p->target) &&
-             report_json_add_bool(item, "rolled_up", p->rolled_up);
+             report_json_add_bool(item, "rolled_up", p->rolled_up) &&
+             add_note(item, q, team, indicator, &p->period);
     }
     query_series_free(&s);
     return finish_doc(doc, ok, json, err);
@@ -132,7 +144,7 @@ int report_trends_doc(struct query *q, size_t team, size_t indicator,
     cJSON *arr = ok ? cJSON_AddArrayToObject(doc, "indicators") : NULL;
     ok = ok && arr != NULL;
     for (size_t i = 0; ok && i < count; i++) {
-        cJSON *item = indicator_json(&list[i], false);
+        cJSON *item = indicator_json(q, &list[i], false);
         ok = item != NULL && cJSON_AddItemToArray(arr, item);
     }
     free(items);
@@ -194,7 +206,7 @@ int report_team_drift_doc_with(struct query *q, size_t team, const struct query_
     cJSON *arr = ok ? cJSON_AddArrayToObject(doc, "indicators") : NULL;
     ok = ok && arr != NULL;
     for (size_t i = 0; ok && rc == 0 && i < d.indicator_count; i++) {
-        cJSON *item = indicator_json(&d.indicators[i], true);
+        cJSON *item = indicator_json(q, &d.indicators[i], true);
         ok = item != NULL && cJSON_AddItemToArray(arr, item);
         if (ok && attribution) {
             struct query_attribution a;
@@ -239,7 +251,7 @@ int report_all_drift_doc(struct query *q, const struct query_options *opt, char 
     return finish_doc(doc, ok, json, err);
 }
 
-static cJSON *alert_json(const struct query_alert *a)
+static cJSON *alert_json(const struct query *q, const struct query_alert *a)
 {
     cJSON *obj = cJSON_CreateObject();
     bool ok = obj != NULL && report_json_add_string(obj, "id", a->id) &&
@@ -252,7 +264,8 @@ static cJSON *alert_json(const struct query_alert *a)
               add_period_label(obj, "since", &a->since) &&
               report_json_add_number(obj, "actual", a->actual) &&
               report_json_add_number(obj, "target", a->target) &&
-              report_json_add_number(obj, "gap", a->gap);
+              report_json_add_number(obj, "gap", a->gap) &&
+              add_note(obj, q, a->team, a->indicator, &a->period);
     if (!ok) {
         cJSON_Delete(obj);
         return NULL;
@@ -274,7 +287,7 @@ int report_alerts_doc(struct query *q, const struct query_options *opt,
     cJSON *arr = ok ? cJSON_AddArrayToObject(doc, "alerts") : NULL;
     ok = ok && arr != NULL;
     for (size_t i = 0; ok && i < list.count; i++) {
-        cJSON *item = alert_json(&list.items[i]);
+        cJSON *item = alert_json(q, &list.items[i]);
         ok = item != NULL && cJSON_AddItemToArray(arr, item);
     }
     query_alert_list_free(&list);

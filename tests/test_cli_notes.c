@@ -62,7 +62,7 @@ static char *sql_one(const char *data, const char *query)
     return out;
 }
 
-/* A data directory with sales/revenue, Jan 100 (target 110), Feb 90:
+/* A data directory with sales/revenue, Jan 100 and Feb 90 (targets 110):
  * commit 1. *root is the scratch directory (caller removes it). */
 static char *fixture(char **root)
 {
@@ -71,7 +71,7 @@ static char *fixture(char **root)
     char *file = ts_path(*root, "jan.csv");
     ts_write_file(file,
                   "date,team,kpi,value,target\n2026-01,sales,revenue,100,110\n"
-                  "2026-02,sales,revenue,90,\n",
+                  "2026-02,sales,revenue,90,110\n",
                   (size_t)-1);
     const char *argv[] = {"--data", data, "import", file, "--author", "ana", "--quiet", NULL};
     free(kpi_ok(argv));
@@ -285,6 +285,65 @@ START_TEST(test_revert_puts_back_notes_and_refuses_notes_changed_later)
 }
 END_TEST
 
+/* Feb: 90 against 110, gap -0.1818..., off_track (red 0.10) since 2026-02 */
+START_TEST(test_notes_in_series_trend_drift_and_alerts_as_known_at)
+{
+    char *root, *data = fixture(&root);
+    const char *a[] = {"--data", data, "note", "sales", "revenue", "2026-02", "Strike", NULL};
+    const char *b[] = {"--data",  data,      "note",           "sales",
+                       "revenue", "2026-02", "Strike, 8 days", NULL};
+    free(kpi_ok(a));
+    free(kpi_ok(b));
+    const char *series[] = {"--data", data, "series", "sales", "revenue", "--format", "json", NULL};
+    char *out = kpi_ok(series);
+    ck_assert_msg(strstr(out, "\"period\":\"2026-01\",\"date\":\"2026-01-31\",\"value\":100,"
+                              "\"target\":110,\"rolled_up\":false,\"note\":null}") != NULL,
+                  "%s", out);
+    ck_assert_msg(strstr(out, "\"value\":90,\"target\":110,\"rolled_up\":false,\"note\":"
+                              "\"Strike, 8 days\"}") != NULL,
+                  "%s", out);
+    free(out);
+    /* as the data stood after commit 2 */
+    const char *old[] = {"--data",   data,   "series",     "sales", "revenue",
+                         "--format", "json", "--known-at", "2",     NULL};
+    out = kpi_ok(old);
+    ck_assert_msg(strstr(out, "\"note\":\"Strike\"}") != NULL, "%s", out);
+    free(out);
+    const char *before[] = {"--data",   data,   "series",     "sales", "revenue",
+                            "--format", "json", "--known-at", "1",     NULL};
+    out = kpi_ok(before);
+    ck_assert_int_eq((int)ts_count_lines_with(out, "Strike"), 0);
+    free(out);
+    const char *trend[] = {"--data",  data,         "trend",    "sales", "revenue",
+                           "--as-of", "2026-02-28", "--format", "json",  NULL};
+    out = kpi_ok(trend);
+    ck_assert_msg(strstr(out, "\"rolled_up\":false,\"note\":\"Strike, 8 days\"}") != NULL, "%s",
+                  out);
+    free(out);
+    /* evaluated in January, the indicator's period has no note */
+    const char *jan[] = {"--data",  data,         "trend",    "sales", "revenue",
+                         "--as-of", "2026-01-31", "--format", "json",  NULL};
+    out = kpi_ok(jan);
+    ck_assert_msg(strstr(out, "\"note\":null") != NULL, "%s", out);
+    free(out);
+    const char *drift[] = {"--data",     data,       "drift", "sales", "--as-of",
+                           "2026-02-28", "--format", "json",  NULL};
+    out = kpi_ok(drift);
+    ck_assert_msg(strstr(out, "\"note\":\"Strike, 8 days\"") != NULL, "%s", out);
+    free(out);
+    const char *alerts[] = {"--data",   data,   "alerts",     "--as-of", "2026-02-28",
+                            "--format", "json", "--known-at", "2",       NULL};
+    out = kpi_ok(alerts);
+    ck_assert_msg(strstr(out, "\"id\":\"sales/revenue/off_track\"") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "\"gap\":-0.18181818181818182,\"note\":\"Strike\"}") != NULL, "%s",
+                  out);
+    free(out);
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_notes");
@@ -295,6 +354,7 @@ int main(void)
     tcase_add_test(tc, test_check_finds_a_note_changed_with_the_sqlite3_tool);
     tcase_add_test(tc, test_format_1_read_as_it_is_and_converted_by_its_first_write);
     tcase_add_test(tc, test_revert_puts_back_notes_and_refuses_notes_changed_later);
+    tcase_add_test(tc, test_notes_in_series_trend_drift_and_alerts_as_known_at);
     suite_add_tcase(s, tc);
     return ts_run_suite(s);
 }

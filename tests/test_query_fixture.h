@@ -82,7 +82,8 @@ static inline void fx_set(struct fx *f, size_t team, size_t ind, int64_t period,
 
 static inline struct query *fx_query(const struct fx *f)
 {
-    struct query_dataset ds = {f->teams, f->nteams, NULL, f->inds, f->ninds, f->series, f->nseries};
+    struct query_dataset ds = {f->teams,  f->nteams,  NULL, f->inds, f->ninds,
+                               f->series, f->nseries, NULL, NULL};
     struct query *q = NULL;
     struct kpi_error err = {0};
     int rc = query_new(&ds, &q, &err);

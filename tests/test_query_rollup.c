@@ -290,8 +290,8 @@ START_TEST(test_prepare_and_explicit_parents_give_same_tree)
     fx_set(f, t.t1, k, mon(2026, 1), 10, NAN);
     fx_set(f, t.t3, k, mon(2026, 1), 7, NAN);
     size_t parents[6] = {QUERY_NONE, t.co, t.co, t.div_a, t.div_a, t.div_b};
-    struct query_dataset ds = {f->teams, f->nteams, parents,   f->inds,
-                               f->ninds, f->series, f->nseries};
+    struct query_dataset ds = {f->teams,  f->nteams,  parents, f->inds, f->ninds,
+                               f->series, f->nseries, NULL,    NULL};
     struct query *q;
     ck_assert_int_eq(query_new(&ds, &q, NULL), 0);
     ck_assert_int_eq(query_prepare(q, NULL), 0);

@@ -272,7 +272,7 @@ START_TEST(test_new_rejects_duplicate_unsorted_and_cyclic_input)
     struct query *q = NULL;
     struct kpi_error err = {0};
     struct query_series_data two[2] = {f->series[0], f->series[0]};
-    struct query_dataset ds = {f->teams, f->nteams, NULL, f->inds, f->ninds, two, 2};
+    struct query_dataset ds = {f->teams, f->nteams, NULL, f->inds, f->ninds, two, 2, NULL, NULL};
     ck_assert_int_eq(query_new(&ds, &q, &err), KPI_EINPUT);
     ck_assert_ptr_null(q);
     ck_assert_ptr_nonnull(strstr(err.message, "two series"));
