@@ -158,6 +158,7 @@ int txn_catalog_load(struct store_txn *txn, struct kpi_error *err)
     }
     txn->tcat.count = tc;
     txn->icat.count = ic;
+    /* a database's base has no series loaded: txn_indicator_has_data asks */
     for (size_t i = 0; i < b->series_count; i++)
         txn->ind_has_data[b->series[i].indicator] = true;
     return 0;
@@ -450,8 +451,11 @@ int store_txn_patch_indicator(struct store_txn *txn, const struct kpi_indicator_
         return kpi_fail(err, KPI_ENOTFOUND, "unknown indicator \"%s\"", patch->ref);
     if (rc != 0 && rc != KPI_ENOTFOUND)
         return rc;
-    if (rc == 0 && (patch->set & KPI_SET_PERIOD) && txn->ind_has_data[index] &&
-        patch->period != txn->inds[index].period)
+    bool has_data = false;
+    if (rc == 0 && (patch->set & KPI_SET_PERIOD) && patch->period != txn->inds[index].period &&
+        txn_indicator_has_data(txn, index, &has_data, err) != 0)
+        return KPI_ESYSTEM;
+    if (has_data)
         return kpi_fail(err, KPI_EINPUT,
                         "indicator \"%s\" has data by %s: its period cannot change to %s",
                         txn->inds[index].id, kpi_period_kind_name(txn->inds[index].period),

@@ -160,11 +160,11 @@ static int put_version(struct writer *w, sqlite3_int64 sid, const char *team, co
 
 /* The cells of one series that differ between old and new (both sorted by
  * period): versions, current points, and the series' RRD marked pending. */
-static int write_series(struct writer *w, const char *team, const char *kpi,
+static int write_series(struct writer *w, const char *team, const char *kpi, int64_t known_sid,
                         const struct kpi_point *old, size_t on, const struct kpi_point *cur,
                         size_t cn, struct kpi_error *err)
 {
-    sqlite3_int64 sid = 0;
+    sqlite3_int64 sid = known_sid;
     bool any = false;
     size_t i = 0, k = 0;
     while (i < on || k < cn) {
@@ -179,7 +179,7 @@ static int write_series(struct writer *w, const char *team, const char *kpi,
         if (!dv && !dt)
             continue;
         if (!any) {
-            if (series_id(w, team, kpi, &sid, err) != 0 || note_team(w, team) != 0)
+            if ((sid == 0 && series_id(w, team, kpi, &sid, err) != 0) || note_team(w, team) != 0)
                 return KPI_ESYSTEM;
             any = true;
         }
@@ -316,8 +316,8 @@ int commit_write(sqlite3 *db, const struct commit_input *in, uint64_t *id_out,
             goto done;
     for (size_t i = 0; i < in->series_count; i++) {
         const struct commit_series *s = &in->series[i];
-        if ((rc = write_series(&w, s->team, s->kpi, s->old, s->old_count, s->cur, s->cur_count,
-                               err)) != 0)
+        if ((rc = write_series(&w, s->team, s->kpi, s->sid, s->old, s->old_count, s->cur,
+                               s->cur_count, err)) != 0)
             goto done;
     }
     struct notes_counts nc;

@@ -893,6 +893,80 @@ done:
     return 0;
 }
 
+/* The lag set of the latest data by ids: (team, kpi) of every pending
+ * series whose team and indicator the view has. */
+static int load_pending_ids(sqlite3 *db, struct store_view *v, struct kpi_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT s.team, s.kpi FROM rrd_pending r JOIN series s ON s.id = "
+                           "r.series ORDER BY r.series",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(err, db, "reading rrd_pending");
+    size_t cap = 0;
+    int rc, status = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *team = (const char *)sqlite3_column_text(st, 0);
+        const char *kpi = (const char *)sqlite3_column_text(st, 1);
+        size_t ti, ii;
+        if (team == NULL || kpi == NULL || store_view_find_team(v, team, &ti) != 0 ||
+            store_view_find_indicator(v, kpi, &ii) != 0)
+            continue;
+        if (v->lag_count == cap) {
+            cap = cap < 16 ? 16 : cap * 2;
+            struct store_series_key *g = realloc(v->lag, cap * sizeof *g);
+            if (g == NULL) {
+                status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+                break;
+            }
+            v->lag = g;
+        }
+        v->lag[v->lag_count++] = (struct store_series_key){(uint32_t)ti, (uint32_t)ii};
+    }
+    if (status == 0 && rc != SQLITE_DONE)
+        status = db_fail(err, db, "reading rrd_pending");
+    sqlite3_finalize(st);
+    return status;
+}
+
+int db_load_catalog(sqlite3 *db, struct store_view **out, struct kpi_error *err)
+{
+    *out = NULL;
+    struct store_view *v = calloc(1, sizeof *v);
+    if (v == NULL)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    struct strbuf sb = {0};
+    size_t *parent_off = NULL;
+    int status = db_exec(db, "BEGIN", err);
+    if (status != 0) {
+        free(v);
+        return status;
+    }
+    v->generation = v->last_commit = db_last_commit(db);
+    v->from_db = true;
+    if ((status = load_teams(db, v->generation, v, &sb, &parent_off, err)) != 0 ||
+        (status = load_indicators(db, v->generation, v, &sb, err)) != 0)
+        goto done;
+    if (sb_add(&sb, (const unsigned char *)"", &(size_t){0}) != 0) {
+        status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+        goto done;
+    }
+    v->buf = sb.data;
+    sb.data = NULL;
+    if ((status = finish_catalog(v, v->buf, parent_off, err)) == 0)
+        status = load_pending_ids(db, v, err);
+done:
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    free(sb.data);
+    free(parent_off);
+    if (status != 0) {
+        store_view_free(v);
+        return status;
+    }
+    *out = v;
+    return 0;
+}
+
 int db_clear_pending(sqlite3 *db, struct kpi_error *err)
 {
     if (db == NULL)

@@ -157,8 +157,10 @@ struct store_progress {
 /* Begin a write: locks DIR (waiting for another writer to finish),
  * creates DIR when the store was opened with create (KPI_ESYSTEM when it is
  * missing otherwise), brings the RRD files that lag after an interrupted
- * commit in line with the database, and loads the latest commit as the
- * working state. Indices of teams and indicators are those of this
+ * commit in line with the database, and loads the latest commit's catalog
+ * as the working state: the points of a series are read when the
+ * transaction first touches it, so beginning costs the catalog, not the
+ * data. Indices of teams and indicators are those of this
  * transaction only (a commit sorts them by id). *out is owned by the caller
  * until store_txn_commit or store_txn_abort, which free it. */
 int store_txn_begin(struct store *st, struct store_txn **out, struct kpi_error *err);
@@ -205,12 +207,15 @@ int store_txn_set(struct store_txn *txn, size_t team, size_t indicator, int64_t 
 /* The cell's value (or target) in the working state, *working, and in the
  * generation the transaction began from, *base (NaN where there is none;
  * *base is only looked up when *working is a number: a working state only
- * adds and changes cells). Reads nothing but memory: cheapest for the next
- * period of the series of the last store_txn_set, where both are NaN after
- * two comparisons. An import tells a duplicate cell within one file from a
+ * adds and changes cells). Reads memory only, except the first time the
+ * transaction touches the series (get, set or put), when its current points
+ * are read from the database (a failure then reads as NaN and makes the next
+ * set, put and the commit fail with it). Cheapest for the next period of the
+ * series of the last store_txn_set, where both are NaN after two
+ * comparisons. An import tells a duplicate cell within one file from a
  * correction of stored data with it (a cell whose working value differs from
  * its base was set by this transaction). */
-void store_txn_get(const struct store_txn *txn, size_t team, size_t indicator, int64_t period,
+void store_txn_get(struct store_txn *txn, size_t team, size_t indicator, int64_t period,
                    enum store_field field, double *working, double *base);
 
 /* store_txn_set for a cell that has no number yet. When the cell has one in

@@ -152,6 +152,11 @@ int db_load_view(struct sqlite3 *db, uint64_t at, struct store_view **out, struc
 int db_load_view_scoped(struct sqlite3 *db, uint64_t at, const struct store_scope *scope,
                         struct store_view **out, struct kpi_error *err);
 
+/* The latest commit's catalog only (a writer's base: its points are read
+ * series by series when the writer touches them), with the lag set
+ * (rrd_pending) in view->lag; no series. One read transaction. */
+int db_load_catalog(struct sqlite3 *db, struct store_view **out, struct kpi_error *err);
+
 /* After the RRD files of the pending series were written and synced: forget
  * them (not synced: a lost delete costs a redundant repair). */
 int db_clear_pending(struct sqlite3 *db, struct kpi_error *err);
@@ -165,6 +170,7 @@ int store_sync_files(const char *dir, struct kpi_error *err);
 
 struct commit_series {
     const char *team, *kpi;
+    int64_t sid;                       /* its id in the series table when known, else 0 */
     const struct kpi_point *old, *cur; /* sorted by period */
     size_t old_count, cur_count;
 };

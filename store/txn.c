@@ -133,12 +133,125 @@ static int series_add(struct store_txn *txn, size_t team, size_t indicator, size
     return 0;
 }
 
+/* ---------------------------------------------------------- base series */
+
+/* Remember a failure to read the base (sticky: see txn_int.h). */
+static int txn_failed(struct store_txn *txn, int rc, const struct kpi_error *why)
+{
+    if (txn->failed == 0) {
+        txn->failed = rc;
+        if (why != NULL)
+            txn->failure = *why;
+        else
+            kpi_fail(&txn->failure, rc, "out of memory");
+    }
+    return txn->failed;
+}
+
+/* The base points of s: its rows of the points table (one range of the
+ * primary key), or a legacy ledger's (borrowed). Entries the transaction
+ * created have none. */
+static int series_load(struct store_txn *txn, struct wseries *s, struct kpi_error *err)
+{
+    if (txn->tcat.created[s->team] || txn->icat.created[s->indicator])
+        return 0;
+    const struct store_view *b = txn->base;
+    if (txn->db == NULL) {
+        size_t k;
+        if (view_series_index(b, s->team, s->indicator, &k)) {
+            s->points = s->base_points = b->series[k].points;
+            s->count = s->base_count = b->series[k].count;
+        }
+        return 0;
+    }
+    sqlite3_stmt *q = txn->q_sid;
+    sqlite3_bind_text(q, 1, txn->teams[s->team].id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, txn->inds[s->indicator].id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        s->sid = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(err, txn->db, "reading series");
+    if (s->sid == 0)
+        return 0;
+    q = txn->q_points;
+    sqlite3_bind_int64(q, 1, s->sid);
+    size_t n = 0, cap = 0;
+    struct kpi_point *pts = NULL;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap < 64 ? 64 : cap * 2;
+            struct kpi_point *g = realloc(pts, cap * sizeof *g);
+            if (g == NULL) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            pts = g;
+        }
+        pts[n++] = (struct kpi_point){
+            sqlite3_column_int64(q, 0),
+            sqlite3_column_type(q, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 1),
+            sqlite3_column_type(q, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 2)};
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) {
+        free(pts);
+        return rc == SQLITE_NOMEM ? kpi_fail(err, KPI_ESYSTEM, "out of memory")
+                                  : db_fail(err, txn->db, "reading points");
+    }
+    s->base_own = pts;
+    s->points = s->base_points = pts;
+    s->count = s->base_count = n;
+    return 0;
+}
+
+/* The working series of (team, indicator): *index, its base points read
+ * the first time. 0, or the (sticky) failure. */
+static int series_get(struct store_txn *txn, size_t team, size_t indicator, size_t *index,
+                      struct kpi_error *err)
+{
+    int rc = txn->failed;
+    if (rc == 0 && smap_find(txn, series_key(team, indicator), index))
+        return 0;
+    struct kpi_error why = {0};
+    if (rc == 0 && series_add(txn, team, indicator, index) != 0)
+        rc = txn_failed(txn, KPI_ESYSTEM, NULL);
+    if (rc == 0 && (rc = series_load(txn, &txn->series[*index], &why)) != 0)
+        rc = txn_failed(txn, rc, &why);
+    if (rc != 0 && err != NULL)
+        *err = txn->failure;
+    return rc;
+}
+
+int txn_indicator_has_data(struct store_txn *txn, size_t ind, bool *has, struct kpi_error *err)
+{
+    *has = txn->ind_has_data[ind];
+    if (*has || txn->db == NULL || txn->icat.created[ind])
+        return 0;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(txn->db,
+                           "SELECT 1 FROM series s WHERE s.kpi = ?1 AND EXISTS (SELECT 1 FROM "
+                           "points p WHERE p.series = s.id) LIMIT 1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_fail(err, txn->db, "reading series");
+    sqlite3_bind_text(q, 1, txn->inds[ind].id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(err, txn->db, "reading series");
+    *has = txn->ind_has_data[ind] = rc == SQLITE_ROW;
+    return 0;
+}
+
 /* ----------------------------------------------------------------- begin */
 
 static void txn_free(struct store_txn *txn)
 {
     if (txn == NULL)
         return;
+    sqlite3_finalize(txn->q_sid);
+    sqlite3_finalize(txn->q_points);
     sqlite3_close(txn->db);
     if (txn->lock_fd >= 0) {
         if (txn->made_dirs > 0) /* empty unless committed: a failed import leaves nothing */
@@ -146,9 +259,11 @@ static void txn_free(struct store_txn *txn)
         close(txn->lock_fd); /* releases the lock */
     }
     txn_catalog_free(txn);
-    for (size_t i = 0; i < txn->series_count; i++)
+    for (size_t i = 0; i < txn->series_count; i++) {
         if (!txn->series[i].own_in_slab)
             free(txn->series[i].own);
+        free(txn->series[i].base_own);
+    }
     free(txn->series);
     free(txn->skeys);
     free(txn->svals);
@@ -165,6 +280,22 @@ static void txn_free(struct store_txn *txn)
     notes_stage_free(txn->notes);
     store_view_free(txn->base);
     free(txn);
+}
+
+/* RRD files left lagging by an interrupted commit (rare: after a crash)
+ * are rebuilt from the whole latest data, loaded for that only. */
+static int repair_lag(struct store_txn *txn, struct kpi_error *err)
+{
+    if (txn->db == NULL) /* a legacy ledger: its view is whole */
+        return rrd_repair_view(txn->st, txn->base, NULL, false, NULL, err);
+    if (txn->base->lag_count == 0)
+        return 0;
+    struct store_view *whole = NULL;
+    int rc = db_load_view(txn->db, 0, &whole, err);
+    if (rc == 0)
+        rc = rrd_repair_view(txn->st, whole, txn->db, false, NULL, err);
+    store_view_free(whole);
+    return rc;
 }
 
 int store_txn_begin(struct store *st, struct store_txn **out, struct kpi_error *err)
@@ -190,7 +321,15 @@ int store_txn_begin(struct store *st, struct store_txn **out, struct kpi_error *
         if (rc == 0)
             rc = db_check_format(txn->db, err);
         if (rc == 0)
-            rc = db_load_view(txn->db, 0, &txn->base, err);
+            rc = db_load_catalog(txn->db, &txn->base, err);
+        if (rc == 0 &&
+            (sqlite3_prepare_v3(txn->db, "SELECT id FROM series WHERE team = ?1 AND kpi = ?2", -1,
+                                SQLITE_PREPARE_PERSISTENT, &txn->q_sid, NULL) != SQLITE_OK ||
+             sqlite3_prepare_v3(txn->db,
+                                "SELECT period, value, target FROM points WHERE series = ?1 "
+                                "ORDER BY period",
+                                -1, SQLITE_PREPARE_PERSISTENT, &txn->q_points, NULL) != SQLITE_OK))
+            rc = db_fail(err, txn->db, "preparing the transaction");
     } else if (rc == 0) {
         /* no database yet: an empty directory, or one written before it
          * (DIR/ledger), which the first commit converts */
@@ -198,20 +337,9 @@ int store_txn_begin(struct store *st, struct store_txn **out, struct kpi_error *
         txn->convert = rc == 0 && txn->base->generation > 0;
     }
     if (rc == 0 && !st->read_only && txn->made_dirs == 0)
-        rc = rrd_repair_view(st, txn->base, txn->db, false, NULL, err);
+        rc = repair_lag(txn, err);
     if (rc == 0)
         rc = txn_catalog_load(txn, err);
-    for (size_t i = 0; rc == 0 && i < txn->base->series_count; i++) {
-        const struct store_series *bs = &txn->base->series[i];
-        size_t k;
-        if (series_add(txn, bs->team, bs->indicator, &k) != 0) {
-            rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
-            break;
-        }
-        struct wseries *s = &txn->series[k];
-        s->points = s->base_points = bs->points;
-        s->count = s->base_count = bs->count;
-    }
     for (int kind = KPI_PERIOD_DAY; kind <= KPI_PERIOD_YEAR; kind++)
         ledger_period_bounds((enum kpi_period_kind)kind, &txn->pmin[kind], &txn->pmax[kind]);
     if (rc != 0) {
@@ -334,8 +462,9 @@ __attribute__((noinline)) static int set_point(struct store_txn *txn, size_t tea
     uint64_t key = series_key(team, indicator);
     size_t si = txn->last_index;
     if (key != txn->last_key) {
-        if (!smap_find(txn, key, &si) && series_add(txn, team, indicator, &si) != 0)
-            return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+        int rc = series_get(txn, team, indicator, &si, err);
+        if (rc != 0)
+            return rc;
         txn->last_key = key;
         txn->last_index = si;
     }
@@ -403,14 +532,14 @@ static double field_at(const struct kpi_point *pts, size_t n, int64_t period, en
     return f == STORE_VALUE ? pts[lo].value : pts[lo].target;
 }
 
-void store_txn_get(const struct store_txn *txn, size_t team, size_t indicator, int64_t period,
+void store_txn_get(struct store_txn *txn, size_t team, size_t indicator, int64_t period,
                    enum store_field field, double *working, double *base)
 {
     *working = *base = NAN;
     uint64_t key = series_key(team, indicator);
     size_t si = txn->last_index;
-    if (key != txn->last_key && !smap_find(txn, key, &si))
-        return;
+    if (key != txn->last_key && series_get(txn, team, indicator, &si, NULL) != 0)
+        return; /* the failure is the next set's, put's or commit's */
     const struct wseries *s = &txn->series[si];
     if (s->count == 0 || period > s->points[s->count - 1].period)
         return; /* the usual case: the next period */
@@ -753,6 +882,7 @@ static int write_commit(struct store_txn *txn, const struct commit_plan *p, size
             continue;
         cs[n++] = (struct commit_series){.team = txn->teams[s->team].id,
                                          .kpi = txn->inds[s->indicator].id,
+                                         .sid = s->sid,
                                          .old = s->base_points,
                                          .old_count = s->base_count,
                                          .cur = s->points,
@@ -808,6 +938,13 @@ int store_txn_commit(struct store_txn *txn, const struct store_progress *progres
     if (txn->st->read_only) {
         txn_free(txn);
         return kpi_fail(err, KPI_EUSAGE, "a read-only transaction cannot commit");
+    }
+    if (txn->failed != 0) {
+        int rc = txn->failed;
+        if (err != NULL)
+            *err = txn->failure;
+        txn_free(txn);
+        return rc;
     }
     bool dirty = txn->catalog_dirty || notes_stage_dirty(txn->notes);
     for (size_t i = 0; i < txn->series_count && !dirty; i++)
@@ -869,8 +1006,9 @@ static int txn_remove(struct store_txn *txn, size_t team, size_t indicator, int6
                       enum store_field field)
 {
     size_t si;
-    if (!smap_find(txn, series_key(team, indicator), &si))
-        return 0;
+    int rc = series_get(txn, team, indicator, &si, NULL);
+    if (rc != 0)
+        return rc;
     struct wseries *s = &txn->series[si];
     size_t k = 0;
     while (k < s->count && s->points[k].period < period)

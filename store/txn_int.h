@@ -38,8 +38,10 @@ struct wcat {
     bool *created;        /* by this transaction */
 };
 
-/* The points of one series. They stay borrowed from the base view (own ==
- * NULL) until the first change, then are copied into own (cap entries). */
+/* The points of one series, read from the base the first time the
+ * transaction touches the series (txn.c: series_load). They stay the base's
+ * (own == NULL) until the first change, then are copied into own (cap
+ * entries). */
 struct wseries {
     uint32_t team, indicator;
     const struct kpi_point *points;
@@ -48,8 +50,10 @@ struct wseries {
     size_t count, cap;
     const struct kpi_point *base_points; /* in the base generation */
     size_t base_count;
-    bool touched; /* a set call happened */
-    bool dirty;   /* a cell changed */
+    struct kpi_point *base_own; /* base_points when read from the database (malloc'd) */
+    int64_t sid;                /* its id in the database's series table, 0: none yet */
+    bool touched;               /* a set call happened */
+    bool dirty;                 /* a cell changed */
 };
 
 struct store_txn {
@@ -58,7 +62,16 @@ struct store_txn {
     unsigned made_dirs; /* DIR and parents this transaction created (mkdir -p) */
     struct sqlite3 *db; /* DIR/kpi.db when it exists (else the commit creates it) */
     bool convert;       /* the base is a legacy ledger: the commit converts it */
+    /* the base: with a database, its catalog only (db_load_catalog), the
+     * points of a series being read when the transaction first touches it
+     * (q_sid, q_points); else a legacy ledger's or an empty directory's
+     * whole view */
     struct store_view *base;
+    struct sqlite3_stmt *q_sid, *q_points;
+    /* a failure to read the base where the API cannot return it
+     * (store_txn_get): every later set, put and the commit fail with it */
+    int failed;
+    struct kpi_error failure;
     struct note_stage *notes; /* store_txn_note (notes.c); NULL: none */
     /* what the commit records (store_txn_describe; strings in the arena) */
     const char *author, *kind, *source, *sha256;
@@ -94,6 +107,11 @@ char *txn_strdup(struct store_txn *txn, const char *s, size_t len);
 
 /* Fill the catalog of txn from its base view. */
 int txn_catalog_load(struct store_txn *txn, struct kpi_error *err);
+
+/* Whether some series of indicator ind has points, in the base or set by
+ * this transaction (a period change is refused then). Reads the database
+ * the first time it is asked about a base indicator. 0 or KPI_ESYSTEM. */
+int txn_indicator_has_data(struct store_txn *txn, size_t ind, bool *has, struct kpi_error *err);
 void txn_catalog_free(struct store_txn *txn);
 
 /* The changed notes of txn, sorted for commit_write; *out malloc'd (free),

@@ -1,0 +1,277 @@
+/* Tests of a write transaction's lazy reading (store/txn.c): begin reads the
+ * catalog only, a series' points are read when the transaction first
+ * touches it (set, put, get). A directory of 1,000 monthly series (100 teams
+ * x 10 indicators, 12 months each, value = 100 * team + 10 * indicator +
+ * month index) is written by commit 1. */
+#include "store/store.h"
+#include "support/support.h"
+
+#include <check.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { TEAMS = 100, KPIS = 10, MONTHS = 12, FIRST = 600 }; /* period 600: 2020-01 */
+
+struct fixture {
+    char *dir;
+    struct store *st;
+    struct store_txn *txn;
+};
+
+static double value_of(int t, int k, int m)
+{
+    return 100.0 * t + 10.0 * k + m;
+}
+
+static size_t team(struct store_txn *txn, int t)
+{
+    char id[16];
+    snprintf(id, sizeof id, "t%03d", t);
+    size_t i = SIZE_MAX;
+    struct kpi_error e = {0};
+    ck_assert_msg(store_txn_resolve_team(txn, id, true, &i, NULL, &e) == 0, "%s", e.message);
+    return i;
+}
+
+static size_t kpi(struct store_txn *txn, int k)
+{
+    char id[16];
+    snprintf(id, sizeof id, "k%d", k);
+    size_t i = SIZE_MAX;
+    struct kpi_error e = {0};
+    ck_assert_msg(store_txn_resolve_indicator(txn, id, true, &i, NULL, &e) == 0, "%s", e.message);
+    return i;
+}
+
+static void begin(struct fixture *f)
+{
+    struct kpi_error e = {0};
+    ck_assert_msg(store_txn_begin(f->st, &f->txn, &e) == 0, "%s", e.message);
+}
+
+static uint64_t commit(struct fixture *f)
+{
+    struct kpi_error e = {0};
+    uint64_t id = 99;
+    ck_assert_msg(store_txn_commit(f->txn, NULL, &id, &e) == 0, "%s", e.message);
+    f->txn = NULL;
+    return id;
+}
+
+static void setup(struct fixture *f)
+{
+    f->dir = ts_tempdir("lazy");
+    struct store_options o = {.create = true, .threads = 1};
+    ck_assert_int_eq(store_open(f->dir, &o, &f->st, NULL), 0);
+    begin(f);
+    for (int k = 0; k < KPIS; k++) {
+        struct kpi_indicator_patch p = {
+            .ref = NULL, .set = KPI_SET_PERIOD, .period = KPI_PERIOD_MONTH};
+        char id[16];
+        snprintf(id, sizeof id, "k%d", k);
+        p.ref = id;
+        ck_assert_int_eq(store_txn_patch_indicator(f->txn, &p, false, NULL, NULL), 0);
+    }
+    for (int t = 0; t < TEAMS; t++)
+        for (int k = 0; k < KPIS; k++)
+            for (int m = 0; m < MONTHS; m++)
+                ck_assert_int_eq(store_txn_set(f->txn, team(f->txn, t), kpi(f->txn, k), FIRST + m,
+                                               STORE_VALUE, value_of(t, k, m), NULL, NULL),
+                                 0);
+    ck_assert_uint_eq(commit(f), 1);
+    begin(f);
+}
+
+static void teardown(struct fixture *f)
+{
+    store_txn_abort(f->txn);
+    store_close(f->st);
+    ts_rm_rf(f->dir);
+    free(f->dir);
+}
+
+/* One number from the database, as a user's `sqlite3 DIR/kpi.db` reads it. */
+static long long sql_count(const struct fixture *f, const char *sql)
+{
+    char *path = ts_path(f->dir, "kpi.db");
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(db));
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    long long n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(path);
+    return n;
+}
+
+/* The latest commit as store_log gives it (kpi log). */
+static struct store_commit last_commit(struct fixture *f, struct store_commit **all, size_t *n)
+{
+    struct store_log_query q = {.limit = 1};
+    ck_assert_int_eq(store_log(f->st, &q, all, n, NULL), 0);
+    ck_assert_uint_eq(*n, 1);
+    return (*all)[0];
+}
+
+START_TEST(test_correction_of_an_old_period_of_a_series_not_touched_before)
+{
+    struct fixture f;
+    setup(&f);
+    size_t t = team(f.txn, 42), k = kpi(f.txn, 7);
+    /* 2020-03 of t042/k7 held 4272 (100 * 42 + 10 * 7 + 2); the first call of
+     * the transaction on that series is a set of that old period */
+    enum store_change change = STORE_NEW;
+    ck_assert_int_eq(store_txn_set(f.txn, t, k, FIRST + 2, STORE_VALUE, 4300.5, &change, NULL), 0);
+    ck_assert_int_eq(change, STORE_CORRECTED);
+    double working, base;
+    store_txn_get(f.txn, t, k, FIRST + 2, STORE_VALUE, &working, &base);
+    ck_assert_double_eq(working, 4300.5);
+    ck_assert_double_eq(base, 4272.0);
+    ck_assert_uint_eq(commit(&f), 2);
+    /* the series has its 12 months, one of them corrected */
+    struct store_view *v = NULL;
+    ck_assert_int_eq(store_view_open(f.st, &v, NULL), 0);
+    size_t ti, ki;
+    ck_assert_int_eq(store_view_find_team(v, "t042", &ti), 0);
+    ck_assert_int_eq(store_view_find_indicator(v, "k7", &ki), 0);
+    struct store_series s;
+    ck_assert(store_view_find_series(v, ti, ki, &s));
+    ck_assert_uint_eq(s.count, MONTHS);
+    ck_assert_double_eq(s.points[1].value, 4271.0);
+    ck_assert_double_eq(s.points[2].value, 4300.5);
+    ck_assert_double_eq(s.points[3].value, 4273.0);
+    store_view_free(v);
+    ck_assert_int_eq(sql_count(&f, "SELECT count(*) FROM versions WHERE commit_id = 2"), 1);
+    struct store_commit *all = NULL;
+    size_t n = 0;
+    struct store_commit c = last_commit(&f, &all, &n);
+    ck_assert_uint_eq(c.corrected, 1);
+    ck_assert_uint_eq(c.new_cells, 0);
+    ck_assert_uint_eq(c.series, 1);
+    store_commits_free(all, n);
+    teardown(&f);
+}
+END_TEST
+
+START_TEST(test_duplicate_within_a_file_against_the_stored_cell)
+{
+    struct fixture f;
+    setup(&f);
+    size_t t = team(f.txn, 3), k = kpi(f.txn, 1);
+    /* a get first: the series is read then; the stored cell is its own base */
+    double working, base;
+    store_txn_get(f.txn, t, k, FIRST + 5, STORE_VALUE, &working, &base);
+    ck_assert_double_eq(working, 315.0);
+    ck_assert_double_eq(base, 315.0);
+    /* a put keeps a cell that has a number */
+    enum store_change change;
+    ck_assert_int_eq(store_txn_put(f.txn, t, k, FIRST + 5, STORE_VALUE, 1.0, &change, NULL),
+                     STORE_PUT_KEPT);
+    /* a first row corrects it; the same cell again in the file: its working
+     * value now differs from its base (set by this transaction) */
+    ck_assert_int_eq(store_txn_set(f.txn, t, k, FIRST + 5, STORE_VALUE, 316.0, &change, NULL), 0);
+    ck_assert_int_eq(change, STORE_CORRECTED);
+    store_txn_get(f.txn, t, k, FIRST + 5, STORE_VALUE, &working, &base);
+    ck_assert_double_eq(working, 316.0);
+    ck_assert_double_eq(base, 315.0);
+    ck_assert_int_eq(store_txn_set(f.txn, t, k, FIRST + 5, STORE_VALUE, 316.0, &change, NULL), 0);
+    ck_assert_int_eq(change, STORE_UNCHANGED);
+    /* a new cell given twice: new, then kept; its base is none */
+    ck_assert_int_eq(store_txn_put(f.txn, t, k, FIRST + 12, STORE_VALUE, 7.0, &change, NULL), 0);
+    ck_assert_int_eq(change, STORE_NEW);
+    ck_assert_int_eq(store_txn_put(f.txn, t, k, FIRST + 12, STORE_VALUE, 8.0, &change, NULL),
+                     STORE_PUT_KEPT);
+    store_txn_get(f.txn, t, k, FIRST + 12, STORE_VALUE, &working, &base);
+    ck_assert_double_eq(working, 7.0);
+    ck_assert(isnan(base));
+    /* a series never touched: get reads it, nothing else changes */
+    store_txn_get(f.txn, team(f.txn, 99), kpi(f.txn, 9), FIRST + 11, STORE_VALUE, &working, &base);
+    ck_assert_double_eq(working, 10001.0); /* 9900 + 90 + 11 */
+    ck_assert_uint_eq(commit(&f), 2);
+    ck_assert_int_eq(sql_count(&f, "SELECT count(*) FROM versions WHERE commit_id = 2"), 2);
+    ck_assert_int_eq(sql_count(&f, "SELECT count(*) FROM points"), TEAMS * KPIS * MONTHS + 1);
+    teardown(&f);
+}
+END_TEST
+
+START_TEST(test_a_file_touching_one_series_of_a_thousand)
+{
+    struct fixture f;
+    setup(&f);
+    enum store_change change;
+    ck_assert_int_eq(store_txn_set(f.txn, team(f.txn, 17), kpi(f.txn, 4), FIRST + MONTHS,
+                                   STORE_VALUE, 12.25, &change, NULL),
+                     0);
+    ck_assert_int_eq(change, STORE_NEW);
+    struct store_txn_stats stats;
+    store_txn_stats(f.txn, &stats);
+    ck_assert_uint_eq(stats.series, 1);
+    ck_assert_uint_eq(commit(&f), 2);
+    ck_assert_int_eq(sql_count(&f, "SELECT count(*) FROM versions WHERE commit_id = 2"), 1);
+    ck_assert_int_eq(sql_count(&f, "SELECT count(*) FROM versions"), TEAMS * KPIS * MONTHS + 1);
+    ck_assert_int_eq(sql_count(&f, "SELECT count(*) FROM points"), TEAMS * KPIS * MONTHS + 1);
+    ck_assert_int_eq(sql_count(&f, "SELECT count(*) FROM rrd_pending"), 0);
+    struct store_commit *all = NULL;
+    size_t n = 0;
+    struct store_commit c = last_commit(&f, &all, &n);
+    ck_assert_uint_eq(c.id, 2);
+    ck_assert_uint_eq(c.new_cells, 1);
+    ck_assert_uint_eq(c.corrected, 0);
+    ck_assert_uint_eq(c.series, 1);
+    ck_assert_str_eq(c.teams, "[\"t017\"]");
+    store_commits_free(all, n);
+    /* the same value again: nothing changes, no commit (id 0) */
+    begin(&f);
+    ck_assert_int_eq(store_txn_set(f.txn, team(f.txn, 17), kpi(f.txn, 4), FIRST + MONTHS,
+                                   STORE_VALUE, 12.25, &change, NULL),
+                     0);
+    ck_assert_int_eq(change, STORE_UNCHANGED);
+    ck_assert_uint_eq(commit(&f), 0);
+    ck_assert_int_eq(sql_count(&f, "SELECT count(*) FROM commits"), 2);
+    begin(&f);
+    teardown(&f);
+}
+END_TEST
+
+START_TEST(test_period_change_of_an_indicator_with_stored_data_is_refused)
+{
+    struct fixture f;
+    setup(&f);
+    /* k3 has data in the database though the transaction read none of it */
+    struct kpi_indicator_patch p = {.ref = "k3", .set = KPI_SET_PERIOD, .period = KPI_PERIOD_DAY};
+    struct kpi_error e = {0};
+    ck_assert_int_eq(store_txn_patch_indicator(f.txn, &p, false, NULL, &e), KPI_EINPUT);
+    ck_assert_str_eq(e.message, "indicator \"k3\" has data by month: its period cannot change to "
+                                "day");
+    /* an indicator without points may change */
+    struct kpi_indicator_patch q = {.ref = "fresh", .set = KPI_SET_PERIOD, .period = KPI_PERIOD_DAY};
+    ck_assert_int_eq(store_txn_patch_indicator(f.txn, &q, false, NULL, NULL), 0);
+    ck_assert_uint_eq(commit(&f), 2);
+    begin(&f);
+    q.period = KPI_PERIOD_WEEK;
+    ck_assert_int_eq(store_txn_patch_indicator(f.txn, &q, false, NULL, NULL), 0);
+    teardown(&f);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("store_lazy");
+    TCase *tc = tcase_create("lazy");
+    tcase_add_test(tc, test_correction_of_an_old_period_of_a_series_not_touched_before);
+    tcase_add_test(tc, test_duplicate_within_a_file_against_the_stored_cell);
+    tcase_add_test(tc, test_a_file_touching_one_series_of_a_thousand);
+    tcase_add_test(tc, test_period_change_of_an_indicator_with_stored_data_is_refused);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return ts_run_suite(suite());
+}
