@@ -164,6 +164,8 @@ static int series_load(struct store_txn *txn, struct wseries *s, struct kpi_erro
         }
         return 0;
     }
+    if (txn->no_series)
+        return 0;
     sqlite3_stmt *q = txn->q_sid;
     sqlite3_bind_text(q, 1, txn->teams[s->team].id, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, txn->inds[s->indicator].id, -1, SQLITE_STATIC);
@@ -340,6 +342,21 @@ int store_txn_begin(struct store *st, struct store_txn **out, struct kpi_error *
         rc = repair_lag(txn, err);
     if (rc == 0)
         rc = txn_catalog_load(txn, err);
+    /* the series are read in one read transaction (one snapshot, and no
+     * transaction to open per statement), ended before the commit's */
+    if (rc == 0 && txn->db != NULL)
+        rc = db_exec(txn->db, "BEGIN", err);
+    /* a database of the catalog only (imported before the first data file)
+     * has no series to look up */
+    if (rc == 0 && txn->db != NULL) {
+        sqlite3_stmt *q = NULL;
+        int s = sqlite3_prepare_v2(txn->db, "SELECT EXISTS (SELECT 1 FROM series)", -1, &q, NULL);
+        if (s == SQLITE_OK && (s = sqlite3_step(q)) == SQLITE_ROW)
+            txn->no_series = sqlite3_column_int(q, 0) == 0;
+        sqlite3_finalize(q);
+        if (s != SQLITE_ROW)
+            rc = db_fail(err, txn->db, "reading series");
+    }
     for (int kind = KPI_PERIOD_DAY; kind <= KPI_PERIOD_YEAR; kind++)
         ledger_period_bounds((enum kpi_period_kind)kind, &txn->pmin[kind], &txn->pmax[kind]);
     if (rc != 0) {
@@ -890,6 +907,8 @@ static int write_commit(struct store_txn *txn, const struct commit_plan *p, size
     }
     if (txn->db == NULL && (rc = db_open(txn->st->dir, DB_CREATE, &txn->db, err)) != 0)
         goto done;
+    if (!sqlite3_get_autocommit(txn->db) && (rc = db_exec(txn->db, "COMMIT", err)) != 0)
+        goto done; /* the reads' transaction (nothing changed meanwhile: DIR is locked) */
     if ((rc = db_exec(txn->db, "BEGIN IMMEDIATE", err)) != 0)
         goto done;
     if ((rc = db_create_schema(txn->db, err)) == 0 && txn->convert)

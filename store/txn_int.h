@@ -68,6 +68,7 @@ struct store_txn {
      * whole view */
     struct store_view *base;
     struct sqlite3_stmt *q_sid, *q_points;
+    bool no_series; /* the database has no series yet: nothing to read */
     /* a failure to read the base where the API cannot return it
      * (store_txn_get): every later set, put and the commit fail with it */
     int failed;

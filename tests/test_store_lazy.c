@@ -100,7 +100,8 @@ static long long sql_count(const struct fixture *f, const char *sql)
     sqlite3 *db = NULL;
     ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_stmt *st = NULL;
-    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(db));
+    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s",
+                  sqlite3_errmsg(db));
     ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
     long long n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -249,7 +250,8 @@ START_TEST(test_period_change_of_an_indicator_with_stored_data_is_refused)
     ck_assert_str_eq(e.message, "indicator \"k3\" has data by month: its period cannot change to "
                                 "day");
     /* an indicator without points may change */
-    struct kpi_indicator_patch q = {.ref = "fresh", .set = KPI_SET_PERIOD, .period = KPI_PERIOD_DAY};
+    struct kpi_indicator_patch q = {
+        .ref = "fresh", .set = KPI_SET_PERIOD, .period = KPI_PERIOD_DAY};
     ck_assert_int_eq(store_txn_patch_indicator(f.txn, &q, false, NULL, NULL), 0);
     ck_assert_uint_eq(commit(&f), 2);
     begin(&f);
