@@ -955,6 +955,8 @@ int db_load_catalog(sqlite3 *db, struct store_view **out, struct kpi_error *err)
     sb.data = NULL;
     if ((status = finish_catalog(v, v->buf, parent_off, err)) == 0)
         status = load_pending_ids(db, v, err);
+    if (status == 0)
+        status = notes_load(db, v->generation, v, &v->notes, err);
 done:
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     free(sb.data);

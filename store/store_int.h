@@ -152,8 +152,8 @@ int db_load_view(struct sqlite3 *db, uint64_t at, struct store_view **out, struc
 int db_load_view_scoped(struct sqlite3 *db, uint64_t at, const struct store_scope *scope,
                         struct store_view **out, struct kpi_error *err);
 
-/* The latest commit's catalog only (a writer's base: its points are read
- * series by series when the writer touches them), with the lag set
+/* The latest commit's catalog and notes only (a writer's base: its points
+ * are read series by series when the writer touches them), with the lag set
  * (rrd_pending) in view->lag; no series. One read transaction. */
 int db_load_catalog(struct sqlite3 *db, struct store_view **out, struct kpi_error *err);
 
