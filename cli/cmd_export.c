@@ -4,25 +4,102 @@
 #include "cli/cli.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <string.h>
 
-/* team / kpi: indices to keep, or SIZE_MAX for all. */
+static bool kept(size_t team, size_t kpi, size_t t, size_t i)
+{
+    return (team == SIZE_MAX || t == team) && (kpi == SIZE_MAX || i == kpi);
+}
+
+/* (a, b) before (c, d) */
+static bool pair_before(size_t a, size_t b, size_t c, size_t d)
+{
+    return a < c || (a == c && b < d);
+}
+
+/* One series' rows: its points and its notes (SPEC §11: a note may sit on a
+ * period without a value), by period; note: the sixth column is written. */
+static void export_series(const struct store_view *view, size_t t, size_t i,
+                          const struct kpi_point *pts, size_t count, size_t *n, size_t note_count,
+                          bool note)
+{
+    const struct kpi_team *tm = store_view_team(view, t);
+    const struct kpi_indicator *ind = store_view_indicator(view, i);
+    struct store_note nt = {0};
+    bool has = *n < note_count;
+    if (has)
+        store_view_note_at(view, *n, &nt);
+    size_t p = 0;
+    for (;;) {
+        bool own = has && nt.team == t && nt.indicator == i;
+        if (p == count && !own)
+            break;
+        int64_t period =
+            p < count && (!own || pts[p].period <= nt.period) ? pts[p].period : nt.period;
+        double v = NAN, tg = NAN;
+        if (p < count && pts[p].period == period) {
+            v = pts[p].value;
+            tg = pts[p].target;
+            p++;
+        }
+        const char *text = NULL;
+        if (own && nt.period == period) {
+            text = nt.text;
+            (*n)++;
+            has = *n < note_count;
+            if (has)
+                store_view_note_at(view, *n, &nt);
+        }
+        char label[KPI_LABEL_MAX], value[KPI_NUMBER_MAX], target[KPI_NUMBER_MAX];
+        /* ids never need quoting: [a-z0-9_.-] */
+        printf("%s,%s,%s,%s,%s", kpi_period_label(ind->period, period, label), tm->id, ind->id,
+               kpi_format_number(v, value), kpi_format_number(tg, target));
+        if (note) {
+            fputc(',', stdout);
+            report_csv_field(stdout, text != NULL ? text : "");
+        }
+        fputc('\n', stdout);
+    }
+}
+
+/* team / kpi: indices to keep, or SIZE_MAX for all. The sixth column, note,
+ * is there when a note of the kept series exists (SPEC §11). */
 static void export_points(const struct store_view *view, size_t team, size_t kpi)
 {
-    fputs("date,team,kpi,value,target\n", stdout);
-    for (size_t i = 0; i < store_view_series_count(view); i++) {
-        struct store_series s;
-        store_view_series(view, i, &s);
-        if ((team != SIZE_MAX && s.team != team) || (kpi != SIZE_MAX && s.indicator != kpi))
-            continue;
-        const struct kpi_team *t = store_view_team(view, s.team);
-        const struct kpi_indicator *ind = store_view_indicator(view, s.indicator);
-        for (size_t p = 0; p < s.count; p++) {
-            char label[KPI_LABEL_MAX], value[KPI_NUMBER_MAX], target[KPI_NUMBER_MAX];
-            /* ids never need quoting: [a-z0-9_.-] */
-            printf("%s,%s,%s,%s,%s\n", kpi_period_label(ind->period, s.points[p].period, label),
-                   t->id, ind->id, kpi_format_number(s.points[p].value, value),
-                   kpi_format_number(s.points[p].target, target));
+    size_t note_count = store_view_note_count(view);
+    bool note = false;
+    for (size_t k = 0; k < note_count && !note; k++) {
+        struct store_note nt;
+        store_view_note_at(view, k, &nt);
+        note = kept(team, kpi, nt.team, nt.indicator);
+    }
+    fputs(note ? "date,team,kpi,value,target,note\n" : "date,team,kpi,value,target\n", stdout);
+    size_t n = 0, series_count = store_view_series_count(view);
+    for (size_t i = 0;;) {
+        struct store_series s = {0};
+        bool has_series = i < series_count;
+        if (has_series)
+            store_view_series(view, i, &s);
+        struct store_note nt = {0};
+        bool has_note = n < note_count;
+        if (has_note)
+            store_view_note_at(view, n, &nt);
+        if (!has_series && !has_note)
+            break;
+        /* the next (team, indicator): a series, or notes without points */
+        if (has_series && (!has_note || !pair_before(nt.team, nt.indicator, s.team, s.indicator))) {
+            if (kept(team, kpi, s.team, s.indicator))
+                export_series(view, s.team, s.indicator, s.points, s.count, &n, note_count, note);
+            else
+                while (n < note_count && (store_view_note_at(view, n, &nt), true) &&
+                       nt.team == s.team && nt.indicator == s.indicator)
+                    n++;
+            i++;
+        } else if (kept(team, kpi, nt.team, nt.indicator)) {
+            export_series(view, nt.team, nt.indicator, NULL, 0, &n, note_count, note);
+        } else {
+            n++;
         }
     }
 }

@@ -403,6 +403,29 @@ static int stage_data_row(struct import_run *run, const struct ingest_row *row,
     return 0;
 }
 
+/* The note of a long file's row (SPEC §11), set as its values are: on the
+ * row's team, indicator and period, created like theirs. */
+static KPI_COLD int stage_note(struct import_run *run, const struct ingest_row *row,
+                               struct kpi_error *err)
+{
+    const struct ingest_cell *cell = &row->cells[0];
+    run->err_column = row->note_column;
+    if (cell->team_len == 0 || cell->kpi_len == 0)
+        return kpi_fail(err, KPI_EINPUT, "a note needs a team and a kpi");
+    struct cell_refs refs;
+    int rc = cell_refs(run, cell, !run->settings->strict, &refs, err);
+    if (rc == REF_TOTAL)
+        return 0; /* counted with the row's values */
+    if (rc != 0)
+        return rc;
+    enum kpi_period_kind kind = store_txn_indicator(run->txn, refs.indicator)->period;
+    rc = store_txn_note(run->txn, refs.team, refs.indicator, kpi_period_of_day(kind, cell->day),
+                        row->note, row->note_len, NULL, err);
+    if (rc == 0)
+        run->err_column = 0;
+    return rc;
+}
+
 static int stage_row(struct import_run *run, const struct ingest_row *row, struct kpi_error *err)
 {
     switch (run->kind) {
@@ -415,7 +438,17 @@ static int stage_row(struct import_run *run, const struct ingest_row *row, struc
         run->kind_of = SIZE_MAX;
         return store_txn_patch_indicator(run->txn, &row->indicator, false, NULL, err);
     default:
-        return stage_data_row(run, row, err);
+        if (row->note == NULL)
+            return stage_data_row(run, row, err);
+        /* a note that cannot be stored rejects its row before anything of
+         * it is staged */
+        run->err_column = row->note_column;
+        int rc = store_note_check(row->note, row->note_len, err);
+        if (rc == 0) {
+            run->err_column = 0;
+            rc = stage_data_row(run, row, err);
+        }
+        return rc != 0 || row->cell_count == 0 ? rc : stage_note(run, row, err);
     }
 }
 

@@ -19,7 +19,9 @@
  *     unit, direction, period, aggregate, amber, red, weight. Any other
  *     column is an error. A header that fits both (id, name) needs --kind.
  *  3. long: a date column and a value and/or target column; team and kpi
- *     from their columns or --team / --kpi. Other columns are ignored.
+ *     from their columns or --team / --kpi; a note column (note, comment,
+ *     commentaire, remarque) gives each row's note. Other columns are
+ *     ignored (in wide files a note column is an indicator like any other).
  *     Target and no value (or --kind targets) = targets; value and no target
  *     = observations; both = observations and targets (a row gives up to
  *     two cells; --kind observations|targets keeps only one of them).
@@ -56,11 +58,14 @@ static const struct word role_words[] = {
     {"parent", COL_PARENT},       {"family", COL_FAMILY},   {"unit", COL_UNIT},
     {"direction", COL_DIRECTION}, {"period", COL_PERIOD},   {"aggregate", COL_AGGREGATE},
     {"amber", COL_AMBER},         {"red", COL_RED},         {"weight", COL_WEIGHT},
+    {"note", COL_NOTE},           {"comment", COL_NOTE},    {"commentaire", COL_NOTE},
+    {"remarque", COL_NOTE},
 };
 
 static const char *const role_names[COL_COUNT] = {
-    "date", "team",      "kpi",    "value",     "target", "id",  "name",   "parent", "family",
-    "unit", "direction", "period", "aggregate", "amber",  "red", "weight", "other",  "ignored",
+    "date",   "team",   "kpi",  "value",     "target",  "id",        "name",
+    "parent", "family", "unit", "direction", "period",  "aggregate", "amber",
+    "red",    "weight", "note", "other",     "ignored",
 };
 
 int ingest_role_parse(const char *text, enum ingest_role *out)

@@ -152,6 +152,12 @@ struct ingest_row {
      * (long: 1 or 2; wide: one per indicator column; periods: one per period) */
     size_t cell_count;
     const struct ingest_cell *cells;
+    /* long files with a note column: the row's note, trimmed (note_len
+     * bytes, UTF-8, not NUL-terminated), NULL when the cell is empty or
+     * there is no such column; note_column is 1-based */
+    const char *note;
+    size_t note_len;
+    unsigned note_column;
     /* teams / indicators files (only: undefined in other files): the row as
      * a catalog patch. Strings are trimmed; an empty cell gives NULL (or
      * leaves its KPI_SET_ bit unset).

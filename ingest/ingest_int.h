@@ -203,6 +203,7 @@ enum col_role {
     COL_AMBER,
     COL_RED,
     COL_WEIGHT,
+    COL_NOTE,    /* long: the note of the row's period (SPEC §11) */
     COL_OTHER,   /* wide: an indicator; periods: a period; long: ignored */
     COL_IGNORED, /* an empty header cell */
     COL_COUNT

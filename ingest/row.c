@@ -235,6 +235,15 @@ static int build_long(struct ingest_reader *r, const struct csvr_out *rec, struc
         if ((rc = add_cell(r, rec, col - 1, row, &cell, true, err)) != 0)
             return rc;
     }
+    if (r->col[COL_NOTE]) {
+        size_t i = r->col[COL_NOTE] - 1, len;
+        const char *t = ingest_trim(rec->fields[i], rec->lens[i], &len);
+        if (len > 0) {
+            row->note = t;
+            row->note_len = len;
+            row->note_column = (unsigned)(i + 1);
+        }
+    }
     return check_refs(r, rec, row, cell.team, cell.kpi, err);
 }
 
@@ -379,6 +388,9 @@ int row_build(struct ingest_reader *r, const struct csvr_out *rec, struct ingest
     row->fields = rec->fields;
     row->cells = r->cells;
     row->cell_count = 0;
+    row->note = NULL;
+    row->note_len = 0;
+    row->note_column = 0;
     if (r->layout == INGEST_LAYOUT_CATALOG) {
         memset(&row->team, 0, sizeof row->team);
         memset(&row->indicator, 0, sizeof row->indicator);

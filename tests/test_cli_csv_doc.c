@@ -35,6 +35,7 @@ static const struct {
     {"nokpi.csv", {NULL}},
     {"noteam.csv", {NULL}},
     {"nothere.csv", {NULL}}, /* not a file: cannot open */
+    {"notes.csv", {NULL}},
     {"nul.csv", {NULL}},
     {"ok.csv", {"--column", "value=Montant", NULL}},
     {"ok.csv", {"--date-format", "%d.%m.%Y", NULL}},

@@ -344,6 +344,109 @@ START_TEST(test_notes_in_series_trend_drift_and_alerts_as_known_at)
 }
 END_TEST
 
+static struct ts_run import_file(const char *data, const char *root, const char *name,
+                                 const char *csv, const char *extra)
+{
+    char *file = ts_path(root, name);
+    ts_write_file(file, csv, (size_t)-1);
+    const char *argv[] = {"--data", data, "import", file, extra, NULL};
+    struct ts_run r;
+    ts_kpi(&r, NULL, argv);
+    free(file);
+    return r;
+}
+
+START_TEST(test_csv_note_column_cp1252_multiline_and_export_round_trip)
+{
+    char *root = ts_tempdir("notes-csv");
+    char *data = ts_path(root, "data");
+    /* Windows-1252, ';', a quoted note over two lines (CRLF inside: LF),
+     * a note on a period without value, an empty note cell */
+    struct ts_run r = import_file(data, root, "fr.csv",
+                                  "date;team;kpi;valeur;Remarque\r\n"
+                                  "2026-01;sales;revenue;100;\r\n"
+                                  "2026-02;sales;revenue;90,5;\"Gr\xe8ve d\x92une semaine\r\n"
+                                  "plan d\x92"
+                                  "action\"\r\n"
+                                  "2026-03;sales;revenue;;Chiffres en retard (ERP)\r\n",
+                                  "--quiet");
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ts_run_free(&r);
+    const char *exp[] = {"--data", data, "export", NULL};
+    char *out = kpi_ok(exp);
+    ck_assert_str_eq(out, "date,team,kpi,value,target,note\n"
+                          "2026-01,sales,revenue,100,,\n"
+                          "2026-02,sales,revenue,90.5,,\"Gr\xc3\xa8ve d\xe2\x80\x99une semaine\n"
+                          "plan d\xe2\x80\x99"
+                          "action\"\n"
+                          "2026-03,sales,revenue,,,Chiffres en retard (ERP)\n");
+    /* the export imports back with its notes, into a new directory */
+    char *copy = ts_path(root, "copy");
+    r = import_file(copy, root, "export.csv", out, "--quiet");
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ts_run_free(&r);
+    const char *exp2[] = {"--data", copy, "export", NULL};
+    char *out2 = kpi_ok(exp2);
+    ck_assert_str_eq(out2, out);
+    free(out2);
+    /* importing the same file again changes nothing: no commit */
+    r = import_file(copy, root, "export.csv", out, "--quiet");
+    ck_assert_int_eq(r.status, 0);
+    ts_run_free(&r);
+    char *n = sql_one(copy, "SELECT count(*) FROM commits");
+    ck_assert_str_eq(n, "1");
+    free(n);
+    /* the import's commit holds 2 notes and 2 values (new 4) */
+    n = sql_one(copy, "SELECT new || ' ' || kind FROM commits WHERE id = 1");
+    ck_assert_str_eq(n, "4 import");
+    free(n);
+    free(out);
+    /* kpi note never creates an indicator */
+    const char *t[] = {"--data", data, "note", "sales", "costs", "2026-01", "x", NULL};
+    kpi_fails(t, 4, "unknown indicator \"costs\"");
+    free(copy);
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
+START_TEST(test_csv_note_errors_name_line_and_column)
+{
+    char *root = ts_tempdir("notes-csv");
+    char *data = ts_path(root, "data");
+    struct ts_run r = import_file(data, root, "two.csv",
+                                  "date,team,kpi,value,comment\n"
+                                  "2026-01,sales,revenue,100,Launch\n"
+                                  "2026-01-31,sales,revenue,100,Launch week\n",
+                                  "--quiet");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "two.csv:3:5: another row of this file gives this period another "
+                                "note") != NULL,
+                  "%s", r.err);
+    ts_run_free(&r);
+    /* with --on-error skip the bad row leaves nothing, not even its value */
+    r = import_file(data, root, "skip.csv",
+                    "date,team,kpi,value,note\n"
+                    "2026-01,sales,revenue,100,Launch\n"
+                    "2026-02,sales,revenue,90,\"a\x01"
+                    "b\"\n",
+                    "--on-error=skip");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "skip.csv:3:5: note contains the control character 0x01 at "
+                                "byte 2") != NULL,
+                  "%s", r.err);
+    ts_run_free(&r);
+    const char *exp[] = {"--data", data, "export", NULL};
+    char *out = kpi_ok(exp);
+    ck_assert_str_eq(out, "date,team,kpi,value,target,note\n2026-01,sales,revenue,100,,Launch\n");
+    free(out);
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_notes");
@@ -355,6 +458,8 @@ int main(void)
     tcase_add_test(tc, test_format_1_read_as_it_is_and_converted_by_its_first_write);
     tcase_add_test(tc, test_revert_puts_back_notes_and_refuses_notes_changed_later);
     tcase_add_test(tc, test_notes_in_series_trend_drift_and_alerts_as_known_at);
+    tcase_add_test(tc, test_csv_note_column_cp1252_multiline_and_export_round_trip);
+    tcase_add_test(tc, test_csv_note_errors_name_line_and_column);
     suite_add_tcase(s, tc);
     return ts_run_suite(s);
 }
