@@ -99,6 +99,23 @@ struct rrd_content {
     size_t count;
 };
 
+/* kpi_target_at(points, count, p) given ta, the last point before p with a
+ * target (SIZE_MAX: none), and tb, the first at or after p with one (count:
+ * none): the same arithmetic, so the same bits. */
+static double target_between(const struct kpi_point *points, size_t count, size_t ta, size_t tb,
+                             int64_t p)
+{
+    if (tb < count && points[tb].period == p)
+        return points[tb].target;
+    if (ta == SIZE_MAX || tb == count)
+        return NAN;
+    const struct kpi_point *a = &points[ta], *b = &points[tb];
+    if (b->period == a->period)
+        return a->target;
+    double t = (double)(p - a->period) / (double)(b->period - a->period);
+    return a->target + (b->target - a->target) * t;
+}
+
 /* The updates a series' RRD file holds for points (see the design). */
 static int content_of(enum kpi_period_kind kind, const struct kpi_point *points, size_t count,
                       struct rrd_content *out)
@@ -132,6 +149,12 @@ static int content_of(enum kpi_period_kind kind, const struct kpi_point *points,
     size_t k = 0; /* first point at or after the period */
     while (k < count && points[k].period < first)
         k++;
+    /* kpi_target_at of every period in one sweep (it walks the run of
+     * target-less points around the period: calling it per period cost
+     * O(n^2) for a series without targets, 7 s for 2,000 daily series of
+     * 1,000 days): ta the last point before p with a target, tb the first
+     * at or after p with one */
+    size_t ta = SIZE_MAX, tb = 0;
     for (size_t i = 0; i < n; i++) {
         int64_t p = first + (int64_t)i;
         struct rrd_row *r = &out->rows[i];
@@ -140,7 +163,10 @@ static int content_of(enum kpi_period_kind kind, const struct kpi_point *points,
         r->value = NAN;
         if (k < count && points[k].period == p)
             r->value = points[k++].value;
-        r->target = kpi_target_at(points, count, p);
+        for (; tb < count && (points[tb].period < p || isnan(points[tb].target)); tb++)
+            if (!isnan(points[tb].target))
+                ta = tb;
+        r->target = target_between(points, count, ta, tb, p);
     }
     out->count = n;
     return 0;
