@@ -2,90 +2,104 @@
 # History benchmark (issue 10): the cost of one commit against the size of
 # the data directory, kpi import side by side in one run.
 #
-#   bash bench/history.sh [ROUNDS] [BIG_DAYS]     (default 3 rounds, 1000 days)
+#   bash bench/history.sh [ROUNDS] [BIG_DAYS]     (default 3 rounds, 10000 days)
 #
-# Two data directories of 2,000 daily series (200 teams x 10 indicators):
-# "small" holds 100 days (200,000 points), "big" BIG_DAYS days (2,000,000
-# points for 1000). Both are made by `kpi import` of generated CSV files, one
-# file of 100 days at a time (so the big one has BIG_DAYS/100 commits). Then,
-# in turns, each round imports one more day for the 2,000 series into a copy
-# of each directory (the commit the issue asks to cost what it changes), and
-# times `kpi series --known-at` of the first commit and `kpi export` (the
-# latest data). Prints one markdown table of medians.
+# Two data directories of 2,000 daily series (200 teams x 10 indicators),
+# both ending on 2020-04-09: "small" holds 100 days (200,000 points), "big"
+# BIG_DAYS days (20,000,000 points for 10000). Both are written by
+# bench/history_gen.c through the store API (commits, hash chain and RRD
+# files as kpi writes them): the days but the last ones by 200 series per
+# commit, then one commit per day for the 2,000 series (50 for small, 100 for
+# big: history to read). They are cached in bench/out/history-cache (or
+# $KPI_HISTORY_CACHE) between runs, and built again only when missing.
+# Then, in turns, each round copies each directory and imports one more day
+# (2020-04-10) for the 2,000 series into it (the commit the issue asks to
+# cost what it changes: the same CSV file for both), and times
+# `kpi series --known-at` of the commit 100 commits back (50 for small) and
+# `kpi export` (the latest data). Wall seconds and the process's CPU seconds
+# (user + system: this machine is shared, the wall clock waits for other
+# processes). Prints one markdown table of medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-big_days=${2:-1000}
+big_days=${2:-10000}
 bash scripts/build.sh release >/dev/null
 kpi=$PWD/build/release/kpi
+gen=$PWD/build/release/history_gen
+cache=${KPI_HISTORY_CACHE:-$PWD/bench/out/history-cache}
 out=$PWD/bench/out/history
 rm -rf "$out"
-mkdir -p "$out"
+mkdir -p "$out" "$cache"
 trap 'rm -rf "$out"' EXIT
+last_day=2020-04-09
 
-# gen FILE FIRST_DAY DAYS: 2,000 daily series, DAYS days from FIRST_DAY (0 = 2020-01-01)
-gen() {
-    python3 - "$1" "$2" "$3" <<'PY'
-import sys, datetime
-path, first, days = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-d0 = datetime.date(2020, 1, 1)
-with open(path, "w") as f:
-    f.write("date,team,kpi,value\n")
-    for t in range(200):
-        for k in range(10):
-            for d in range(first, first + days):
-                f.write(f"{d0 + datetime.timedelta(days=d)},t{t:03d},k{k},{(t * 7 + k * 13 + d) % 997 + 0.5}\n")
-PY
-}
-
-printf 'kpi,name,period\n' >"$out/ind.csv"
-for k in $(seq 0 9); do printf 'k%d,K%d,day\n' "$k" "$k" >>"$out/ind.csv"; done
-build() { # DIR DAYS
-    "$kpi" --data "$1" import --quiet "$out/ind.csv"
-    local d=0
-    while [ "$d" -lt "$2" ]; do
-        gen "$out/chunk.csv" "$d" 100
-        "$kpi" --data "$1" import --quiet "$out/chunk.csv"
-        d=$((d + 100))
-    done
+# make NAME DAYS TAIL: the cached directory, built when missing
+make_dir() {
+    local dir=$cache/$1-$2
+    if [ ! -f "$dir.done" ]; then
+        rm -rf "$dir"
+        "$gen" "$dir" "$2" "$last_day" "$3" >&2
+        touch "$dir.done"
+    fi
+    echo "$dir"
 }
 t0=$(date +%s.%N)
-build "$out/small" 100
+small=$(make_dir small 100 50)
 t1=$(date +%s.%N)
-build "$out/big" "$big_days"
+big=$(make_dir big "$big_days" 100)
 t2=$(date +%s.%N)
-gen "$out/day-small.csv" 100 1
-gen "$out/day-big.csv" "$big_days" 1
 
-elapsed() { # NAME CMD...: seconds of CMD, appended to results
-    local s e
-    s=$(date +%s.%N)
-    "${@:2}" >/dev/null
-    e=$(date +%s.%N)
-    echo "$1 $(echo "$e - $s" | bc)" >>"$out/results.txt"
+python3 - "$out/day.csv" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("date,team,kpi,value\n")
+    d = 18362  # 2020-04-10, days since 1970-01-01 (history_gen's formula)
+    for t in range(200):
+        for k in range(10):
+            f.write(f"2020-04-10,t{t:03d},k{k},{(7 * t + 13 * k + d) % 997 + 0.5}\n")
+PY
+
+# elapsed NAME CMD...: wall and CPU seconds of CMD, appended to results
+elapsed() {
+    local tf
+    tf=$(mktemp)
+    /usr/bin/time -f "%e %U %S" -o "$tf" "${@:2}" >/dev/null
+    echo "$1 $(awk '{print $1, $2 + $3}' "$tf")" >>"$out/results.txt"
+    rm -f "$tf"
 }
 : >"$out/results.txt"
 for r in $(seq 1 "$rounds"); do
     for which in small big; do
-        cp -a "$out/$which" "$out/$which-$r"
-        elapsed "commit_$which" "$kpi" --data "$out/$which-$r" import --quiet "$out/day-$which.csv"
-        elapsed "knownat_$which" "$kpi" --data "$out/$which-$r" series t007 k3 --known-at 2 \
-            --format csv
+        src=$small back=50
+        [ "$which" = big ] && src=$big back=100
+        cp -a "$src" "$out/$which-$r"
+        last=$("$kpi" --data "$out/$which-$r" log --limit 1 --format csv | awk -F, 'NR == 2 {print $1}')
+        elapsed "commit_$which" "$kpi" --data "$out/$which-$r" import --quiet "$out/day.csv"
+        elapsed "knownat_$which" "$kpi" --data "$out/$which-$r" series t007 k3 \
+            --known-at $((last - back)) --format csv
         elapsed "export_$which" "$kpi" --data "$out/$which-$r" export
         rm -rf "$out/$which-$r"
     done
 done
-median() { grep "^$1 " "$out/results.txt" | awk '{print $2}' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-pts_small=$((2000 * 100))
-pts_big=$((2000 * big_days))
-echo "2,000 daily series; small: $pts_small points, big: $pts_big points ($((big_days / 100)) commits); medians of $rounds rounds"
-echo "building: small $(echo "$t1 - $t0" | bc) s, big $(echo "$t2 - $t1" | bc) s"
+median() { # NAME COLUMN
+    grep "^$1 " "$out/results.txt" | awk -v c="$2" '{print $c}' | sort -n |
+        awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+echo "2,000 daily series; small: $((2000 * 100)) points, big: $((2000 * big_days)) points;" \
+    "medians of $rounds rounds; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "building (0 when cached): small $(echo "$t1 - $t0" | bc) s, big $(echo "$t2 - $t1" | bc) s"
 echo
 echo "| measure | small | big | big / small |"
 echo "| --- | --- | --- | --- |"
 for m in commit knownat export; do
-    s=$(median "${m}_small")
-    b=$(median "${m}_big")
-    echo "| $m: seconds | $s | $b | $(echo "scale=2; $b / $s" | bc) |"
+    for col in 2 3; do
+        s=$(median "${m}_small" "$col")
+        b=$(median "${m}_big" "$col")
+        label=wall
+        [ "$col" = 3 ] && label=CPU
+        ratio=-
+        [ "$(echo "$s > 0" | bc)" = 1 ] && ratio=$(echo "scale=2; $b / $s" | bc)
+        echo "| $m: $label seconds | $s | $b | $ratio |"
+    done
 done
-echo "| kpi.db bytes | $(stat -c %s "$out/small/kpi.db") | $(stat -c %s "$out/big/kpi.db") | |"
+echo "| kpi.db bytes | $(stat -c %s "$small/kpi.db") | $(stat -c %s "$big/kpi.db") | |"
