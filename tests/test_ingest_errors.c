@@ -279,6 +279,61 @@ START_TEST(test_value_error_after_many_chunks_gives_physical_line)
 }
 END_TEST
 
+/* Bytes this process has read with read(2) and pread(2) so far
+ * (/proc/self/io rchar). */
+static unsigned long long bytes_read_so_far(void)
+{
+    FILE *f = fopen("/proc/self/io", "r");
+    ck_assert_ptr_nonnull(f);
+    unsigned long long rchar = 0;
+    ck_assert_int_eq(fscanf(f, "rchar: %llu", &rchar), 1);
+    fclose(f);
+    return rchar;
+}
+
+/* 16 MiB of garbage (xorshift, NULs included: what tests/test_web_auth_hostile
+ * uploads) is refused after its first lines: the header search reads lines 2
+ * to 10 again, never the whole file per line (64 MiB took minutes when a
+ * candidate that failed before any record was tried again forever). */
+START_TEST(test_garbage_is_refused_after_reading_its_first_lines_only)
+{
+    size_t size = 16u << 20;
+    char *garbage = malloc(size);
+    ck_assert_ptr_nonnull(garbage);
+    uint64_t x = 88172645463325252ull;
+    for (size_t i = 0; i < size; i += 8) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        memcpy(garbage + i, &x, 8);
+    }
+    char *dir = ts_tempdir("ingest");
+    char *path = ts_path(dir, "in.csv");
+    ts_write_file(path, garbage, size);
+    free(garbage);
+    unsigned long long before = bytes_read_so_far();
+    char *out = ti_read(path, "t.csv", NULL);
+    unsigned long long read = bytes_read_so_far() - before;
+    /* each of the 10 candidate lines is read from the file's start, within
+     * its first 64 KiB chunk: 12 chunks (786,432 bytes) today; one pass over
+     * the file alone would be 16 MiB */
+    ck_assert_msg(read < 16u * 65536, "read %llu bytes of a 16 MiB file", read);
+    ck_assert_str_eq(
+        out,
+        "OPEN -2 t.csv:1: the header fits no kind of file: expected date, team, kpi, value "
+        "and/or target (long), date, team and one column per indicator (wide), team, kpi and "
+        "one column per period (periods), or a teams or indicators catalog; line 1 reads "
+        "\"\xc2\xb0?\xc3\x9e\xc3\xbbu\", \"iy\xe2\x80\xba\xc3\x85,\xc2\xaeWs3*\xc3\x90\xc5\xa1R'z?"
+        "\xc3\xaf/\xc3\xa5\xe2\x80\xb9*C\xc3\xb8=\", \"\xc3\xa4\xc2\xb2\xe2\x80\xa1?'?\", "
+        "\"\xc3\x9dq=?u?4\xc2\xbb\" (delimiter TAB); lines 2 to 10 are no header either "
+        "(--header-line N reads it from line N)\n");
+    free(out);
+    ts_rm_rf(dir);
+    free(path);
+    free(dir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("ingest_errors");
@@ -303,6 +358,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_record_with_too_many_fields_is_bad_input);
     tcase_add_test(tc, test_errors_after_many_chunks_give_physical_line);
     tcase_add_test(tc, test_value_error_after_many_chunks_gives_physical_line);
+    tcase_add_test(tc, test_garbage_is_refused_after_reading_its_first_lines_only);
     suite_add_tcase(s, tc);
     return s;
 }
