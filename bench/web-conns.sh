@@ -5,7 +5,13 @@
 # bytes alternately, then a client at 8 connections while 1,000 other
 # connections are held open and idle. Medians over ROUNDS rounds.
 #
-#   bash bench/web-conns.sh [ROUNDS] [SECONDS] [GROUP_NICE]
+#   bash bench/web-conns.sh [ROUNDS] [SECONDS] [GROUP_NICE] [LAYOUTS]
+#
+# LAYOUTS (default "shared"): one or more of, measured in turns every round:
+#   shared  servers and wrk on both vCPUs, as the kernel schedules them;
+#   pinned  the servers on the last CPU, wrk on the others (taskset, set on
+#           the running servers before each measure): the client's share of
+#           the machine no longer comes out of the server's.
 #
 # The script runs itself in a new session, hence a new autogroup of the
 # kernel's scheduler (/proc/sys/kernel/sched_autogroup_enabled), and gives
@@ -17,144 +23,156 @@
 # sessions leave. The servers' run-queue waits are printed for each measure
 # (from /proc/PID/task/*/schedstat): time they were ready to run and waited.
 #
-# Needs: wrk, nginx (Debian nginx-light), curl, python3; bench/web.sh's data
-# (bench/out/web/examples-data, made by bench/web.sh or by this script).
+# KPI_BASELINE=/path/to/an/older/kpi adds that binary's server (kpi-base,
+# same data, same options) to every measure, in turns with the others: the
+# effect of a change, measured in the same minutes.
+#
+# Prints a markdown table ready for docs/PERFORMANCE.md, headed with the
+# command, the commit, the time and the load average.
+#
+# Needs: wrk, nginx (Debian nginx-light), curl, python3, taskset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
 secs=${2:-5}
 group_nice=${3:-0}
+layouts=${4:-shared}
 if [ "${KPI_BENCH_SESSION:-}" != 1 ]; then
-    KPI_BENCH_SESSION=1 exec setsid --wait bash "$0" "$rounds" "$secs" "$group_nice"
+    KPI_BENCH_SESSION=1 exec setsid --wait bash "$0" "$rounds" "$secs" "$group_nice" "$layouts"
 fi
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 if [ -w /proc/self/autogroup ]; then
     echo "$group_nice" >/proc/self/autogroup
 fi
 echo "scheduling group: $(cat /proc/self/autogroup 2>/dev/null || echo none)" >&2
-for tool in wrk nginx curl python3; do
-    command -v "$tool" >/dev/null || PATH=$PATH:/usr/sbin
-    command -v "$tool" >/dev/null || { echo "web-conns.sh: $tool is needed" >&2; exit 3; }
-done
-ulimit -n "$(ulimit -Hn)"
-[ "$(ulimit -n)" -ge 8192 ] || { echo "web-conns.sh: the open-files limit is below 8192" >&2; exit 3; }
+bench_need web-conns.sh wrk nginx curl python3 taskset
+bench_files_limit web-conns.sh
 bash scripts/build.sh release >/dev/null
 kpi=$PWD/build/release/kpi
 out=$PWD/bench/out/web-conns
 mkdir -p "$out"
 examples=$PWD/bench/out/web/examples-data
-if [ ! -f "$examples/kpi.db" ]; then
-    KPI_DATA=$examples "$kpi" import --quiet examples/teams.csv --kind teams
-    KPI_DATA=$examples "$kpi" import --quiet examples/indicators.csv --kind indicators
-    KPI_DATA=$examples "$kpi" import --quiet examples/budget.csv --kind targets
-    KPI_DATA=$examples "$kpi" import --quiet examples/finance.csv --encoding cp1252
-    KPI_DATA=$examples "$kpi" import --quiet examples/rh_effectifs.csv \
-        --column 'date=Fin de période' --date-format '%d.%m.%Y'
-    KPI_DATA=$examples "$kpi" import --quiet examples/operations.csv
-    KPI_DATA=$examples "$kpi" import --quiet examples/enquete_engagement.csv --kpi engagement \
-        --column date=Trimestre --column value=Score
-fi
+bench_examples_data "$kpi" "$examples"
 kpi_port=18084
 nginx_port=18085
+base_port=18086
+baseline=${KPI_BASELINE:-}
+ncpu=$(nproc)
+server_cpu=$((ncpu - 1))
+client_cpus=0-$((ncpu > 1 ? ncpu - 2 : 0))
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+started=$(date -u '+%Y-%m-%d %H:%M')
 
-"$kpi" --data "$examples" serve --listen "127.0.0.1:$kpi_port" --as-of 2026-10-31 \
-    --threads 2 >"$out/kpi.log" &
-kpi_pid=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$kpi_port/healthz" >/dev/null && break; sleep 0.1; done
+# whatever happens, nothing of ours stays running
+base_pid= kpi_pid= nginx_pid=
+cleanup() {
+    local p
+    for p in $base_pid $kpi_pid $nginx_pid; do kill "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+if [ -n "$baseline" ]; then
+    kpi_start "$baseline" "$examples" "$base_port" "$out/kpi-base.log" --threads 2
+    base_pid=$kpi_pid
+fi
+kpi_start "$kpi" "$examples" "$kpi_port" "$out/kpi.log" --threads 2
 rm -rf "$out/root" && mkdir -p "$out/root/api/v1"
 curl -sf "http://127.0.0.1:$kpi_port/api/v1/alerts" >"$out/root/api/v1/alerts"
-cat >"$out/nginx.conf" <<CONF
-worker_processes 2;
-pid $out/nginx.pid;
-error_log $out/nginx-error.log;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    sendfile on;
-    open_file_cache max=100;
-    default_type application/json;
-    server { listen 127.0.0.1:$nginx_port; root $out/root; }
-}
-CONF
-nginx -c "$out/nginx.conf" -p "$out"
-sleep 0.5
-nginx_pid=$(cat "$out/nginx.pid")
+nginx_conf "$out/nginx.conf" "$out" "$nginx_port" "$out/root"
+nginx_start "$out/nginx.conf" "$out"
 
-# runq PID...: the run-queue wait, in ms, summed over the tasks of PIDs
-# (and of their children, for nginx's workers).
-runq() {
-    local total=0 p t
-    for p in "$@" $(pgrep -P "$1" || true); do
+# sched PID: "CPU_US RUNQ_US", the time run and the time waited in the run
+# queue, summed over the tasks of PID and of its children (nginx's workers),
+# from /proc/*/task/*/schedstat (ns).
+sched() {
+    local run=0 wait=0 p t a b
+    for p in "$1" $(pgrep -P "$1" || true); do
         for t in /proc/"$p"/task/*/schedstat; do
-            [ -r "$t" ] && total=$((total + $(awk '{print $2}' "$t")))
+            [ -r "$t" ] || continue
+            read -r a b _ <"$t" || continue
+            run=$((run + a)) wait=$((wait + b))
         done
     done
-    echo $((total / 1000000))
+    echo "$((run / 1000)) $((wait / 1000))"
 }
 
-pct() {
-    awk -v p="$1" '$1 == p {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}'
+# place LAYOUT: the servers' CPUs for LAYOUT (every thread, nginx's workers
+# too); sets client, the command prefix of wrk.
+place() {
+    local cpus=0-$((ncpu - 1)) p
+    client=()
+    if [ "$1" = pinned ]; then
+        cpus=$server_cpu
+        client=(taskset -c "$client_cpus")
+    fi
+    for p in "$kpi_pid" $base_pid "$nginx_pid" $(pgrep -P "$nginx_pid" || true); do
+        taskset -a -p -c "$cpus" "$p" >/dev/null
+    done
 }
 
 results=$out/results.txt
 : >"$results"
-row() { # row NAME PORT SERVER_PID CONNS: "NAME req/s errors p99 runq_ms"
-    local before report errors
-    before=$(runq "$3")
-    report=$(wrk -t2 -c"$4" -d"${secs}s" --latency --timeout 10s "http://127.0.0.1:$2/api/v1/alerts")
-    errors=$(awk '/Socket errors/ {gsub(/,/, ""); print $4 + $6 + $8 + $10}' <<<"$report")
-    echo "$1 $(awk '/Requests\/sec/ {print $2}' <<<"$report") ${errors:-0} $(pct 99% <<<"$report") $(($(runq "$3") - before))" >>"$results"
-}
-
-hold() { # hold PORT N: N keep-alive connections, one answer each, then idle
-    exec python3 - "$@" <<'PY'
-import socket, sys, time
-port, n = int(sys.argv[1]), int(sys.argv[2])
-socks = []
-for i in range(n):
-    s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-    socks.append(s)
-for s in socks:
-    data = b""
-    while not data.endswith(b'{"status":"ok"}'):
-        data += s.recv(4096)
-print("ready", flush=True)
-time.sleep(3600)
-PY
+# row LAYOUT NAME PORT SERVER_PID CONNS [LABEL]: appends "LAYOUT|NAME|LABEL
+# req/s errors p99_ms requests server_cpu_us server_runq_us client_cpu_s"
+# (LABEL: CONNS by default).
+row() {
+    local before after report requests
+    before=$(sched "$4")
+    report=$(/usr/bin/time -f "client_cpu %U %S" "${client[@]}" wrk -t2 -c"$5" -d"${secs}s" \
+        --latency --timeout 10s "http://127.0.0.1:$3/api/v1/alerts" 2>&1)
+    after=$(sched "$4")
+    requests=$(awk '/requests in/ {print $1}' <<<"$report")
+    echo "$1|$2|${6:-$5} $(bench_rate <<<"$report") $(bench_errors <<<"$report") $(bench_pct 99% <<<"$report") $requests $(awk -v a="$after" -v b="$before" 'BEGIN {split(a, x, " "); split(b, y, " "); print x[1] - y[1], x[2] - y[2]}') $(awk '/^client_cpu/ {print $2 + $3}' <<<"$report")" >>"$results"
 }
 
 for round in $(seq 1 "$rounds"); do
-    echo "round $round" >&2
-    for c in 64 1000 3000; do
-        row "kpi|$c" "$kpi_port" "$kpi_pid" "$c"
-        row "nginx|$c" "$nginx_port" "$nginx_pid" "$c"
+    for layout in $layouts; do
+        echo "round $round, $layout" >&2
+        place "$layout"
+        for c in 64 1000 3000; do
+            row "$layout" kpi "$kpi_port" "$kpi_pid" "$c"
+            [ -n "$base_pid" ] && row "$layout" kpi-base "$base_port" "$base_pid" "$c"
+            row "$layout" nginx "$nginx_port" "$nginx_pid" "$c"
+        done
+        bench_with_held "$kpi_port" 1000 idle "$out/hold.out" \
+            row "$layout" kpi "$kpi_port" "$kpi_pid" 8 "8 + 1000 idle"
+        if [ -n "$base_pid" ]; then
+            bench_with_held "$base_port" 1000 idle "$out/hold.out" \
+                row "$layout" kpi-base "$base_port" "$base_pid" 8 "8 + 1000 idle"
+        fi
     done
-    hold "$kpi_port" 1000 >"$out/hold.out" &
-    hold_pid=$!
-    for _ in $(seq 1 200); do grep -q ready "$out/hold.out" 2>/dev/null && break; sleep 0.05; done
-    row "kpi|8 + 1000 idle" "$kpi_port" "$kpi_pid" 8
-    kill "$hold_pid"
-    wait "$hold_pid" 2>/dev/null || true
 done
-kill "$kpi_pid" "$nginx_pid"
-wait "$kpi_pid" || true
+cleanup
+trap - EXIT
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-python3 - "$results" "$rounds" "$secs" "$(cat /proc/self/autogroup 2>/dev/null || echo none)" <<'PY'
+python3 - "$results" "$rounds" "$secs" "$(cat /proc/self/autogroup 2>/dev/null || echo none)" \
+    "${baseline:+KPI_BASELINE=$baseline }bash bench/web-conns.sh $rounds $secs $group_nice '$layouts'" "$started" \
+    "$(git rev-parse --short HEAD)" "$load_before" "$load_after" "$server_cpu" "$client_cpus" <<'PY'
 import statistics, sys
-path, rounds, secs, group = sys.argv[1:5]
+path, rounds, secs, group, command, started, commit, load0, load1, scpu, ccpus = sys.argv[1:12]
 rows = {}
 for line in open(path):
-    name, rate, errors, p99, runq = line.rsplit(None, 4)
-    rows.setdefault(name, []).append((float(rate), int(errors), float(p99), int(runq)))
-med = lambda xs: statistics.median(xs)
-print(f"### wrk -t2 -d{secs}s, medians of {rounds} rounds, scheduling group {group}\n")
-print("| server | connections | req/s | vs its 64 | socket errors (max) | p99 ms | server run-queue wait ms |")
-print("|---|---|---|---|---|---|---|")
+    name, rest = line.rsplit("|", 1)
+    conns, rate, errors, p99, reqs, cpu, runq, ccpu = rest.rsplit(None, 7)
+    rows.setdefault(f"{name}|{conns}", []).append(
+        (float(rate), int(errors), float(p99), int(reqs), int(cpu), int(runq), float(ccpu)))
+med = statistics.median
+print(f"`{command}` — {started} UTC, commit {commit}, load average {load0} before, {load1} after;")
+print(f"`wrk -t2 -d{secs}s --latency --timeout 10s`, medians of {rounds} rounds, scheduling group {group};")
+print(f"`pinned`: servers on CPU {scpu}, wrk on CPU {ccpus}; `shared`: all on every CPU. CPU µs per")
+print("request: the server's (all its threads) and wrk's, each measure's CPU time over its requests;")
+print("run-queue wait: the server's time ready to run but waiting for a CPU, per second measured.\n")
+print("| layout | server | connections | req/s | vs its 64 | socket errors (max) | p99 ms | server CPU µs/req | wrk CPU µs/req | server run-queue wait ms/s |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for name, ms in rows.items():
-    server, conns = name.split("|")
+    layout, server, conns = name.split("|")
     rate = med([m[0] for m in ms])
-    base = rows.get(f"{server}|64")
-    vs = f"{rate / med([m[0] for m in base]) * 100:.0f}%" if base and conns != "8 + 1000 idle" else ""
-    print(f"| {server} | {conns} | {rate:,.0f} | {vs} | {max(m[1] for m in ms)} | "
-          f"{med([m[2] for m in ms]):.2f} | {med([m[3] for m in ms]):,} |")
+    base = rows.get(f"{layout}|{server}|64")
+    vs = f"{rate / med([m[0] for m in base]) * 100:.0f}%" if base and "idle" not in conns else ""
+    scpu_req = med([m[4] / m[3] for m in ms if m[3]])
+    ccpu_req = med([m[6] * 1e6 / m[3] for m in ms if m[3]])
+    runq = med([m[5] / 1000 / float(secs) for m in ms])
+    print(f"| {layout} | {server} | {conns} | {rate:,.0f} | {vs} | {max(m[1] for m in ms)} | "
+          f"{med([m[2] for m in ms]):.2f} | {scpu_req:.1f} | {ccpu_req:.1f} | {runq:,.0f} |")
 PY

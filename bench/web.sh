@@ -25,42 +25,29 @@
 # own open-files limit; wrk needs one too: `ulimit -n` of at least 8192 here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 rounds=${1:-3}
 secs=${2:-5}
 bash scripts/deps.sh build
-for tool in wrk nginx curl python3; do
-    command -v "$tool" >/dev/null || PATH=$PATH:/usr/sbin
-    command -v "$tool" >/dev/null || { echo "web.sh: $tool is needed (apt-get install -y wrk nginx-light)" >&2; exit 3; }
-done
-ulimit -n "$(ulimit -Hn)"
-[ "$(ulimit -n)" -ge 8192 ] || { echo "web.sh: the open-files limit is below 8192" >&2; exit 3; }
+bench_need web.sh wrk nginx curl python3
+bench_files_limit web.sh
 bash scripts/build.sh release >/dev/null
 kpi=$PWD/build/release/kpi
 out=$PWD/bench/out/web
 mkdir -p "$out"
-as_of=2026-10-31
 kpi_port=18080
 nginx_port=18081
 
 examples=$out/examples-data
-if [ ! -f "$examples/ledger" ]; then
-    KPI_DATA=$examples "$kpi" import --quiet examples/teams.csv --kind teams
-    KPI_DATA=$examples "$kpi" import --quiet examples/indicators.csv --kind indicators
-    KPI_DATA=$examples "$kpi" import --quiet examples/budget.csv --kind targets
-    KPI_DATA=$examples "$kpi" import --quiet examples/finance.csv --encoding cp1252
-    KPI_DATA=$examples "$kpi" import --quiet examples/rh_effectifs.csv \
-        --column 'date=Fin de période' --date-format '%d.%m.%Y'
-    KPI_DATA=$examples "$kpi" import --quiet examples/operations.csv
-    KPI_DATA=$examples "$kpi" import --quiet examples/enquete_engagement.csv --kpi engagement \
-        --column date=Trimestre --column value=Score
-fi
+bench_examples_data "$kpi" "$examples"
 big=$PWD/bench/out/analysis-1000
-[ -f "$big/ledger" ] || bash bench/analysis.sh 1 >/dev/null
+[ -f "$big/kpi.db" ] || [ -f "$big/ledger" ] || bash bench/analysis.sh 1 >/dev/null
 
 # The company: gen.py's 100 teams, its first 8 indicators, and a budget 25 %
 # above the actuals for k01 and k02 (off track, most also projected to miss).
 company=$out/company-data
-if [ ! -f "$company/ledger" ]; then
+if [ ! -f "$company/kpi.db" ]; then
     gen=$out/company-gen
     python3 bench/gen.py "$gen" 100 >/dev/null
     python3 - "$gen" <<'PY'
@@ -87,28 +74,10 @@ PY
         "$gen/k8-long.csv" "$gen/k8-budget.csv"
 fi
 
-cat >"$out/nginx.conf" <<CONF
-worker_processes 2;
-pid $out/nginx.pid;
-error_log $out/nginx-error.log;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    sendfile on;
-    open_file_cache max=100;
-    default_type application/json;
-    gzip_static on;
-    server { listen 127.0.0.1:$nginx_port; root $out/root; }
-}
-CONF
+nginx_conf "$out/nginx.conf" "$out" "$nginx_port" "$out/root" "gzip_static on"
 
 results=$out/results.txt
 : >"$results"
-
-# p99 (or another percentile line) of a wrk --latency report, in ms.
-pct() {
-    awk -v p="$1" '$1 == p {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}'
-}
 
 # wrk_run CONNS URL [HEADER...]: the wrk report.
 wrk_run() {
@@ -125,21 +94,13 @@ bench() {
     shift 2
     local report
     report=$(wrk_run 64 "$url" "$@")
-    echo "$name $(awk '/Requests\/sec/ {print $2}' <<<"$report") $(pct 99% <<<"$report")" >>"$results"
+    echo "$name $(awk '/Requests\/sec/ {print $2}' <<<"$report") $(bench_pct 99% <<<"$report")" >>"$results"
 }
 
 etag_of() { curl -sI "${@:2}" "$1" | awk -F': ' 'tolower($1) == "etag" {gsub(/\r/, "", $2); print $2}'; }
 
-start_kpi() {
-    "$kpi" --data "$1" serve --listen "127.0.0.1:$kpi_port" --as-of "$as_of" "${@:2}" >"$out/kpi.log" &
-    kpi_pid=$!
-    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$kpi_port/healthz" >/dev/null && break; sleep 0.1; done
-}
-
-stop_kpi() {
-    kill "$kpi_pid"
-    wait "$kpi_pid" || true
-}
+start_kpi() { kpi_start "$kpi" "$1" "$kpi_port" "$out/kpi.log" "${@:2}"; }
+stop_kpi() { kpi_stop; }
 
 # ------------------------------------------------------- 1. kpi vs nginx
 
@@ -160,8 +121,7 @@ for set in examples big company; do
             touch -r "$out/root$path" "$out/root$path.gz"
         fi
     done
-    nginx -c "$out/nginx.conf" -p "$out"
-    sleep 0.5
+    nginx_start "$out/nginx.conf" "$out"
     for path in "${paths[@]}"; do
         size=$(stat -c %s "$out/root$path")
         k_etag=$(etag_of "http://127.0.0.1:$kpi_port$path")
@@ -192,67 +152,32 @@ for set in examples big company; do
         done
     done
     [ "$set" = big ] && peak_rss=$(awk '/VmHWM/ {print $2}' "/proc/$kpi_pid/status")
-    kill "$(cat "$out/nginx.pid")"
+    nginx_stop
     stop_kpi
 done
 
 # ------------------------------------------------ 2. many connections
 
-# hold PORT N MODE: N connections to PORT, held open until killed; MODE idle
-# (one request answered, then keep-alive and silence) or half (an unfinished
-# request head). Prints "ready" when all are open.
-hold() {
-    python3 - "$@" <<'PY'
-import socket, sys, time
-port, n, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-socks = []
-for i in range(n):
-    s = socket.create_connection(("127.0.0.1", port))
-    if mode == "idle":
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-    else:
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-    socks.append(s)
-if mode == "idle":
-    for s in socks:
-        data = b""
-        while not data.endswith(b'{"status":"ok"}'):
-            data += s.recv(4096)
-print("ready", flush=True)
-time.sleep(3600)
-PY
-}
-
-# with_held N MODE CMD...: run CMD while N connections are held.
-with_held() {
-    local n=$1 mode=$2
-    shift 2
-    hold "$kpi_port" "$n" "$mode" >"$out/hold.out" &
-    local hold_pid=$!
-    for _ in $(seq 1 200); do grep -q ready "$out/hold.out" 2>/dev/null && break; sleep 0.05; done
-    "$@"
-    kill "$hold_pid"
-    wait "$hold_pid" 2>/dev/null || true
-}
+# with_held N MODE CMD...: run CMD while N connections to kpi are held
+# (bench_hold: MODE idle or half).
+with_held() { bench_with_held "$kpi_port" "$1" "$2" "$out/hold.out" "${@:3}"; }
 
 conns_results=$out/connections.txt
 : >"$conns_results"
 conn_row() { # conn_row NAME PORT CONNS: "NAME req/s errors p99"
-    local report errors
+    local report
     report=$(wrk_run "$3" "http://127.0.0.1:$2/api/v1/alerts")
-    errors=$(awk '/Socket errors/ {gsub(/,/, ""); print $4 + $6 + $8 + $10}' <<<"$report")
-    echo "$1 $(awk '/Requests\/sec/ {print $2}' <<<"$report") ${errors:-0} $(pct 99% <<<"$report")" >>"$conns_results"
+    echo "$1 $(bench_rate <<<"$report") $(bench_errors <<<"$report") $(bench_pct 99% <<<"$report")" >>"$conns_results"
 }
 # nginx serves the same alerts document beside, as a control: what wrk and
 # this machine allow at each number of connections.
 conn_port=18082
-sed -e "s|root $out/root;|root $out/root-conn;|" -e "s|$nginx_port|$conn_port|" \
-    -e "s|nginx.pid|nginx-conn.pid|" "$out/nginx.conf" >"$out/nginx-conn.conf"
+nginx_conf "$out/nginx-conn.conf" "$out" "$conn_port" "$out/root-conn"
 for threads in 2 1; do
     start_kpi "$examples" --threads "$threads"
     rm -rf "$out/root-conn" && mkdir -p "$out/root-conn/api/v1"
     curl -sf "http://127.0.0.1:$kpi_port/api/v1/alerts" >"$out/root-conn/api/v1/alerts"
-    [ "$threads" = 2 ] && nginx -c "$out/nginx-conn.conf" -p "$out" && sleep 0.5
+    [ "$threads" = 2 ] && nginx_start "$out/nginx-conn.conf" "$out"
     for round in $(seq 1 "$rounds"); do
         echo "connections threads $threads round $round" >&2
         for c in 64 1000 3000; do
@@ -263,7 +188,7 @@ for threads in 2 1; do
     done
     stop_kpi
 done
-kill "$(cat "$out/nginx-conn.pid")"
+nginx_stop
 
 # ------------------------------------------------------ 3. reliability
 
@@ -272,7 +197,7 @@ rel_results=$out/reliability.txt
 health_row() { # health_row NAME: /healthz at one connection
     local report
     report=$(wrk -t1 -c1 -d"${secs}s" --latency "http://127.0.0.1:$kpi_port/healthz")
-    echo "$1 $(pct 50% <<<"$report") $(pct 99% <<<"$report") $(awk '/Requests\/sec/ {print $2}' <<<"$report")" >>"$rel_results"
+    echo "$1 $(bench_pct 50% <<<"$report") $(bench_pct 99% <<<"$report") $(awk '/Requests\/sec/ {print $2}' <<<"$report")" >>"$rel_results"
 }
 cat >"$out/graphs.lua" <<'LUA'
 -- a PNG of a size never asked before at every request
