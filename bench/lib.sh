@@ -99,18 +99,24 @@ nginx_conf() {
     } >"$file"
 }
 
-# nginx_start FILE PREFIX: nginx with that config, nginx_pid set (its
-# master; the workers are its children). Pinned like kpi_start.
+# nginx_start FILE PREFIX: nginx with that config in the background, not
+# daemonized (a daemon would leave this session, hence the scheduling group
+# web-conns.sh sets), nginx_pid set (its master; the workers are its
+# children). Pinned like kpi_start.
 nginx_start() {
-    local pin=()
+    local pin=() pidfile
+    pidfile=$2/$(basename "$1" .conf).pid
+    rm -f "$pidfile"
     [ -n "${bench_cpus:-}" ] && pin=(taskset -c "$bench_cpus")
-    "${pin[@]}" nginx -c "$1" -p "$2"
-    sleep 0.5
-    nginx_pid=$(cat "$2/$(basename "$1" .conf).pid")
+    "${pin[@]}" nginx -g 'daemon off;' -c "$1" -p "$2" &
+    nginx_pid=$!
+    for _ in $(seq 1 50); do [ -s "$pidfile" ] && break; sleep 0.1; done
+    sleep 0.2
 }
 
 nginx_stop() {
     kill "$nginx_pid"
+    wait "$nginx_pid" 2>/dev/null || true
 }
 
 # bench_hold PORT N MODE: N connections to PORT held open until killed (run
