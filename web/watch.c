@@ -5,7 +5,9 @@
  * the older ledger files all live in it) is read by the worker threads: its
  * descriptor sits in every worker's epoll set beside the daemon's, so a
  * worker woken by a request sees in the same epoll_wait the events queued
- * before that request was sent, and reads them before serving it.
+ * before that request was sent, and reads them before serving it. (A
+ * request read later in a round that began before the events is served
+ * from what the round began with; docs/DECISIONS.md says when.)
  *
  * The sequence seq says what a request may skip. Even: quiet, nothing
  * changed since a request that saw this value checked the store. Odd: an
