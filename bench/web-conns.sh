@@ -7,7 +7,8 @@
 #
 #   bash bench/web-conns.sh [ROUNDS] [SECONDS] [GROUP_NICE] [LAYOUTS]
 #
-# LAYOUTS (default "shared"): one or more of, measured in turns every round:
+# LAYOUTS (default "shared pinned"): one or more of, measured in turns every
+# round:
 #   shared  servers and wrk on both vCPUs, as the kernel schedules them;
 #   pinned  the servers on the last CPU, wrk on the others (taskset, set on
 #           the running servers before each measure): the client's share of
@@ -36,7 +37,7 @@ cd "$(dirname "$0")/.."
 rounds=${1:-3}
 secs=${2:-5}
 group_nice=${3:-0}
-layouts=${4:-shared}
+layouts=${4:-shared pinned}
 if [ "${KPI_BENCH_SESSION:-}" != 1 ]; then
     KPI_BENCH_SESSION=1 exec setsid --wait bash "$0" "$rounds" "$secs" "$group_nice" "$layouts"
 fi
