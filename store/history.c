@@ -40,6 +40,66 @@ static double column_number(sqlite3_stmt *st, int col)
     return sqlite3_column_type(st, col) == SQLITE_NULL ? NAN : sqlite3_column_double(st, col);
 }
 
+/* How read_rows turns the rows of a statement into an array. */
+struct row_reader {
+    size_t size;      /* of one element */
+    const char *what; /* "reading commits": what a failure message says */
+    /* Fill item (zeroed) from the current row; false when out of memory
+     * (what it did allocate is freed by release). */
+    bool (*row)(sqlite3_stmt *s, void *item);
+    void (*release)(void *items, size_t count); /* the array's own free */
+};
+
+/* Step s to its end, one array element per row. On success *out (malloc'd,
+ * NULL when there is no row) holds *count elements; on failure nothing is
+ * kept and err says why. s is finalized and db closed in every case. */
+static int read_rows(sqlite3 *db, sqlite3_stmt *s, const struct row_reader *r, void **out,
+                     size_t *count, struct kpi_error *err)
+{
+    size_t cap = 0, n = 0;
+    char *items = NULL;
+    int rc = 0, step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap < 64 ? 64 : cap * 2;
+            char *g = realloc(items, cap * r->size);
+            if (g == NULL) {
+                rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+                break;
+            }
+            items = g;
+        }
+        void *item = items + n++ * r->size;
+        memset(item, 0, r->size);
+        if (!r->row(s, item)) {
+            rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+            break;
+        }
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_fail(err, db, r->what);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    if (rc != 0) {
+        r->release(items, n);
+        return rc;
+    }
+    *out = (void *)items;
+    *count = n;
+    return 0;
+}
+
+/* A statement of sql on db; else db closed and err filled. */
+static int prepare(sqlite3 *db, const char *sql, const char *what, sqlite3_stmt **s,
+                   struct kpi_error *err)
+{
+    if (sqlite3_prepare_v2(db, sql, -1, s, NULL) == SQLITE_OK)
+        return 0;
+    int rc = db_fail(err, db, what);
+    sqlite3_close(db);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ log */
 
 void store_commits_free(struct store_commit *c, size_t count)
@@ -54,6 +114,29 @@ void store_commits_free(struct store_commit *c, size_t count)
         free(c[i].teams);
     }
     free(c);
+}
+
+static bool commit_row(sqlite3_stmt *s, void *item)
+{
+    struct store_commit *x = item;
+    x->id = (uint64_t)sqlite3_column_int64(s, 0);
+    snprintf(x->time, sizeof x->time, "%s", (const char *)sqlite3_column_text(s, 1));
+    x->author = dup_text(s, 2);
+    x->kind = dup_text(s, 3);
+    x->source = dup_text(s, 4);
+    x->sha256 = dup_text(s, 5);
+    x->rows = (uint64_t)sqlite3_column_int64(s, 6);
+    x->new_cells = (uint64_t)sqlite3_column_int64(s, 7);
+    x->corrected = (uint64_t)sqlite3_column_int64(s, 8);
+    x->series = (uint64_t)sqlite3_column_int64(s, 9);
+    x->teams = dup_text(s, 10);
+    return x->author != NULL && x->kind != NULL && x->source != NULL && x->sha256 != NULL &&
+           x->teams != NULL;
+}
+
+static void release_commits(void *items, size_t count)
+{
+    store_commits_free(items, count);
 }
 
 int store_log(struct store *st, const struct store_log_query *q, struct store_commit **out,
@@ -80,59 +163,16 @@ int store_log(struct store *st, const struct store_log_query *q, struct store_co
         "i.id = ?2)) "
         "ORDER BY id DESC LIMIT ?3";
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
-        rc = db_fail(err, db, "reading commits");
-        sqlite3_close(db);
+    if ((rc = prepare(db, sql, "reading commits", &s, err)) != 0)
         return rc;
-    }
     if (q != NULL && q->team != NULL)
         sqlite3_bind_text(s, 1, q->team, -1, SQLITE_STATIC);
     if (q != NULL && q->kpi != NULL)
         sqlite3_bind_text(s, 2, q->kpi, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, q != NULL && q->limit > 0 ? (sqlite3_int64)q->limit : -1);
-    size_t cap = 0, n = 0;
-    struct store_commit *c = NULL;
-    int step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap < 16 ? 16 : cap * 2;
-            struct store_commit *g = realloc(c, cap * sizeof *g);
-            if (g == NULL) {
-                rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
-                break;
-            }
-            c = g;
-        }
-        struct store_commit *x = &c[n++];
-        memset(x, 0, sizeof *x);
-        x->id = (uint64_t)sqlite3_column_int64(s, 0);
-        snprintf(x->time, sizeof x->time, "%s", (const char *)sqlite3_column_text(s, 1));
-        x->author = dup_text(s, 2);
-        x->kind = dup_text(s, 3);
-        x->source = dup_text(s, 4);
-        x->sha256 = dup_text(s, 5);
-        x->rows = (uint64_t)sqlite3_column_int64(s, 6);
-        x->new_cells = (uint64_t)sqlite3_column_int64(s, 7);
-        x->corrected = (uint64_t)sqlite3_column_int64(s, 8);
-        x->series = (uint64_t)sqlite3_column_int64(s, 9);
-        x->teams = dup_text(s, 10);
-        if (x->author == NULL || x->kind == NULL || x->source == NULL || x->sha256 == NULL ||
-            x->teams == NULL) {
-            rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
-            break;
-        }
-    }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = db_fail(err, db, "reading commits");
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    if (rc != 0) {
-        store_commits_free(c, n);
-        return rc;
-    }
-    *out = c;
-    *count = n;
-    return 0;
+    static const struct row_reader reader = {sizeof(struct store_commit), "reading commits",
+                                             commit_row, release_commits};
+    return read_rows(db, s, &reader, (void **)out, count, err);
 }
 
 /* ------------------------------------------------------------- known at */
@@ -230,6 +270,26 @@ void store_versions_free(struct store_version *v, size_t count)
     free(v);
 }
 
+static bool version_row(sqlite3_stmt *s, void *item)
+{
+    struct store_version *x = item;
+    x->period = sqlite3_column_int64(s, 0);
+    int field = sqlite3_column_int(s, 1);
+    x->field = field == 0 ? STORE_VALUE : field == 1 ? STORE_TARGET : STORE_NOTE;
+    x->value = column_number(s, 2);
+    x->commit = (uint64_t)sqlite3_column_int64(s, 3);
+    snprintf(x->time, sizeof x->time, "%s", (const char *)sqlite3_column_text(s, 4));
+    const char *text = (const char *)sqlite3_column_text(s, 6);
+    if (text != NULL && (x->text = strdup(text)) == NULL)
+        return false;
+    return (x->author = dup_text(s, 5)) != NULL;
+}
+
+static void release_versions(void *items, size_t count)
+{
+    store_versions_free(items, count);
+}
+
 int store_history(struct store *st, const char *team, const char *kpi, const int64_t *period,
                   struct store_version **out, size_t *count, struct kpi_error *err)
 {
@@ -247,58 +307,15 @@ int store_history(struct store *st, const char *team, const char *kpi, const int
         "s.id JOIN commits c ON c.id = v.commit_id WHERE s.team = ?1 AND s.kpi = ?2 AND (?3 IS "
         "NULL OR v.period = ?3) ORDER BY v.commit_id, v.period, v.field";
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
-        rc = db_fail(err, db, "reading versions");
-        sqlite3_close(db);
+    if ((rc = prepare(db, sql, "reading versions", &s, err)) != 0)
         return rc;
-    }
     sqlite3_bind_text(s, 1, team, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, kpi, -1, SQLITE_STATIC);
     if (period != NULL)
         sqlite3_bind_int64(s, 3, *period);
-    size_t cap = 0, n = 0;
-    struct store_version *v = NULL;
-    int step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap < 64 ? 64 : cap * 2;
-            struct store_version *g = realloc(v, cap * sizeof *g);
-            if (g == NULL) {
-                rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
-                break;
-            }
-            v = g;
-        }
-        struct store_version *x = &v[n++];
-        x->period = sqlite3_column_int64(s, 0);
-        int field = sqlite3_column_int(s, 1);
-        x->field = field == 0 ? STORE_VALUE : field == 1 ? STORE_TARGET : STORE_NOTE;
-        x->value = column_number(s, 2);
-        x->text = NULL;
-        x->author = NULL;
-        const char *text = (const char *)sqlite3_column_text(s, 6);
-        if (text != NULL && (x->text = strdup(text)) == NULL) {
-            rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
-            break;
-        }
-        x->commit = (uint64_t)sqlite3_column_int64(s, 3);
-        snprintf(x->time, sizeof x->time, "%s", (const char *)sqlite3_column_text(s, 4));
-        if ((x->author = dup_text(s, 5)) == NULL) {
-            rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
-            break;
-        }
-    }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = db_fail(err, db, "reading versions");
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    if (rc != 0) {
-        store_versions_free(v, n);
-        return rc;
-    }
-    *out = v;
-    *count = n;
-    return 0;
+    static const struct row_reader reader = {sizeof(struct store_version), "reading versions",
+                                             version_row, release_versions};
+    return read_rows(db, s, &reader, (void **)out, count, err);
 }
 
 /* --------------------------------------------------------- restatements */
@@ -332,6 +349,27 @@ static int cmp_restatement(const void *a, const void *b)
     return c;
 }
 
+static bool restatement_row(sqlite3_stmt *s, void *item)
+{
+    struct store_restatement *x = item;
+    x->team = dup_text(s, 0);
+    x->kpi = dup_text(s, 1);
+    x->period = sqlite3_column_int64(s, 2);
+    x->first_value = column_number(s, 3);
+    x->first_commit = (uint64_t)sqlite3_column_int64(s, 4);
+    x->value = column_number(s, 5);
+    x->commit = (uint64_t)sqlite3_column_int64(s, 6);
+    x->change = isnan(x->first_value) || isnan(x->value) || x->first_value == 0
+                    ? NAN
+                    : kpi_round_total((x->value - x->first_value) / fabs(x->first_value));
+    return x->team != NULL && x->kpi != NULL;
+}
+
+static void release_restatements(void *items, size_t count)
+{
+    store_restatements_free(items, count);
+}
+
 int store_restatements(struct store *st, uint64_t since, struct store_restatement **out,
                        size_t *count, struct kpi_error *err)
 {
@@ -351,52 +389,14 @@ int store_restatements(struct store *st, uint64_t since, struct store_restatemen
         "f.commit_id = c.first JOIN versions l ON l.series = c.series AND l.period = c.period "
         "AND l.field = 0 AND l.commit_id = c.last WHERE c.n > 1 AND c.last > ?1";
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
-        rc = db_fail(err, db, "reading versions");
-        sqlite3_close(db);
+    if ((rc = prepare(db, sql, "reading versions", &s, err)) != 0)
         return rc;
-    }
     sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
-    size_t cap = 0, n = 0;
-    struct store_restatement *r = NULL;
-    int step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap < 64 ? 64 : cap * 2;
-            struct store_restatement *g = realloc(r, cap * sizeof *g);
-            if (g == NULL) {
-                rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
-                break;
-            }
-            r = g;
-        }
-        struct store_restatement *x = &r[n++];
-        x->team = dup_text(s, 0);
-        x->kpi = dup_text(s, 1);
-        x->period = sqlite3_column_int64(s, 2);
-        x->first_value = column_number(s, 3);
-        x->first_commit = (uint64_t)sqlite3_column_int64(s, 4);
-        x->value = column_number(s, 5);
-        x->commit = (uint64_t)sqlite3_column_int64(s, 6);
-        x->change = isnan(x->first_value) || isnan(x->value) || x->first_value == 0
-                        ? NAN
-                        : kpi_round_total((x->value - x->first_value) / fabs(x->first_value));
-        if (x->team == NULL || x->kpi == NULL) {
-            rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
-            break;
-        }
-    }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = db_fail(err, db, "reading versions");
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    if (rc != 0) {
-        store_restatements_free(r, n);
+    static const struct row_reader reader = {sizeof(struct store_restatement), "reading versions",
+                                             restatement_row, release_restatements};
+    if ((rc = read_rows(db, s, &reader, (void **)out, count, err)) != 0)
         return rc;
-    }
-    if (n > 1)
-        qsort(r, n, sizeof *r, cmp_restatement);
-    *out = r;
-    *count = n;
+    if (*count > 1)
+        qsort(*out, *count, sizeof **out, cmp_restatement);
     return 0;
 }
