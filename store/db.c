@@ -500,7 +500,7 @@ static int load_overrides(sqlite3 *db, uint64_t at, struct override **out, size_
         "SELECT c.series, c.period, c.field, (SELECT w.value FROM versions w WHERE w.series = "
         "c.series AND w.period = c.period AND w.field = c.field AND w.commit_id <= ?1 ORDER BY "
         "w.commit_id DESC LIMIT 1) FROM (SELECT DISTINCT series, period, field FROM versions "
-        "WHERE commit_id > ?1) c",
+        "INDEXED BY versions_by_commit WHERE commit_id > ?1) c",
         -1, &st, NULL);
     if (rc != SQLITE_OK)
         return db_fail(err, db, "reading versions");
@@ -707,99 +707,206 @@ static void apply_scope(const struct store_view *v, const struct store_scope *sc
     }
 }
 
-/* Append pt to the growing points array. */
-static int push_point(struct kpi_point **pts, size_t *n, size_t *cap, struct kpi_point pt)
+/* ------------------------------------------------- points of one series */
+
+/* A series' own allocation with room for n points, grown from b (NULL: a
+ * new one); NULL when out of memory (b untouched). */
+static struct series_points *sp_reserve(struct series_points *b, size_t n)
 {
-    if (*n == *cap) {
-        size_t c = *cap < 1024 ? 1024 : *cap * 2;
-        struct kpi_point *g = realloc(*pts, c * sizeof *g);
-        if (g == NULL)
-            return KPI_ESYSTEM;
-        *pts = g;
-        *cap = c;
+    size_t cap = b != NULL ? b->cap : 0;
+    if (n <= cap)
+        return b;
+    size_t c = cap < 64 ? 64 : cap;
+    while (c < n)
+        c *= 2;
+    struct series_points *g = realloc(b, sizeof *g + c * sizeof g->pts[0]);
+    if (g == NULL)
+        return NULL;
+    if (b == NULL) {
+        atomic_init(&g->refs, 1);
+        atomic_init(&g->used, 0);
     }
-    (*pts)[(*n)++] = pt;
+    g->cap = c;
+    return g;
+}
+
+/* Room for the appends of later commits: an eighth more, at least 16. */
+static size_t sp_slack(size_t count)
+{
+    return count / 8 + 16;
+}
+
+/* b holding its final count points: trimmed to count plus slack. */
+static struct series_points *sp_fit(struct series_points *b, size_t count)
+{
+    size_t cap = count + sp_slack(count);
+    if (b->cap > cap) {
+        struct series_points *g = realloc(b, sizeof *g + cap * sizeof g->pts[0]);
+        if (g != NULL) {
+            b = g;
+            b->cap = cap;
+        }
+    }
+    atomic_store(&b->used, count);
+    return b;
+}
+
+void series_points_release(struct series_points *b)
+{
+    if (b != NULL && atomic_fetch_sub(&b->refs, 1) == 1)
+        free(b);
+}
+
+/* Append pt to *b (count points so far). */
+static int sp_push(struct series_points **b, size_t *count, struct kpi_point pt)
+{
+    struct series_points *g = sp_reserve(*b, *count + 1);
+    if (g == NULL)
+        return KPI_ESYSTEM;
+    *b = g;
+    g->pts[(*count)++] = pt;
     return 0;
 }
 
-/* The points of the series kept in refs, one series at a time by primary
- * key: the latest from points; known at an earlier commit `at`, each cell's
- * last version at or before `at` from versions (rows in key order: period,
- * field, commit). Costs the kept series' points (and their history for an
- * earlier commit), not the directory's. */
-static int load_points_scoped(sqlite3 *db, uint64_t at, bool latest, struct store_view *v,
-                              const struct series_ref *refs, size_t ref_count,
-                              struct kpi_error *err)
+/* Read the points of series sid with st (the statement of
+ * load_points_each: its latest points, or its versions up to `at`) into a
+ * new allocation: *out (NULL when the series has no point) and *count. */
+static int read_series(sqlite3 *db, sqlite3_stmt *st, bool latest, uint64_t at, size_t sid,
+                       struct series_points **out, size_t *count, struct kpi_error *err)
 {
-    struct series_span *span = calloc(ref_count + 1, sizeof *span);
-    if (span == NULL)
-        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
-    const char *sql = latest ? "SELECT period, value, target FROM points WHERE series = ?1 "
-                               "ORDER BY period"
-                             : "SELECT period, field, value FROM versions WHERE series = ?1 AND "
-                               "commit_id <= ?2 ORDER BY period, field, commit_id";
-    const char *what = latest ? "reading points" : "reading versions";
-    sqlite3_stmt *st = NULL;
-    struct kpi_point *pts = NULL;
-    size_t n = 0, cap = 0;
-    int status = 0, rc = SQLITE_DONE;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        status = db_fail(err, db, what);
-        goto done;
+    *out = NULL;
+    *count = 0;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)sid);
+    if (!latest)
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)at);
+    struct series_points *b = NULL;
+    size_t n = 0;
+    struct kpi_point cur = {0, NAN, NAN};
+    bool open = false, oom = false;
+    int rc;
+    while (!oom && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t period = sqlite3_column_int64(st, 0);
+        if (latest) {
+            oom = sp_push(&b, &n,
+                          (struct kpi_point){period, column_number(st, 1), column_number(st, 2)}) !=
+                  0;
+            continue;
+        }
+        if (open && period != cur.period) {
+            oom = (!isnan(cur.value) || !isnan(cur.target)) && sp_push(&b, &n, cur) != 0;
+            cur = (struct kpi_point){period, NAN, NAN};
+        }
+        open = true;
+        cur.period = period;
+        /* the last version at or before `at` wins: rows come by commit */
+        if (sqlite3_column_int(st, 1) == 0)
+            cur.value = column_number(st, 2);
+        else
+            cur.target = column_number(st, 2);
     }
+    if (!oom && open && (!isnan(cur.value) || !isnan(cur.target)))
+        oom = sp_push(&b, &n, cur) != 0;
+    int status = oom ? kpi_fail(err, KPI_ESYSTEM, "out of memory")
+                 : rc != SQLITE_DONE
+                     ? db_fail(err, db, latest ? "reading points" : "reading versions")
+                     : 0;
+    if (status != 0 || n == 0) {
+        free(b);
+        return status;
+    }
+    *out = sp_fit(b, n);
+    *count = n;
+    return 0;
+}
+
+/* One series of a view being built. */
+struct built_series {
+    struct store_series s;
+    struct series_points *buf; /* a reference the view takes */
+    uint32_t sid;
+};
+
+static int cmp_built(const void *a, const void *b)
+{
+    return cmp_series(&((const struct built_series *)a)->s, &((const struct built_series *)b)->s);
+}
+
+/* Make the n built series the view's, sorted; the view then owns their
+ * references (on failure the caller still does). */
+static int set_series(struct store_view *v, struct built_series *b, size_t n, struct kpi_error *err)
+{
+    v->series = calloc(n + 1, sizeof *v->series);
+    v->series_buf = calloc(n + 1, sizeof *v->series_buf);
+    v->series_id = calloc(n + 1, sizeof *v->series_id);
+    if (v->series == NULL || v->series_buf == NULL || v->series_id == NULL) {
+        free(v->series);
+        free(v->series_buf);
+        free(v->series_id);
+        v->series = NULL;
+        v->series_buf = NULL;
+        v->series_id = NULL;
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    }
+    if (n > 1)
+        qsort(b, n, sizeof *b, cmp_built);
+    for (size_t i = 0; i < n; i++) {
+        v->series[i] = b[i].s;
+        v->series_buf[i] = b[i].buf;
+        v->series_id[i] = b[i].sid;
+    }
+    v->series_count = n;
+    return 0;
+}
+
+static void release_built(struct built_series *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        series_points_release(b[i].buf);
+    free(b);
+}
+
+static const char each_latest_sql[] =
+    "SELECT period, value, target FROM points WHERE series = ?1 ORDER BY period";
+static const char each_at_sql[] = "SELECT period, field, value FROM versions WHERE series = ?1 AND "
+                                  "commit_id <= ?2 ORDER BY period, field, commit_id";
+
+/* The points of the series kept in refs, one series at a time by primary
+ * key, each into its own allocation: the latest from points; known at an
+ * earlier commit `at`, each cell's last version at or before `at` from
+ * versions (rows in key order: period, field, commit). Costs the kept
+ * series' points (and their history for an earlier commit), not the
+ * directory's. */
+static int load_points_each(sqlite3 *db, uint64_t at, bool latest, struct store_view *v,
+                            const struct series_ref *refs, size_t ref_count, struct kpi_error *err)
+{
+    struct built_series *built = calloc(ref_count + 1, sizeof *built);
+    if (built == NULL)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    sqlite3_stmt *st = NULL;
+    size_t n = 0;
+    int status = 0;
+    if (sqlite3_prepare_v2(db, latest ? each_latest_sql : each_at_sql, -1, &st, NULL) != SQLITE_OK)
+        status = db_fail(err, db, latest ? "reading points" : "reading versions");
     for (size_t sid = 1; sid < ref_count && status == 0; sid++) {
         if (refs[sid].team == SIZE_MAX)
             continue;
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)sid);
-        if (!latest)
-            sqlite3_bind_int64(st, 2, (sqlite3_int64)at);
-        span[sid].first = n;
-        struct kpi_point cur = {0, NAN, NAN};
-        bool open = false;
-        while (status == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-            int64_t period = sqlite3_column_int64(st, 0);
-            if (latest) {
-                if (push_point(&pts, &n, &cap,
-                               (struct kpi_point){period, column_number(st, 1),
-                                                  column_number(st, 2)}) != 0)
-                    status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
-                continue;
-            }
-            if (open && period != cur.period) {
-                if ((!isnan(cur.value) || !isnan(cur.target)) &&
-                    push_point(&pts, &n, &cap, cur) != 0)
-                    status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
-                cur = (struct kpi_point){period, NAN, NAN};
-            }
-            open = true;
-            cur.period = period;
-            /* the last version at or before `at` wins: rows come by commit */
-            if (sqlite3_column_int(st, 1) == 0)
-                cur.value = column_number(st, 2);
-            else
-                cur.target = column_number(st, 2);
-        }
-        if (status == 0 && rc != SQLITE_DONE)
-            status = db_fail(err, db, what);
-        if (status == 0 && open && (!isnan(cur.value) || !isnan(cur.target)) &&
-            push_point(&pts, &n, &cap, cur) != 0)
-            status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
-        span[sid].count = n - span[sid].first;
+        struct series_points *b;
+        size_t count;
+        status = read_series(db, st, latest, at, sid, &b, &count, err);
+        if (status == 0 && b != NULL)
+            built[n++] = (struct built_series){
+                {refs[sid].team, refs[sid].indicator, count, b->pts}, b, (uint32_t)sid};
     }
-    if (status == 0) {
-        v->points = pts != NULL ? pts : malloc(sizeof *pts);
-        pts = NULL;
-        if (v->points == NULL)
-            status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
-    }
-    if (status == 0)
-        status = finish_series(v, span, refs, ref_count, err);
-done:
     sqlite3_finalize(st);
-    free(pts);
-    free(span);
-    return status;
+    if (status == 0)
+        status = set_series(v, built, n, err);
+    if (status != 0) {
+        release_built(built, n);
+        return status;
+    }
+    free(built);
+    return 0;
 }
 
 static int load_pending(sqlite3 *db, struct store_view *v, const struct series_ref *refs,
@@ -832,20 +939,40 @@ static int load_pending(sqlite3 *db, struct store_view *v, const struct series_r
     return status;
 }
 
-int db_load_view(sqlite3 *db, uint64_t at, struct store_view **out, struct kpi_error *err)
+/* The catalog of commit v->generation into v, and the series ids (*refs:
+ * series id -> team and indicator indices of v). */
+static int load_catalog(sqlite3 *db, struct store_view *v, struct series_ref **refs,
+                        size_t *ref_count, struct kpi_error *err)
 {
-    return db_load_view_scoped(db, at, NULL, out, err);
+    struct strbuf sb = {0};
+    size_t *parent_off = NULL;
+    int status;
+    if ((status = load_teams(db, v->generation, v, &sb, &parent_off, err)) != 0 ||
+        (status = load_indicators(db, v->generation, v, &sb, err)) != 0)
+        goto done;
+    if (sb_add(&sb, (const unsigned char *)"", &(size_t){0}) != 0) {
+        status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+        goto done;
+    }
+    v->buf = sb.data;
+    sb.data = NULL;
+    if ((status = finish_catalog(v, v->buf, parent_off, err)) == 0)
+        status = load_series_ids(db, v, refs, ref_count, err);
+done:
+    free(sb.data);
+    free(parent_off);
+    return status;
 }
 
-int db_load_view_scoped(sqlite3 *db, uint64_t at, const struct store_scope *scope,
-                        struct store_view **out, struct kpi_error *err)
+/* A view of commit `at` (0: the latest), of the series scope keeps (NULL:
+ * all), each series in its own allocation when scoped or each. */
+static int load_view(sqlite3 *db, uint64_t at, const struct store_scope *scope, bool each,
+                     struct store_view **out, struct kpi_error *err)
 {
     *out = NULL;
     struct store_view *v = calloc(1, sizeof *v);
     if (v == NULL)
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
-    struct strbuf sb = {0};
-    size_t *parent_off = NULL;
     struct series_ref *refs = NULL;
     size_t ref_count = 0;
     int status = db_exec(db, "BEGIN", err);
@@ -858,32 +985,211 @@ int db_load_view_scoped(sqlite3 *db, uint64_t at, const struct store_scope *scop
     v->generation = latest ? last : at;
     v->last_commit = last;
     v->from_db = true;
-    if ((status = load_teams(db, v->generation, v, &sb, &parent_off, err)) != 0 ||
-        (status = load_indicators(db, v->generation, v, &sb, err)) != 0)
-        goto done;
-    if (sb_add(&sb, (const unsigned char *)"", &(size_t){0}) != 0) {
-        status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
-        goto done;
-    }
-    v->buf = sb.data;
-    sb.data = NULL;
-    if ((status = finish_catalog(v, v->buf, parent_off, err)) != 0 ||
-        (status = load_series_ids(db, v, &refs, &ref_count, err)) != 0)
+    if ((status = load_catalog(db, v, &refs, &ref_count, err)) != 0)
         goto done;
     if (scope != NULL)
         apply_scope(v, scope, refs, ref_count);
-    status = scope != NULL ? load_points_scoped(db, v->generation, latest, v, refs, ref_count, err)
-                           : load_points(db, v->generation, latest, v, refs, ref_count, err);
-    if (status != 0)
-        goto done;
-    if (latest)
+    status = scope != NULL || each
+                 ? load_points_each(db, v->generation, latest, v, refs, ref_count, err)
+                 : load_points(db, v->generation, latest, v, refs, ref_count, err);
+    if (status == 0 && latest)
         status = load_pending(db, v, refs, ref_count, err);
     if (status == 0)
         status = notes_load(db, v->generation, v, &v->notes, err);
 done:
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    free(sb.data);
-    free(parent_off);
+    free(refs);
+    if (status != 0) {
+        store_view_free(v);
+        return status;
+    }
+    *out = v;
+    return 0;
+}
+
+int db_load_view(sqlite3 *db, uint64_t at, struct store_view **out, struct kpi_error *err)
+{
+    return load_view(db, at, NULL, false, out, err);
+}
+
+int db_load_view_scoped(sqlite3 *db, uint64_t at, const struct store_scope *scope,
+                        struct store_view **out, struct kpi_error *err)
+{
+    return load_view(db, at, scope, false, out, err);
+}
+
+int db_load_view_shared(sqlite3 *db, struct store_view **out, struct kpi_error *err)
+{
+    return load_view(db, 0, NULL, true, out, err);
+}
+
+/* --------------------------------------------------------- view update */
+
+/* The cells changed by the commits after `since`, each with its latest
+ * version (NaN: removed), sorted by series, period, field: the
+ * versions_by_commit index, then a sort of those rows only. */
+static int load_changes(sqlite3 *db, uint64_t since, struct override **out, size_t *count,
+                        struct kpi_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT series, period, field, value FROM versions INDEXED BY versions_by_commit "
+            "WHERE commit_id > "
+            "?1 ORDER BY series, period, field, commit_id",
+            -1, &st, NULL) != SQLITE_OK)
+        return db_fail(err, db, "reading versions");
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+    size_t cap = 0, n = 0;
+    struct override *o = NULL;
+    int rc, status = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct override x = {(uint32_t)sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                             sqlite3_column_int(st, 2), column_number(st, 3)};
+        if (n > 0 && o[n - 1].series == x.series && o[n - 1].period == x.period &&
+            o[n - 1].field == x.field) {
+            o[n - 1] = x; /* a later commit's version of the same cell */
+            continue;
+        }
+        if (n == cap) {
+            cap = cap < 256 ? 256 : cap * 2;
+            struct override *g = realloc(o, cap * sizeof *g);
+            if (g == NULL) {
+                status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+                break;
+            }
+            o = g;
+        }
+        o[n++] = x;
+    }
+    if (status == 0 && rc != SQLITE_DONE)
+        status = db_fail(err, db, "reading versions");
+    sqlite3_finalize(st);
+    if (status != 0) {
+        free(o);
+        return status;
+    }
+    *out = o;
+    *count = n;
+    return 0;
+}
+
+/* Series sid of the new view from the old one's (old_pts/old_count in
+ * old_buf, NULL when it had none) and the changes o[0, on) of that series:
+ * later periods only are written in place after the old points when old_buf
+ * has room and no other view claimed it (atomic on used); anything else is
+ * merged into a new allocation. *b is a reference for the new view (NULL
+ * when the series has no point left). */
+static int update_series(struct series_points *old_buf, const struct kpi_point *old_pts,
+                         size_t old_count, const struct override *o, size_t on,
+                         struct series_points **b, size_t *count)
+{
+    *b = NULL;
+    *count = 0;
+    bool later = old_count == 0 || o[0].period > old_pts[old_count - 1].period;
+    size_t claimed = old_count;
+    if (later && old_buf != NULL && old_count + on <= old_buf->cap &&
+        atomic_compare_exchange_strong(&old_buf->used, &claimed, old_count + on)) {
+        size_t m = merge_series(NULL, 0, o, on, old_buf->pts + old_count);
+        atomic_store(&old_buf->used, old_count + m); /* ours to lower: we claimed it */
+        atomic_fetch_add(&old_buf->refs, 1);
+        *b = old_buf;
+        *count = old_count + m;
+        return 0;
+    }
+    size_t need = old_count + on;
+    struct series_points *g = sp_reserve(NULL, need + sp_slack(need));
+    if (g == NULL)
+        return KPI_ESYSTEM;
+    size_t m = merge_series(old_pts, old_count, o, on, g->pts);
+    if (m == 0) {
+        free(g);
+        return 0;
+    }
+    atomic_store(&g->used, m);
+    *b = g;
+    *count = m;
+    return 0;
+}
+
+int db_update_view(sqlite3 *db, const struct store_view *old, struct store_view **out,
+                   struct kpi_error *err)
+{
+    *out = NULL;
+    struct store_view *v = calloc(1, sizeof *v);
+    if (v == NULL)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    struct series_ref *refs = NULL;
+    size_t ref_count = 0, on = 0, n = 0;
+    struct override *o = NULL;
+    size_t *old_of = NULL; /* series id -> index in old->series */
+    struct built_series *built = NULL;
+    sqlite3_stmt *st = NULL;
+    int status = db_exec(db, "BEGIN", err);
+    if (status != 0) {
+        free(v);
+        return status;
+    }
+    v->generation = v->last_commit = db_last_commit(db);
+    v->from_db = true;
+    if ((status = load_catalog(db, v, &refs, &ref_count, err)) != 0 ||
+        (status = load_changes(db, old->generation, &o, &on, err)) != 0)
+        goto done;
+    old_of = malloc((ref_count + 1) * sizeof *old_of);
+    built = calloc(ref_count + 1, sizeof *built);
+    if (old_of == NULL || built == NULL) {
+        status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i <= ref_count; i++)
+        old_of[i] = SIZE_MAX;
+    for (size_t i = 0; i < old->series_count; i++)
+        if (old->series_id[i] < ref_count)
+            old_of[old->series_id[i]] = i;
+    size_t k = 0;
+    for (size_t sid = 1; sid < ref_count && status == 0; sid++) {
+        while (k < on && o[k].series < sid)
+            k++;
+        size_t e = k;
+        while (e < on && o[e].series == sid)
+            e++;
+        if (refs[sid].team == SIZE_MAX)
+            continue;
+        size_t oi = old_of[sid], count = 0;
+        struct series_points *b = NULL;
+        if (e == k && oi != SIZE_MAX) { /* unchanged: shared as it is */
+            b = old->series_buf[oi];
+            atomic_fetch_add(&b->refs, 1);
+            count = old->series[oi].count;
+        } else if (e == k) { /* not in the old view (its catalog lacked it) */
+            if (st == NULL && sqlite3_prepare_v2(db, each_latest_sql, -1, &st, NULL) != SQLITE_OK)
+                status = db_fail(err, db, "reading points");
+            else
+                status = read_series(db, st, true, 0, sid, &b, &count, err);
+        } else if (update_series(oi != SIZE_MAX ? old->series_buf[oi] : NULL,
+                                 oi != SIZE_MAX ? old->series[oi].points : NULL,
+                                 oi != SIZE_MAX ? old->series[oi].count : 0, o + k, e - k, &b,
+                                 &count) != 0) {
+            status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+        }
+        if (status == 0 && b != NULL)
+            built[n++] = (struct built_series){
+                {refs[sid].team, refs[sid].indicator, count, b->pts}, b, (uint32_t)sid};
+        k = e;
+    }
+    if (status == 0 && (status = set_series(v, built, n, err)) == 0)
+        n = 0; /* the view's now */
+    if (status == 0)
+        status = load_pending(db, v, refs, ref_count, err);
+done:
+    sqlite3_finalize(st);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (built != NULL)
+        release_built(built, n);
+    free(old_of);
+    free(o);
     free(refs);
     if (status != 0) {
         store_view_free(v);

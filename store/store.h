@@ -63,7 +63,9 @@ int store_view_open(struct store *st, struct store_view **out, struct kpi_error 
 
 /* Load the data as it stood right after commit `commit` (1..latest; 0 is
  * the latest). The catalog is the one of that commit too. Costs loading
- * the latest data plus what changed after that commit. KPI_EUSAGE
+ * the latest data plus what changed after that commit (found by commit id:
+ * cheap for a recent commit, slower than a scan when most of the data
+ * changed since). KPI_EUSAGE
  * "unknown commit N" when there is no such commit. */
 int store_view_open_at(struct store *st, uint64_t commit, struct store_view **out,
                        struct kpi_error *err);
@@ -88,6 +90,26 @@ struct store_scope {
  * whole. */
 int store_view_open_scoped(struct store *st, uint64_t commit, const struct store_scope *scope,
                            struct store_view **out, struct kpi_error *err);
+
+/* The latest commit, as store_view_open, for a long-lived reader (kpi
+ * serve) that takes up later commits with store_view_update: each series'
+ * points in an allocation of their own, with room for later periods. */
+int store_view_open_shared(struct store *st, struct store_view **out, struct kpi_error *err);
+
+/* The latest commit, built from old (a view of store_view_open_shared or of
+ * this function, of the latest commit when it was loaded) by reading what
+ * changed since old's commit: the catalog again (small), the cells of the
+ * later commits (their versions, found by commit id), and the pending RRD
+ * files. Series no commit touched share old's points (no copy); a series
+ * that only gained later periods gets them written in place after old's
+ * points when its allocation has room (old never sees them); any other
+ * changed series is rebuilt from old's points and the changes. Costs what
+ * changed, not the data. old stays valid and unchanged, and may be freed
+ * before or after *out. Any other old (NULL, an earlier commit, a view of
+ * store_view_open) loads as store_view_open_shared. Thread-safe: two
+ * updates of one view never write the same room (the second copies). */
+int store_view_update(struct store *st, const struct store_view *old, struct store_view **out,
+                      struct kpi_error *err);
 
 /* Whether the view is the latest data (not an earlier commit's). */
 bool store_view_is_latest(const struct store_view *view);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <time.h>
 
 /* ---------------------------------------------------------------- store */
@@ -79,6 +80,21 @@ void store_unmake_dirs(const char *dir, unsigned made);
 
 /* ---------------------------------------------------------------- views */
 
+/* The points of one series, in their own allocation, when the view was
+ * loaded per series (scoped, or for store_view_update): refcounted, shared by
+ * the views store_view_update builds from it. An update that only adds later
+ * periods writes them after the points some view already counts (used),
+ * claiming the room with a compare-and-swap on used, so that no view ever
+ * sees its points change and two successors of one view never share room. */
+struct series_points {
+    atomic_size_t refs;
+    atomic_size_t used; /* points claimed: the longest count of any view */
+    size_t cap;
+    struct kpi_point pts[];
+};
+
+void series_points_release(struct series_points *b); /* NULL is fine */
+
 /* A view: one loaded ledger generation. Every pointer inside points into buf
  * (strings, points) or into the arrays below, all owned by the view. */
 struct store_view {
@@ -95,6 +111,11 @@ struct store_view {
     size_t indicator_count;
     struct store_series *series;
     size_t series_count;
+    /* parallel to series when loaded per series (else NULL: the points are
+     * in `points` or `buf`): each series' allocation (a reference) and its
+     * database id */
+    struct series_points **series_buf;
+    uint32_t *series_id;
     struct store_series_key *lag; /* series whose RRD file may lag */
     struct store_notes *notes;    /* NULL: none (notes.c) */
     size_t lag_count;
@@ -156,6 +177,17 @@ int db_load_view_scoped(struct sqlite3 *db, uint64_t at, const struct store_scop
  * are read series by series when the writer touches them), with the lag set
  * (rrd_pending) in view->lag; no series. One read transaction. */
 int db_load_catalog(struct sqlite3 *db, struct store_view **out, struct kpi_error *err);
+
+/* The latest commit, each series in its own allocation (store_view_update
+ * can then share them). */
+int db_load_view_shared(struct sqlite3 *db, struct store_view **out, struct kpi_error *err);
+
+/* The latest commit built from old (a view loaded per series, of the latest
+ * commit when it was loaded): the catalog read again, the cells of the
+ * commits after old's read through versions_by_commit, unchanged series
+ * shared with old. */
+int db_update_view(struct sqlite3 *db, const struct store_view *old, struct store_view **out,
+                   struct kpi_error *err);
 
 /* After the RRD files of the pending series were written and synced: forget
  * them (not synced: a lost delete costs a redundant repair). */

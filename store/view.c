@@ -48,6 +48,45 @@ int store_view_open(struct store *st, struct store_view **out, struct kpi_error 
     return store_view_open_at(st, 0, out, err);
 }
 
+/* A read connection to DIR/kpi.db of a known format. */
+static int open_db(struct store *st, sqlite3 **db, struct kpi_error *err)
+{
+    int rc = db_open(st->dir, DB_READ, db, err);
+    if (rc == 0 && (rc = db_check_format(*db, err)) != 0) {
+        sqlite3_close(*db);
+        *db = NULL;
+    }
+    return rc;
+}
+
+int store_view_open_shared(struct store *st, struct store_view **out, struct kpi_error *err)
+{
+    *out = NULL;
+    if (!db_exists(st->dir))
+        return ledger_load(st->dir, out, err);
+    sqlite3 *db = NULL;
+    int rc = open_db(st, &db, err);
+    if (rc == 0)
+        rc = db_load_view_shared(db, out, err);
+    sqlite3_close(db);
+    return rc;
+}
+
+int store_view_update(struct store *st, const struct store_view *old, struct store_view **out,
+                      struct kpi_error *err)
+{
+    *out = NULL;
+    if (old == NULL || !old->from_db || old->series_buf == NULL ||
+        old->generation != old->last_commit || !db_exists(st->dir))
+        return store_view_open_shared(st, out, err);
+    sqlite3 *db = NULL;
+    int rc = open_db(st, &db, err);
+    if (rc == 0)
+        rc = db_update_view(db, old, out, err);
+    sqlite3_close(db);
+    return rc;
+}
+
 void store_view_free(struct store_view *view)
 {
     if (view == NULL)
@@ -58,6 +97,11 @@ void store_view_free(struct store_view *view)
     free(view->teams);
     free(view->team_parent);
     free(view->indicators);
+    if (view->series_buf != NULL)
+        for (size_t i = 0; i < view->series_count; i++)
+            series_points_release(view->series_buf[i]);
+    free(view->series_buf);
+    free(view->series_id);
     free(view->series);
     free(view->lag);
     free(view);

@@ -280,6 +280,147 @@ START_TEST(test_catalog_only_and_unknown_scopes_keep_no_series)
 }
 END_TEST
 
+/* Every series of a and b equal, by ids, bit for bit; the catalogs too. */
+static void assert_same_views(const struct store_view *a, const struct store_view *b)
+{
+    ck_assert_uint_eq(store_view_generation(a), store_view_generation(b));
+    ck_assert_uint_eq(store_view_team_count(a), store_view_team_count(b));
+    for (size_t i = 0; i < store_view_team_count(a); i++) {
+        ck_assert_str_eq(store_view_team(a, i)->id, store_view_team(b, i)->id);
+        ck_assert_str_eq(store_view_team(a, i)->name, store_view_team(b, i)->name);
+        ck_assert_str_eq(store_view_team(a, i)->parent, store_view_team(b, i)->parent);
+    }
+    ck_assert_uint_eq(store_view_indicator_count(a), store_view_indicator_count(b));
+    for (size_t i = 0; i < store_view_indicator_count(a); i++)
+        ck_assert_str_eq(store_view_indicator(a, i)->id, store_view_indicator(b, i)->id);
+    ck_assert_uint_eq(store_view_series_count(a), store_view_series_count(b));
+    for (size_t i = 0; i < store_view_series_count(a); i++) {
+        struct store_series x, y;
+        store_view_series(a, i, &x);
+        store_view_series(b, i, &y);
+        ck_assert_uint_eq(x.team, y.team);
+        ck_assert_uint_eq(x.indicator, y.indicator);
+        ck_assert_uint_eq(x.count, y.count);
+        for (size_t j = 0; j < x.count; j++) {
+            ck_assert_int_eq(x.points[j].period, y.points[j].period);
+            ck_assert(same_double(x.points[j].value, y.points[j].value));
+            ck_assert(same_double(x.points[j].target, y.points[j].target));
+        }
+    }
+}
+
+/* The update of `held` after the commits since equals a fresh load. */
+static struct store_view *update_and_compare(struct fixture *f, struct store_view *held)
+{
+    struct store_view *next = NULL, *fresh = NULL;
+    struct kpi_error e = {0};
+    ck_assert_msg(store_view_update(f->st, held, &next, &e) == 0, "%s", e.message);
+    ck_assert_msg(store_view_open(f->st, &fresh, &e) == 0, "%s", e.message);
+    assert_same_views(next, fresh);
+    store_view_free(fresh);
+    return next;
+}
+
+START_TEST(test_update_takes_up_commits_exactly_and_shares_points)
+{
+    struct fixture f;
+    f.dir = ts_tempdir("view-update");
+    struct store_options o = {.create = true, .threads = 1};
+    struct kpi_error e = {0};
+    ck_assert_msg(store_open(f.dir, &o, &f.st, &e) == 0, "%s", e.message);
+    /* commit 1 */
+    struct store_txn *txn = begin(&f);
+    team(txn, "acme", "");
+    team(txn, "north", "acme");
+    team(txn, "south", "acme");
+    indicator(txn, "revenue");
+    for (int m = 1; m <= 3; m++) {
+        set(txn, "north", "revenue", m, STORE_VALUE, 100 + m);
+        set(txn, "south", "revenue", m, STORE_VALUE, 200 + m);
+    }
+    commit(txn);
+    struct store_view *held = NULL;
+    ck_assert_msg(store_view_open_shared(f.st, &held, &e) == 0, "%s", e.message);
+    struct store_series north1, south1;
+    ck_assert(series_of(held, "north", "revenue", &north1));
+    ck_assert(series_of(held, "south", "revenue", &south1));
+
+    /* commit 2: a new month for north only -- appended in place, south
+     * shared; the held view still shows three months */
+    txn = begin(&f);
+    set(txn, "north", "revenue", 4, STORE_VALUE, 104);
+    commit(txn);
+    struct store_view *v2 = update_and_compare(&f, held);
+    struct store_series north2, south2;
+    ck_assert(series_of(v2, "north", "revenue", &north2));
+    ck_assert(series_of(v2, "south", "revenue", &south2));
+    ck_assert_ptr_eq(south2.points, south1.points);
+    ck_assert_ptr_eq(north2.points, north1.points);
+    ck_assert_uint_eq(north2.count, 4);
+    ck_assert(north2.points[3].value == 104);
+    ck_assert(series_of(held, "north", "revenue", &north1));
+    ck_assert_uint_eq(north1.count, 3);
+    /* the held view, updated again, cannot take the same room: a copy */
+    struct store_view *again = update_and_compare(&f, held);
+    struct store_series north2b;
+    ck_assert(series_of(again, "north", "revenue", &north2b));
+    ck_assert_ptr_ne(north2b.points, north1.points);
+    store_view_free(again);
+    store_view_free(held);
+
+    /* commit 3: a correction of January (a copy), a new team (sorted
+     * before the others: indices move) and a new indicator, a rename */
+    txn = begin(&f);
+    set(txn, "south", "revenue", 1, STORE_VALUE, 250);
+    team(txn, "aaa", "acme");
+    indicator(txn, "cost");
+    set(txn, "aaa", "cost", 2, STORE_VALUE, 5);
+    set(txn, "aaa", "revenue", 2, STORE_TARGET, 6);
+    struct kpi_team_patch rename = {.ref = "north", .name = "Nord", .parent = "acme"};
+    ck_assert_msg(store_txn_patch_team(txn, &rename, false, NULL, &e) == 0, "%s", e.message);
+    commit(txn);
+    struct store_view *v3 = update_and_compare(&f, v2);
+    struct store_series south3, north3;
+    ck_assert(series_of(v3, "south", "revenue", &south3));
+    ck_assert_ptr_ne(south3.points, south2.points);
+    ck_assert(south3.points[0].value == 250 && south2.points[0].value == 201);
+    ck_assert(series_of(v3, "north", "revenue", &north3));
+    ck_assert_ptr_eq(north3.points, north2.points);
+    size_t t;
+    ck_assert_int_eq(store_view_find_team(v3, "north", &t), 0);
+    ck_assert_str_eq(store_view_team(v3, t)->name, "Nord");
+    store_view_free(v2);
+
+    /* commit 4: the revert of commit 3 (cells removed, the correction
+     * undone), then commit 5: two months at once for every series */
+    uint64_t cells = 0;
+    ck_assert_msg(store_revert(f.st, 3, false, "test", NULL, &cells, &e) == 0, "%s", e.message);
+    ck_assert_uint_eq(cells, 3);
+    struct store_view *v4 = update_and_compare(&f, v3);
+    ck_assert(!series_of(v4, "aaa", "cost", &south3));
+    store_view_free(v3);
+    txn = begin(&f);
+    for (int m = 5; m <= 6; m++) {
+        set(txn, "north", "revenue", m, STORE_VALUE, 100 + m);
+        set(txn, "south", "revenue", m, STORE_TARGET, 300 + m);
+    }
+    commit(txn);
+    struct store_view *v5 = update_and_compare(&f, v4);
+    store_view_free(v4);
+    /* nothing changed since: an equal view, every series shared */
+    struct store_view *v6 = update_and_compare(&f, v5);
+    for (size_t i = 0; i < store_view_series_count(v6); i++) {
+        struct store_series x, y;
+        store_view_series(v5, i, &x);
+        store_view_series(v6, i, &y);
+        ck_assert_ptr_eq(x.points, y.points);
+    }
+    store_view_free(v5);
+    store_view_free(v6);
+    teardown(&f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store_view");
@@ -287,6 +428,7 @@ int main(void)
     tcase_add_test(tc, test_scoped_view_keeps_the_subtree_and_equals_the_whole_view);
     tcase_add_test(tc, test_known_at_reads_each_cell_as_it_stood);
     tcase_add_test(tc, test_catalog_only_and_unknown_scopes_keep_no_series);
+    tcase_add_test(tc, test_update_takes_up_commits_exactly_and_shares_points);
     suite_add_tcase(s, tc);
     return ts_run_suite(s);
 }

@@ -135,8 +135,7 @@ int web_server_snapshot(struct web_server *srv, struct web_snapshot **out, struc
     }
     web_snapshot_release(now);
     struct web_snapshot *fresh;
-    int rc =
-        web_snapshot_open(srv->st, srv->opts.cache_entries, srv->opts.cache_bytes, &fresh, err);
+    int rc = web_snapshot_refresh(srv->st, s, &fresh, err);
     if (rc != 0) {
         pthread_mutex_unlock(&srv->reload_lock);
         web_snapshot_release(s);

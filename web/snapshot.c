@@ -64,14 +64,17 @@ void web_entry_release(struct web_entry *e)
     free(e);
 }
 
-int web_snapshot_open(struct store *st, size_t max_entries, size_t max_bytes,
-                      struct web_snapshot **out, struct kpi_error *err)
+/* A snapshot of the latest commit: built from prev's view when there is one
+ * (store_view_update: what changed since it), else loaded whole. */
+static int snapshot_new(struct store *st, const struct web_snapshot *prev, size_t max_entries,
+                        size_t max_bytes, struct web_snapshot **out, struct kpi_error *err)
 {
     *out = NULL;
     struct web_snapshot *s = calloc(1, sizeof *s);
     if (s == NULL)
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
-    int rc = store_view_open(st, &s->view, err);
+    int rc = prev != NULL ? store_view_update(st, prev->view, &s->view, err)
+                          : store_view_open_shared(st, &s->view, err);
     if (rc == 0)
         rc = report_analysis_open(s->view, true, &s->q, err);
     if (rc == 0 && pthread_rwlock_init(&s->lock, NULL) != 0)
@@ -87,6 +90,18 @@ int web_snapshot_open(struct store *st, size_t max_entries, size_t max_bytes,
     s->max_bytes = max_bytes;
     *out = s;
     return 0;
+}
+
+int web_snapshot_open(struct store *st, size_t max_entries, size_t max_bytes,
+                      struct web_snapshot **out, struct kpi_error *err)
+{
+    return snapshot_new(st, NULL, max_entries, max_bytes, out, err);
+}
+
+int web_snapshot_refresh(struct store *st, const struct web_snapshot *prev,
+                         struct web_snapshot **out, struct kpi_error *err)
+{
+    return snapshot_new(st, prev, prev->max_entries, prev->max_bytes, out, err);
 }
 
 /* Drop the cache's reference to every entry. Write lock held. */

@@ -131,6 +131,13 @@ struct web_snapshot;
 
 int web_snapshot_open(struct store *st, size_t max_entries, size_t max_bytes,
                       struct web_snapshot **out, struct kpi_error *err);
+/* The snapshot of the latest commit taken up from prev (which stays valid
+ * for the requests that hold it): the view built from prev's by what changed
+ * since (store_view_update: unchanged series share their points), the
+ * analysis prepared again, an empty cache with prev's caps. The one seam
+ * between "a commit was made" and "answers show it". */
+int web_snapshot_refresh(struct store *st, const struct web_snapshot *prev,
+                         struct web_snapshot **out, struct kpi_error *err);
 void web_snapshot_release(struct web_snapshot *s); /* NULL is fine */
 void web_snapshot_retain(struct web_snapshot *s);
 const struct store_view *web_snapshot_view(const struct web_snapshot *s);
