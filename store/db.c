@@ -1183,6 +1183,9 @@ int db_update_view(sqlite3 *db, const struct store_view *old, struct store_view 
         n = 0; /* the view's now */
     if (status == 0)
         status = load_pending(db, v, refs, ref_count, err);
+    /* notes are few (one per commented period): read again whole */
+    if (status == 0)
+        status = notes_load(db, v->generation, v, &v->notes, err);
 done:
     sqlite3_finalize(st);
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);

@@ -293,6 +293,16 @@ static void assert_same_views(const struct store_view *a, const struct store_vie
     ck_assert_uint_eq(store_view_indicator_count(a), store_view_indicator_count(b));
     for (size_t i = 0; i < store_view_indicator_count(a); i++)
         ck_assert_str_eq(store_view_indicator(a, i)->id, store_view_indicator(b, i)->id);
+    ck_assert_uint_eq(store_view_note_count(a), store_view_note_count(b));
+    for (size_t i = 0; i < store_view_note_count(a); i++) {
+        struct store_note x, y;
+        store_view_note_at(a, i, &x);
+        store_view_note_at(b, i, &y);
+        ck_assert_uint_eq(x.team, y.team);
+        ck_assert_uint_eq(x.indicator, y.indicator);
+        ck_assert_int_eq(x.period, y.period);
+        ck_assert_str_eq(x.text, y.text);
+    }
     ck_assert_uint_eq(store_view_series_count(a), store_view_series_count(b));
     for (size_t i = 0; i < store_view_series_count(a); i++) {
         struct store_series x, y;
@@ -376,6 +386,11 @@ START_TEST(test_update_takes_up_commits_exactly_and_shares_points)
     indicator(txn, "cost");
     set(txn, "aaa", "cost", 2, STORE_VALUE, 5);
     set(txn, "aaa", "revenue", 2, STORE_TARGET, 6);
+    size_t north_i, rev_i;
+    ck_assert_int_eq(store_txn_resolve_team(txn, "north", false, &north_i, NULL, NULL), 0);
+    ck_assert_int_eq(store_txn_resolve_indicator(txn, "revenue", false, &rev_i, NULL, NULL), 0);
+    ck_assert_msg(store_txn_note(txn, north_i, rev_i, month(2), "a strike", 8, NULL, &e) == 0, "%s",
+                  e.message);
     struct kpi_team_patch rename = {.ref = "north", .name = "Nord", .parent = "acme"};
     ck_assert_msg(store_txn_patch_team(txn, &rename, false, NULL, &e) == 0, "%s", e.message);
     commit(txn);
@@ -389,13 +404,14 @@ START_TEST(test_update_takes_up_commits_exactly_and_shares_points)
     size_t t;
     ck_assert_int_eq(store_view_find_team(v3, "north", &t), 0);
     ck_assert_str_eq(store_view_team(v3, t)->name, "Nord");
+    ck_assert_uint_eq(store_view_note_count(v3), 1);
     store_view_free(v2);
 
     /* commit 4: the revert of commit 3 (cells removed, the correction
      * undone), then commit 5: two months at once for every series */
     uint64_t cells = 0;
     ck_assert_msg(store_revert(f.st, 3, false, "test", NULL, &cells, &e) == 0, "%s", e.message);
-    ck_assert_uint_eq(cells, 3);
+    ck_assert_uint_eq(cells, 4); /* three numbers and the note */
     struct store_view *v4 = update_and_compare(&f, v3);
     ck_assert(!series_of(v4, "aaa", "cost", &south3));
     store_view_free(v3);
