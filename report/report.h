@@ -220,4 +220,13 @@ char *report_restatements_json(const struct store_view *view, const struct store
 struct report_table *report_restatements_table(const struct store_view *view,
                                                const struct store_restatement *r, size_t n);
 
+/* --------------------------------------------------------------- notes */
+
+/* The body of POST .../notes, {"period": DATE, "text": TEXT} (text "" or
+ * null removes the note): *period and *text malloc'd (free both), the text
+ * as sent (store_txn_note trims and checks it). KPI_EUSAGE with err saying
+ * what is wrong with the body; KPI_ESYSTEM. */
+int report_note_request_parse(const char *body, size_t len, char **period, char **text,
+                              struct kpi_error *err);
+
 #endif

@@ -49,6 +49,8 @@ struct probe {
 #define IMPORTS "/api/v1/imports"
 
 #define TEAM "/api/v1/teams/ventes-ara"
+#define NOTES "/api/v1/teams/{team}/kpis/{kpi}/notes"
+#define NOTE_OK "{\"period\": \"2026-10\", \"text\": \"Salon reporté en novembre\"}"
 #define SERIES TEAM "/kpis/ca/series"
 #define SVG TEAM "/kpis/ca/graph.svg"
 #define PNG TEAM "/kpis/ca/graph.png"
@@ -69,6 +71,15 @@ static const struct probe PROBES[] = {
     {"POST", "post", IMPORTS, IMPORTS "?name=bad.csv", 422, .body = CSV_BAD},
     {"POST", "post", IMPORTS, IMPORTS "?on_error=skip&dry_run=true", 422, .body = CSV_BAD},
     {"POST", "post", IMPORTS, IMPORTS, 429, WRONG, CSV_OK},
+
+    {"POST", "post", NOTES, TEAM "/kpis/ca/notes", 200, .body = NOTE_OK},
+    {"POST", "post", NOTES, TEAM "/kpis/ca/notes", 400, .body = "{\"text\": \"x\"}"},
+    {"POST", "post", NOTES, TEAM "/kpis/ca/notes", 401, NOBODY, NOTE_OK},
+    {"POST", "post", NOTES, TEAM "/kpis/ca/notes", 403, READER, NOTE_OK},
+    {"POST", "post", NOTES, "/api/v1/teams/nobody/kpis/ca/notes", 404, .body = NOTE_OK},
+    {"GET", "post", NOTES, TEAM "/kpis/ca/notes", 405, WRITER, NULL},
+    {"POST", "post", NOTES, TEAM "/kpis/ca/notes", 413, .body = ""},
+    {"POST", "post", NOTES, TEAM "/kpis/ca/notes", 429, WRONG, NOTE_OK},
 
     {"GET", "get", "/healthz", "/healthz", 200, NOBODY, NULL},
     {"HEAD", "get", "/healthz", "/healthz", 200, WRITER, NULL},
@@ -262,7 +273,7 @@ static const char *const UNPROBED[] = {"500", "503", NULL};
 /* Paths the server answers before its route table (web/server.c). */
 static const struct {
     const char *method, *path;
-} EXTRA_ROUTES[] = {{"POST", IMPORTS}};
+} EXTRA_ROUTES[] = {{"POST", IMPORTS}, {"POST", NOTES}};
 
 static char *scratch, *data;
 static char *openapi_text; /* docs/openapi.json */

@@ -59,9 +59,10 @@ struct web_exchange {
     char user[KPI_ID_MAX + 1]; /* the token's name, "" for none */
     char method[16];           /* "" until the handler is called */
     char version[16];
-    struct web_upload *upload; /* POST /api/v1/imports, or NULL */
-    struct web_render *render; /* a chart being rendered for it (render.c), or NULL */
-    char line[];               /* the request line's URI (NUL-terminated, bounded) */
+    struct web_upload *upload;  /* POST /api/v1/imports, or NULL */
+    struct web_note_post *note; /* POST .../notes (notes.c), or NULL */
+    struct web_render *render;  /* a chart being rendered for it (render.c), or NULL */
+    char line[];                /* the request line's URI (NUL-terminated, bounded) */
 };
 
 /* MHD callbacks of access_log.c (installed by web_start). */
@@ -71,6 +72,16 @@ void web_exchange_end(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* The upload of an exchange, freed when the exchange ends (upload.c). */
 void web_upload_free(struct web_upload *u);
+
+/* POST /api/v1/teams/{team}/kpis/{kpi}/notes (notes.c): whether url is
+ * that path (its two segments into team and kpi, cap bytes each); the
+ * whole exchange, called for every call of the access handler on it; the
+ * exchange's state, freed when the exchange ends. */
+bool web_notes_path(const char *url, char *team, char *kpi, size_t cap);
+enum MHD_Result web_notes_handle(struct web_server *srv, struct MHD_Connection *c, const char *team,
+                                 const char *kpi, const char *method, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls);
+void web_note_post_free(struct web_note_post *n);
 
 /* Headers every answer gets from the access side (HSTS under TLS). */
 void web_access_headers(const struct web_access *a, struct MHD_Response *r);

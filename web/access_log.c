@@ -91,6 +91,7 @@ void web_exchange_end(void *cls, struct MHD_Connection *c, void **con_cls,
     if (srv->access->log != NULL)
         log_line(srv, c, x);
     web_upload_free(x->upload);
+    web_note_post_free(x->note);
     web_render_free(x->render);
     free(x);
     *con_cls = NULL;

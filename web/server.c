@@ -437,6 +437,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (strcmp(url, "/api/v1/imports") == 0)
         return web_upload_handle(srv, c, method, upload_data, upload_data_size, con_cls);
+    char note_team[256], note_kpi[256];
+    if (web_notes_path(url, note_team, note_kpi, sizeof note_team))
+        return web_notes_handle(srv, c, note_team, note_kpi, method, upload_data, upload_data_size,
+                                con_cls);
     if (!x->started) {
         x->started = true;
         /* The request head is complete: from now on the connection gets the

@@ -1,0 +1,226 @@
+/* POST /api/v1/teams/{team}/kpis/{kpi}/notes end to end (SPEC §11, §9): the
+ * real `kpi serve`, tokens made with `kpi token add`. 200 {"commit": N}
+ * (null when nothing changed), the note in the series, trends and alerts
+ * documents and as known at an earlier commit, 400, 401, 403, 404 (also for
+ * a team outside a scoped token's teams), 405 and 413. */
+#include "test_web_helpers.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *dir, *data;
+static pid_t server_pid;
+static unsigned port;
+static char write_secret[64], scoped_secret[64], read_secret[64];
+
+static void new_token(const char *name, const char *role, const char *team, char *out)
+{
+    struct ts_run r;
+    const char *argv[] = {
+        "--data", data, "token", "add", name, "--role", role, team ? "--team" : NULL, team, NULL};
+    ts_kpi(&r, NULL, argv);
+    ck_assert_msg(r.status == 0, "token add: %s", r.err);
+    size_t len = strlen(r.out);
+    ck_assert(len > 4 && len < 64);
+    memcpy(out, r.out, len - 1);
+    out[len - 1] = '\0';
+    ts_run_free(&r);
+}
+
+/* kpi serve on an ephemeral port; the port is read from its first line. */
+static void start_server(void)
+{
+    int out[2];
+    ck_assert_int_eq(pipe(out), 0);
+    server_pid = fork();
+    ck_assert_msg(server_pid >= 0, "fork: %s", strerror(errno));
+    if (server_pid == 0) {
+        dup2(out[1], 1);
+        close(out[0]);
+        close(out[1]);
+        execl(KPI_BINARY, KPI_BINARY, "--data", data, "serve", "--listen", "127.0.0.1:0", "--as-of",
+              AS_OF, (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    char line[512];
+    size_t used = 0;
+    while (used + 1 < sizeof line) {
+        ssize_t n = read(out[0], line + used, 1);
+        if (n <= 0 || line[used] == '\n')
+            break;
+        used++;
+    }
+    line[used] = '\0';
+    close(out[0]);
+    const char *colon = strrchr(line, ':');
+    ck_assert_msg(colon != NULL && strstr(line, "serving") != NULL, "kpi serve said: %s", line);
+    port = (unsigned)atoi(colon + 1);
+    ck_assert_uint_ne(port, 0);
+}
+
+static void setup(void)
+{
+    dir = make_data("web-notes");
+    data = ts_path(dir, "data");
+    new_token("finance", "write", NULL, write_secret);
+    new_token("ops-writer", "write", "ops", scoped_secret);
+    new_token("reader", "read", NULL, read_secret);
+    start_server();
+}
+
+static void teardown(void)
+{
+    kill(server_pid, SIGTERM);
+    int status;
+    waitpid(server_pid, &status, 0);
+    ts_rm_rf(dir);
+    free(dir);
+    free(data);
+}
+
+/* method path with body and a token (NULL: none); the answer into r. */
+static void send_as(const char *method, const char *path, const char *secret, const char *body,
+                    struct th_response *r)
+{
+    int fd = th_connect(port);
+    char headers[256] = "";
+    int n = 0;
+    if (secret != NULL)
+        n = snprintf(headers, sizeof headers, "Authorization: Bearer %s\r\n", secret);
+    snprintf(headers + n, sizeof headers - (size_t)n,
+             "Content-Type: application/json\r\nContent-Length: %zu\r\n", strlen(body));
+    th_send_request(fd, method, path, headers);
+    th_send(fd, body, strlen(body));
+    ck_assert_msg(th_read_response(fd, false, r), "%s %s: no answer", method, path);
+    close(fd);
+}
+
+static void expect(const char *method, const char *path, const char *secret, const char *body,
+                   int status, const char *want)
+{
+    struct th_response r;
+    send_as(method, path, secret, body, &r);
+    ck_assert_msg(r.status == status, "%s %s: %d, expected %d: %s", method, path, r.status, status,
+                  r.body);
+    ck_assert_msg(strstr(r.body, want) != NULL, "%s %s: \"%s\" lacks \"%s\"", method, path, r.body,
+                  want);
+    th_response_free(&r);
+}
+
+static char *get_body(const char *path)
+{
+    char headers[128];
+    snprintf(headers, sizeof headers, "Authorization: Bearer %s\r\n", read_secret);
+    struct th_response r;
+    th_request(port, "GET", path, headers, &r);
+    ck_assert_msg(r.status == 200, "GET %s: %d %s", path, r.status, r.body);
+    char *body = strdup(r.body);
+    th_response_free(&r);
+    return body;
+}
+
+#define NOTES "/api/v1/teams/sales/kpis/revenue/notes"
+
+/* make_data: 4 commits (teams, indicators, observations, targets). */
+START_TEST(test_post_note_commits_and_documents_show_it)
+{
+    expect("POST", NOTES, write_secret,
+           "{\"period\": \"2026-04\", \"text\": \"Lost the Lyon deal\"}", 200, "{\"commit\":5}");
+    /* the same text again: nothing changed, no commit */
+    expect("POST", NOTES, write_secret,
+           "{\"period\": \"2026-04-30\", \"text\": \"Lost the Lyon deal\"}", 200,
+           "{\"commit\":null}");
+    /* a name reference, and a multi-line text */
+    expect("POST", "/api/v1/teams/Sales/kpis/Revenue/notes", write_secret,
+           "{\"period\": \"2026-03\", \"text\": \"Strike\\nplan in May\"}", 200, "{\"commit\":6}");
+    char *s = get_body("/api/v1/teams/sales/kpis/revenue/series");
+    ck_assert_msg(strstr(s, "{\"period\":\"2026-03\",\"date\":\"2026-03-31\",\"value\":90,"
+                            "\"target\":109.0909090909091,\"rolled_up\":false,\"note\":"
+                            "\"Strike\\nplan in May\"}") != NULL,
+                  "%s", s);
+    ck_assert_msg(strstr(s, "\"note\":\"Lost the Lyon deal\"}") != NULL, "%s", s);
+    free(s);
+    /* as the data stood after commit 5 */
+    s = get_body("/api/v1/teams/sales/kpis/revenue/series?known_at=5");
+    ck_assert_msg(strstr(s, "Strike") == NULL && strstr(s, "Lost the Lyon deal") != NULL, "%s", s);
+    free(s);
+    /* April: 80 against 100 + 3 x 50/11 = 113.636..., off track: its alert
+     * and INDICATOR carry April's note */
+    s = get_body("/api/v1/teams/sales/trends?kpi=revenue");
+    ck_assert_msg(strstr(s, "\"period\":\"2026-04\"") != NULL &&
+                      strstr(s, "\"note\":\"Lost the Lyon deal\"") != NULL,
+                  "%s", s);
+    free(s);
+    s = get_body("/api/v1/alerts?team=sales");
+    ck_assert_msg(strstr(s, "\"id\":\"sales/revenue/off_track\"") != NULL &&
+                      strstr(s, "\"note\":\"Lost the Lyon deal\"") != NULL,
+                  "%s", s);
+    free(s);
+    /* removed with an empty text (or null) */
+    expect("POST", NOTES, write_secret, "{\"period\": \"2026-04\", \"text\": null}", 200,
+           "{\"commit\":7}");
+    s = get_body("/api/v1/teams/sales/kpis/revenue/history?period=2026-04");
+    ck_assert_msg(strstr(s, "\"field\":\"note\",\"value\":\"Lost the Lyon deal\",\"commit\":5,"
+                            "\"time\":") != NULL,
+                  "%s", s);
+    ck_assert_msg(strstr(s, "\"field\":\"note\",\"value\":null,\"commit\":7,") != NULL, "%s", s);
+    ck_assert_msg(strstr(s, "\"author\":\"finance\"") != NULL, "%s", s);
+    free(s);
+}
+END_TEST
+
+START_TEST(test_post_note_refusals)
+{
+    const char *ok = "{\"period\": \"2026-04\", \"text\": \"x\"}";
+    expect("POST", NOTES, NULL, ok, 401, "\"code\":\"unauthorized\"");
+    expect("POST", NOTES, read_secret, ok, 403, "\"code\":\"forbidden\"");
+    /* a scoped token: its team is written, another is unknown to it */
+    expect("POST", "/api/v1/teams/ops/kpis/delay/notes", scoped_secret, ok, 200, "{\"commit\":5}");
+    expect("POST", NOTES, scoped_secret, ok, 404, "unknown team \\\"sales\\\"");
+    expect("POST", "/api/v1/teams/nobody/kpis/revenue/notes", write_secret, ok, 404,
+           "unknown team \\\"nobody\\\"");
+    expect("POST", "/api/v1/teams/sales/kpis/margin/notes", write_secret, ok, 404,
+           "unknown indicator \\\"margin\\\"");
+    expect("POST", NOTES, write_secret, "{\"period\": \"2026-13\", \"text\": \"x\"}", 400,
+           "invalid \\\"period\\\"");
+    expect("POST", NOTES, write_secret, "{\"text\": \"x\"}", 400, "\\\"period\\\" must be");
+    expect("POST", NOTES, write_secret, "{\"period\": \"2026-04\"}", 400,
+           "\\\"text\\\" is missing");
+    expect("POST", NOTES, write_secret, "period=2026-04", 400, "must be a JSON object");
+    expect("POST", NOTES, write_secret, "{\"period\": \"2026-04\", \"text\": \"a\\u0007b\"}", 400,
+           "control character 0x07 at byte 2");
+    expect("GET", NOTES, write_secret, "", 405, "\"code\":\"method_not_allowed\"");
+    /* 2,001 bytes of text: 400; a body over 16 KiB: 413 */
+    char *body = malloc(20000);
+    ck_assert_ptr_nonnull(body);
+    int n = snprintf(body, 20000, "{\"period\": \"2026-04\", \"text\": \"");
+    memset(body + n, 'x', 2001);
+    strcpy(body + n + 2001, "\"}");
+    expect("POST", NOTES, write_secret, body, 400, "note of 2001 bytes");
+    memset(body + n, 'x', 17000);
+    strcpy(body + n + 17000, "\"}");
+    expect("POST", NOTES, write_secret, body, 413, "\"code\":\"too_large\"");
+    free(body);
+    /* nothing of the refused notes was written: commit 5 was the last */
+    char *s = get_body("/api/v1/commits?limit=1");
+    ck_assert_msg(strstr(s, "\"id\":5,") != NULL && strstr(s, "\"kind\":\"note\"") != NULL &&
+                      strstr(s, "\"author\":\"ops-writer\"") != NULL,
+                  "%s", s);
+    free(s);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("web_notes");
+    TCase *tc = tcase_create("notes");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_post_note_commits_and_documents_show_it);
+    tcase_add_test(tc, test_post_note_refusals);
+    suite_add_tcase(s, tc);
+    return ts_run_suite(s);
+}
