@@ -475,6 +475,10 @@ static int run_job(const struct store *st, const struct rrd_job *job, struct kpi
         rc = 0;
         goto done;
     }
+    if (job->partial && action != RRD_APPEND) {
+        rc = RRD_NEED_WHOLE; /* the window's rows are not the whole file's */
+        goto done;
+    }
     if (action == RRD_APPEND) {
         int appended = append_rows(path, &cur, from, cur.count, e);
         if (appended == RRD_IMAGE_UNSUPPORTED) /* what the image does not reproduce, librrd does */
@@ -486,9 +490,9 @@ static int run_job(const struct store *st, const struct rrd_job *job, struct kpi
     }
     /* a refused append (no file, or not in the state the ledger says) is
      * rebuilt: librrd checks timestamps before writing anything */
-    rc = rebuild(st, job, path, &cur, e);
+    rc = job->partial ? RRD_NEED_WHOLE : rebuild(st, job, path, &cur, e);
 done:
-    if (rc != 0 && strstr(e->message, path) == NULL)
+    if (rc != 0 && rc != RRD_NEED_WHOLE && strstr(e->message, path) == NULL)
         kpi_error_prefix(e, path);
     free(cur.rows);
     free(old.rows);
@@ -504,6 +508,7 @@ struct pool {
     size_t count;
     atomic_size_t next;
     atomic_bool failed;
+    atomic_bool need_whole; /* a partial job could not append */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     size_t done;    /* under mu */
@@ -522,6 +527,10 @@ static void *worker(void *arg)
         if (i >= p->count)
             break;
         int rc = run_job(p->st, &p->jobs[i], &e);
+        if (rc == RRD_NEED_WHOLE) {
+            atomic_store(&p->need_whole, true);
+            rc = 0;
+        }
         pthread_mutex_lock(&p->mu);
         p->done++;
         if (rc != 0 && !atomic_load(&p->failed)) {
@@ -556,6 +565,7 @@ static int run_pool(const struct store *st, struct rrd_job *jobs, size_t count, 
     struct pool p = {.st = st, .jobs = jobs, .count = count};
     atomic_init(&p.next, 0);
     atomic_init(&p.failed, false);
+    atomic_init(&p.need_whole, false);
     pthread_mutex_init(&p.mu, NULL);
     pthread_cond_init(&p.cv, NULL);
     size_t want = st->threads < count ? st->threads : count;
@@ -595,7 +605,7 @@ static int run_pool(const struct store *st, struct rrd_job *jobs, size_t count, 
     pthread_mutex_destroy(&p.mu);
     if (atomic_load(&p.failed))
         return kpi_fail(err, KPI_ESYSTEM, "%s", p.err.message);
-    return 0;
+    return atomic_load(&p.need_whole) ? RRD_NEED_WHOLE : 0;
 }
 
 int rrd_run_jobs(const struct store *st, struct rrd_job *jobs, size_t count,

@@ -231,8 +231,9 @@ int store_txn_set(struct store_txn *txn, size_t team, size_t indicator, int64_t 
  * *base is only looked up when *working is a number: a working state only
  * adds and changes cells). Reads memory only, except the first time the
  * transaction touches the series (get, set or put), when its current points
- * are read from the database (a failure then reads as NaN and makes the next
- * set, put and the commit fail with it). Cheapest for the next period of the
+ * from that period on are read from the database, and for a period before
+ * those read so far (a failure then reads as NaN and makes the next set, put
+ * and the commit fail with it). Cheapest for the next period of the
  * series of the last store_txn_set, where both are NaN after two
  * comparisons. An import tells a duplicate cell within one file from a
  * correction of stored data with it (a cell whose working value differs from

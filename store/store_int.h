@@ -366,10 +366,19 @@ struct rrd_job {
     const struct kpi_point *old_points;
     size_t old_count;
     bool rebuild; /* rebuild whatever the old points say */
+    /* points and old_points are the series' last points only (a
+     * transaction's window): the job may append to the file, but when the
+     * file is not as old_points say, it fails with RRD_NEED_WHOLE instead of
+     * rebuilding it */
+    bool partial;
 };
 
+#define RRD_NEED_WHOLE 100 /* rrd_run_jobs: a partial job could not append */
+
 /* Run the jobs on st->threads threads (nothing, append or rebuild each),
- * reporting ("rrd", done, total) from the calling thread. */
+ * reporting ("rrd", done, total) from the calling thread. RRD_NEED_WHOLE
+ * when every job but some partial ones succeeded (those need a rebuild from
+ * the whole series). */
 int rrd_run_jobs(const struct store *st, struct rrd_job *jobs, size_t count,
                  const struct store_progress *progress, struct kpi_error *err);
 

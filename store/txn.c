@@ -127,7 +127,8 @@ static int series_add(struct store_txn *txn, size_t team, size_t indicator, size
         txn->scap = cap;
     }
     size_t i = txn->series_count++;
-    txn->series[i] = (struct wseries){.team = (uint32_t)team, .indicator = (uint32_t)indicator};
+    txn->series[i] =
+        (struct wseries){.team = (uint32_t)team, .indicator = (uint32_t)indicator, .lo = INT64_MIN};
     smap_insert(txn->skeys, txn->svals, txn->scap, series_key(team, indicator), (uint32_t)i);
     *index = i;
     return 0;
@@ -148,11 +149,52 @@ static int txn_failed(struct store_txn *txn, int rc, const struct kpi_error *why
     return txn->failed;
 }
 
-/* The base points of s: its rows of the points table (one range of the
- * primary key), or a legacy ledger's (borrowed). Entries the transaction
- * created have none. */
-static int series_load(struct store_txn *txn, struct wseries *s, struct kpi_error *err)
+/* Read the base rows of series sid with lo <= period < hi (the points
+ * table's primary key range) into a malloc'd array: *out, *n. */
+static int read_rows(struct store_txn *txn, int64_t sid, int64_t lo, int64_t hi,
+                     struct kpi_point **out, size_t *n, struct kpi_error *err)
 {
+    sqlite3_stmt *q = txn->q_points;
+    sqlite3_bind_int64(q, 1, sid);
+    sqlite3_bind_int64(q, 2, lo);
+    sqlite3_bind_int64(q, 3, hi);
+    size_t count = 0, cap = 0;
+    struct kpi_point *pts = NULL;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (count == cap) {
+            cap = cap < 16 ? 16 : cap * 2;
+            struct kpi_point *g = realloc(pts, cap * sizeof *g);
+            if (g == NULL) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            pts = g;
+        }
+        pts[count++] = (struct kpi_point){
+            sqlite3_column_int64(q, 0),
+            sqlite3_column_type(q, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 1),
+            sqlite3_column_type(q, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 2)};
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) {
+        free(pts);
+        return rc == SQLITE_NOMEM ? kpi_fail(err, KPI_ESYSTEM, "out of memory")
+                                  : db_fail(err, txn->db, "reading points");
+    }
+    *out = pts;
+    *n = count;
+    return 0;
+}
+
+/* The base points of s from period on: its rows of the points table with
+ * period >= period, or when it has none there, its last row (so that the
+ * window always holds the series' last point); or a legacy ledger's whole
+ * series (borrowed). Entries the transaction created have none. */
+static int series_load(struct store_txn *txn, struct wseries *s, int64_t period,
+                       struct kpi_error *err)
+{
+    s->lo = INT64_MIN;
     if (txn->tcat.created[s->team] || txn->icat.created[s->indicator])
         return 0;
     const struct store_view *b = txn->base;
@@ -170,57 +212,97 @@ static int series_load(struct store_txn *txn, struct wseries *s, struct kpi_erro
     sqlite3_bind_text(q, 1, txn->teams[s->team].id, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, txn->inds[s->indicator].id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW)
+    if (rc == SQLITE_ROW) {
         s->sid = sqlite3_column_int64(q, 0);
+        s->last_period =
+            sqlite3_column_type(q, 1) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(q, 1);
+    }
     sqlite3_reset(q);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return db_fail(err, txn->db, "reading series");
-    if (s->sid == 0)
-        return 0;
-    q = txn->q_points;
-    sqlite3_bind_int64(q, 1, s->sid);
-    size_t n = 0, cap = 0;
+    if (s->sid == 0 || s->last_period == INT64_MIN)
+        return 0; /* no points */
+    int64_t lo = period < s->last_period ? period : s->last_period;
     struct kpi_point *pts = NULL;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap < 64 ? 64 : cap * 2;
-            struct kpi_point *g = realloc(pts, cap * sizeof *g);
-            if (g == NULL) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            pts = g;
-        }
-        pts[n++] = (struct kpi_point){
-            sqlite3_column_int64(q, 0),
-            sqlite3_column_type(q, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 1),
-            sqlite3_column_type(q, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 2)};
-    }
-    sqlite3_reset(q);
-    if (rc != SQLITE_DONE) {
-        free(pts);
-        return rc == SQLITE_NOMEM ? kpi_fail(err, KPI_ESYSTEM, "out of memory")
-                                  : db_fail(err, txn->db, "reading points");
-    }
+    size_t n = 0;
+    if ((rc = read_rows(txn, s->sid, lo, INT64_MAX, &pts, &n, err)) != 0)
+        return rc;
+    s->lo = lo;
     s->base_own = pts;
     s->points = s->base_points = pts;
     s->count = s->base_count = n;
     return 0;
 }
 
-/* The working series of (team, indicator): *index, its base points read
- * the first time. 0, or the (sticky) failure. */
-static int series_get(struct store_txn *txn, size_t team, size_t indicator, size_t *index,
-                      struct kpi_error *err)
+/* Make the window of series si hold every base point from period on
+ * (INT64_MIN: all of them): the rows before it are read and put in front,
+ * of the base and of the working points alike (the transaction changed
+ * nothing before its window). */
+static int series_cover(struct store_txn *txn, size_t si, int64_t period, struct kpi_error *err)
 {
-    int rc = txn->failed;
-    if (rc == 0 && smap_find(txn, series_key(team, indicator), index))
+    struct wseries *s = &txn->series[si];
+    if (period >= s->lo)
         return 0;
+    struct kpi_point *rows = NULL;
+    size_t k = 0;
+    int rc = read_rows(txn, s->sid, period, s->lo, &rows, &k, err);
+    if (rc != 0)
+        return rc;
+    s->lo = period;
+    if (k == 0) {
+        free(rows);
+        return 0;
+    }
+    struct kpi_point *base = malloc((k + s->base_count) * sizeof *base);
+    size_t cap = k + s->count + s->count / 4 + 64;
+    struct kpi_point *own = s->own != NULL ? malloc(cap * sizeof *own) : NULL;
+    if (base == NULL || (s->own != NULL && own == NULL)) {
+        free(rows);
+        free(base);
+        free(own);
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    }
+    memcpy(base, rows, k * sizeof *base);
+    if (s->base_count > 0)
+        memcpy(base + k, s->base_points, s->base_count * sizeof *base);
+    if (own != NULL) {
+        memcpy(own, rows, k * sizeof *own);
+        if (s->count > 0)
+            memcpy(own + k, s->own, s->count * sizeof *own);
+        if (!s->own_in_slab)
+            free(s->own);
+        s->own = own;
+        s->own_in_slab = false;
+        s->cap = cap;
+        s->points = own;
+    } else {
+        s->points = base;
+    }
+    free(rows);
+    free(s->base_own);
+    s->base_own = base;
+    s->base_points = base;
+    s->base_count += k;
+    s->count += k;
+    return 0;
+}
+
+/* The working series of (team, indicator) with its base points from period
+ * on: *index, read the first time. 0, or the (sticky) failure. */
+static int series_get(struct store_txn *txn, size_t team, size_t indicator, int64_t period,
+                      size_t *index, struct kpi_error *err)
+{
     struct kpi_error why = {0};
-    if (rc == 0 && series_add(txn, team, indicator, index) != 0)
-        rc = txn_failed(txn, KPI_ESYSTEM, NULL);
-    if (rc == 0 && (rc = series_load(txn, &txn->series[*index], &why)) != 0)
-        rc = txn_failed(txn, rc, &why);
+    int rc = txn->failed;
+    if (rc == 0 && smap_find(txn, series_key(team, indicator), index)) {
+        if ((rc = series_cover(txn, *index, period, &why)) != 0)
+            rc = txn_failed(txn, rc, &why);
+    } else if (rc == 0) {
+        if (series_add(txn, team, indicator, index) != 0)
+            rc = txn_failed(txn, KPI_ESYSTEM, NULL);
+        else if ((rc = series_load(txn, &txn->series[*index], period, &why)) != 0)
+            rc = txn_failed(txn, rc, &why);
+    }
     if (rc != 0 && err != NULL)
         *err = txn->failure;
     return rc;
@@ -284,20 +366,24 @@ static void txn_free(struct store_txn *txn)
     free(txn);
 }
 
-/* RRD files left lagging by an interrupted commit (rare: after a crash)
- * are rebuilt from the whole latest data, loaded for that only. */
-static int repair_lag(struct store_txn *txn, struct kpi_error *err)
+/* Rebuild the RRD files of the series rrd_pending names from the whole
+ * latest data, loaded for that only. */
+static int repair_lag_whole(struct store_txn *txn, struct kpi_error *err)
 {
-    if (txn->db == NULL) /* a legacy ledger: its view is whole */
-        return rrd_repair_view(txn->st, txn->base, NULL, false, NULL, err);
-    if (txn->base->lag_count == 0)
-        return 0;
     struct store_view *whole = NULL;
     int rc = db_load_view(txn->db, 0, &whole, err);
     if (rc == 0)
         rc = rrd_repair_view(txn->st, whole, txn->db, false, NULL, err);
     store_view_free(whole);
     return rc;
+}
+
+/* RRD files left lagging by an interrupted commit (rare: after a crash). */
+static int repair_lag(struct store_txn *txn, struct kpi_error *err)
+{
+    if (txn->db == NULL) /* a legacy ledger: its view is whole */
+        return rrd_repair_view(txn->st, txn->base, NULL, false, NULL, err);
+    return txn->base->lag_count == 0 ? 0 : repair_lag_whole(txn, err);
 }
 
 int store_txn_begin(struct store *st, struct store_txn **out, struct kpi_error *err)
@@ -325,11 +411,13 @@ int store_txn_begin(struct store *st, struct store_txn **out, struct kpi_error *
         if (rc == 0)
             rc = db_load_catalog(txn->db, &txn->base, err);
         if (rc == 0 &&
-            (sqlite3_prepare_v3(txn->db, "SELECT id FROM series WHERE team = ?1 AND kpi = ?2", -1,
-                                SQLITE_PREPARE_PERSISTENT, &txn->q_sid, NULL) != SQLITE_OK ||
+            (sqlite3_prepare_v3(txn->db,
+                                "SELECT id, (SELECT max(period) FROM points WHERE series = s.id) "
+                                "FROM series s WHERE team = ?1 AND kpi = ?2",
+                                -1, SQLITE_PREPARE_PERSISTENT, &txn->q_sid, NULL) != SQLITE_OK ||
              sqlite3_prepare_v3(txn->db,
-                                "SELECT period, value, target FROM points WHERE series = ?1 "
-                                "ORDER BY period",
+                                "SELECT period, value, target FROM points WHERE series = ?1 AND "
+                                "period >= ?2 AND period < ?3 ORDER BY period",
                                 -1, SQLITE_PREPARE_PERSISTENT, &txn->q_points, NULL) != SQLITE_OK))
             rc = db_fail(err, txn->db, "preparing the transaction");
     } else if (rc == 0) {
@@ -478,8 +566,8 @@ __attribute__((noinline)) static int set_point(struct store_txn *txn, size_t tea
         return kpi_fail(err, KPI_EINPUT, "period out of range (years 1 to 9999)");
     uint64_t key = series_key(team, indicator);
     size_t si = txn->last_index;
-    if (key != txn->last_key) {
-        int rc = series_get(txn, team, indicator, &si, err);
+    if (key != txn->last_key || period < txn->series[si].lo) {
+        int rc = series_get(txn, team, indicator, period, &si, err);
         if (rc != 0)
             return rc;
         txn->last_key = key;
@@ -555,7 +643,8 @@ void store_txn_get(struct store_txn *txn, size_t team, size_t indicator, int64_t
     *working = *base = NAN;
     uint64_t key = series_key(team, indicator);
     size_t si = txn->last_index;
-    if (key != txn->last_key && series_get(txn, team, indicator, &si, NULL) != 0)
+    if ((key != txn->last_key || period < txn->series[si].lo) &&
+        series_get(txn, team, indicator, period, &si, NULL) != 0)
         return; /* the failure is the next set's, put's or commit's */
     const struct wseries *s = &txn->series[si];
     if (s->count == 0 || period > s->points[s->count - 1].period)
@@ -724,6 +813,35 @@ static int plan_catalog(const struct store_txn *txn, struct commit_plan *p)
     return 0;
 }
 
+/* Whether the RRD file of dirty series s can follow from its window
+ * alone: values appended after the base's last point (which has a value),
+ * no target in the window, less than ten years appended. Then the rows the
+ * window gives are exactly the file's last ones (a target is interpolated
+ * from targets on both sides: none after the base's last point, none
+ * appended) and the file is appended to; anything else reads the whole
+ * series first. */
+static bool window_enough(const struct store_txn *txn, const struct wseries *s)
+{
+    if (s->lo == INT64_MIN)
+        return true;
+    if (s->base_count == 0 || s->count <= s->base_count)
+        return false;
+    const struct kpi_point *last = &s->base_points[s->base_count - 1];
+    enum kpi_period_kind kind = txn->inds[s->indicator].period;
+    if (isnan(last->value) || kpi_period_last_day(kind, s->points[s->count - 1].period) -
+                                      kpi_period_last_day(kind, last->period) >
+                                  3650)
+        return false;
+    for (size_t i = 0; i < s->base_count; i++)
+        if (!isnan(s->base_points[i].target) || s->points[i].period != s->base_points[i].period ||
+            !same_bits(s->points[i].value, s->base_points[i].value) || !isnan(s->points[i].target))
+            return false;
+    for (size_t i = s->base_count; i < s->count; i++)
+        if (!isnan(s->points[i].target))
+            return false;
+    return true;
+}
+
 /* Series sorted by (team id, indicator id), and the RRD jobs of the
  * changed series (begin brought every lagging file in line already). */
 static int plan_series(struct store_txn *txn, struct commit_plan *p)
@@ -760,6 +878,7 @@ static int plan_series(struct store_txn *txn, struct commit_plan *p)
                 .count = s->count,
                 .old_points = s->base_points,
                 .old_count = s->base_count,
+                .partial = s->lo != INT64_MIN,
             };
     }
     free(keys);
@@ -975,6 +1094,10 @@ int store_txn_commit(struct store_txn *txn, const struct store_progress *progres
     struct commit_plan p = {0};
     int rc = 0;
     int live = 0;
+    for (size_t i = 0; i < txn->series_count; i++)
+        if (txn->series[i].dirty && !window_enough(txn, &txn->series[i]) &&
+            (rc = series_cover(txn, i, INT64_MIN, err)) != 0)
+            goto done;
     if (plan_catalog(txn, &p) != 0 || (live = plan_series(txn, &p)) < 0) {
         rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
         goto done;
@@ -988,6 +1111,8 @@ int store_txn_commit(struct store_txn *txn, const struct store_progress *progres
      * pending (a crash before leaves them pending: the next writer rebuilds
      * them) */
     rc = rrd_run_jobs(txn->st, p.jobs, p.job_count, progress, err);
+    if (rc == RRD_NEED_WHOLE) /* a file not as the data says: rebuilt from the whole data */
+        rc = repair_lag_whole(txn, err);
     if (rc == 0 && p.job_count > 0)
         rc = store_sync_files(txn->st->dir, err);
     if (rc == 0)
@@ -1025,7 +1150,7 @@ static int txn_remove(struct store_txn *txn, size_t team, size_t indicator, int6
                       enum store_field field)
 {
     size_t si;
-    int rc = series_get(txn, team, indicator, &si, NULL);
+    int rc = series_get(txn, team, indicator, period, &si, NULL);
     if (rc != 0)
         return rc;
     struct wseries *s = &txn->series[si];

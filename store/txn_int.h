@@ -52,8 +52,13 @@ struct wseries {
     size_t base_count;
     struct kpi_point *base_own; /* base_points when read from the database (malloc'd) */
     int64_t sid;                /* its id in the database's series table, 0: none yet */
-    bool touched;               /* a set call happened */
-    bool dirty;                 /* a cell changed */
+    /* The window: points and base_points hold the base points of period >=
+     * lo only (INT64_MIN: all), and always the series' last one; a call on
+     * an earlier period reads the rows before first (series_cover). */
+    int64_t lo;
+    int64_t last_period; /* of the base (when read from the database) */
+    bool touched;        /* a set call happened */
+    bool dirty;          /* a cell changed */
 };
 
 struct store_txn {

@@ -12,8 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-enum { TEAMS = 100, KPIS = 10, MONTHS = 12, FIRST = 600 }; /* period 600: 2020-01 */
+enum { TEAMS = 100, KPIS = 10, MONTHS = 12, FIRST = 24240 }; /* 2020 * 12 + 0: 2020-01 */
 
 struct fixture {
     char *dir;
@@ -108,6 +109,37 @@ static long long sql_count(const struct fixture *f, const char *sql)
     sqlite3_close(db);
     free(path);
     return n;
+}
+
+/* kpi check: the hash chain, the points against the versions and every
+ * RRD file against the data; returns the problems found. */
+static size_t check_problems(struct fixture *f)
+{
+    size_t problems = 99, repaired = 99;
+    struct kpi_error e = {0};
+    ck_assert_msg(store_check(f->st, false, NULL, &problems, &repaired, &e) == 0, "%s", e.message);
+    return problems;
+}
+
+/* The value of (t, k) at period in the latest view (NaN: none), and the
+ * series' point count in *count. */
+static double view_value(struct fixture *f, const char *t, const char *k, int64_t period,
+                         size_t *count)
+{
+    struct store_view *v = NULL;
+    ck_assert_int_eq(store_view_open(f->st, &v, NULL), 0);
+    size_t ti, ki;
+    ck_assert_int_eq(store_view_find_team(v, t, &ti), 0);
+    ck_assert_int_eq(store_view_find_indicator(v, k, &ki), 0);
+    struct store_series s;
+    ck_assert(store_view_find_series(v, ti, ki, &s));
+    double value = NAN;
+    for (size_t i = 0; i < s.count; i++)
+        if (s.points[i].period == period)
+            value = s.points[i].value;
+    *count = s.count;
+    store_view_free(v);
+    return value;
 }
 
 /* The latest commit as store_log gives it (kpi log). */
@@ -226,6 +258,9 @@ START_TEST(test_a_file_touching_one_series_of_a_thousand)
     ck_assert_uint_eq(c.series, 1);
     ck_assert_str_eq(c.teams, "[\"t017\"]");
     store_commits_free(all, n);
+    /* the RRD file was appended to from the last point only: it holds what
+     * the data says */
+    ck_assert_uint_eq(check_problems(&f), 0);
     /* the same value again: nothing changes, no commit (id 0) */
     begin(&f);
     ck_assert_int_eq(store_txn_set(f.txn, team(f.txn, 17), kpi(f.txn, 4), FIRST + MONTHS,
@@ -234,6 +269,61 @@ START_TEST(test_a_file_touching_one_series_of_a_thousand)
     ck_assert_int_eq(change, STORE_UNCHANGED);
     ck_assert_uint_eq(commit(&f), 0);
     ck_assert_int_eq(sql_count(&f, "SELECT count(*) FROM commits"), 2);
+    begin(&f);
+    teardown(&f);
+}
+END_TEST
+
+START_TEST(test_an_earlier_period_after_an_append_reads_the_rows_before)
+{
+    struct fixture f;
+    setup(&f);
+    size_t t = team(f.txn, 8), k = kpi(f.txn, 2);
+    enum store_change change;
+    /* an append first: the transaction holds the series' last point only */
+    ck_assert_int_eq(store_txn_set(f.txn, t, k, FIRST + MONTHS, STORE_VALUE, 1.5, &change, NULL),
+                     0);
+    ck_assert_int_eq(change, STORE_NEW);
+    /* then 2020-02 (820 + 1 = 821 stored) is corrected, and 2020-01 read */
+    ck_assert_int_eq(store_txn_set(f.txn, t, k, FIRST + 1, STORE_VALUE, 2.5, &change, NULL), 0);
+    ck_assert_int_eq(change, STORE_CORRECTED);
+    double working, base;
+    store_txn_get(f.txn, t, k, FIRST, STORE_VALUE, &working, &base);
+    ck_assert_double_eq(working, 820.0);
+    ck_assert_double_eq(base, 820.0);
+    store_txn_get(f.txn, t, k, FIRST + 1, STORE_VALUE, &working, &base);
+    ck_assert_double_eq(working, 2.5);
+    ck_assert_double_eq(base, 821.0);
+    ck_assert_uint_eq(commit(&f), 2);
+    size_t count;
+    ck_assert_double_eq(view_value(&f, "t008", "k2", FIRST, &count), 820.0);
+    ck_assert_double_eq(view_value(&f, "t008", "k2", FIRST + 1, &count), 2.5);
+    ck_assert_double_eq(view_value(&f, "t008", "k2", FIRST + MONTHS, &count), 1.5);
+    ck_assert_uint_eq(count, MONTHS + 1);
+    ck_assert_int_eq(sql_count(&f, "SELECT count(*) FROM versions WHERE commit_id = 2"), 2);
+    ck_assert_uint_eq(check_problems(&f), 0); /* the file was rebuilt from the whole series */
+    teardown(&f);
+}
+END_TEST
+
+START_TEST(test_an_append_to_a_missing_rrd_file_rebuilds_it_whole)
+{
+    struct fixture f;
+    setup(&f);
+    store_txn_abort(f.txn);
+    char *path = ts_path(f.dir, "series/t050/k5.rrd");
+    ck_assert_int_eq(unlink(path), 0);
+    begin(&f);
+    ck_assert_int_eq(store_txn_set(f.txn, team(f.txn, 50), kpi(f.txn, 5), FIRST + MONTHS,
+                                   STORE_VALUE, 3.0, NULL, NULL),
+                     0);
+    ck_assert_uint_eq(commit(&f), 2);
+    /* the file is back, with the 13 months: the append could not be made
+     * from the last point, the whole series was read */
+    ck_assert_int_eq(access(path, F_OK), 0);
+    ck_assert_uint_eq(check_problems(&f), 0);
+    ck_assert_int_eq(sql_count(&f, "SELECT count(*) FROM rrd_pending"), 0);
+    free(path);
     begin(&f);
     teardown(&f);
 }
@@ -268,6 +358,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_correction_of_an_old_period_of_a_series_not_touched_before);
     tcase_add_test(tc, test_duplicate_within_a_file_against_the_stored_cell);
     tcase_add_test(tc, test_a_file_touching_one_series_of_a_thousand);
+    tcase_add_test(tc, test_an_earlier_period_after_an_append_reads_the_rows_before);
+    tcase_add_test(tc, test_an_append_to_a_missing_rrd_file_rebuilds_it_whole);
     tcase_add_test(tc, test_period_change_of_an_indicator_with_stored_data_is_refused);
     suite_add_tcase(s, tc);
     return s;
