@@ -16,7 +16,9 @@
 # (2020-04-10) for the 2,000 series into it (the commit the issue asks to
 # cost what it changes: the same CSV file for both), and times
 # `kpi series --known-at` of the commit 100 commits back (50 for small) and
-# `kpi export` (the latest data). Wall seconds and the process's CPU seconds
+# `kpi export` (the latest data). The commit is made while `kpi serve` runs
+# on the copy: its start-up to the first answer, how long after the commit's
+# end an answer reflects it (the take-up), and its peak RSS. Wall seconds and the process's CPU seconds
 # (user + system: this machine is shared, the wall clock waits for other
 # processes). Prints one markdown table of medians.
 set -euo pipefail
@@ -74,7 +76,49 @@ for r in $(seq 1 "$rounds"); do
         [ "$which" = big ] && src=$big back=100
         cp -a "$src" "$out/$which-$r"
         last=$("$kpi" --data "$out/$which-$r" log --limit 1 --format csv | awk -F, 'NR == 2 {print $1}')
-        elapsed "commit_$which" "$kpi" --data "$out/$which-$r" import --quiet "$out/day.csv"
+        # kpi serve on the copy: start-up to its first answer, then the
+        # commit (timed as the others), then how long after the commit's end
+        # an answer reflects it (requests back to back), and the server's
+        # peak RSS
+        python3 - "$kpi" "$out/$which-$r" "$out/day.csv" "$which" "$out/results.txt" <<'PY'
+import http.client, re, subprocess, sys, tempfile, time
+kpi, d, day, which, results = sys.argv[1:6]
+t0 = time.monotonic()
+p = subprocess.Popen([kpi, "--data", d, "serve", "--listen", "127.0.0.1:0"],
+                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+port = int(re.search(r":(\d+)/", p.stdout.readline()).group(1))
+def get(path):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    c.request("GET", path)
+    r = c.getresponse()
+    b = r.read()
+    c.close()
+    return r.status, b
+path = "/api/v1/teams/t007/kpis/k3/series"
+status, body = get(path)
+t1 = time.monotonic()
+assert status == 200 and b'"2020-04-10"' not in body
+with tempfile.NamedTemporaryFile("r") as tf:
+    subprocess.run(["/usr/bin/time", "-f", "%e %U %S", "-o", tf.name, kpi, "--data", d,
+                    "import", "--quiet", day], check=True, stdout=subprocess.DEVNULL)
+    t2 = time.monotonic()
+    wall, user, sys_ = tf.read().split()
+polls = 0
+while True:
+    status, body = get(path)
+    polls += 1
+    if b'"2020-04-10"' in body:
+        break
+t3 = time.monotonic()
+rss = int([l for l in open(f"/proc/{p.pid}/status") if l.startswith("VmHWM")][0].split()[1])
+p.terminate()
+p.wait()
+with open(results, "a") as f:
+    f.write(f"commit_{which} {wall} {float(user) + float(sys_):.2f}\n")
+    f.write(f"startup_{which} {t1 - t0:.3f}\n")
+    f.write(f"takeup_{which} {t3 - t2:.3f}\n")
+    f.write(f"rss_{which} {rss / 1024:.0f}\n")
+PY
         elapsed "knownat_$which" "$kpi" --data "$out/$which-$r" series t007 k3 \
             --known-at $((last - back)) --format csv
         elapsed "export_$which" "$kpi" --data "$out/$which-$r" export
@@ -102,4 +146,10 @@ for m in commit knownat export; do
         echo "| $m: $label seconds | $s | $b | $ratio |"
     done
 done
+for m in startup takeup; do
+    s=$(median "${m}_small" 2)
+    b=$(median "${m}_big" 2)
+    echo "| serve $m: wall seconds | $s | $b | $(echo "scale=2; $b / $s" | bc) |"
+done
+echo "| serve peak RSS: MB | $(median rss_small 2) | $(median rss_big 2) | |"
 echo "| kpi.db bytes | $(stat -c %s "$small/kpi.db") | $(stat -c %s "$big/kpi.db") | |"

@@ -124,6 +124,10 @@ uint64_t store_view_generation(const struct store_view *view);
  * store's own connection (a few microseconds); thread-safe. */
 bool store_changed(struct store *st, const struct store_view *view);
 
+/* The latest commit id (0: none), asked on the store's own connection as
+ * store_changed does; UINT64_MAX when the database cannot be asked. */
+uint64_t store_latest_commit(struct store *st);
+
 /* Teams and indicators, sorted by id. Pointers are borrowed until
  * store_view_free. Index arguments must be < the count. */
 size_t store_view_team_count(const struct store_view *view);

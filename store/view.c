@@ -160,6 +160,16 @@ bool store_changed(struct store *st, const struct store_view *view)
     return last != view->last_commit || (view->lag_count > 0 && !pending);
 }
 
+uint64_t store_latest_commit(struct store *st)
+{
+    uint64_t last = 0;
+    bool pending = false;
+    pthread_mutex_lock(&st->poll_mu);
+    bool ok = poll_state(st, &last, &pending);
+    pthread_mutex_unlock(&st->poll_mu);
+    return ok ? last : UINT64_MAX;
+}
+
 size_t store_view_team_count(const struct store_view *view)
 {
     return view->team_count;

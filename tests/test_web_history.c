@@ -2,6 +2,7 @@
  * .../history, /api/v1/restatements and known_at= on the analysis routes. */
 #include "test_web_helpers.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 
 static char *dir;
@@ -104,6 +105,117 @@ START_TEST(test_known_at_answers_from_an_earlier_commit)
 }
 END_TEST
 
+/* kpi --data DIR/data ARGS...; must succeed. */
+static void kpi_ok(const char *const *args)
+{
+    char *data = ts_path(dir, "data");
+    const char *argv[16] = {"--data", data};
+    size_t n = 2;
+    for (; args[n - 2] != NULL && n < 15; n++)
+        argv[n] = args[n - 2];
+    argv[n] = NULL;
+    struct ts_run r;
+    ts_kpi(&r, NULL, argv);
+    ck_assert_msg(r.status == 0, "kpi %s: %s", args[0], r.err);
+    ts_run_free(&r);
+    free(data);
+}
+
+static const char *const compared[] = {
+    "/api/v1/teams",
+    "/api/v1/indicators",
+    "/api/v1/drift",
+    "/api/v1/alerts",
+    "/api/v1/teams/acme/drift",
+    "/api/v1/teams/acme/kpis/revenue/series",
+    "/api/v1/teams/sales/kpis/revenue/series",
+    "/api/v1/teams/ops/trends",
+    "/api/v1/teams/ops/kpis/nps/series",
+    "/metrics",
+};
+
+/* Every compared answer of the running server (which took up the commits
+ * one by one) equals a freshly started server's, byte for byte. */
+static void assert_like_a_fresh_server(const char *after)
+{
+    struct test_server fresh;
+    server_start(&fresh, dir);
+    for (size_t i = 0; i < sizeof compared / sizeof compared[0]; i++) {
+        struct th_response a, b;
+        th_get(server.port, compared[i], &a);
+        th_get(fresh.port, compared[i], &b);
+        ck_assert_msg(a.status == b.status, "after %s: GET %s: %d, fresh %d", after, compared[i],
+                      a.status, b.status);
+        ck_assert_msg(strcmp(a.body, b.body) == 0, "after %s: GET %s:\n%s\nfresh:\n%s", after,
+                      compared[i], a.body, b.body);
+        th_response_free(&a);
+        th_response_free(&b);
+    }
+    server_stop(&fresh);
+}
+
+START_TEST(test_take_up_answers_like_a_fresh_server)
+{
+    assert_like_a_fresh_server("start");
+    /* new periods */
+    import_text(dir, "may.csv",
+                "date,team,kpi,value\n2026-05,sales,revenue,85\n2026-05,ops,delay,5.5\n", NULL);
+    assert_like_a_fresh_server("new periods");
+    /* a correction (commit 7), then its revert (commit 8) */
+    import_text(dir, "fix2.csv", "date,team,kpi,value\n2026-02,sales,revenue,97\n", NULL);
+    assert_like_a_fresh_server("a correction");
+    kpi_ok((const char *const[]){"revert", "7", NULL});
+    assert_like_a_fresh_server("a revert");
+    /* a new team and a new indicator with data, then a rename */
+    import_text(dir, "t2.csv", "team,name,parent\nsupport,Support,ops\n", "teams");
+    import_text(dir, "i2.csv",
+                "kpi,name,family,unit,direction,period\nnps,NPS,customer,pts,up,month\n",
+                "indicators");
+    import_text(dir, "nps.csv",
+                "date,team,kpi,value\n2026-03,support,nps,40\n2026-04,support,nps,42\n"
+                "2026-04,ops,revenue,7\n",
+                NULL);
+    assert_like_a_fresh_server("new teams and indicators");
+    import_text(dir, "t3.csv", "team,name,parent\nsales,Ventes,ops\n", "teams");
+    assert_like_a_fresh_server("a catalog change");
+}
+END_TEST
+
+static void sql(const char *query)
+{
+    char *path = ts_path(dir, "data/kpi.db");
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    char *msg = NULL;
+    ck_assert_msg(sqlite3_exec(db, query, NULL, NULL, &msg) == SQLITE_OK, "%s", msg);
+    sqlite3_close(db);
+    free(path);
+}
+
+START_TEST(test_failed_take_up_keeps_the_last_good_snapshot)
+{
+    struct th_response r;
+    get_expect(server.port, "/api/v1/teams/sales/kpis/revenue/series", 200, &r);
+    ck_assert_ptr_null(strstr(r.body, "\"value\":85,"));
+    th_response_free(&r);
+    /* a commit the server cannot load: a team whose parent does not exist */
+    sql("INSERT INTO commits VALUES(99, '2030-01-01T00:00:00Z', 'x', 'catalog', 'x', 'x', 0, 0, "
+        "0, 0, '[]', 'x', 'x'); INSERT INTO teams VALUES('zz', 99, 'ZZ', 'nobody');");
+    for (int i = 0; i < 3; i++) { /* the last good answers, not 500s */
+        get_expect(server.port, "/api/v1/teams", 200, &r);
+        ck_assert_ptr_null(strstr(r.body, "\"zz\""));
+        th_response_free(&r);
+    }
+    /* repaired, then a new commit: taken up by the next request */
+    sql("DELETE FROM teams WHERE id = 'zz'; DELETE FROM commits WHERE id = 99;");
+    import_text(dir, "may.csv", "date,team,kpi,value\n2026-05,sales,revenue,85\n", NULL);
+    get_expect(server.port, "/api/v1/teams/sales/kpis/revenue/series", 200, &r);
+    ck_assert_ptr_nonnull(strstr(r.body, "{\"period\":\"2026-05\",\"date\":\"2026-05-31\","
+                                         "\"value\":85,"));
+    th_response_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("web_history");
@@ -112,6 +224,8 @@ int main(void)
     tcase_add_test(tc, test_commits_newest_first_and_limited);
     tcase_add_test(tc, test_history_and_restatements);
     tcase_add_test(tc, test_known_at_answers_from_an_earlier_commit);
+    tcase_add_test(tc, test_take_up_answers_like_a_fresh_server);
+    tcase_add_test(tc, test_failed_take_up_keeps_the_last_good_snapshot);
     suite_add_tcase(s, tc);
     return ts_run_suite(s);
 }

@@ -15,6 +15,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------ options */
@@ -94,6 +95,13 @@ int64_t web_server_as_of(const struct web_server *srv)
     return srv->opts.pin_as_of ? srv->opts.as_of_day : kpi_today();
 }
 
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* the vDSO: no system call */
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static struct web_snapshot *current_snapshot(struct web_server *srv)
 {
     pthread_mutex_lock(&srv->lock);
@@ -118,6 +126,7 @@ static bool data_changed(struct web_server *srv, const struct web_snapshot *s)
 
 int web_server_snapshot(struct web_server *srv, struct web_snapshot **out, struct kpi_error *err)
 {
+    (void)err; /* a failed take-up serves the last good snapshot */
     struct web_snapshot *s = current_snapshot(srv);
     if (!data_changed(srv, s)) {
         *out = s;
@@ -134,13 +143,24 @@ int web_server_snapshot(struct web_server *srv, struct web_snapshot **out, struc
         return 0;
     }
     web_snapshot_release(now);
-    struct web_snapshot *fresh;
-    int rc = web_snapshot_refresh(srv->st, s, &fresh, err);
-    if (rc != 0) {
-        pthread_mutex_unlock(&srv->reload_lock);
-        web_snapshot_release(s);
-        return rc;
+    if (srv->take_up_failed && store_latest_commit(srv->st) == srv->failed_commit &&
+        monotonic_ns() - srv->failed_at_ns < WEB_RETRY_NS) {
+        pthread_mutex_unlock(&srv->reload_lock); /* not again for every request */
+        *out = s;
+        return 0;
     }
+    struct web_snapshot *fresh;
+    struct kpi_error failure = {0};
+    if (web_snapshot_refresh(srv->st, s, &fresh, &failure) != 0) {
+        /* keep answering from the last good snapshot */
+        srv->take_up_failed = true;
+        srv->failed_commit = store_latest_commit(srv->st);
+        srv->failed_at_ns = monotonic_ns();
+        pthread_mutex_unlock(&srv->reload_lock);
+        *out = s;
+        return 0;
+    }
+    srv->take_up_failed = false;
     web_snapshot_retain(fresh); /* the caller's reference; the server keeps the first */
     pthread_mutex_lock(&srv->lock);
     struct web_snapshot *old = srv->current;

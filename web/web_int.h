@@ -251,16 +251,25 @@ struct web_server {
     pthread_mutex_t lock;        /* guards current */
     pthread_mutex_t reload_lock; /* one reload at a time */
     struct web_snapshot *current;
-    struct web_access *access;   /* tokens, rate limits, access log, uploads (auth.c) */
-    struct web_watch watch;      /* DIR's changes (watch.c) */
-    _Atomic uint64_t data_seen;  /* watch sequence of the last store check that found nothing */
+    struct web_access *access;  /* tokens, rate limits, access log, uploads (auth.c) */
+    struct web_watch watch;     /* DIR's changes (watch.c) */
+    _Atomic uint64_t data_seen; /* watch sequence of the last store check that found nothing */
+    /* the last take-up that failed (under reload_lock): the commit it tried
+     * and when (CLOCK_MONOTONIC ns); the last good snapshot is served until
+     * another commit, or WEB_RETRY_NS later */
+    bool take_up_failed;
+    uint64_t failed_commit;
+    int64_t failed_at_ns;
     size_t nworkers;             /* started */
     struct web_worker workers[]; /* opts.threads */
 };
 
-/* The current snapshot (a new reference), reloaded first when the store says
- * a commit was made (asked only when the watch saw DIR written). Errors:
- * KPI_ESYSTEM. */
+/* The current snapshot (a new reference), taken up first when the store says
+ * a commit was made (asked only when the watch saw DIR written). A take-up
+ * that fails keeps the last good snapshot, which is returned (0), and is
+ * tried again only by a request after another commit or WEB_RETRY_NS later,
+ * not by every request. Errors: none today (kept for callers). */
+#define WEB_RETRY_NS (1000LL * 1000 * 1000)
 int web_server_snapshot(struct web_server *srv, struct web_snapshot **out, struct kpi_error *err);
 
 /* Make every worker run a round now. Call it after MHD_resume_connection:
