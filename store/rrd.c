@@ -462,8 +462,18 @@ static int run_job(const struct store *st, const struct rrd_job *job, struct kpi
         free(path);
         return -1;
     }
-    struct rrd_content cur, old = {0};
+    struct rrd_content cur = {0}, old = {0};
     int rc = -1;
+    if (job->count == 0 && !job->partial) {
+        /* a series left without points (kpi revert of the commit that made
+         * it): its file goes too */
+        rc = 0;
+        if (unlink(path) != 0 && errno != ENOENT) {
+            kpi_fail(e, KPI_ESYSTEM, "cannot remove it: %s", strerror(errno));
+            rc = -1;
+        }
+        goto done;
+    }
     if (content_of(job->kind, job->points, job->count, &cur) != 0 ||
         (!job->rebuild && content_of(job->kind, job->old_points, job->old_count, &old) != 0)) {
         kpi_fail(e, KPI_ESYSTEM, "out of memory");

@@ -329,6 +329,40 @@ START_TEST(test_an_append_to_a_missing_rrd_file_rebuilds_it_whole)
 }
 END_TEST
 
+START_TEST(test_revert_of_the_commit_that_made_a_series_removes_its_rrd_file)
+{
+    struct fixture f;
+    setup(&f);
+    /* commit 2 makes series t001/fresh (2 months), t002/k0 gets a month */
+    size_t t = team(f.txn, 1), k = kpi(f.txn, 0);
+    size_t fresh = SIZE_MAX;
+    struct kpi_indicator_patch p = {
+        .ref = "fresh", .set = KPI_SET_PERIOD, .period = KPI_PERIOD_MONTH};
+    ck_assert_int_eq(store_txn_patch_indicator(f.txn, &p, false, NULL, NULL), 0);
+    ck_assert_int_eq(store_txn_resolve_indicator(f.txn, "fresh", false, &fresh, NULL, NULL), 0);
+    ck_assert_int_eq(store_txn_set(f.txn, t, fresh, FIRST, STORE_VALUE, 1.0, NULL, NULL), 0);
+    ck_assert_int_eq(store_txn_set(f.txn, t, fresh, FIRST + 1, STORE_VALUE, 2.0, NULL, NULL), 0);
+    ck_assert_int_eq(
+        store_txn_set(f.txn, team(f.txn, 2), k, FIRST + MONTHS, STORE_VALUE, 3.0, NULL, NULL), 0);
+    ck_assert_uint_eq(commit(&f), 2);
+    char *path = ts_path(f.dir, "series/t001/fresh.rrd");
+    ck_assert_int_eq(access(path, F_OK), 0);
+    /* kpi revert 2: the series has no point left, its file goes */
+    uint64_t cells = 0;
+    struct kpi_error e = {0};
+    ck_assert_msg(store_revert(f.st, 2, false, "test", NULL, &cells, &e) == 0, "%s", e.message);
+    ck_assert_uint_eq(cells, 3);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    size_t count;
+    ck_assert(isnan(view_value(&f, "t002", "k0", FIRST + MONTHS, &count)));
+    ck_assert_uint_eq(count, MONTHS);
+    ck_assert_uint_eq(check_problems(&f), 0);
+    free(path);
+    begin(&f);
+    teardown(&f);
+}
+END_TEST
+
 START_TEST(test_period_change_of_an_indicator_with_stored_data_is_refused)
 {
     struct fixture f;
@@ -360,6 +394,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_a_file_touching_one_series_of_a_thousand);
     tcase_add_test(tc, test_an_earlier_period_after_an_append_reads_the_rows_before);
     tcase_add_test(tc, test_an_append_to_a_missing_rrd_file_rebuilds_it_whole);
+    tcase_add_test(tc, test_revert_of_the_commit_that_made_a_series_removes_its_rrd_file);
     tcase_add_test(tc, test_period_change_of_an_indicator_with_stored_data_is_refused);
     suite_add_tcase(s, tc);
     return s;
