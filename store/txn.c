@@ -1,23 +1,27 @@
 /*
- * txn.c — write transactions: one imported file becomes one new ledger
- * generation.
+ * txn.c — write transactions: one imported file (or revert, or note)
+ * becomes one commit of the database.
  *
- * Design (for docs/ARCHITECTURE.md):
+ * Design (docs/ARCHITECTURE.md, "what a write transaction reads"):
  * - store_txn_begin takes flock(LOCK_EX) on DIR itself (blocking: a second
- *   import waits for the first), repairs lagging RRD files (rrd.c), loads
- *   the current generation and builds the working state over it: catalog
- *   arrays with hash maps (catalog.c) and a hash map (team, indicator) ->
- *   series whose points stay borrowed from the loaded ledger until the first
- *   change (copy on write), so beginning is cheap however big the ledger.
+ *   import waits for the first), repairs lagging RRD files (rrd.c), and
+ *   loads the latest commit's catalog only (db_load_catalog): catalog
+ *   arrays with hash maps (catalog.c) and an empty hash map (team,
+ *   indicator) -> series. A series is read when the transaction first
+ *   touches it, from that period on (its last row for an append): a window
+ *   of its base points, borrowed by the working points until the first
+ *   change (copy on write), widened when an earlier period is touched.
+ *   Beginning costs the catalog, a commit what it touches.
  * - store_txn_set finds the period by binary search, with a fast path for
  *   appending after the last period (the usual import order), and compares
  *   doubles bit for bit (NaN = absent): a million calls take tens of
  *   milliseconds.
  * - Commit sorts teams and indicators by id and series by (team id,
- *   indicator id), so the file does not depend on the order of the input,
- *   and writes the ledger (ledger.c). A transaction that changed nothing
- *   writes nothing: the generation stays, and the directory is untouched.
- *   Then the RRD files of the changed series follow (rrd.c).
+ *   indicator id), so the commit does not depend on the order of the input,
+ *   and writes the changed cells of each series' window (commit.c). A
+ *   transaction that changed nothing writes nothing: no commit, the
+ *   directory untouched. Then the RRD files of the changed series follow
+ *   (rrd.c).
  */
 #include "store/txn_int.h"
 
