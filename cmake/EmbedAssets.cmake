@@ -6,7 +6,7 @@
 # with file(READ ... HEX) and becomes a byte array, so editing a dashboard file
 # rebuilds the binary and nothing is ever read from disk at run time.
 
-set(KPI_DASHBOARD_FILES index.html app.css app.js favicon.ico)
+set(KPI_DASHBOARD_FILES index.html app.css app.js access.js favicon.ico)
 # Files from elsewhere in the tree are named by absolute path; their asset
 # name is the file name (GET /api/v1/openapi.json serves docs/openapi.json).
 set(KPI_EMBEDDED_DOCS ${CMAKE_CURRENT_LIST_DIR}/../docs/openapi.json)

@@ -367,6 +367,45 @@ START_TEST(test_scoped_roll_ups_use_every_child)
 }
 END_TEST
 
+/* GET /api/v1/whoami (the dashboard's first request): without a header it
+ * says only whether a token is needed, with one who the token is; a wrong
+ * or revoked token is a 401 and counts as a failed authentication. */
+START_TEST(test_whoami_says_who_the_token_is_and_nothing_more)
+{
+    server_start(&server, dir);
+    const char *open = "{\"tokens\":false,\"name\":null,\"role\":\"read\",\"teams\":[],"
+                       "\"expires\":null}";
+    expect("/api/v1/whoami", NULL, 200, open);
+    char writer[WEB_SECRET_MAX], scoped[WEB_SECRET_MAX];
+    add_token(dir, "finance", WEB_ROLE_WRITE, NULL, INT64_MAX, writer);
+    int64_t day;
+    ck_assert_int_eq(kpi_date_parse("2099-12-31", NULL, &day, NULL), 0);
+    add_token(dir, "ops-lead", WEB_ROLE_READ, "ops", day, scoped);
+    expect("/api/v1/whoami", NULL, 200,
+           "{\"tokens\":true,\"name\":null,\"role\":null,\"teams\":[],\"expires\":null}");
+    expect("/api/v1/whoami", writer, 200,
+           "{\"tokens\":true,\"name\":\"finance\",\"role\":\"write\",\"teams\":[],"
+           "\"expires\":null}");
+    expect("/api/v1/whoami", scoped, 200,
+           "{\"tokens\":true,\"name\":\"ops-lead\",\"role\":\"read\",\"teams\":[\"ops\"],"
+           "\"expires\":\"2099-12-31\"}");
+    /* an anonymous whoami is not a failure; a wrong token is */
+    for (int i = 0; i < WEB_AUTH_FAILURES + 5; i++)
+        expect("/api/v1/whoami", NULL, 200, NULL);
+    expect("/api/v1/teams", NULL, 401, NULL);
+    char *data = ts_path(dir, "data");
+    struct kpi_error err = {0};
+    ck_assert_msg(web_token_revoke(data, "finance", &err) == 0, "revoke: %s", err.message);
+    free(data);
+    expect("/api/v1/whoami", writer, 401,
+           "{\"error\":{\"code\":\"unauthorized\",\"message\":\"invalid, expired or revoked "
+           "token\"}}");
+    for (int i = 1; i < WEB_AUTH_FAILURES; i++)
+        expect("/api/v1/whoami", "kpi_wrong", 401, NULL);
+    expect("/api/v1/whoami", NULL, 429, NULL); /* blocked: even the anonymous question */
+}
+END_TEST
+
 static Suite *auth_suite(void)
 {
     Suite *s = suite_create("web_auth");
@@ -382,6 +421,7 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, test_bearer_parsing);
     tcase_add_test(tc, test_scoped_token_walks_every_route_and_sees_only_its_teams);
     tcase_add_test(tc, test_scoped_roll_ups_use_every_child);
+    tcase_add_test(tc, test_whoami_says_who_the_token_is_and_nothing_more);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -455,6 +455,26 @@ bool web_auth_request(struct web_server *srv, struct MHD_Connection *c, bool wri
     return false;
 }
 
+/* GET /api/v1/whoami without an Authorization header: answered (with *who
+ * all zero when the directory has tokens, see web_whoami_build) rather than
+ * refused with a 401, so that the dashboard learns that it must ask for a
+ * token without an error in the browser's console. It learns nothing a 401
+ * would not tell; a blocked address still gets its 429. */
+static bool whoami_without_token(struct web_server *srv, struct MHD_Connection *c,
+                                 struct web_principal *who, enum MHD_Result *ret)
+{
+    unsigned char addr[16];
+    client_addr(c, addr);
+    unsigned retry = 0;
+    struct kpi_error err = {0};
+    enum web_verdict v =
+        web_auth_decide(srv->access, NULL, addr, false, (int64_t)time(NULL), who, &retry, &err);
+    if (v == WEB_ALLOW || v == WEB_UNAUTHORIZED)
+        return false; /* open directory (who->set held), or tokens needed (who zero) */
+    *ret = refuse(srv, c, v, retry, v == WEB_AUTH_ERROR ? "cannot read the tokens" : err.message);
+    return true;
+}
+
 bool web_access_gate(struct web_server *srv, struct MHD_Connection *c, const char *url,
                      const char *method, struct web_principal *who, enum MHD_Result *ret)
 {
@@ -466,7 +486,11 @@ bool web_access_gate(struct web_server *srv, struct MHD_Connection *c, const cha
     bool known;
     if (strlen(url) <= WEB_PATH_MAX) {
         int route = web_route_match(url, method, buf, sizeof buf, captures, &known);
-        if (route >= 0 && !web_routes[route].needs_data)
+        bool whoami = route >= 0 && strcmp(web_routes[route].pattern, "/api/v1/whoami") == 0;
+        if (whoami &&
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION) == NULL)
+            return whoami_without_token(srv, c, who, ret);
+        if (route >= 0 && !web_routes[route].needs_data && !whoami)
             return false; /* /healthz and the dashboard's files */
     }
     /* every other route reads: another method gets its 405 once authenticated */

@@ -614,9 +614,12 @@ const struct web_route web_routes[] = {
     {"GET", "/api/v1/teams/{team}/kpis/{kpi}/history", prepare_history, build_history, JSON, true},
     {"GET", "/api/v1/restatements", prepare_restatements, build_restatements, JSON, true},
     {"GET", "/api/v1/openapi.json", prepare_nothing, build_asset, JSON, false},
+    /* not cached (needs_data false) but authenticated: see web_access_gate */
+    {"GET", "/api/v1/whoami", prepare_nothing, web_whoami_build, JSON, false},
     {"GET", "/", prepare_nothing, build_asset, "text/html; charset=utf-8", false},
     {"GET", "/app.css", prepare_nothing, build_asset, "text/css; charset=utf-8", false},
     {"GET", "/app.js", prepare_nothing, build_asset, "text/javascript; charset=utf-8", false},
+    {"GET", "/access.js", prepare_nothing, build_asset, "text/javascript; charset=utf-8", false},
     {"GET", "/favicon.ico", prepare_nothing, build_asset, "image/x-icon", false},
 };
 const size_t web_route_count = sizeof web_routes / sizeof web_routes[0];

@@ -234,10 +234,11 @@ static enum MHD_Result send_status(const struct web_server *srv, struct MHD_Conn
 }
 
 /* A 200 with body, or a 304 when If-None-Match matches etag. The body is
- * copied (cached bodies) or static (persistent). */
+ * static (persistent), or copied when copy is true (a body the caller frees
+ * once this returns). */
 static enum MHD_Result send_body(const struct web_server *srv, struct MHD_Connection *c,
                                  const char *content_type, const void *body, size_t len,
-                                 const char *etag)
+                                 const char *etag, bool copy)
 {
     const char *inm =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
@@ -246,7 +247,8 @@ static enum MHD_Result send_body(const struct web_server *srv, struct MHD_Connec
     if (not_modified)
         r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     else
-        r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
+        r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
+                                            copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
     if (r == NULL)
         return MHD_NO;
     common_headers(srv, r);
@@ -256,7 +258,8 @@ static enum MHD_Result send_body(const struct web_server *srv, struct MHD_Connec
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
         if (strncmp(content_type, "text/html", 9) == 0)
             MHD_add_response_header(r, "Content-Security-Policy",
-                                    "default-src 'self'; img-src 'self'");
+                                    "default-src 'self'; img-src 'self' blob:; object-src 'none'; "
+                                    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
     }
     enum MHD_Result ret =
         MHD_queue_response(c, not_modified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, r);
@@ -380,7 +383,11 @@ static enum MHD_Result answer(struct web_server *srv, struct MHD_Connection *c,
             return send_status(srv, c, &err);
         char etag[WEB_ETAG_MAX];
         web_etag(body.data, body.len, etag);
-        return send_body(srv, c, rt->content_type, body.data, body.len, etag);
+        enum MHD_Result sent =
+            send_body(srv, c, rt->content_type, body.data, body.len, etag, !body.borrowed);
+        if (!body.borrowed) /* /api/v1/whoami */
+            free(body.data);
+        return sent;
     }
     if (web_server_snapshot(srv, &rq.snap, &err) != 0)
         return send_status(srv, c, &err);

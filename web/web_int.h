@@ -352,7 +352,9 @@ struct web_auth_set; /* one loaded DIR/tokens, refcounted */
 struct web_principal {
     const struct web_token *token; /* NULL: the directory has no token (open, read-only) */
     uint64_t scope;                /* 0: every team; else a hash of token->teams */
-    struct web_auth_set *set;      /* keeps token alive; web_principal_release */
+    struct web_auth_set *set;      /* keeps token alive; web_principal_release; NULL:
+                                      not authenticated (static files, and whoami
+                                      without a token when the directory has some) */
 };
 
 enum web_verdict {
@@ -395,8 +397,10 @@ bool web_auth_request(struct web_server *srv, struct MHD_Connection *c, bool wri
                       struct web_principal *who, enum MHD_Result *ret);
 
 /* The gate of on_request: requests to /healthz and the dashboard's files
- * pass as anonymous; every other one needs web_auth_request (write for
- * anything but GET and HEAD). Returns true when it queued a refusal. */
+ * pass as anonymous, and /api/v1/whoami without an Authorization header
+ * (it then says only whether a token is needed); every other one needs
+ * web_auth_request (write for anything but GET and HEAD). Returns true when
+ * it queued a refusal. */
 bool web_access_gate(struct web_server *srv, struct MHD_Connection *c, const char *url,
                      const char *method, struct web_principal *who, enum MHD_Result *ret);
 
@@ -409,6 +413,10 @@ bool web_scope_allows(const struct store_view *view, const struct web_principal 
  * whose parent is outside the scope (null). A no-op for unscoped tokens and
  * other routes. body is replaced (the old one freed unless borrowed). */
 int web_scope_filter(const struct web_request *rq, struct web_body *body, struct kpi_error *err);
+
+/* GET /api/v1/whoami (whoami.c): the name, role, teams and expiry of
+ * rq->who's token, or that the directory has none. *out malloc'd. */
+int web_whoami_build(const struct web_request *rq, struct web_body *out, struct kpi_error *err);
 
 /* One query parameter of an upload checked as the upload checks it (for
  * the fuzz target): 0, or KPI_EUSAGE with err saying why. */

@@ -35,7 +35,7 @@ function updateReviewLink() {
 async function getJSON(url) {
   const headers = {};
   if (etags.has(url)) headers["If-None-Match"] = etags.get(url);
-  const res = await fetch(url, { headers, cache: "no-store" });
+  const res = await kpiAccess.fetch(url, { headers, cache: "no-store" }); /* access.js */
   if (res.status === 304) return { changed: false, body: bodies.get(url) };
   const body = await res.json();
   if (!res.ok) {
@@ -205,13 +205,13 @@ function showChart(kpi) {
   for (const tr of document.querySelectorAll("#indicators tbody tr"))
     tr.setAttribute("aria-selected", String(tr.dataset.kpi === kpi));
   if (!kpi) {
-    img.removeAttribute("src");
+    kpiAccess.showImage(img, null);
     img.alt = "";
     document.getElementById("chart-caption").textContent = "";
     return;
   }
   img.alt = `${kpi} of ${selectedTeam}: actual against target`;
-  img.src = chartUrl(selectedTeam, kpi);
+  kpiAccess.showImage(img, chartUrl(selectedTeam, kpi)).catch((e) => setStatus(`error: ${e.message}`));
   document.getElementById("chart-caption").textContent = `${kpi}: actual against target`;
 }
 
