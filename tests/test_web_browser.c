@@ -16,7 +16,20 @@
  * unchecked fixture (the runner process), so that a failing test, whose
  * forked process dies on the spot, still leaves no browser behind. Passes
  * with a message when /usr/bin/chromium or /usr/bin/chromedriver is missing
- * (Debian packages chromium and chromium-driver). */
+ * (Debian packages chromium and chromium-driver), unless KPI_TEST_NEEDS_BROWSER
+ * is set (scripts/test.sh sets it after installing them): then it fails.
+ *
+ * With tokens (SPEC §8, §9; web/dashboard/access.js): the examples but the
+ * finance export are served by the real `kpi serve` (it has the importer)
+ * with a write and a read token. The page asks for a token and logs no
+ * error for asking; a wrong one is asked again with the server's reason;
+ * the write token shows the dashboard and its upload. finance.csv (';',
+ * decimal comma, cp1252, CRLF) is uploaded through the file input and its
+ * summary counted by hand; a bad file shows each bad row with its line and
+ * column; the chart is a blob: URL fetched with the token, the review is
+ * fetched with it; revoking the token makes the next poll ask again. The
+ * only console errors are the 401 of the wrong token and the 422 of the
+ * bad file, each checked where it happens. */
 #include "support/http.h"
 #include "support/support.h"
 #include "web/web.h"
@@ -34,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -181,17 +195,13 @@ static void start_driver(void)
     ck_abort_msg("chromedriver did not become ready (log: %s)", driver_log);
 }
 
-static void setup_once(void)
+/* The examples into data, but for the file named except (NULL: none). */
+static void import_examples(const char *data, const char *except)
 {
-    if (access(CHROMIUM, X_OK) != 0 || access(CHROMEDRIVER, X_OK) != 0) {
-        skip = true;
-        return;
-    }
-    scratch = ts_tempdir("web-browser");
-    data_dir = ts_path(scratch, "data");
-    driver_log = ts_path(scratch, "chromedriver.log");
     for (size_t i = 0; i < sizeof IMPORTS / sizeof IMPORTS[0]; i++) {
-        const char *argv[16] = {"--data", data_dir};
+        if (except != NULL && strcmp(IMPORTS[i][1], except) == 0)
+            continue;
+        const char *argv[16] = {"--data", data};
         size_t n = 2;
         for (size_t j = 0; IMPORTS[i][j]; j++)
             argv[n++] = IMPORTS[i][j];
@@ -201,6 +211,21 @@ static void setup_once(void)
         ck_assert_msg(r.status == 0, "kpi import %s: %s", IMPORTS[i][1], r.err);
         ts_run_free(&r);
     }
+}
+
+static void setup_once(void)
+{
+    if (access(CHROMIUM, X_OK) != 0 || access(CHROMEDRIVER, X_OK) != 0) {
+        /* scripts/test.sh (CI) installs them and sets this: no silent skip */
+        ck_assert_msg(getenv("KPI_TEST_NEEDS_BROWSER") == NULL,
+                      CHROMIUM " or " CHROMEDRIVER " missing (scripts/deps.sh test)");
+        skip = true;
+        return;
+    }
+    scratch = ts_tempdir("web-browser");
+    data_dir = ts_path(scratch, "data");
+    driver_log = ts_path(scratch, "chromedriver.log");
+    import_examples(data_dir, NULL);
     start_driver();
 }
 
@@ -784,6 +809,263 @@ START_TEST(test_dashboard_heatmap_alerts_and_click_on_a_team)
 }
 END_TEST
 
+/* ------------------------------------------------ tokens and the upload */
+
+/* kpi serve on data (the real binary: it has the importer of uploads) at
+ * the examples' as-of; its port. It dies with the test process
+ * (PR_SET_PDEATHSIG), so a failing test leaves no server behind. */
+static unsigned serve(const char *data, pid_t *pid)
+{
+    int out[2];
+    ck_assert_int_eq(pipe(out), 0);
+    *pid = fork();
+    ck_assert_msg(*pid >= 0, "fork: %s", strerror(errno));
+    if (*pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        dup2(out[1], 1);
+        close(out[0]);
+        close(out[1]);
+        execl(KPI_BINARY, KPI_BINARY, "--data", data, "serve", "--listen", "127.0.0.1:0", "--as-of",
+              AS_OF, (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    char line[512];
+    size_t used = 0;
+    while (used + 1 < sizeof line && read(out[0], line + used, 1) == 1 && line[used] != '\n')
+        used++;
+    line[used] = '\0';
+    close(out[0]);
+    const char *colon = strrchr(line, ':');
+    ck_assert_msg(colon != NULL && strstr(line, "serving") != NULL, "kpi serve said: %s", line);
+    unsigned p = (unsigned)atoi(colon + 1);
+    ck_assert_uint_ne(p, 0);
+    return p;
+}
+
+/* `kpi --data data token ...`: its first line of output into out. */
+static void token_command(const char *data, const char *const *args, char *out, size_t cap)
+{
+    const char *argv[16] = {"--data", data, "token"};
+    size_t n = 3;
+    for (size_t i = 0; args[i]; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    struct ts_run r;
+    ts_kpi(&r, NULL, argv);
+    ck_assert_msg(r.status == 0, "kpi token %s: %s", args[0], r.err);
+    size_t len = strcspn(r.out, "\n");
+    ck_assert(len < cap);
+    memcpy(out, r.out, len);
+    out[len] = '\0';
+    ts_run_free(&r);
+}
+
+static void click(const char *css)
+{
+    char el[128], path[256];
+    snprintf(path, sizeof path, "/element/%s/click", find_one(css, el, sizeof el));
+    wd_do("POST", path, cJSON_CreateObject());
+}
+
+/* Keys typed into the element of css (for a file input: a file's path). */
+static void type_into(const char *css, const char *text)
+{
+    char el[128], path[256];
+    snprintf(path, sizeof path, "/element/%s/value", find_one(css, el, sizeof el));
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "text", text);
+    wd_do("POST", path, body);
+}
+
+/* The text of the only element matching css. Caller frees. */
+static char *text_of(const char *css)
+{
+    char el[128];
+    return element_get(find_one(css, el, sizeof el), "text");
+}
+
+/* The console's errors since the last look: exactly n, each holding what
+ * (the expected refusals: a wrong token's 401, a bad file's 422). */
+static void expect_console(int n, const char *what)
+{
+    char *errors = console_errors();
+    int seen = 0;
+    for (char *line = errors; *line; seen++) {
+        char *end = strchr(line, '\n');
+        *end = '\0';
+        ck_assert_msg(strstr(line, what) != NULL, "console: %s (expected only: %s)", line, what);
+        line = end + 1;
+    }
+    ck_assert_msg(seen == n, "console: %d errors, expected %d of %s", seen, n, what);
+    free(errors);
+}
+
+/* The bad rows of a French export: a value, a date, an unknown team. */
+static const char BAD_CSV[] = "Date;\xc9quipe;Indicateur;Valeur\r\n"
+                              "31/12/2026;Ventes \x96 \xcele-de-France;Chiffre d'affaires;12a\r\n"
+                              "31/13/2026;Export & grands comptes;Chiffre d'affaires;1 234,5\r\n"
+                              "31/12/2026;\xc9quipe fant\xf4me;Chiffre d'affaires;10\r\n";
+
+START_TEST(test_dashboard_with_tokens_asks_uploads_and_shows_bad_rows)
+{
+    if (skip) {
+        fputs("test_web_browser: " CHROMIUM " or " CHROMEDRIVER
+              " missing (Debian packages chromium, chromium-driver), browser test skipped\n",
+              stderr);
+        return;
+    }
+    /* the examples but the finance export, and a write token */
+    char *base = ts_path(scratch, "with-tokens");
+    ck_assert_int_eq(mkdir(base, 0700), 0);
+    char *data = ts_path(base, "data");
+    import_examples(data, EX "finance.csv");
+    char secret[128], ignored[128];
+    static const char *const add[] = {"add", "finance", "--role", "write", NULL};
+    token_command(data, add, secret, sizeof secret);
+    /* another token, so that the directory keeps one once finance is
+     * revoked (without any, it is open again) */
+    static const char *const add_reader[] = {"add", "viewer", "--role", "read", NULL};
+    token_command(data, add_reader, ignored, sizeof ignored);
+    ck_assert_msg(strncmp(secret, "kpi_", 4) == 0, "token add printed %s", secret);
+    pid_t server_pid;
+    unsigned web = serve(data, &server_pid);
+
+    new_session();
+    double dpr = set_viewport(1280, 800);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/", web);
+    cJSON *nav = cJSON_CreateObject();
+    cJSON_AddStringToObject(nav, "url", url);
+    wd_do("POST", "/url", nav);
+
+    /* the page asks for a token, and logs no error for asking */
+    static const char DIALOG_OPEN[] =
+        "const d = document.getElementById('token-dialog'); return d !== null && d.open";
+    wait_true(DIALOG_OPEN, "the token dialog");
+    char *text = text_of("#token-reason");
+    ck_assert_str_eq(text, "Enter your token (kpi token add prints it).");
+    free(text);
+    wait_count("#heatmap td[data-team]", 0);
+    screenshot("tokens-dialog-1280x800.png", 1280, 800, dpr);
+    expect_console(0, "");
+
+    /* a wrong token: asked again, with the server's reason */
+    type_into("#token-input", "kpi_NotATokenOfThisDataDirectory0000000000");
+    click("#token-submit");
+    wait_true("return document.getElementById('token-reason').textContent === "
+              "'invalid, expired or revoked token' && document.getElementById('token-dialog').open",
+              "the dialog again with the reason");
+    expect_console(1, "status of 401");
+
+    /* the write token: the dashboard as without tokens, who is signed in */
+    type_into("#token-input", secret);
+    click("#token-submit");
+    wait_count("#heatmap td[data-team][data-family]", 9 * (int)N_FAMILIES);
+    wait_true("return !document.getElementById('token-dialog').open", "the dialog closed");
+    text = text_of("#identity-name");
+    ck_assert_str_eq(text, "finance (write)");
+    free(text);
+    cJSON *kept = script("return sessionStorage.getItem('kpi.token')");
+    ck_assert_str_eq(cJSON_GetStringValue(kept), secret);
+    cJSON_Delete(kept);
+
+    /* the upload of a French Excel export: ';', decimal comma, cp1252, CRLF */
+    click("#upload-open");
+    wait_true("return document.getElementById('upload-dialog').open", "the upload dialog");
+    cJSON_Delete(
+        script("document.getElementById('upload-encoding').value = 'cp1252'; return null"));
+    click("#upload-strict");
+    type_into("#upload-file", EX "finance.csv");
+    click("#upload-submit");
+    wait_true("return document.getElementById('upload-result').dataset.state === 'done'",
+              "the summary of finance.csv");
+    char *summary = script_lines("return Array.from(document.querySelectorAll("
+                                 "'#upload-summary dd'), dd => dd.dataset.key + '=' + "
+                                 "dd.textContent)");
+    /* 289 lines: a header, 288 rows, 3 of them "n.d." (empty); 12 pairs of
+     * team and indicator */
+    static const char want_summary[] = "file=finance.csv\nrows=288\nnew=285\ncorrected=0\n"
+                                       "unchanged=0\nempty=3\nrejected=0\nseries=12\n"
+                                       "new_teams=0\nnew_indicators=0\ncommit=";
+    ck_assert_msg(strncmp(summary, want_summary, strlen(want_summary)) == 0, "summary:\n%s",
+                  summary);
+    const char *commit = summary + strlen(want_summary); /* null until history lands */
+    ck_assert_msg(strcmp(commit, "none\n") == 0 ||
+                      (strspn(commit, "0123456789") > 0 &&
+                       strcmp(commit + strspn(commit, "0123456789"), "\n") == 0),
+                  "commit: %s", commit);
+    free(summary);
+    screenshot("tokens-upload-summary-1280x800.png", 1280, 800, dpr);
+    struct th_response r;
+    char auth[200];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", secret);
+    th_request(web, "GET", "/api/v1/teams/ventes-idf/kpis/ca/series?from=2026-10&to=2026-10", auth,
+               &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, "\"value\":406860.44") != NULL, "not imported: %s", r.body);
+    th_response_free(&r);
+
+    /* a bad file: every bad row with its line and column, nothing written */
+    char *bad = ts_path(base, "mauvais.csv");
+    ts_write_file(bad, BAD_CSV, sizeof BAD_CSV - 1);
+    type_into("#upload-file", bad);
+    click("#upload-submit");
+    wait_true("return document.getElementById('upload-result').dataset.state === 'bad'",
+              "the bad rows of mauvais.csv");
+    text = text_of("#upload-result h3");
+    ck_assert_str_eq(text, "3 bad rows, nothing imported");
+    free(text);
+    char *rows = script_lines("return Array.from(document.querySelectorAll("
+                              "'#upload-errors tbody tr'), tr => Array.from(tr.cells, "
+                              "td => td.textContent).join('|'))");
+    ck_assert_str_eq(
+        rows, "2|4|invalid number \"12a\" in column \"Valeur\": expected a number (with ';' the "
+              "decimal separator is ','): 1 234,50, -3, (1 234,50), 12 %, 1e6; empty, NA or "
+              "#N/A for no value\n"
+              "3|1|invalid date \"31/13/2026\" in column \"Date\" (expected YYYY-MM-DD, "
+              "DD/MM/YYYY, YYYY-MM, MM/YYYY, a month and its year (janv. 2026, Sep-26), YYYY-Qn, "
+              "YYYY or YYYY-Www; --date-format reads other forms)\n"
+              "4|–|unknown team \"Équipe fantôme\" (--strict)\n");
+    free(rows);
+    screenshot("tokens-upload-errors-1280x800.png", 1280, 800, dpr);
+    expect_console(1, "status of 422");
+    click("#upload-close");
+
+    /* charts: fetched with the token, shown through blob URLs */
+    click("#tree button[data-team=\"" TEAM "\"]");
+    wait_true("const c = document.getElementById('chart');"
+              "return (c.getAttribute('src') || '').startsWith('blob:') && c.complete && "
+              "c.naturalWidth > 0 && c.dataset.src.startsWith('/api/v1/teams/" TEAM "/kpis/')",
+              "#chart loaded as a blob");
+    /* the review, fetched with the token */
+    click("#review-link");
+    wait_true("return document.getElementById('review-link').dataset.state === 'saved'",
+              "the review fetched with the token");
+    screenshot("tokens-team-1280x800.png", 1280, 800, dpr);
+    expect_console(0, "");
+
+    /* revoked: the next poll is refused, and the page asks again */
+    static const char *const revoke[] = {"revoke", "finance", NULL};
+    token_command(data, revoke, ignored, sizeof ignored);
+    wait_true("return document.getElementById('token-dialog').open && "
+              "document.getElementById('token-reason').textContent === "
+              "'invalid, expired or revoked token'",
+              "the dialog after the revocation");
+    cJSON *gone = script("return sessionStorage.getItem('kpi.token')");
+    ck_assert(cJSON_IsNull(gone));
+    cJSON_Delete(gone);
+
+    cJSON_Delete(wd_call("DELETE", true, "", NULL));
+    session[0] = '\0';
+    kill(server_pid, SIGTERM);
+    waitpid(server_pid, NULL, 0);
+    free(bad);
+    free(data);
+    free(base);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("web_browser");
@@ -792,6 +1074,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, test_dashboard_heatmap_alerts_and_click_on_a_team);
+    tcase_add_test(tc, test_dashboard_with_tokens_asks_uploads_and_shows_bad_rows);
     suite_add_tcase(s, tc);
     return s;
 }
