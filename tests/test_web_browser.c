@@ -522,15 +522,25 @@ static double set_viewport(int w, int h)
         cJSON_AddNumberToObject(rect, "width", ww);
         cJSON_AddNumberToObject(rect, "height", wh);
         wd_do("POST", "/window/rect", rect);
-        cJSON *v =
-            script("return [window.innerWidth, window.innerHeight, window.devicePixelRatio]");
-        ck_assert_int_eq(cJSON_GetArraySize(v), 3);
-        int iw = (int)cJSON_GetArrayItem(v, 0)->valuedouble;
-        int ih = (int)cJSON_GetArrayItem(v, 1)->valuedouble;
-        double dpr = cJSON_GetArrayItem(v, 2)->valuedouble;
-        cJSON_Delete(v);
-        if (iw == w && ih == h)
-            return dpr;
+        int iw = 0, ih = 0;
+        double dpr = 1;
+        /* a loaded machine may apply the new size a little later */
+        for (int look = 0; look < 20; look++) {
+            cJSON *v =
+                script("return [window.innerWidth, window.innerHeight, window.devicePixelRatio]");
+            ck_assert_int_eq(cJSON_GetArraySize(v), 3);
+            int nw = (int)cJSON_GetArrayItem(v, 0)->valuedouble;
+            int nh = (int)cJSON_GetArrayItem(v, 1)->valuedouble;
+            dpr = cJSON_GetArrayItem(v, 2)->valuedouble;
+            cJSON_Delete(v);
+            if (nw == w && nh == h)
+                return dpr;
+            if (look > 0 && nw == iw && nh == ih)
+                break; /* settled at another size: adjust for the frame */
+            iw = nw;
+            ih = nh;
+            nap();
+        }
         ww += w - iw;
         wh += h - ih;
     }
@@ -565,7 +575,11 @@ static void screenshot(const char *name, int w, int h, double dpr)
 
 static void new_session(void)
 {
-    char *profile = ts_path(scratch, "chromium-profile");
+    /* a profile per test process: a browser left by a failed test keeps
+     * its profile locked */
+    char name[64];
+    snprintf(name, sizeof name, "chromium-profile-%ld", (long)getpid());
+    char *profile = ts_path(scratch, name);
     char profile_arg[4096];
     snprintf(profile_arg, sizeof profile_arg, "--user-data-dir=%s", profile);
     free(profile);
