@@ -252,7 +252,9 @@ static const struct cli_command commands[] = {
      "\n"
      "Copy the database with SQLite's online backup (one commit's snapshot, while imports\n"
      "and servers go on) into DEST (new, or an empty directory), then build DEST's RRD\n"
-     "files from that copy. DEST is a data directory of its own.\n"},
+     "files from that copy. DEST is a data directory of its own. It is written as\n"
+     "DEST.partial-PID beside DEST and renamed to DEST once whole and synced: a backup\n"
+     "that is killed leaves no DEST.\n"},
     {"path", cli_cmd_path, "print the RRD file of a series",
      "Usage: kpi [--data DIR] path TEAM KPI\n"},
 };

@@ -2,25 +2,29 @@
  * backup.c — kpi backup DEST (SPEC §10): the database copied with SQLite's
  * online backup API, which reads one snapshot (a whole commit) while
  * imports and servers go on, then the RRD files built from that copy, so
- * that they match it exactly whatever the source's files were doing.
+ * that they match it exactly whatever the source's files were doing. All of
+ * it is written into DEST.partial-PID beside DEST, synced, and renamed to
+ * DEST last: DEST exists only whole. The source is only read.
  */
 #include "store/store_int.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-/* dest must not exist (it is created) or be an empty directory. */
-static int prepare_dest(const char *dest, struct kpi_error *err)
+/* dest must not exist or be an empty directory (checked, not created:
+ * the copy arrives there by a rename). */
+static int check_dest(const char *dest, struct kpi_error *err)
 {
     struct stat sb;
     if (stat(dest, &sb) != 0) {
         if (errno != ENOENT)
-            return kpi_fail(err, KPI_ESYSTEM, "%s: %s", dest, strerror(errno));
-        if (mkdir(dest, 0777) != 0)
             return kpi_fail(err, KPI_ESYSTEM, "%s: %s", dest, strerror(errno));
         return 0;
     }
@@ -37,20 +41,41 @@ static int prepare_dest(const char *dest, struct kpi_error *err)
     return empty ? 0 : kpi_fail(err, KPI_EUSAGE, "%s: not empty", dest);
 }
 
-int store_backup(struct store *st, const char *dest, struct kpi_error *err)
+/* rm -rf path, best effort (what a failed backup wrote). */
+static void remove_tree(const char *path)
 {
-    if (!db_exists(st->dir))
-        return kpi_fail(err, KPI_EUSAGE,
-                        "%s: no database to back up (no commit yet, or a directory of an older "
-                        "kpi: any import converts it)",
-                        st->dir);
-    int rc = prepare_dest(dest, err);
+    struct stat sb;
+    if (lstat(path, &sb) != 0)
+        return;
+    if (S_ISDIR(sb.st_mode)) {
+        DIR *d = opendir(path);
+        struct dirent *e;
+        while (d != NULL && (e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char *child = store_path_join(path, e->d_name);
+            if (child != NULL)
+                remove_tree(child);
+            free(child);
+        }
+        if (d != NULL)
+            closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+/* The copy itself, in the directory tmp (made here). */
+static int copy_into(struct store *st, const char *tmp, struct kpi_error *err)
+{
+    if (mkdir(tmp, 0777) != 0)
+        return kpi_fail(err, KPI_ESYSTEM, "%s: %s", tmp, strerror(errno));
+    sqlite3 *src = NULL, *dst = NULL;
+    int rc = db_open(st->dir, DB_READ, &src, err);
     if (rc != 0)
         return rc;
-    sqlite3 *src = NULL, *dst = NULL;
-    if ((rc = db_open(st->dir, DB_READ, &src, err)) != 0)
-        return rc;
-    if ((rc = db_open(dest, DB_CREATE, &dst, err)) != 0) {
+    if ((rc = db_open(tmp, DB_CREATE, &dst, err)) != 0) {
         sqlite3_close(src);
         return rc;
     }
@@ -75,9 +100,55 @@ int store_backup(struct store *st, const char *dest, struct kpi_error *err)
     /* the RRD files of the copy, built from the copy */
     struct store *copy = NULL;
     struct store_options o = {.create = false, .threads = st->threads};
-    rc = store_open(dest, &o, &copy, err);
+    rc = store_open(tmp, &o, &copy, err);
     if (rc == 0)
         rc = store_repair(copy, NULL, err);
     store_close(copy);
+    /* on disk before it is given its name */
+    if (rc == 0)
+        rc = store_sync_files(tmp, err);
+    return rc;
+}
+
+int store_backup(struct store *st, const char *dest, struct kpi_error *err)
+{
+    if (!db_exists(st->dir))
+        return kpi_fail(err, KPI_EUSAGE,
+                        "%s: no database to back up (no commit yet, or a directory of an older "
+                        "kpi: any import converts it)",
+                        st->dir);
+    int rc = check_dest(dest, err);
+    if (rc != 0)
+        return rc;
+    /* written as DEST.partial-PID beside DEST, renamed to DEST once whole and
+     * synced: a backup killed on the way leaves no DEST that looks complete */
+    size_t len = strlen(dest);
+    while (len > 1 && dest[len - 1] == '/')
+        len--;
+    char *tmp = malloc(len + 40);
+    if (tmp == NULL)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    snprintf(tmp, len + 40, "%.*s.partial-%ld", (int)len, dest, (long)getpid());
+    rc = copy_into(st, tmp, err);
+    if (rc == 0 && rename(tmp, dest) != 0)
+        rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", dest, strerror(errno));
+    if (rc != 0) {
+        remove_tree(tmp);
+        free(tmp);
+        return rc;
+    }
+    free(tmp);
+    /* the rename itself durable: sync the directory that holds DEST */
+    char *parent = strndup(dest, len);
+    if (parent == NULL)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    char *slash = strrchr(parent, '/');
+    const char *pdir = slash == NULL ? "." : slash == parent ? "/" : (*slash = '\0', parent);
+    int fd = open(pdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0)
+        rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", pdir, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    free(parent);
     return rc;
 }

@@ -1,7 +1,9 @@
 /* Crash safety, end to end: kill -9 a large `kpi import` at different moments
  * (while reading, while SQLite writes the commit, while writing RRD files), then
  * every series is either as before or as after the import, and running the
- * same import again completes with the RRD files equal to a clean import's. */
+ * same import again completes with the RRD files equal to a clean import's.
+ * kill -9 of `kpi backup` at different moments leaves the source as it was
+ * and no destination. */
 #include "support/support.h"
 
 #include <check.h>
@@ -198,6 +200,79 @@ START_TEST(test_kill_while_writing_rrd_files_is_repaired)
 }
 END_TEST
 
+/* Start `kpi backup dest` and kill it with SIGKILL once the file `rel` of
+ * its temporary directory (dest.partial-PID) exists with at least min_size
+ * bytes (rel NULL: at once), or once it has finished. */
+static void backup_killed_when(const char *data, const char *dest, const char *rel, off_t min_size)
+{
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        int null_fd = open("/dev/null", O_RDWR);
+        dup2(null_fd, 1);
+        dup2(null_fd, 2);
+        execl(KPI_BINARY, KPI_BINARY, "--data", data, "backup", dest, (char *)NULL);
+        _exit(127);
+    }
+    char partial[4096];
+    snprintf(partial, sizeof partial, "%s.partial-%ld/%s", dest, (long)pid, rel ? rel : "");
+    const struct timespec tick = {0, 200000};
+    int status;
+    while (rel && (inode_of(partial) == 0 || size_of(partial) < min_size) &&
+           waitpid(pid, &status, WNOHANG) == 0)
+        nanosleep(&tick, NULL);
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+}
+
+/* kpi --data data ARGS: its exit status. */
+static int kpi_status(const char *data, const char *a, const char *b)
+{
+    struct ts_run r;
+    const char *argv[] = {"--data", data, a, b, NULL};
+    ts_kpi(&r, NULL, argv);
+    int status = r.status;
+    ts_run_free(&r);
+    return status;
+}
+
+/* A backup killed at any moment leaves the source as it was and no DEST
+ * (only a DEST.partial-PID directory, named for what it is); the next
+ * backup is whole: kpi check passes on it and it exports the same data. */
+START_TEST(test_kill_during_backup_leaves_no_destination)
+{
+    char *root = ts_tempdir("crash-backup");
+    char *base = write_csv(root, "base.csv", 20, 0);
+    char *data = ts_path(root, "data"), *dest = ts_path(root, "copy");
+    run_import(data, base);
+    char *before = ts_tree_digest(data);
+    char *exported = run_export(data);
+    /* at once; once the copy's database is being written; half way through
+     * its RRD files (built in team order) */
+    const char *moments[] = {NULL, "kpi.db", "series/team060"};
+    const off_t sizes[] = {0, 64 * 1024, 0};
+    for (size_t i = 0; i < 3; i++) {
+        backup_killed_when(data, dest, moments[i], sizes[i]);
+        char *now = ts_tree_digest(data);
+        ck_assert_msg(strcmp(now, before) == 0, "moment %zu: the source changed", i);
+        free(now);
+        ck_assert_msg(inode_of(dest) == 0, "moment %zu: %s exists after kill -9", i, dest);
+    }
+    ck_assert_int_eq(kpi_status(data, "backup", dest), 0);
+    ck_assert_int_eq(kpi_status(dest, "check", NULL), 0);
+    char *copied = run_export(dest);
+    ck_assert_str_eq(copied, exported);
+    free(copied);
+    free(exported);
+    free(before);
+    free(data);
+    free(dest);
+    free(base);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("cli_crash");
@@ -206,6 +281,7 @@ int main(void)
     tcase_add_test(tc, test_kill_while_reading_keeps_previous_state);
     tcase_add_test(tc, test_kill_while_writing_the_commit_is_all_or_nothing);
     tcase_add_test(tc, test_kill_while_writing_rrd_files_is_repaired);
+    tcase_add_test(tc, test_kill_during_backup_leaves_no_destination);
     suite_add_tcase(suite, tc);
     return ts_run_suite(suite);
 }
