@@ -75,6 +75,7 @@ for r in $(seq 1 "$rounds"); do
         src=$small back=50
         [ "$which" = big ] && src=$big back=100
         cp -a "$src" "$out/$which-$r"
+        sync # the copy's dirty pages would go out in the commit's syncfs
         last=$("$kpi" --data "$out/$which-$r" log --limit 1 --format csv | awk -F, 'NR == 2 {print $1}')
         # kpi serve on the copy: start-up to its first answer, then the
         # commit (timed as the others), then how long after the commit's end
