@@ -299,13 +299,16 @@ int store_history(struct store *st, const char *team, const char *kpi, const int
     int rc = open_read(st, &db, err);
     if (rc != 0 || db == NULL)
         return rc;
-    /* notes are field 2 (STORE_NOTE), after the value and target */
+    /* notes are field 2 (STORE_NOTE), after the value and target; each
+     * side of the union a range of its primary key (the series id found
+     * first: a join over the union made SQLite scan every version) */
     static const char sql[] =
         "SELECT v.period, v.field, v.value, v.commit_id, c.time, c.author, v.text FROM (SELECT "
-        "series, period, field, value, commit_id, NULL AS text FROM versions UNION ALL SELECT "
-        "series, period, 2, NULL, commit_id, text FROM notes) v JOIN series s ON v.series = "
-        "s.id JOIN commits c ON c.id = v.commit_id WHERE s.team = ?1 AND s.kpi = ?2 AND (?3 IS "
-        "NULL OR v.period = ?3) ORDER BY v.commit_id, v.period, v.field";
+        "period, field, value, commit_id, NULL AS text FROM versions WHERE series = (SELECT id "
+        "FROM series WHERE team = ?1 AND kpi = ?2) AND (?3 IS NULL OR period = ?3) UNION ALL "
+        "SELECT period, 2, NULL, commit_id, text FROM notes WHERE series = (SELECT id FROM "
+        "series WHERE team = ?1 AND kpi = ?2) AND (?3 IS NULL OR period = ?3)) v JOIN commits c "
+        "ON c.id = v.commit_id ORDER BY v.commit_id, v.period, v.field";
     sqlite3_stmt *s = NULL;
     if ((rc = prepare(db, sql, "reading versions", &s, err)) != 0)
         return rc;
