@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* The notes of SPEC §11, added by format 2: one row per set (text) or
  * removal (NULL) of a note, in the commit that made it. */
@@ -964,10 +965,51 @@ done:
     return status;
 }
 
+/* Keep of refs only the series a repair has work for: those pending in
+ * rrd_pending, and those whose RRD file is missing (store_repair then
+ * loads their points only, not the directory's). */
+static int apply_repair(sqlite3 *db, const struct store *st, const struct store_view *v,
+                        struct series_ref *refs, size_t ref_count, struct kpi_error *err)
+{
+    bool *pending = calloc(ref_count + 1, sizeof *pending);
+    if (pending == NULL)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    sqlite3_stmt *st_ = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT series FROM rrd_pending", -1, &st_, NULL) != SQLITE_OK) {
+        free(pending);
+        return db_fail(err, db, "reading rrd_pending");
+    }
+    int rc;
+    while ((rc = sqlite3_step(st_)) == SQLITE_ROW) {
+        sqlite3_int64 sid = sqlite3_column_int64(st_, 0);
+        if (sid >= 1 && (size_t)sid < ref_count)
+            pending[sid] = true;
+    }
+    sqlite3_finalize(st_);
+    if (rc != SQLITE_DONE) {
+        free(pending);
+        return db_fail(err, db, "reading rrd_pending");
+    }
+    for (size_t sid = 1; sid < ref_count; sid++) {
+        if (refs[sid].team == SIZE_MAX || pending[sid])
+            continue;
+        char path[4096];
+        bool missing = store_series_path(st, v->teams[refs[sid].team].id,
+                                         v->indicators[refs[sid].indicator].id, path, sizeof path,
+                                         NULL) == 0 &&
+                       access(path, F_OK) != 0 && errno == ENOENT;
+        if (!missing)
+            refs[sid] = (struct series_ref){SIZE_MAX, SIZE_MAX};
+    }
+    free(pending);
+    return 0;
+}
+
 /* A view of commit `at` (0: the latest), of the series scope keeps (NULL:
- * all), each series in its own allocation when scoped or each. */
+ * all; with repair, those apply_repair keeps), each series in its own
+ * allocation when scoped or each. */
 static int load_view(sqlite3 *db, uint64_t at, const struct store_scope *scope, bool each,
-                     struct store_view **out, struct kpi_error *err)
+                     const struct store *repair, struct store_view **out, struct kpi_error *err)
 {
     *out = NULL;
     struct store_view *v = calloc(1, sizeof *v);
@@ -989,7 +1031,9 @@ static int load_view(sqlite3 *db, uint64_t at, const struct store_scope *scope, 
         goto done;
     if (scope != NULL)
         apply_scope(v, scope, refs, ref_count);
-    status = scope != NULL || each
+    if (repair != NULL && (status = apply_repair(db, repair, v, refs, ref_count, err)) != 0)
+        goto done;
+    status = scope != NULL || each || repair != NULL
                  ? load_points_each(db, v->generation, latest, v, refs, ref_count, err)
                  : load_points(db, v->generation, latest, v, refs, ref_count, err);
     if (status == 0 && latest)
@@ -1009,18 +1053,24 @@ done:
 
 int db_load_view(sqlite3 *db, uint64_t at, struct store_view **out, struct kpi_error *err)
 {
-    return load_view(db, at, NULL, false, out, err);
+    return load_view(db, at, NULL, false, NULL, out, err);
 }
 
 int db_load_view_scoped(sqlite3 *db, uint64_t at, const struct store_scope *scope,
                         struct store_view **out, struct kpi_error *err)
 {
-    return load_view(db, at, scope, false, out, err);
+    return load_view(db, at, scope, false, NULL, out, err);
 }
 
 int db_load_view_shared(sqlite3 *db, struct store_view **out, struct kpi_error *err)
 {
-    return load_view(db, 0, NULL, true, out, err);
+    return load_view(db, 0, NULL, true, NULL, out, err);
+}
+
+int db_load_view_repair(sqlite3 *db, const struct store *st, struct store_view **out,
+                        struct kpi_error *err)
+{
+    return load_view(db, 0, NULL, true, st, out, err);
 }
 
 /* --------------------------------------------------------- view update */

@@ -268,8 +268,8 @@ int store_repair(struct store *st, const struct store_progress *progress, struct
         rc = db_open(st->dir, DB_WRITE, &db, err);
         if (rc == 0)
             rc = db_check_format(db, err);
-        if (rc == 0)
-            rc = db_load_view(db, 0, &view, err);
+        if (rc == 0) /* the series with work only: not every point */
+            rc = db_load_view_repair(db, st, &view, err);
     } else {
         rc = ledger_load(st->dir, &view, err);
     }

@@ -178,6 +178,12 @@ int db_load_view_scoped(struct sqlite3 *db, uint64_t at, const struct store_scop
  * (rrd_pending) in view->lag; no series. One read transaction. */
 int db_load_catalog(struct sqlite3 *db, struct store_view **out, struct kpi_error *err);
 
+/* The latest commit with only the series a repair has work for: pending
+ * ones and those whose RRD file is missing (rrd_repair_view with
+ * check_files then does the same work as on the whole view). */
+int db_load_view_repair(struct sqlite3 *db, const struct store *st, struct store_view **out,
+                        struct kpi_error *err);
+
 /* The latest commit, each series in its own allocation (store_view_update
  * can then share them). */
 int db_load_view_shared(struct sqlite3 *db, struct store_view **out, struct kpi_error *err);
