@@ -273,6 +273,83 @@ START_TEST(test_kill_during_backup_leaves_no_destination)
 }
 END_TEST
 
+/* Copy file src to dst (whole). */
+static void copy_file(const char *src, const char *dst)
+{
+    size_t len = 0;
+    char *data = ts_read_file(src, &len);
+    ck_assert_ptr_nonnull(data);
+    ts_write_file(dst, data, len);
+    free(data);
+}
+
+/* A power cut during a commit's RRD step: the database holds the commit
+ * (synced at COMMIT) and its rrd_pending rows, but RRD files that were not
+ * synced yet are back to their content before the commit, truncated, half
+ * written or missing. The next writer (here kpi check --repair, and an
+ * import that changes nothing) makes every file equal to the data. */
+START_TEST(test_power_loss_during_the_rrd_step_is_repaired)
+{
+    char *root = ts_tempdir("crash-power");
+    char *base = write_csv(root, "base.csv", 20, 0);
+    char *big = write_csv(root, "big.csv", MONTHS, 0.5);
+    char *clean = ts_path(root, "clean"), *data = ts_path(root, "data");
+    run_import(clean, base);
+    run_import(clean, big);
+    run_import(data, base);
+    /* the files as they were before the commit */
+    char *old0 = ts_path(root, "old0.rrd"), *old7 = ts_path(root, "old7.rrd");
+    char *f0 = ts_path(data, "series/team000/kpi00.rrd");
+    char *f7 = ts_path(data, "series/team007/kpi03.rrd");
+    char *f14 = ts_path(data, "series/team014/kpi06.rrd");
+    char *f21 = ts_path(data, "series/team021/kpi09.rrd");
+    copy_file(f0, old0);
+    copy_file(f7, old7);
+    run_import(data, big);
+    /* what the power cut left: every series pending again (the commit's
+     * rows), two files back to their old content, one truncated to half,
+     * one missing */
+    char *db = ts_path(data, "kpi.db");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "sqlite3 '%s' 'INSERT OR IGNORE INTO rrd_pending SELECT id FROM series'", db);
+    ck_assert_int_eq(system(cmd), 0);
+    copy_file(old0, f0);
+    copy_file(old7, f7);
+    ck_assert_int_eq(truncate(f14, size_of(f14) / 2), 0);
+    ck_assert_int_eq(unlink(f21), 0);
+    struct ts_run r;
+    const char *check[] = {"--data", data, "check", "--repair", NULL};
+    ts_kpi(&r, NULL, check);
+    ck_assert_msg(r.status == 0, "check --repair: %s%s", r.out, r.err);
+    ts_run_free(&r);
+    assert_rrds_equal(clean, data);
+    /* the same state again, repaired by the next import instead */
+    ck_assert_int_eq(system(cmd), 0);
+    copy_file(old0, f0);
+    ck_assert_int_eq(truncate(f7, 0), 0);
+    run_import(data, big); /* changes nothing: no commit, but repairs */
+    assert_rrds_equal(clean, data);
+    const char *check2[] = {"--data", data, "check", NULL};
+    ts_kpi(&r, NULL, check2);
+    ck_assert_msg(r.status == 0, "check: %s%s", r.out, r.err);
+    ts_run_free(&r);
+    free(db);
+    free(old0);
+    free(old7);
+    free(f0);
+    free(f7);
+    free(f14);
+    free(f21);
+    free(clean);
+    free(data);
+    free(base);
+    free(big);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("cli_crash");
@@ -282,6 +359,7 @@ int main(void)
     tcase_add_test(tc, test_kill_while_writing_the_commit_is_all_or_nothing);
     tcase_add_test(tc, test_kill_while_writing_rrd_files_is_repaired);
     tcase_add_test(tc, test_kill_during_backup_leaves_no_destination);
+    tcase_add_test(tc, test_power_loss_during_the_rrd_step_is_repaired);
     suite_add_tcase(suite, tc);
     return ts_run_suite(suite);
 }
