@@ -174,6 +174,7 @@ static const char STYLE[] =
     ".item{break-inside:avoid;margin:0 0 4mm}"
     ".item svg{display:block;width:100%;height:auto;margin:1mm 0}"
     ".muted{color:#666}"
+    ".note{white-space:pre-line;font-style:italic;margin:1mm 0}"
     "@media print{body{padding:0}}";
 
 /* ------------------------------------------------------------ the teams */
@@ -295,6 +296,27 @@ static const char *team_name(struct query *q, size_t t)
     return team->name && team->name[0] ? team->name : team->id;
 }
 
+/* The note of (team, indicator) in period (SPEC §11), as a paragraph or
+ * block of its own: "Note 2026-03: ..." (line breaks kept). */
+static void note_block(struct page *p, struct query *q, size_t team, size_t indicator,
+                       const struct query_period *period, const char *tag)
+{
+    const char *note = period->set && indicator != QUERY_NONE
+                           ? query_note(q, team, indicator, period->index)
+                           : NULL;
+    if (note == NULL)
+        return;
+    put(p, "<");
+    put(p, tag);
+    put(p, " class=\"note\">Note ");
+    esc(p, period->label);
+    put(p, ": ");
+    esc(p, note);
+    put(p, "</");
+    put(p, tag);
+    put(p, ">");
+}
+
 static void alerts_section(struct page *p, struct query *q, const struct query_alert_list *l)
 {
     static const char *const titles[] = {"Information", "Warnings", "Critical"};
@@ -327,8 +349,10 @@ static void alerts_section(struct page *p, struct query *q, const struct query_a
             td_num(p, num(a->actual, buf, sizeof buf), NULL);
             td_num(p, num(a->target, buf, sizeof buf), NULL);
             td_num(p, pct(a->gap, true, buf, sizeof buf), NULL);
-            td(p, a->message);
-            put(p, "</tr>");
+            put(p, "<td>");
+            esc(p, a->message);
+            note_block(p, q, a->team, a->indicator, &a->period, "div");
+            put(p, "</td></tr>");
         }
         put(p, "</tbody></table>");
     }
@@ -473,6 +497,7 @@ static void indicator_item(struct page *p, const struct report_review_input *in,
         put(p, ")");
     }
     put(p, "</p>");
+    note_block(p, q, ind->team, ind->indicator, &ind->period, "p");
     if (in->charts && p->rc == 0) {
         struct store_graph_options g = {.from_day = INT64_MIN,
                                         .to_day = INT64_MAX,

@@ -64,7 +64,9 @@
 
 #define GRAPH_STEP 86400
 #define GRAPH_WINDOW_DAYS 7400 /* rrd.c's RRD_WINDOW_DAYS: a file holds no more */
-#define GRAPH_ARGS_MAX 40
+#define GRAPH_ARGS_MAX 64
+#define GRAPH_NOTES_MAX 12  /* notes marked on one chart; more are counted */
+#define GRAPH_NOTE_CHARS 60 /* of a note's first line in the legend */
 #define GRAPH_ROW_TEXT 80
 #define GRAPH_WIDTH_MIN 100
 #define GRAPH_WIDTH_MAX 4000
@@ -76,6 +78,7 @@
 #define COLOR_TARGET "#404040"
 #define COLOR_AMBER "#f9dc8c"
 #define COLOR_RED "#f2aaa2"
+#define COLOR_NOTE "#7b3294"
 
 /* ------------------------------------------------------ the numbers */
 
@@ -96,6 +99,7 @@ static void span_add(struct span *s, int64_t lo, int64_t hi)
 /* One chart being built: the team tree, the indicator and its periods. */
 struct chart {
     const struct store_view *view;
+    size_t team; /* whose notes are marked */
     size_t indicator;
     const struct kpi_indicator *ind;
     size_t *first_child, *next_sibling; /* children in id order; SIZE_MAX ends */
@@ -356,6 +360,85 @@ static char *def_path(const char *path)
     return out;
 }
 
+/* The first line of a note as legend text: at most GRAPH_NOTE_CHARS
+ * characters (cut on a UTF-8 boundary, "..." after a cut), ':' written "\:"
+ * and '\\' as '/' (librrd reads both in a legend). */
+static void note_legend(const char *text, char *out, size_t cap)
+{
+    size_t o = 0, chars = 0;
+    const unsigned char *p = (const unsigned char *)text;
+    for (; *p != '\0' && *p != '\n' && o + 8 < cap; p++) {
+        if ((*p & 0xC0) != 0x80 && chars++ == GRAPH_NOTE_CHARS)
+            break;
+        if (*p == ':')
+            out[o++] = '\\';
+        out[o++] = *p == '\\' ? '/' : (char)*p;
+    }
+    if (*p != '\0' && *p != '\n') {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    } else if (*p == '\n') {
+        memcpy(out + o, " ...", 4);
+        o += 4;
+    }
+    out[o] = '\0';
+}
+
+/* The periods of the chart that have a note (SPEC §11), in RRDtool's own
+ * terms: a VRULE in the middle of each noted period, numbered, and the
+ * note's first line as its legend ("[1] 2026-03\: Strike ..."). */
+static void note_args(const struct chart *c, struct args *a)
+{
+    size_t marked = 0, more = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        int64_t period = c->lo + (int64_t)i;
+        const char *note = store_view_note(c->view, c->team, c->indicator, period);
+        if (note == NULL)
+            continue;
+        if (marked == GRAPH_NOTES_MAX) {
+            more++;
+            continue;
+        }
+        int64_t first = kpi_period_first_day(c->ind->period, period);
+        int64_t last = kpi_period_last_day(c->ind->period, period);
+        char label[KPI_LABEL_MAX], legend[4 * GRAPH_NOTE_CHARS + 16];
+        kpi_period_label(c->ind->period, period, label);
+        note_legend(note, legend, sizeof legend);
+        arg(a, "VRULE:%" PRId64 COLOR_NOTE ":[%zu] %s\\: %s\\l:dashes=2,3",
+            (first + last + 1) * GRAPH_STEP / 2, ++marked, label, legend);
+    }
+    if (more > 0)
+        arg(a, "COMMENT:and %zu more noted periods\\l", more);
+}
+
+/* The marked notes appended to an SVG's description: "; notes: [1]
+ * 2026-03: Strike ..." (the legend's text, which cairo draws as glyphs). */
+static void note_desc(const struct chart *c, char *desc, size_t cap)
+{
+    size_t len = strlen(desc), marked = 0;
+    for (size_t i = 0; i < c->n && marked < GRAPH_NOTES_MAX && len + 1 < cap; i++) {
+        int64_t period = c->lo + (int64_t)i;
+        const char *note = store_view_note(c->view, c->team, c->indicator, period);
+        if (note == NULL)
+            continue;
+        char label[KPI_LABEL_MAX], legend[4 * GRAPH_NOTE_CHARS + 16];
+        kpi_period_label(c->ind->period, period, label);
+        note_legend(note, legend, sizeof legend);
+        /* the legend's "\:" is a plain ':' here */
+        for (char *s = legend, *d = legend;; s++)
+            if (!(s[0] == '\\' && s[1] == ':') && (*d++ = *s) == '\0')
+                break;
+        int k = snprintf(desc + len, cap - len, "%s[%zu] %s: %s", marked == 0 ? "; notes: " : "; ",
+                         marked + 1, label, legend);
+        if (k < 0 || (size_t)k >= cap - len) {
+            desc[len] = '\0';
+            break;
+        }
+        len += (size_t)k;
+        marked++;
+    }
+}
+
 /* The chart as graph_v arguments (see the top of the file). */
 static void chart_args(const struct chart *c, const char *rrd, const char *title,
                        const char *summary_text, const struct store_graph_options *o,
@@ -402,6 +485,7 @@ static void chart_args(const struct chart *c, const char *rrd, const char *title
     arg(a, "LINE1.5:t" COLOR_TARGET ":target:dashes=6,4");
     arg(a, "LINE2:v" COLOR_ACTUAL ":actual\\l");
     arg(a, "COMMENT:%s\\l", summary_text);
+    note_args(c, a);
 }
 
 /* --------------------------------------------------------- rendering */
@@ -534,7 +618,7 @@ static int render_file(const struct chart *c, const char *path, const char *titl
                        const double *val, const double *tgt, const struct store_graph_options *o,
                        void **image, size_t *size, struct kpi_error *err)
 {
-    char comment[256], line[256], desc[512];
+    char comment[256], line[256], desc[4096];
     if (val != NULL) {
         summary(c, val, tgt, "\\:", comment, sizeof comment);
         summary(c, val, tgt, ":", line, sizeof line);
@@ -549,6 +633,7 @@ static int render_file(const struct chart *c, const char *path, const char *titl
              "actual (solid line) and target (dashed line) from %s to %s, with the amber and "
              "red tolerance bands; %s",
              first, last, line);
+    note_desc(c, desc, sizeof desc);
     char *def = def_path(path);
     if (def == NULL)
         return kpi_fail(err, KPI_ESYSTEM, "%s: path not usable by librrd", path);
@@ -693,7 +778,8 @@ int store_graph(struct store *st, const struct store_view *view, size_t team, si
         return kpi_fail(err, KPI_EUSAGE, "invalid graph range: from is after to");
 
     const struct kpi_team *tm = store_view_team(view, team);
-    struct chart c = {.view = view, .indicator = indicator, .ind = &view->indicators[indicator]};
+    struct chart c = {
+        .view = view, .team = team, .indicator = indicator, .ind = &view->indicators[indicator]};
     struct kpi_buf title = {0};
     struct kpi_error e = {0};
     double *val = NULL;

@@ -447,6 +447,66 @@ START_TEST(test_csv_note_errors_name_line_and_column)
 }
 END_TEST
 
+/* The chart marks a noted period in RRDtool's terms: a VRULE (the note's
+ * colour, #7b3294, drawn by cairo as rgb(48.235294%,...)) with the note's
+ * first line as its numbered legend, which the SVG's description repeats. */
+START_TEST(test_graph_marks_noted_periods_and_review_shows_notes)
+{
+    char *root, *data = fixture(&root);
+    char *svg = ts_path(root, "chart.svg");
+    const char *graph[] = {"--data", data, "graph", "sales", "revenue", "-o", svg, NULL};
+    free(kpi_ok(graph));
+    char *image = ts_read_file(svg, NULL);
+    ck_assert_ptr_nonnull(image);
+    ck_assert_ptr_null(strstr(image, "48.235294%"));
+    ck_assert_ptr_null(strstr(image, "notes:"));
+    free(image);
+    const char *set[] = {"--data",
+                         data,
+                         "note",
+                         "sales",
+                         "revenue",
+                         "2026-02",
+                         "Strike: 8 days <warehouse>\nsecond line",
+                         NULL};
+    free(kpi_ok(set));
+    free(kpi_ok(graph));
+    image = ts_read_file(svg, NULL);
+    ck_assert_ptr_nonnull(image);
+    /* the rule and its legend's swatch */
+    ck_assert_int_eq((int)ts_count_lines_with(image, "rgb(48.235294%,19.607843%,58.039216%)"), 2);
+    ck_assert_msg(
+        strstr(image, "; notes: [1] 2026-02: Strike: 8 days &lt;warehouse&gt; ...</desc>") != NULL,
+        "%s", strstr(image, "<desc>"));
+    free(image);
+    /* the review: with the alert, with the indicator, on its chart */
+    char *html = ts_path(root, "review.html");
+    const char *review[] = {"--data", data, "review", "--as-of", "2026-02-28", "-o", html, NULL};
+    free(kpi_ok(review));
+    char *page = ts_read_file(html, NULL);
+    ck_assert_ptr_nonnull(page);
+    ck_assert_msg(strstr(page,
+                         "<div class=\"note\">Note 2026-02: Strike: 8 days &lt;warehouse&gt;\n"
+                         "second line</div>") != NULL,
+                  "no note with the alert");
+    ck_assert_msg(strstr(page, "<p class=\"note\">Note 2026-02: Strike") != NULL,
+                  "no note with the indicator");
+    ck_assert_msg(strstr(page, "notes: [1] 2026-02: Strike") != NULL, "no note on the chart");
+    free(page);
+    const char *before[] = {"--data", data, "review",     "--as-of", "2026-02-28",
+                            "-o",     html, "--known-at", "1",       NULL};
+    free(kpi_ok(before));
+    page = ts_read_file(html, NULL);
+    ck_assert_ptr_null(strstr(page, "Strike"));
+    free(page);
+    free(html);
+    free(svg);
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_notes");
@@ -460,6 +520,7 @@ int main(void)
     tcase_add_test(tc, test_notes_in_series_trend_drift_and_alerts_as_known_at);
     tcase_add_test(tc, test_csv_note_column_cp1252_multiline_and_export_round_trip);
     tcase_add_test(tc, test_csv_note_errors_name_line_and_column);
+    tcase_add_test(tc, test_graph_marks_noted_periods_and_review_shows_notes);
     suite_add_tcase(s, tc);
     return ts_run_suite(s);
 }

@@ -214,6 +214,27 @@ START_TEST(test_post_note_refusals)
 }
 END_TEST
 
+/* The review page over HTTP: the note with its alert and on its chart, and
+ * as known at the commit before the note (known_at=). */
+START_TEST(test_review_shows_notes_as_known_at)
+{
+    expect("POST", NOTES, write_secret,
+           "{\"period\": \"2026-04\", \"text\": \"Lost the Lyon deal\"}", 200, "{\"commit\":5}");
+    char *s = get_body("/api/v1/review.html?team=sales");
+    ck_assert_msg(strstr(s, "<div class=\"note\">Note 2026-04: Lost the Lyon deal</div>") != NULL,
+                  "no note with the alert");
+    ck_assert_msg(strstr(s, "<p class=\"note\">Note 2026-04: Lost the Lyon deal</p>") != NULL,
+                  "no note with the indicator");
+    ck_assert_msg(strstr(s, "notes: [1] 2026-04: Lost the Lyon deal") != NULL,
+                  "no note on the chart");
+    free(s);
+    s = get_body("/api/v1/review.html?team=sales&known_at=4");
+    ck_assert_msg(strstr(s, "Lost the Lyon deal") == NULL, "a note of commit 5 at commit 4");
+    ck_assert_msg(strstr(s, "Alerts by severity") != NULL, "not a review");
+    free(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("web_notes");
@@ -221,6 +242,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_post_note_commits_and_documents_show_it);
     tcase_add_test(tc, test_post_note_refusals);
+    tcase_add_test(tc, test_review_shows_notes_as_known_at);
     suite_add_tcase(s, tc);
     return ts_run_suite(s);
 }

@@ -195,6 +195,8 @@ static const struct probe PROBES[] = {
     {"GET", "get", "/api/v1/review.html", "/api/v1/review.html?team=commercial", 200, WRITER, NULL},
     {"GET", "get", "/api/v1/review.html",
      "/api/v1/review.html?as_of=2026-09-30&window=4&stale_after=1&since=1", 200, WRITER, NULL},
+    {"GET", "get", "/api/v1/review.html", "/api/v1/review.html?known_at=3&team=commercial", 200,
+     WRITER, NULL},
     {"GET", "get", "/api/v1/review.html", "/api/v1/review.html?since=999", 400, WRITER, NULL},
     {"GET", "get", "/api/v1/review.html", "/api/v1/review.html?team=commercial", 304, WRITER, NULL},
     {"GET", "get", "/api/v1/review.html", "/api/v1/review.html?as_of=bad", 400, WRITER, NULL},

@@ -533,31 +533,45 @@ static int build_restatements(const struct web_request *rq, struct web_body *out
     return owned(doc, out, err);
 }
 
+/* The scope of a review: who asks, over the view the review reads (the
+ * snapshot's, or the one of known_at). */
+struct review_scope {
+    const struct web_request *rq;
+    const struct store_view *view;
+};
+
 static bool review_visible(void *ctx, size_t team)
 {
-    const struct web_request *rq = ctx;
-    return web_scope_allows(web_snapshot_view(rq->snap), rq->who, team);
+    const struct review_scope *s = ctx;
+    return web_scope_allows(s->view, s->rq->who, team);
 }
 
 /* Built on the worker (not the render thread): it needs the token's scope.
  * Its charts take librrd's lock one at a time. */
 static int build_review(const struct web_request *rq, struct web_body *out, struct kpi_error *err)
 {
+    /* known_at: the review of the data as it stood after that commit */
+    struct at_data d;
+    int rc = data_at(rq, &d, err);
+    if (rc != 0)
+        return rc;
+    struct review_scope scope = {rq, d.view != NULL ? d.view : web_snapshot_view(rq->snap)};
     struct report_review_input in = {.st = rq->srv->st,
-                                     .view = web_snapshot_view(rq->snap),
-                                     .q = web_snapshot_query(rq->snap),
-                                     .options = {.team = rq->key.team},
+                                     .view = scope.view,
+                                     .q = d.q,
+                                     .options = {.team = d.key.team},
                                      .charts = true,
                                      .restatements = true,
                                      .since = rq->key.since};
     options_of(&rq->key, &in.opt);
     if (rq->who != NULL && rq->who->scope != 0) {
         in.options.visible = review_visible;
-        in.options.visible_ctx = (void *)(uintptr_t)rq;
+        in.options.visible_ctx = &scope;
     }
     char *html = NULL;
     size_t len = 0;
-    int rc = report_review_html(&in, &html, &len, err);
+    rc = report_review_html(&in, &html, &len, err);
+    data_release(&d);
     if (rc != 0)
         return rc;
     *out = (struct web_body){.data = html, .len = len, .borrowed = false};
