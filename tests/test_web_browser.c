@@ -58,6 +58,7 @@
 #define CHROMEDRIVER "/usr/bin/chromedriver"
 #define AS_OF "2026-10-31"
 #define TEAM "ventes-ara" /* the example's drifting team */
+#define NOTE "Two key accounts moved their orders to November"
 #define ELEMENT_KEY "element-6066-11e4-a52e-4f735466cecf"
 #define NAP_NS 50000000L /* 50 ms between two looks at a condition */
 #define WAIT_TRIES 400   /* so a condition gets 20 s */
@@ -79,6 +80,8 @@ static const char *const IMPORTS[][12] = {
     {"import", EX "operations.csv", "--strict", NULL},
     {"import", EX "enquete_engagement.csv", "--kpi", "engagement", "--column", "date=Trimestre",
      "--column", "value=Score", "--strict", NULL},
+    /* a note on the period of the team's off-track alert (SPEC §11) */
+    {"note", TEAM, "ca", AS_OF, NOTE, NULL},
 };
 
 /* runner process (unchecked fixture) */
@@ -703,6 +706,13 @@ START_TEST(test_dashboard_heatmap_alerts_and_click_on_a_team)
     ck_assert_str_eq(shown, want_ids);
     ck_assert_ptr_nonnull(strstr(shown, TEAM "/ca/off_track\n"));
     free(shown);
+    /* the alert of the noted period shows its note */
+    char *notes = script_lines("return Array.from(document.querySelectorAll('#alerts li'), "
+                               "li => li.dataset.id + '=' + "
+                               "(li.querySelector('.note') ? li.querySelector('.note').textContent"
+                               " : ''))");
+    ck_assert_msg(strstr(notes, TEAM "/ca/off_track=" NOTE "\n") != NULL, "alert notes: %s", notes);
+    free(notes);
     free(want_ids);
     char el[128], *text;
     text = element_get(find_one("#alert-count", el, sizeof el), "text");
@@ -771,6 +781,18 @@ START_TEST(test_dashboard_heatmap_alerts_and_click_on_a_team)
     th_response_free(&r);
     free(src);
     free(want_kpis);
+
+    /* the notes of the series on the chart: ca's note, in full, with its period */
+    cJSON_Delete(script("document.querySelector('#indicators tr[data-kpi=\"ca\"]').click();"
+                        "return null"));
+    wait_true("const li = document.querySelector('#chart-notes li');"
+              "return li !== null && li.dataset.period === '2026-10' && "
+              "li.querySelector('.note').textContent === '" NOTE "'",
+              "the note of ca under its chart");
+    text = element_get(find_one("#indicators tr[data-kpi=\"ca\"] .noted", el, sizeof el),
+                       "attribute/title");
+    ck_assert_str_eq(text, NOTE);
+    free(text);
 
     /* the as-of picker shows the server's as-of; the review link follows
      * it and the selected team (SPEC §8, §11) */

@@ -176,6 +176,7 @@ function renderAlerts(doc) {
     li.appendChild(el("span", { class: "message" }, a.message));
     const since = a.since ? ` · since ${a.since}` : "";
     li.appendChild(el("span", { class: "meta" }, `${a.severity} · ${a.kind} · ${a.team}${since}`));
+    if (a.note) li.appendChild(el("span", { class: "note" }, a.note));
     li.addEventListener("click", () => selectTeam(a.team, a.kpi));
     ul.appendChild(li);
   }
@@ -213,6 +214,30 @@ function showChart(kpi) {
   img.alt = `${kpi} of ${selectedTeam}: actual against target`;
   kpiAccess.showImage(img, chartUrl(selectedTeam, kpi)).catch((e) => setStatus(`error: ${e.message}`));
   document.getElementById("chart-caption").textContent = `${kpi}: actual against target`;
+  showNotes(selectedTeam, kpi).catch((e) => setStatus(`error: ${e.message}`));
+}
+
+/* ---------------------------------------------------------------- notes */
+
+/* The notes of the series on the chart (SPEC §11), newest first, in full:
+ * the chart marks their periods and shows only their first lines. */
+async function showNotes(team, kpi) {
+  const list = document.getElementById("chart-notes");
+  if (!kpi) {
+    clear(list);
+    return;
+  }
+  const url = withAsOf(`/api/v1/teams/${encodeURIComponent(team)}/kpis/${encodeURIComponent(kpi)}/series`);
+  const { body } = await getJSON(url);
+  if (team !== selectedTeam || kpi !== selectedKpi) return; /* another chart meanwhile */
+  clear(list);
+  const noted = (body.points || []).filter((p) => p.note).reverse();
+  for (const p of noted) {
+    const li = el("li", { "data-period": p.period });
+    li.appendChild(el("span", { class: "period" }, p.period));
+    li.appendChild(el("span", { class: "note" }, p.note));
+    list.appendChild(li);
+  }
 }
 
 function renderDetail(doc) {
@@ -220,7 +245,9 @@ function renderDetail(doc) {
   clear(body);
   for (const it of doc.indicators) {
     const tr = el("tr", { "data-kpi": it.kpi });
-    tr.appendChild(el("td", { title: it.family || "no family" }, it.kpi));
+    const name = el("td", { title: it.family || "no family" }, it.kpi);
+    if (it.note) name.appendChild(el("span", { class: "noted", title: it.note }, " ✎"));
+    tr.appendChild(name);
     tr.appendChild(el("td", { class: `status ${it.status}` }, it.status.replace("_", " ")));
     tr.appendChild(trendCell(it.trend));
     tr.appendChild(el("td", { class: "num" }, fmtNumber(it.actual)));
