@@ -940,10 +940,8 @@ static int load_pending(sqlite3 *db, struct store_view *v, const struct series_r
     return status;
 }
 
-/* The catalog of commit v->generation into v, and the series ids (*refs:
- * series id -> team and indicator indices of v). */
-static int load_catalog(sqlite3 *db, struct store_view *v, struct series_ref **refs,
-                        size_t *ref_count, struct kpi_error *err)
+/* The teams and indicators of commit v->generation into v. */
+static int load_teams_and_indicators(sqlite3 *db, struct store_view *v, struct kpi_error *err)
 {
     struct strbuf sb = {0};
     size_t *parent_off = NULL;
@@ -957,11 +955,21 @@ static int load_catalog(sqlite3 *db, struct store_view *v, struct series_ref **r
     }
     v->buf = sb.data;
     sb.data = NULL;
-    if ((status = finish_catalog(v, v->buf, parent_off, err)) == 0)
-        status = load_series_ids(db, v, refs, ref_count, err);
+    status = finish_catalog(v, v->buf, parent_off, err);
 done:
     free(sb.data);
     free(parent_off);
+    return status;
+}
+
+/* The catalog of commit v->generation into v, and the series ids (*refs:
+ * series id -> team and indicator indices of v). */
+static int load_catalog(sqlite3 *db, struct store_view *v, struct series_ref **refs,
+                        size_t *ref_count, struct kpi_error *err)
+{
+    int status = load_teams_and_indicators(db, v, err);
+    if (status == 0)
+        status = load_series_ids(db, v, refs, ref_count, err);
     return status;
 }
 
@@ -1294,8 +1302,6 @@ int db_load_catalog(sqlite3 *db, struct store_view **out, struct kpi_error *err)
     struct store_view *v = calloc(1, sizeof *v);
     if (v == NULL)
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
-    struct strbuf sb = {0};
-    size_t *parent_off = NULL;
     int status = db_exec(db, "BEGIN", err);
     if (status != 0) {
         free(v);
@@ -1303,23 +1309,11 @@ int db_load_catalog(sqlite3 *db, struct store_view **out, struct kpi_error *err)
     }
     v->generation = v->last_commit = db_last_commit(db);
     v->from_db = true;
-    if ((status = load_teams(db, v->generation, v, &sb, &parent_off, err)) != 0 ||
-        (status = load_indicators(db, v->generation, v, &sb, err)) != 0)
-        goto done;
-    if (sb_add(&sb, (const unsigned char *)"", &(size_t){0}) != 0) {
-        status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
-        goto done;
-    }
-    v->buf = sb.data;
-    sb.data = NULL;
-    if ((status = finish_catalog(v, v->buf, parent_off, err)) == 0)
+    if ((status = load_teams_and_indicators(db, v, err)) == 0)
         status = load_pending_ids(db, v, err);
     if (status == 0)
         status = notes_load(db, v->generation, v, &v->notes, err);
-done:
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    free(sb.data);
-    free(parent_off);
     if (status != 0) {
         store_view_free(v);
         return status;
