@@ -73,8 +73,8 @@ static int parse_column(const char *text, struct ingest_options *opts)
     role_text[eq - text] = '\0';
     if (ingest_role_parse(role_text, &role) != 0)
         return cli_usage_error("import",
-                               "invalid --column role \"%s\" (expected date, team, kpi, value "
-                               "or target)",
+                               "invalid --column role \"%s\" (expected date, team, kpi, value, "
+                               "target or note)",
                                role_text);
     opts->column[role] = eq + 1;
     return 0;

@@ -63,9 +63,13 @@ static const struct word role_words[] = {
 };
 
 static const char *const role_names[COL_COUNT] = {
-    "date",   "team",   "kpi",  "value",     "target",  "id",        "name",
-    "parent", "family", "unit", "direction", "period",  "aggregate", "amber",
-    "red",    "weight", "note", "other",     "ignored",
+    [COL_DATE] = "date",       [COL_TEAM] = "team",           [COL_KPI] = "kpi",
+    [COL_VALUE] = "value",     [COL_TARGET] = "target",       [COL_NOTE] = "note",
+    [COL_ID] = "id",           [COL_NAME] = "name",           [COL_PARENT] = "parent",
+    [COL_FAMILY] = "family",   [COL_UNIT] = "unit",           [COL_DIRECTION] = "direction",
+    [COL_PERIOD] = "period",   [COL_AGGREGATE] = "aggregate", [COL_AMBER] = "amber",
+    [COL_RED] = "red",         [COL_WEIGHT] = "weight",       [COL_OTHER] = "other",
+    [COL_IGNORED] = "ignored",
 };
 
 int ingest_role_parse(const char *text, enum ingest_role *out)

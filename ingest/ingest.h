@@ -57,6 +57,7 @@ enum ingest_role {
     INGEST_ROLE_KPI,
     INGEST_ROLE_VALUE,
     INGEST_ROLE_TARGET,
+    INGEST_ROLE_NOTE, /* long files: the row's note (SPEC §11) */
     INGEST_ROLE_COUNT
 };
 
@@ -76,7 +77,7 @@ struct ingest_options {
                                               header when line 1 is a title */
 };
 
-/* Parse "date", "team", "kpi", "value" or "target" (for --column). */
+/* Parse "date", "team", "kpi", "value", "target" or "note" (for --column). */
 int ingest_role_parse(const char *text, enum ingest_role *out);
 
 struct ingest_reader;

@@ -185,13 +185,14 @@ int csvr_run(struct csvr *c, csvr_record_fn on_record, void *ctx, struct kpi_err
 
 /* ------------------------------------------------------------- header.c */
 
-/* What a header column is. The first five are enum ingest_role. */
+/* What a header column is. The first six are enum ingest_role. */
 enum col_role {
     COL_DATE = INGEST_ROLE_DATE,
     COL_TEAM = INGEST_ROLE_TEAM,
     COL_KPI = INGEST_ROLE_KPI,
     COL_VALUE = INGEST_ROLE_VALUE,
     COL_TARGET = INGEST_ROLE_TARGET,
+    COL_NOTE = INGEST_ROLE_NOTE, /* long: the note of the row's period (SPEC §11) */
     COL_ID,
     COL_NAME,
     COL_PARENT,
@@ -203,7 +204,6 @@ enum col_role {
     COL_AMBER,
     COL_RED,
     COL_WEIGHT,
-    COL_NOTE,    /* long: the note of the row's period (SPEC §11) */
     COL_OTHER,   /* wide: an indicator; periods: a period; long: ignored */
     COL_IGNORED, /* an empty header cell */
     COL_COUNT

@@ -447,6 +447,52 @@ START_TEST(test_csv_note_errors_name_line_and_column)
 }
 END_TEST
 
+/* --column note=HEADER names the note column of a file whose header is no
+ * alias of note; a note cell with a NUL byte is refused with its line and
+ * column, and nothing is imported. */
+START_TEST(test_csv_note_column_option_and_nul_byte)
+{
+    char *root = ts_tempdir("notes-csv");
+    char *data = ts_path(root, "data");
+    const char *csv = "date,team,kpi,value,Explanation\n"
+                      "2026-01,sales,revenue,100,Launch\n";
+    struct ts_run r = import_file(data, root, "plain.csv", csv, "--quiet");
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ts_run_free(&r);
+    const char *exp[] = {"--data", data, "export", NULL};
+    char *out = kpi_ok(exp);
+    /* without the option the column is ignored: no note, no note column */
+    ck_assert_str_eq(out, "date,team,kpi,value,target\n2026-01,sales,revenue,100,\n");
+    free(out);
+    r = import_file(data, root, "named.csv", csv, "--column=note=Explanation");
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ts_run_free(&r);
+    out = kpi_ok(exp);
+    ck_assert_str_eq(out, "date,team,kpi,value,target,note\n2026-01,sales,revenue,100,,Launch\n");
+    free(out);
+    static const char nul[] = "date,team,kpi,value,note\n"
+                              "2026-02,sales,revenue,90,Str\0ike\n";
+    char *file = ts_path(root, "nul.csv");
+    ts_write_file(file, nul, sizeof nul - 1);
+    const char *argv[] = {"--data", data, "import", file, NULL};
+    ts_kpi(&r, NULL, argv);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "nul.csv:2:5: NUL byte") != NULL, "%s", r.err);
+    ts_run_free(&r);
+    out = kpi_ok(exp);
+    ck_assert_str_eq(out, "date,team,kpi,value,target,note\n2026-01,sales,revenue,100,,Launch\n");
+    free(out);
+    const char *bad[] = {"--data", data, "import", file, "--column", "notes=x", NULL};
+    kpi_fails(bad, 1,
+              "invalid --column role \"notes\" (expected date, team, kpi, value, target or "
+              "note)");
+    free(file);
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
 /* The chart marks a noted period in RRDtool's terms: a VRULE (the note's
  * colour, #7b3294, drawn by cairo as rgb(48.235294%,...)) with the note's
  * first line as its numbered legend, which the SVG's description repeats. */
@@ -518,6 +564,7 @@ int main(void)
     tcase_add_test(tc, test_format_1_read_as_it_is_and_converted_by_its_first_write);
     tcase_add_test(tc, test_revert_puts_back_notes_and_refuses_notes_changed_later);
     tcase_add_test(tc, test_notes_in_series_trend_drift_and_alerts_as_known_at);
+    tcase_add_test(tc, test_csv_note_column_option_and_nul_byte);
     tcase_add_test(tc, test_csv_note_column_cp1252_multiline_and_export_round_trip);
     tcase_add_test(tc, test_csv_note_errors_name_line_and_column);
     tcase_add_test(tc, test_graph_marks_noted_periods_and_review_shows_notes);

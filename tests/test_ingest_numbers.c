@@ -237,6 +237,8 @@ START_TEST(test_role_parse_names_and_rejects_others)
     ck_assert_int_eq(role, INGEST_ROLE_DATE);
     ck_assert_int_eq(ingest_role_parse("target", &role), 0);
     ck_assert_int_eq(role, INGEST_ROLE_TARGET);
+    ck_assert_int_eq(ingest_role_parse("Note", &role), 0);
+    ck_assert_int_eq(role, INGEST_ROLE_NOTE);
     ck_assert_int_eq(ingest_role_parse("colour", &role), KPI_EUSAGE);
 }
 END_TEST

@@ -315,8 +315,8 @@ static int one_param(struct web_upload *u, const char *key, const char *v, struc
         *eq = '\0';
         if (ingest_role_parse(text, &role) != 0)
             return kpi_fail(err, KPI_EUSAGE,
-                            "invalid column role \"%s\" (expected date, team, kpi, value or "
-                            "target)",
+                            "invalid column role \"%s\" (expected date, team, kpi, value, "
+                            "target or note)",
                             text);
         memcpy(u->columns[role], eq + 1, strlen(eq + 1) + 1);
         j->ingest.column[role] = u->columns[role];
