@@ -193,6 +193,9 @@ START_TEST(test_post_note_refusals)
     expect("POST", NOTES, write_secret, "period=2026-04", 400, "must be a JSON object");
     expect("POST", NOTES, write_secret, "{\"period\": \"2026-04\", \"text\": \"a\\u0007b\"}", 400,
            "control character 0x07 at byte 2");
+    /* cJSON would end the text at the NUL: refused, not cut */
+    expect("POST", NOTES, write_secret, "{\"period\": \"2026-04\", \"text\": \"Str\\u0000ike\"}",
+           400, "a NUL character (\\\\u0000): a note allows no control character");
     expect("GET", NOTES, write_secret, "", 405, "\"code\":\"method_not_allowed\"");
     /* 2,001 bytes of text: 400; a body over 16 KiB: 413 */
     char *body = malloc(20000);
