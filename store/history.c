@@ -89,15 +89,41 @@ static int read_rows(sqlite3 *db, sqlite3_stmt *s, const struct row_reader *r, v
     return 0;
 }
 
-/* A statement of sql on db; else db closed and err filled. */
-static int prepare(sqlite3 *db, const char *sql, const char *what, sqlite3_stmt **s,
-                   struct kpi_error *err)
+/* A parameter of a statement: text (NULL binds NULL) or a number. */
+struct param {
+    const char *text;
+    int64_t number;
+    bool is_number;
+};
+
+#define PARAM_TEXT(t) ((struct param){.text = (t)})
+#define PARAM_NUMBER(n) ((struct param){.number = (n), .is_number = true})
+
+/* Run sql with params bound to ?1, ?2, ... on a read connection of st and
+ * read its rows as r says (read_rows). No database: no row. */
+static int select_rows(struct store *st, const char *sql, const struct param *params,
+                       size_t nparams, const struct row_reader *r, void **out, size_t *count,
+                       struct kpi_error *err)
 {
-    if (sqlite3_prepare_v2(db, sql, -1, s, NULL) == SQLITE_OK)
-        return 0;
-    int rc = db_fail(err, db, what);
-    sqlite3_close(db);
-    return rc;
+    *out = NULL;
+    *count = 0;
+    sqlite3 *db;
+    int rc = open_read(st, &db, err);
+    if (rc != 0 || db == NULL)
+        return rc;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+        rc = db_fail(err, db, r->what);
+        sqlite3_close(db);
+        return rc;
+    }
+    for (size_t i = 0; i < nparams; i++) {
+        if (params[i].is_number)
+            sqlite3_bind_int64(s, (int)i + 1, (sqlite3_int64)params[i].number);
+        else if (params[i].text != NULL)
+            sqlite3_bind_text(s, (int)i + 1, params[i].text, -1, SQLITE_STATIC);
+    }
+    return read_rows(db, s, r, out, count, err);
 }
 
 /* ------------------------------------------------------------------ log */
@@ -142,12 +168,6 @@ static void release_commits(void *items, size_t count)
 int store_log(struct store *st, const struct store_log_query *q, struct store_commit **out,
               size_t *count, struct kpi_error *err)
 {
-    *out = NULL;
-    *count = 0;
-    sqlite3 *db;
-    int rc = open_read(st, &db, err);
-    if (rc != 0 || db == NULL)
-        return rc;
     /* team and kpi keep the commits that changed a cell of them, or (alone)
      * their catalog entry */
     static const char sql[] =
@@ -162,17 +182,14 @@ int store_log(struct store *st, const struct store_log_query *q, struct store_co
         "OR (?1 IS NULL AND EXISTS (SELECT 1 FROM indicators i WHERE i.commit_id = c.id AND "
         "i.id = ?2)) "
         "ORDER BY id DESC LIMIT ?3";
-    sqlite3_stmt *s = NULL;
-    if ((rc = prepare(db, sql, "reading commits", &s, err)) != 0)
-        return rc;
-    if (q != NULL && q->team != NULL)
-        sqlite3_bind_text(s, 1, q->team, -1, SQLITE_STATIC);
-    if (q != NULL && q->kpi != NULL)
-        sqlite3_bind_text(s, 2, q->kpi, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, q != NULL && q->limit > 0 ? (sqlite3_int64)q->limit : -1);
+    const struct param params[] = {
+        PARAM_TEXT(q != NULL ? q->team : NULL),
+        PARAM_TEXT(q != NULL ? q->kpi : NULL),
+        PARAM_NUMBER(q != NULL && q->limit > 0 ? (int64_t)q->limit : -1),
+    };
     static const struct row_reader reader = {sizeof(struct store_commit), "reading commits",
                                              commit_row, release_commits};
-    return read_rows(db, s, &reader, (void **)out, count, err);
+    return select_rows(st, sql, params, 3, &reader, (void **)out, count, err);
 }
 
 /* ------------------------------------------------------------- known at */
@@ -215,6 +232,18 @@ static bool canonical_time(const char *text, char out[COMMIT_TIME_LEN + 1])
     return true;
 }
 
+static bool id_row(sqlite3_stmt *s, void *item)
+{
+    *(uint64_t *)item = (uint64_t)sqlite3_column_int64(s, 0); /* NULL: 0 */
+    return true;
+}
+
+static void release_ids(void *items, size_t count)
+{
+    (void)count;
+    free(items);
+}
+
 int store_resolve_commit(struct store *st, const char *text, uint64_t *commit,
                          struct kpi_error *err)
 {
@@ -227,29 +256,20 @@ int store_resolve_commit(struct store *st, const char *text, uint64_t *commit,
                         "invalid commit \"%s\" (expected a commit number, YYYY-MM-DD or "
                         "YYYY-MM-DDThh:mm:ssZ)",
                         text);
-    sqlite3 *db;
-    int rc = open_read(st, &db, err);
+    const char *sql = number ? "SELECT id FROM commits WHERE id = ?1"
+                             : "SELECT max(id) FROM commits WHERE time <= ?1";
+    const struct param param =
+        number ? PARAM_NUMBER((int64_t)strtoull(text, NULL, 10)) : PARAM_TEXT(when);
+    static const struct row_reader reader = {sizeof(uint64_t), "reading commits", id_row,
+                                             release_ids};
+    uint64_t *ids = NULL, found = 0;
+    size_t n = 0;
+    int rc = select_rows(st, sql, &param, 1, &reader, (void **)&ids, &n, err);
     if (rc != 0)
         return rc;
-    uint64_t found = 0;
-    if (db != NULL) {
-        sqlite3_stmt *s = NULL;
-        const char *sql = number ? "SELECT id FROM commits WHERE id = ?1"
-                                 : "SELECT max(id) FROM commits WHERE time <= ?1";
-        if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
-            rc = db_fail(err, db, "reading commits");
-            sqlite3_close(db);
-            return rc;
-        }
-        if (number)
-            sqlite3_bind_int64(s, 1, (sqlite3_int64)strtoull(text, NULL, 10));
-        else
-            sqlite3_bind_text(s, 1, when, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            found = (uint64_t)sqlite3_column_int64(s, 0);
-        sqlite3_finalize(s);
-        sqlite3_close(db);
-    }
+    if (n > 0)
+        found = ids[0];
+    free(ids);
     if (found == 0)
         return number ? kpi_fail(err, KPI_EUSAGE, "unknown commit %s", text)
                       : kpi_fail(err, KPI_EUSAGE, "no commit at or before %s", when);
@@ -293,12 +313,6 @@ static void release_versions(void *items, size_t count)
 int store_history(struct store *st, const char *team, const char *kpi, const int64_t *period,
                   struct store_version **out, size_t *count, struct kpi_error *err)
 {
-    *out = NULL;
-    *count = 0;
-    sqlite3 *db;
-    int rc = open_read(st, &db, err);
-    if (rc != 0 || db == NULL)
-        return rc;
     /* notes are field 2 (STORE_NOTE), after the value and target; each
      * side of the union a range of its primary key (the series id found
      * first: a join over the union made SQLite scan every version) */
@@ -309,16 +323,14 @@ int store_history(struct store *st, const char *team, const char *kpi, const int
         "SELECT period, 2, NULL, commit_id, text FROM notes WHERE series = (SELECT id FROM "
         "series WHERE team = ?1 AND kpi = ?2) AND (?3 IS NULL OR period = ?3)) v JOIN commits c "
         "ON c.id = v.commit_id ORDER BY v.commit_id, v.period, v.field";
-    sqlite3_stmt *s = NULL;
-    if ((rc = prepare(db, sql, "reading versions", &s, err)) != 0)
-        return rc;
-    sqlite3_bind_text(s, 1, team, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, kpi, -1, SQLITE_STATIC);
-    if (period != NULL)
-        sqlite3_bind_int64(s, 3, *period);
+    const struct param params[] = {
+        PARAM_TEXT(team),
+        PARAM_TEXT(kpi),
+        period != NULL ? PARAM_NUMBER(*period) : PARAM_TEXT(NULL),
+    };
     static const struct row_reader reader = {sizeof(struct store_version), "reading versions",
                                              version_row, release_versions};
-    return read_rows(db, s, &reader, (void **)out, count, err);
+    return select_rows(st, sql, params, 3, &reader, (void **)out, count, err);
 }
 
 /* --------------------------------------------------------- restatements */
@@ -376,12 +388,6 @@ static void release_restatements(void *items, size_t count)
 int store_restatements(struct store *st, uint64_t since, struct store_restatement **out,
                        size_t *count, struct kpi_error *err)
 {
-    *out = NULL;
-    *count = 0;
-    sqlite3 *db;
-    int rc = open_read(st, &db, err);
-    if (rc != 0 || db == NULL)
-        return rc;
     /* observations (field 0) with more than one version, whose latest
      * version is a commit after since: one pass over versions in key order */
     static const char sql[] =
@@ -391,13 +397,11 @@ int store_restatements(struct store *st, uint64_t since, struct store_restatemen
         "versions f ON f.series = c.series AND f.period = c.period AND f.field = 0 AND "
         "f.commit_id = c.first JOIN versions l ON l.series = c.series AND l.period = c.period "
         "AND l.field = 0 AND l.commit_id = c.last WHERE c.n > 1 AND c.last > ?1";
-    sqlite3_stmt *s = NULL;
-    if ((rc = prepare(db, sql, "reading versions", &s, err)) != 0)
-        return rc;
-    sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
+    const struct param param = PARAM_NUMBER((int64_t)since);
     static const struct row_reader reader = {sizeof(struct store_restatement), "reading versions",
                                              restatement_row, release_restatements};
-    if ((rc = read_rows(db, s, &reader, (void **)out, count, err)) != 0)
+    int rc = select_rows(st, sql, &param, 1, &reader, (void **)out, count, err);
+    if (rc != 0)
         return rc;
     if (*count > 1)
         qsort(*out, *count, sizeof **out, cmp_restatement);
