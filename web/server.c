@@ -31,7 +31,10 @@ void web_options_default(struct web_options *o)
     o->per_ip_limit = 0;     /* half of that */
     o->idle_timeout = 10;
     o->header_timeout = 5;
-    o->connection_memory = 16 * 1024;
+    /* libmicrohttpd zeroes all of it after every request: 8 KiB holds a
+     * request head of ~7.5 KB (431 beyond) and keeps the cost per request
+     * flat up to 1,000 connections (docs/DECISIONS.md, "Connections"). */
+    o->connection_memory = 8 * 1024;
     o->cache_entries = 4096;
     o->cache_bytes = 64u * 1024 * 1024;
     o->max_upload = 64u * 1024 * 1024;

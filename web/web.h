@@ -49,7 +49,7 @@ struct web_options {
     unsigned idle_timeout;     /* seconds before an idle connection is closed; 10 */
     unsigned header_timeout;   /* seconds a new connection may take to send a whole
                                   request head; 5 (capped at idle_timeout) */
-    size_t connection_memory;  /* per connection, bounds URL and headers; 16 KiB */
+    size_t connection_memory;  /* per connection, bounds URL and headers; 8 KiB */
     size_t cache_entries;      /* cached answers per generation; default 4096 */
     size_t cache_bytes;        /* bytes of cached answers per generation; 64 MiB */
     /* Access (SPEC §9): */
