@@ -24,18 +24,44 @@
 
 #include "query/query.h"
 
+#include <stdatomic.h>
+
 /* The tolerance of SPEC §5 on ratio comparisons. */
 #define Q_EPS 1e-9
 
+/* The points of a computed list, shared by the queries whose cells hold it
+ * (query_new_from keeps an unchanged roll-up): freed with the last one. */
+struct q_block {
+    atomic_size_t refs;
+    struct kpi_point pts[];
+};
+
+struct q_block *q_block_new(size_t n);   /* refs 1; NULL when out of memory */
+void q_block_retain(struct q_block *b);  /* NULL is fine */
+void q_block_release(struct q_block *b); /* NULL is fine */
+
 struct q_list {
     const struct kpi_point *pts;
-    size_t n;                /* points, including those whose field is NaN */
-    size_t count;            /* points whose field is a number */
-    int64_t first, last;     /* periods of the first and last of those (count > 0) */
-    struct kpi_point *owned; /* pts when computed (freed with the query) */
+    size_t n;              /* points, including those whose field is NaN */
+    size_t count;          /* points whose field is a number */
+    int64_t first, last;   /* periods of the first and last of those (count > 0) */
+    struct q_block *owned; /* pts is owned->pts when computed (a reference) */
 };
 
 enum q_state { Q_EMPTY = 0, Q_BUSY, Q_DONE };
+
+/* What query_new_from knows of a cell from the previous query: the cell it
+ * was there (NULL: none, computed in full), whether its own series only
+ * grew (own_tail: the count of the points already counted in prev's own
+ * lists, or one of the two values below), and
+ * whether the cells it rolls up from may differ (kids_changed). */
+#define Q_OWN_SAME SIZE_MAX          /* own_tail: the same points (or none in both) */
+#define Q_OWN_CHANGED (SIZE_MAX - 1) /* own_tail: new, gone or rewritten */
+struct q_hint {
+    const struct q_cell *prev;
+    size_t own_tail;
+    bool kids_changed;
+};
 
 struct q_cell {
     enum q_state state;
@@ -60,7 +86,15 @@ struct query {
     struct q_cell **rows; /* per team, allocated on first use */
     const char *(*note)(const void *ctx, size_t team, size_t indicator, int64_t period);
     const void *note_ctx;
+    struct q_hint *hint; /* nteams * ninds, only while query_new_from prepares */
 };
+
+/* query_new without the check of the points' order (query_new_from checks
+ * only what changed). */
+int q_create(const struct query_dataset *ds, struct query **out, struct kpi_error *err);
+/* Each series' points from index from[s] on (every point when from is
+ * NULL) have increasing periods. KPI_EINPUT otherwise. */
+int q_check_sorted(const struct query *q, const size_t *from, struct kpi_error *err);
 
 /* The cell of (team, ind), computing it (and its children's) on first use.
  * Returns 0 or KPI_ESYSTEM. *out is borrowed until query_free. */

@@ -123,11 +123,6 @@ static int index_series(struct query *q, struct kpi_error *err)
                             s);
         if (sd->count > 0 && !sd->points)
             return kpi_fail(err, KPI_EINPUT, "series %zu has no points", s);
-        for (size_t k = 1; k < sd->count; k++)
-            if (sd->points[k].period <= sd->points[k - 1].period)
-                return kpi_fail(err, KPI_EINPUT,
-                                "series of \"%s\" / \"%s\" is not sorted by period",
-                                q->teams[sd->team].id, q->inds[sd->indicator].id);
     }
     qsort(q->series, q->nseries, sizeof *q->series, cmp_series_key);
     for (size_t s = 1; s < q->nseries; s++)
@@ -144,7 +139,23 @@ static int index_series(struct query *q, struct kpi_error *err)
     return 0;
 }
 
-int query_new(const struct query_dataset *ds, struct query **out, struct kpi_error *err)
+/* Each series' points from index from[s] on (all of them when from is
+ * NULL) follow the one before in strictly increasing period order. */
+int q_check_sorted(const struct query *q, const size_t *from, struct kpi_error *err)
+{
+    for (size_t s = 0; s < q->nseries; s++) {
+        const struct query_series_data *sd = &q->series[s];
+        for (size_t k = from == NULL || from[s] < 1 ? 1 : from[s]; k < sd->count; k++)
+            if (sd->points[k].period <= sd->points[k - 1].period)
+                return kpi_fail(err, KPI_EINPUT,
+                                "series of \"%s\" / \"%s\" is not sorted by period",
+                                q->teams[sd->team].id, q->inds[sd->indicator].id);
+    }
+    return 0;
+}
+
+/* query_new without the check of the points' order. */
+int q_create(const struct query_dataset *ds, struct query **out, struct kpi_error *err)
 {
     *out = NULL;
     if (!ds || (ds->team_count && !ds->teams) || (ds->indicator_count && !ds->indicators) ||
@@ -196,6 +207,16 @@ fail:
     return rc;
 }
 
+int query_new(const struct query_dataset *ds, struct query **out, struct kpi_error *err)
+{
+    int rc = q_create(ds, out, err);
+    if (rc == 0 && (rc = q_check_sorted(*out, NULL, err)) != 0) {
+        query_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 void query_free(struct query *q)
 {
     if (!q)
@@ -204,9 +225,9 @@ void query_free(struct query *q)
         if (!q->rows[t])
             continue;
         for (size_t i = 0; i < q->ninds; i++) {
-            free(q->rows[t][i].values.owned);
-            free(q->rows[t][i].targets.owned);
-            free(q->rows[t][i].lfl.owned);
+            q_block_release(q->rows[t][i].values.owned);
+            q_block_release(q->rows[t][i].targets.owned);
+            q_block_release(q->rows[t][i].lfl.owned);
         }
         free(q->rows[t]);
     }

@@ -184,6 +184,29 @@ const char *query_note(const struct query *q, size_t team, size_t indicator, int
  * above). Errors: KPI_ESYSTEM. */
 int query_prepare(struct query *q, struct kpi_error *err);
 
+/* query_new then query_prepare, computing again only what differs from
+ * prev, the prepared analysis of the previous dataset (NULL: everything is
+ * computed): the server's take-up of a new commit. prev and what it borrows
+ * must stay valid during the call; after it, *out borrows nothing from prev
+ * (cells it keeps are shared through reference counts) and either may be
+ * freed first.
+ *
+ * What is kept: a series whose points pointer and count are prev's for the
+ * same (team id, indicator id) is unchanged; one with the same pointer and
+ * more points grew (only its new points are read and checked) -- the
+ * caller promises that points once lent to a query are never rewritten,
+ * only appended after, while that query lives (store views: a series'
+ * buffer is shared between views and only written past every view's
+ * count). A cell whose own series and whose children's cells are unchanged
+ * (same children, by id) is prev's; a roll-up whose children's cells are
+ * unchanged is prev's. Teams or indicators not sorted by id, a new team or
+ * indicator, a changed parent or aggregate compute the cells they touch
+ * (and their ancestors') again; names, directions, thresholds, families and
+ * weights are read by the questions, not by the cells.
+ * Errors and ownership: those of query_new and query_prepare. */
+int query_new_from(const struct query_dataset *ds, const struct query *prev, struct query **out,
+                   struct kpi_error *err);
+
 /* The children of a team (indices, sorted by id). Borrowed until
  * query_free. team must be < team_count. */
 const size_t *query_children(const struct query *q, size_t team, size_t *count);

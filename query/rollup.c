@@ -35,19 +35,60 @@ static double field(const struct kpi_point *p, bool targets)
     return targets ? p->target : p->value;
 }
 
+struct q_block *q_block_new(size_t n)
+{
+    if (n > (SIZE_MAX - sizeof(struct q_block)) / sizeof(struct kpi_point))
+        return NULL;
+    struct q_block *b = malloc(sizeof *b + n * sizeof b->pts[0]);
+    if (b != NULL)
+        atomic_init(&b->refs, 1);
+    return b;
+}
+
+void q_block_retain(struct q_block *b)
+{
+    if (b != NULL)
+        atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+}
+
+void q_block_release(struct q_block *b)
+{
+    if (b != NULL && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+        free(b);
+}
+
 /* View the stored points as a list (no copy): count the numbers of the
- * field and note the first and last period that has one. */
-static void own_list(const struct query_series_data *s, bool targets, struct q_list *out)
+ * field from point `from` on, after those out already counted, and note the
+ * first and last period that has one. */
+static void own_list_from(const struct query_series_data *s, bool targets, size_t from,
+                          struct q_list *out)
 {
     out->pts = s->points;
     out->n = s->count;
-    for (size_t k = 0; k < s->count; k++) {
+    out->owned = NULL;
+    for (size_t k = from; k < s->count; k++) {
         if (isnan(field(&s->points[k], targets)))
             continue;
         if (out->count++ == 0)
             out->first = s->points[k].period;
         out->last = s->points[k].period;
     }
+}
+
+static void own_list(const struct query_series_data *s, bool targets, struct q_list *out)
+{
+    *out = (struct q_list){0};
+    own_list_from(s, targets, 0, out);
+}
+
+/* The own list of a series that only grew since the previous query's cell:
+ * prev_rolled means its first `from` points had no number of the field
+ * (the list rolled up), else prev is what they counted. */
+static void own_list_grown(const struct query_series_data *s, bool targets, bool prev_rolled,
+                           const struct q_list *prev, size_t from, struct q_list *out)
+{
+    *out = prev_rolled ? (struct q_list){0} : *prev;
+    own_list_from(s, targets, from, out);
 }
 
 /* A cell's own targets at increasing periods, exactly as kpi_target_at
@@ -182,13 +223,13 @@ static void sparse_add(void *ctx, int64_t period, size_t seq, double v)
 /* A computed list; a like-for-like one may hold NaN targets. */
 static void finish(struct q_list *l, bool targets)
 {
-    l->pts = l->owned;
+    l->pts = l->owned->pts;
     for (size_t k = 0; k < l->n; k++) {
-        if (isnan(field(&l->owned[k], targets)))
+        if (isnan(field(&l->pts[k], targets)))
             continue;
         if (l->count++ == 0)
-            l->first = l->owned[k].period;
-        l->last = l->owned[k].period;
+            l->first = l->pts[k].period;
+        l->last = l->pts[k].period;
     }
 }
 
@@ -242,7 +283,7 @@ static int rolled_list(struct query *q, size_t team, size_t ind, enum roll mode,
         struct dense d = {lo, calloc((size_t)span, sizeof(double)),
                           calloc((size_t)span, sizeof(size_t)),
                           calloc((size_t)span, sizeof(size_t))};
-        out->owned = malloc((size_t)(span < total ? span : total) * sizeof *out->owned);
+        out->owned = q_block_new((size_t)(span < total ? span : total));
         if (!d.sum || !d.cnt || !d.rep || !out->owned) {
             free(d.sum);
             free(d.cnt);
@@ -253,7 +294,8 @@ static int rolled_list(struct query *q, size_t team, size_t ind, enum roll mode,
             child_each(&q->rows[kids[k]][ind], mode, k, dense_add, &d);
         for (size_t i = 0; i < span; i++)
             if (d.rep[i] > 0)
-                out->owned[out->n++] = point_of(lo + (int64_t)i, d.sum[i], d.cnt[i], agg, targets);
+                out->owned->pts[out->n++] =
+                    point_of(lo + (int64_t)i, d.sum[i], d.cnt[i], agg, targets);
         free(d.sum);
         free(d.cnt);
         free(d.rep);
@@ -261,7 +303,7 @@ static int rolled_list(struct query *q, size_t team, size_t ind, enum roll mode,
         return 0;
     }
     struct sparse s = {malloc(total * sizeof *s.e), 0};
-    out->owned = malloc(total * sizeof *out->owned);
+    out->owned = q_block_new(total);
     if (!s.e || !out->owned) {
         free(s.e);
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
@@ -278,12 +320,19 @@ static int rolled_list(struct query *q, size_t team, size_t ind, enum roll mode,
                 cnt++;
             }
         }
-        out->owned[out->n++] = point_of(s.e[k].period, sum, cnt, agg, targets);
+        out->owned->pts[out->n++] = point_of(s.e[k].period, sum, cnt, agg, targets);
         k = j;
     }
     free(s.e);
     finish(out, targets);
     return 0;
+}
+
+/* A rolled-up list of the previous query's cell, shared. */
+static void reuse_list(const struct q_list *prev, struct q_list *out)
+{
+    *out = *prev;
+    q_block_retain(out->owned);
 }
 
 int q_cell_get(struct query *q, size_t team, size_t ind, const struct q_cell **out,
@@ -300,14 +349,31 @@ int q_cell_get(struct query *q, size_t team, size_t ind, const struct q_cell **o
         return 0;
     if (c->state == Q_BUSY) /* query_new refuses cycles: cannot happen */
         return kpi_fail(err, KPI_ESYSTEM, "roll-up cycle at team \"%s\"", q->teams[team].id);
+    /* query_new_from: what the previous query computed of this cell */
+    const struct q_hint *h = q->hint != NULL ? &q->hint[team * q->ninds + ind] : NULL;
+    const struct q_cell *pc = h != NULL ? h->prev : NULL;
+    if (pc != NULL && h->own_tail == Q_OWN_SAME && !h->kids_changed) {
+        *c = *pc; /* nothing it reads changed: shared as it is */
+        q_block_retain(c->values.owned);
+        q_block_retain(c->targets.owned);
+        q_block_retain(c->lfl.owned);
+        return 0;
+    }
     c->state = Q_BUSY;
     const struct query_series_data *own = q_own_series(q, team, ind);
-    if (own) {
+    if (own && pc != NULL && h->own_tail != Q_OWN_CHANGED) {
+        /* the same points, or more: only the new ones are counted */
+        size_t from = h->own_tail == Q_OWN_SAME ? own->count : h->own_tail;
+        own_list_grown(own, false, pc->values_rolled, &pc->values, from, &c->values);
+        own_list_grown(own, true, pc->targets_rolled, &pc->targets, from, &c->targets);
+    } else if (own) {
         own_list(own, false, &c->values);
         own_list(own, true, &c->targets);
     }
     /* D1, D2: values and targets each roll up when the team has none of its
-     * own in any period. */
+     * own in any period; a roll-up whose children did not change is the
+     * previous query's. */
+    bool same_kids = pc != NULL && !h->kids_changed;
     int rc = 0;
     c->values_rolled = c->values.count == 0;
     c->targets_rolled = c->targets.count == 0;
@@ -315,17 +381,24 @@ int q_cell_get(struct query *q, size_t team, size_t ind, const struct q_cell **o
         c->values = (struct q_list){0};
     if (c->targets_rolled)
         c->targets = (struct q_list){0};
-    if (rc == 0 && c->values_rolled)
+    if (c->values_rolled && same_kids && pc->values_rolled)
+        reuse_list(&pc->values, &c->values);
+    else if (c->values_rolled)
         rc = rolled_list(q, team, ind, R_VALUES, &c->values, err);
-    if (rc == 0 && c->targets_rolled)
-        rc = rolled_list(q, team, ind, R_PLANNED, &c->targets, err);
-    /* D18: like for like where a child reports, only with planned targets. */
-    if (rc == 0 && c->targets_rolled && c->targets.count > 0)
-        rc = rolled_list(q, team, ind, R_LFL, &c->lfl, err);
+    if (c->targets_rolled && same_kids && pc->targets_rolled) {
+        reuse_list(&pc->targets, &c->targets);
+        reuse_list(&pc->lfl, &c->lfl);
+    } else {
+        if (rc == 0 && c->targets_rolled)
+            rc = rolled_list(q, team, ind, R_PLANNED, &c->targets, err);
+        /* D18: like for like where a child reports, only with planned targets. */
+        if (rc == 0 && c->targets_rolled && c->targets.count > 0)
+            rc = rolled_list(q, team, ind, R_LFL, &c->lfl, err);
+    }
     if (rc != 0) {
-        free(c->values.owned);
-        free(c->targets.owned);
-        free(c->lfl.owned);
+        q_block_release(c->values.owned);
+        q_block_release(c->targets.owned);
+        q_block_release(c->lfl.owned);
         memset(c, 0, sizeof *c);
         return rc;
     }
