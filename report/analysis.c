@@ -9,8 +9,10 @@ static const char *view_note(const void *ctx, size_t team, size_t indicator, int
     return store_view_note(ctx, team, indicator, period);
 }
 
-int report_analysis_open(const struct store_view *view, bool shared, struct query **out,
-                         struct kpi_error *err)
+/* The analysis of view: prepared from prev when prev_q (report_analysis_update),
+ * else opened (prepared when shared). */
+static int analysis_of(const struct store_view *view, bool shared, const struct query *prev_q,
+                       struct query **out, struct kpi_error *err)
 {
     *out = NULL;
     size_t team_count = store_view_team_count(view);
@@ -45,6 +47,10 @@ int report_analysis_open(const struct store_view *view, bool shared, struct quer
                                .series_count = series_count,
                                .note = view_note,
                                .note_ctx = view};
+    if (prev_q != NULL) {
+        rc = query_new_from(&ds, prev_q, out, err);
+        goto done;
+    }
     rc = query_new(&ds, out, err);
     if (rc == 0 && shared && (rc = query_prepare(*out, err)) != 0) {
         query_free(*out);
@@ -55,4 +61,18 @@ done:
     free(indicators);
     free(series);
     return rc;
+}
+
+int report_analysis_open(const struct store_view *view, bool shared, struct query **out,
+                         struct kpi_error *err)
+{
+    return analysis_of(view, shared, NULL, out, err);
+}
+
+int report_analysis_update(const struct store_view *view, const struct query *prev,
+                           struct query **out, struct kpi_error *err)
+{
+    if (prev == NULL)
+        return analysis_of(view, true, NULL, out, err);
+    return analysis_of(view, true, prev, out, err);
 }

@@ -75,6 +75,13 @@ struct report_table *report_indicators_table(const struct store_view *view);
  * Errors: KPI_ESYSTEM. */
 int report_analysis_open(const struct store_view *view, bool shared, struct query **out,
                          struct kpi_error *err);
+/* The shared analysis of view computed from prev, the shared analysis of the
+ * view it was updated from (store_view_update: unchanged series share their
+ * points), computing again only what changed (query_new_from); prev NULL:
+ * report_analysis_open(view, true). prev and its view must stay valid during
+ * the call only. Errors: KPI_ESYSTEM. */
+int report_analysis_update(const struct store_view *view, const struct query *prev,
+                           struct query **out, struct kpi_error *err);
 
 /* The documents of SPEC §7 that answer questions, as compact JSON. Each is
  * the exact text the CLI prints (--format json) and the server returns.

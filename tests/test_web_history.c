@@ -131,6 +131,11 @@ static const char *const compared[] = {
     "/api/v1/teams/sales/kpis/revenue/series",
     "/api/v1/teams/ops/trends",
     "/api/v1/teams/ops/kpis/nps/series",
+    "/api/v1/teams/acme/trends",
+    "/api/v1/teams/sales/drift",
+    "/api/v1/teams/acme/kpis/delay/series",
+    "/api/v1/alerts?as_of=2026-06-30",
+    "/api/v1/teams/acme/drift?as_of=2026-02-28",
     "/metrics",
 };
 
@@ -178,6 +183,26 @@ START_TEST(test_take_up_answers_like_a_fresh_server)
     assert_like_a_fresh_server("new teams and indicators");
     import_text(dir, "t3.csv", "team,name,parent\nsales,Ventes,ops\n", "teams");
     assert_like_a_fresh_server("a catalog change");
+    /* notes, with a value and alone */
+    import_text(dir, "n.csv",
+                "date,team,kpi,value,note\n2026-05,ops,delay,6,Strike\n"
+                "2026-04,sales,revenue,,Lost the Lyon deal\n",
+                NULL);
+    assert_like_a_fresh_server("notes");
+    /* what the roll-ups do not read (thresholds, direction), then what
+     * they do (the aggregate), then targets only */
+    import_text(dir, "i3.csv",
+                "kpi,name,direction,amber,red,aggregate\nrevenue,Revenue,down,0.01,0.02,sum\n",
+                "indicators");
+    assert_like_a_fresh_server("thresholds and direction");
+    import_text(dir, "i4.csv", "kpi,name,aggregate\ndelay,Delay,mean\n", "indicators");
+    assert_like_a_fresh_server("an aggregate");
+    import_text(dir, "tg.csv",
+                "date,team,kpi,target\n2026-06,ops,delay,2.5\n2026-06,acme,revenue,400\n", NULL);
+    assert_like_a_fresh_server("targets");
+    /* one team's new period only: the other subtrees are kept */
+    import_text(dir, "jun.csv", "date,team,kpi,value\n2026-06,support,nps,44\n", NULL);
+    assert_like_a_fresh_server("one team's new period");
 }
 END_TEST
 

@@ -75,8 +75,9 @@ static int snapshot_new(struct store *st, const struct web_snapshot *prev, size_
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
     int rc = prev != NULL ? store_view_update(st, prev->view, &s->view, err)
                           : store_view_open_shared(st, &s->view, err);
+    /* the analysis too: only what the commit changed is computed again */
     if (rc == 0)
-        rc = report_analysis_open(s->view, true, &s->q, err);
+        rc = report_analysis_update(s->view, prev != NULL ? prev->q : NULL, &s->q, err);
     if (rc == 0 && pthread_rwlock_init(&s->lock, NULL) != 0)
         rc = kpi_fail(err, KPI_ESYSTEM, "cannot create a lock");
     if (rc != 0) {
