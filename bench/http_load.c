@@ -17,8 +17,8 @@
  *
  * Checks: every answer's status is 200 and its body is exactly its
  * Content-Length, the same for every answer; a connection closed by the
- * server or a failed read or write is a socket error (the connection is
- * opened again). Prints, on one line:
+ * server (other than after an answer saying Connection: close) or a failed
+ * read or write is a socket error; the connection is opened again. Prints, on one line:
  *
  *   requests N rate R bytes B body_bytes L non200 E socket_errors S
  *   p50_ms A p99_ms B cpu_s C
@@ -61,6 +61,7 @@ struct conn {
     int64_t body_left; /* -1 while reading the head */
     int64_t body_len;  /* this answer's Content-Length */
     int status;
+    bool close; /* the answer said Connection: close */
     char head[HEAD_MAX];
 };
 
@@ -123,12 +124,21 @@ static int send_request(struct conn *c)
     return send(c->fd, request, request_len, MSG_NOSIGNAL) == (ssize_t)request_len ? 0 : -1;
 }
 
+/* The connection closed and opened again: after an answer with
+ * Connection: close (nginx closes a connection after keepalive_requests
+ * answers), not an error unless it cannot be opened again ... */
+static void renew(struct worker *w, struct conn *c)
+{
+    close(c->fd); /* leaves the epoll set */
+    if (open_conn(w, c) != 0 || send_request(c) != 0)
+        w->socket_errors++;
+}
+
+/* ... and after a socket error. */
 static void reopen(struct worker *w, struct conn *c)
 {
     w->socket_errors++;
-    close(c->fd); /* leaves the epoll set */
-    if (open_conn(w, c) == 0)
-        send_request(c);
+    renew(w, c);
 }
 
 /* The head in c->head is complete (ends at end): status and length. */
@@ -139,9 +149,13 @@ static int parse_head(struct conn *c, size_t end)
         return -1;
     c->status = atoi(c->head + 9);
     c->body_len = -1;
-    for (char *line = strstr(c->head, "\r\n"); line != NULL; line = strstr(line + 2, "\r\n"))
+    c->close = false;
+    for (char *line = strstr(c->head, "\r\n"); line != NULL; line = strstr(line + 2, "\r\n")) {
         if (strncasecmp(line + 2, "Content-Length:", 15) == 0)
             c->body_len = strtoll(line + 17, NULL, 10);
+        else if (strncasecmp(line + 2, "Connection: close", 17) == 0)
+            c->close = true;
+    }
     if (c->body_len < 0)
         return -1;
     c->body_left = c->body_len;
@@ -219,7 +233,9 @@ static void on_readable(struct worker *w, struct conn *c)
     if (now >= deadline_ns)
         return;
     answered(w, c, now);
-    if (send_request(c) != 0)
+    if (c->close)
+        renew(w, c);
+    else if (send_request(c) != 0)
         reopen(w, c);
 }
 
