@@ -9,7 +9,7 @@
 #   bash bench/web-conns.sh [ROUNDS] [SECONDS] [GROUP_NICE] [LAYOUTS] [CLIENTS]
 #
 # Defaults: 3 rounds of 3 s per measure, nice 0, "shared pinned", "wrk
-# http_load": 78 measures, about 5 minutes.
+# http_load": 78 measures, about 4 minutes (6 with KPI_BASELINE).
 #
 # CLIENTS: one or more of
 #   wrk        wrk -t2 (the issue's client); it copies and parses every answer

@@ -16,7 +16,9 @@
 #      script checks that both send the same bytes);
 #   2. /api/v1/alerts of the examples at 64, 1,000 and 3,000 connections
 #      (wrk -t2), with its socket errors; then a client at 8 connections
-#      while 1,000 other connections are held open and idle;
+#      while 1,000 other connections are held open and idle (bench/web-conns.sh
+#      measures these with a second client, pinned and shared, and each
+#      side's CPU: its figures are those of docs/PERFORMANCE.md);
 #   3. /healthz latency (wrk -c1) alone, while 4 clients ask PNGs of sizes
 #      never asked before (every render misses the cache), and while 520
 #      connections hold unfinished request heads; the time of
