@@ -752,6 +752,18 @@ static struct series_points *sp_fit(struct series_points *b, size_t count)
     return b;
 }
 
+struct series_points *series_points_alloc(size_t count)
+{
+    size_t cap = count + sp_slack(count);
+    struct series_points *b = malloc(sizeof *b + cap * sizeof b->pts[0]);
+    if (b == NULL)
+        return NULL;
+    atomic_init(&b->refs, 1);
+    atomic_init(&b->used, 0);
+    b->cap = cap;
+    return b;
+}
+
 void series_points_release(struct series_points *b)
 {
     if (b != NULL && atomic_fetch_sub(&b->refs, 1) == 1)
@@ -1173,9 +1185,11 @@ static int update_series(struct series_points *old_buf, const struct kpi_point *
 }
 
 int db_update_view(sqlite3 *db, const struct store_view *old, struct store_view **out,
-                   struct kpi_error *err)
+                   size_t *changes, struct kpi_error *err)
 {
     *out = NULL;
+    if (changes != NULL)
+        *changes = 0;
     struct store_view *v = calloc(1, sizeof *v);
     if (v == NULL)
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
@@ -1195,6 +1209,8 @@ int db_update_view(sqlite3 *db, const struct store_view *old, struct store_view 
     if ((status = load_catalog(db, v, &refs, &ref_count, err)) != 0 ||
         (status = load_changes(db, old->generation, &o, &on, err)) != 0)
         goto done;
+    if (changes != NULL)
+        *changes = on;
     old_of = malloc((ref_count + 1) * sizeof *old_of);
     built = calloc(ref_count + 1, sizeof *built);
     if (old_of == NULL || built == NULL) {

@@ -97,6 +97,7 @@ int store_open(const char *dir, const struct store_options *opts, struct store *
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
     }
     pthread_mutex_init(&st->poll_mu, NULL);
+    pthread_mutex_init(&st->pcache_mu, NULL);
     st->create = opts != NULL && opts->create;
     st->read_only = opts != NULL && opts->read_only;
     unsigned threads = opts != NULL ? opts->threads : 0;
@@ -113,6 +114,8 @@ void store_close(struct store *st)
 {
     if (st == NULL)
         return;
+    pcache_stop(st);
+    pthread_mutex_destroy(&st->pcache_mu);
     sqlite3_finalize(st->poll_stmt);
     sqlite3_close(st->poll_db);
     pthread_mutex_destroy(&st->poll_mu);

@@ -31,6 +31,10 @@ struct store {
     pthread_mutex_t poll_mu;
     struct sqlite3 *poll_db;
     struct sqlite3_stmt *poll_stmt;
+    /* the points cache being written in the background (pcache.c), NULL:
+     * none; under pcache_mu */
+    pthread_mutex_t pcache_mu;
+    struct pcache_job *pcache;
 };
 
 /* "DIR/name" into a fresh malloc'd string; NULL when out of memory. */
@@ -94,6 +98,9 @@ struct series_points {
 };
 
 void series_points_release(struct series_points *b); /* NULL is fine */
+/* A new allocation with room for count points and the slack left for later
+ * appends (refs 1, used 0); NULL when out of memory. */
+struct series_points *series_points_alloc(size_t count);
 
 /* A view: one loaded ledger generation. Every pointer inside points into buf
  * (strings, points) or into the arrays below, all owned by the view. */
@@ -119,6 +126,8 @@ struct store_view {
     struct store_series_key *lag; /* series whose RRD file may lag */
     struct store_notes *notes;    /* NULL: none (notes.c) */
     size_t lag_count;
+    uint64_t cache_commit; /* the commit of DIR/points.cache it was built from
+                              (pcache.c); 0: read from the database alone */
     /* identity of DIR/ledger when loaded, for store_changed */
     bool exists;
     dev_t dev;
@@ -191,9 +200,56 @@ int db_load_view_shared(struct sqlite3 *db, struct store_view **out, struct kpi_
 /* The latest commit built from old (a view loaded per series, of the latest
  * commit when it was loaded): the catalog read again, the cells of the
  * commits after old's read through versions_by_commit, unchanged series
- * shared with old. */
+ * shared with old. *changes (when not NULL): how many cells changed since
+ * old's commit. */
 int db_update_view(struct sqlite3 *db, const struct store_view *old, struct store_view **out,
-                   struct kpi_error *err);
+                   size_t *changes, struct kpi_error *err);
+
+/* ------------------------------------------------------------ points cache */
+
+/* DIR/points.cache (pcache.c): the points of every series of the view of one
+ * commit, derived from the database and rebuilt from it, so that a
+ * whole-directory load reads one file instead of stepping every row. */
+#define STORE_PCACHE_NAME "points.cache"
+#define STORE_PCACHE_TMP "points.cache.tmp"
+
+/* Why a cache was not used (pcache_read). */
+enum pcache_status {
+    PCACHE_OK,
+    PCACHE_MISSING,   /* no file (or it cannot be opened) */
+    PCACHE_DAMAGED,   /* bad header, size or checksum */
+    PCACHE_FOREIGN,   /* its commit is not this database's (another
+                         directory, another history, or a commit not there) */
+    PCACHE_NO_MEMORY, /* out of memory reading it */
+};
+
+/* The view of the cache's commit as store_view_update wants an old view: the
+ * series (team and indicator unset: the update takes them from its own
+ * catalog) with their points, each in its own allocation, and their ids.
+ * *out caller-owned (store_view_free) when PCACHE_OK, else NULL. db: a
+ * connection to the directory's database, to check the commit's hash. */
+enum pcache_status pcache_read(const char *dir, struct sqlite3 *db, struct store_view **out);
+
+/* Write view (loaded per series, of the latest commit when it was loaded) as
+ * DIR/points.cache: an unnamed file renamed over the old one once whole, so
+ * that a reader sees the old file or the new one. Nothing is synced: a file
+ * damaged by a crash fails its checksum. 0, or -1 with errno set. */
+int pcache_write(const char *dir, struct sqlite3 *db, const struct store_view *view);
+
+/* The latest commit, whole, each series in its own allocation: from
+ * DIR/points.cache and the commits after it when the cache is usable, else
+ * from the database. With write, the cache is written again in the
+ * background (a thread of st, pcache_stop) when it was not usable and the
+ * directory holds at least KPI_POINTS_CACHE_MIN points (1,000,000 by
+ * default), or when an eighth of the points changed since its commit. */
+int pcache_load_latest(struct store *st, struct sqlite3 *db, bool write, struct store_view **out,
+                       struct kpi_error *err);
+
+/* Stop the background write of the cache, if any, and wait for it: an
+ * unfinished file is dropped (store_close). */
+void pcache_stop(struct store *st);
+/* Wait for the background write of the cache, if any, to end (tests). */
+void pcache_wait(struct store *st);
 
 /* After the RRD files of the pending series were written and synced: forget
  * them (not synced: a lost delete costs a redundant repair). */

@@ -32,8 +32,10 @@ int store_view_open_scoped(struct store *st, uint64_t commit, const struct store
     int rc = db_open(st->dir, DB_READ, &db, err);
     if (rc == 0)
         rc = db_check_format(db, err);
+    /* the latest data of the whole directory: through DIR/points.cache */
     if (rc == 0)
-        rc = db_load_view_scoped(db, commit, scope, out, err);
+        rc = commit == 0 && scope == NULL ? pcache_load_latest(st, db, false, out, err)
+                                          : db_load_view_scoped(db, commit, scope, out, err);
     sqlite3_close(db);
     if (rc == 0 && commit > (*out)->last_commit) {
         store_view_free(*out);
@@ -67,7 +69,7 @@ int store_view_open_shared(struct store *st, struct store_view **out, struct kpi
     sqlite3 *db = NULL;
     int rc = open_db(st, &db, err);
     if (rc == 0)
-        rc = db_load_view_shared(db, out, err);
+        rc = pcache_load_latest(st, db, !st->read_only, out, err);
     sqlite3_close(db);
     return rc;
 }
@@ -82,7 +84,7 @@ int store_view_update(struct store *st, const struct store_view *old, struct sto
     sqlite3 *db = NULL;
     int rc = open_db(st, &db, err);
     if (rc == 0)
-        rc = db_update_view(db, old, out, err);
+        rc = db_update_view(db, old, out, NULL, err);
     sqlite3_close(db);
     return rc;
 }
