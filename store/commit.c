@@ -23,6 +23,8 @@ enum {
     Q_SERIES_ADD,
     Q_VERSION,
     Q_POINT_SET,
+    Q_VERSIONS,
+    Q_POINTS_SET,
     Q_POINT_DEL,
     Q_PENDING,
     Q_TEAM,
@@ -37,6 +39,8 @@ static const char *const sql_of[Q_COUNT] = {
                   "?3, ?4, ?5)",
     [Q_POINT_SET] = "INSERT OR REPLACE INTO points(series, period, value, target) VALUES (?1, ?2, "
                     "?3, ?4)",
+    [Q_VERSIONS] = NULL, /* multi_sql */
+    [Q_POINTS_SET] = NULL,
     [Q_POINT_DEL] = "DELETE FROM points WHERE series = ?1 AND period = ?2",
     [Q_PENDING] = "INSERT OR IGNORE INTO rrd_pending(series) VALUES (?1)",
     [Q_TEAM] = "INSERT INTO teams(id, commit_id, name, parent) VALUES (?1, ?2, ?3, ?4)",
@@ -45,15 +49,55 @@ static const char *const sql_of[Q_COUNT] = {
                     "?8, ?9, ?10, ?11)",
 };
 
+/* Versions and current points are written BATCH rows at a time by one
+ * multi-row INSERT (Q_VERSIONS, Q_POINTS_SET; the rest of a commit row by
+ * row): one statement step per BATCH rows instead of one per row, and
+ * within a step each table's cursor stays where the previous row went, so
+ * rows in key order (series, period: how commits write them) do not
+ * descend each B-tree from its root — SQLite appends a key that follows
+ * the last one of the table in place. A load of 1 M rows spent more in
+ * stepping one-row statements (their set-up, halt and seeks) than in its
+ * B-trees. */
+enum { BATCH = 100 };
+
+struct row {
+    int64_t sid, period;
+    int field;
+    double a, b; /* versions: a = the value; points: a, b = value, target */
+};
+
+struct batch {
+    size_t n;
+    struct row rows[BATCH];
+};
+
 struct writer {
     sqlite3 *db;
     sqlite3_stmt *q[Q_COUNT];
+    struct batch versions, points;
     uint64_t id;
     struct kpi_sha256 hash;
     size_t new_cells, corrected, series;
     const char **teams; /* the teams changed (borrowed ids), duplicates allowed */
     size_t team_count, team_cap;
 };
+
+/* The SQL of Q_VERSIONS (the commit id is ?1) or Q_POINTS_SET, BATCH rows. */
+static int multi_sql(int q, struct kpi_buf *out)
+{
+    int rc = kpi_buf_puts(out, q == Q_VERSIONS ? "INSERT INTO versions(series, period, field, "
+                                                 "commit_id, value) VALUES "
+                                               : "INSERT OR REPLACE INTO points(series, period, "
+                                                 "value, target) VALUES ");
+    for (int r = 0; rc == 0 && r < BATCH; r++) {
+        int p = 4 * r + (q == Q_VERSIONS ? 2 : 1);
+        rc = q == Q_VERSIONS
+                 ? kpi_buf_printf(out, "%s(?%d,?%d,?%d,?1,?%d)", r ? "," : "", p, p + 1, p + 2,
+                                  p + 3)
+                 : kpi_buf_printf(out, "%s(?%d,?%d,?%d,?%d)", r ? "," : "", p, p + 1, p + 2, p + 3);
+    }
+    return rc;
+}
 
 static bool same_bits(double a, double b)
 {
@@ -78,6 +122,59 @@ static void bind_number(sqlite3_stmt *st, int col, double v)
         sqlite3_bind_null(st, col);
     else
         sqlite3_bind_double(st, col, v);
+}
+
+/* Bind row r of a versions or points batch from parameter `first` on. */
+static void bind_row(sqlite3_stmt *st, bool versions, int first, const struct row *r)
+{
+    sqlite3_bind_int64(st, first, r->sid);
+    sqlite3_bind_int64(st, first + 1, r->period);
+    if (versions) {
+        sqlite3_bind_int(st, first + 2, r->field);
+        bind_number(st, first + 3, r->a);
+    } else {
+        bind_number(st, first + 2, r->a);
+        bind_number(st, first + 3, r->b);
+    }
+}
+
+/* Write the rows of batch b: a full batch by the multi-row statement, the
+ * rest of a commit's rows one by one. */
+static int batch_flush(struct writer *w, struct batch *b, struct kpi_error *err)
+{
+    bool versions = b == &w->versions;
+    sqlite3_stmt *many = w->q[versions ? Q_VERSIONS : Q_POINTS_SET];
+    sqlite3_stmt *one = w->q[versions ? Q_VERSION : Q_POINT_SET];
+    size_t n = b->n;
+    b->n = 0;
+    if (n == BATCH) {
+        if (versions)
+            sqlite3_bind_int64(many, 1, (sqlite3_int64)w->id);
+        for (size_t r = 0; r < n; r++)
+            bind_row(many, versions, 4 * (int)r + (versions ? 2 : 1), &b->rows[r]);
+        return step_done(w, many, err);
+    }
+    for (size_t r = 0; r < n; r++) {
+        if (versions) {
+            sqlite3_bind_int64(one, 4, (sqlite3_int64)w->id);
+            sqlite3_bind_int64(one, 1, b->rows[r].sid);
+            sqlite3_bind_int64(one, 2, b->rows[r].period);
+            sqlite3_bind_int(one, 3, b->rows[r].field);
+            bind_number(one, 5, b->rows[r].a);
+        } else {
+            bind_row(one, false, 1, &b->rows[r]);
+        }
+        if (step_done(w, one, err) != 0)
+            return KPI_ESYSTEM;
+    }
+    return 0;
+}
+
+/* Add a row to batch b, writing the batch when full. */
+static int batch_add(struct writer *w, struct batch *b, struct row r, struct kpi_error *err)
+{
+    b->rows[b->n++] = r;
+    return b->n == BATCH ? batch_flush(w, b, err) : 0;
 }
 
 /* The id of series (team, kpi), created when new. */
@@ -142,13 +239,7 @@ static int teams_json(struct writer *w, struct kpi_buf *out)
 static int put_version(struct writer *w, sqlite3_int64 sid, const char *team, const char *kpi,
                        int64_t period, int field, double old, double v, struct kpi_error *err)
 {
-    sqlite3_stmt *q = w->q[Q_VERSION];
-    sqlite3_bind_int64(q, 1, sid);
-    sqlite3_bind_int64(q, 2, period);
-    sqlite3_bind_int(q, 3, field);
-    sqlite3_bind_int64(q, 4, (sqlite3_int64)w->id);
-    bind_number(q, 5, v);
-    if (step_done(w, q, err) != 0)
+    if (batch_add(w, &w->versions, (struct row){sid, period, field, v, NAN}, err) != 0)
         return KPI_ESYSTEM;
     commit_hash_version(&w->hash, team, kpi, period, field, v);
     if (isnan(old))
@@ -186,19 +277,18 @@ static int write_series(struct writer *w, const char *team, const char *kpi, int
         if ((dv && put_version(w, sid, team, kpi, period, 0, a.value, b.value, err) != 0) ||
             (dt && put_version(w, sid, team, kpi, period, 1, a.target, b.target, err) != 0))
             return KPI_ESYSTEM;
-        sqlite3_stmt *q;
+        /* a cell is written once per commit: a removal need not wait for
+         * the batched upserts */
+        int rc;
         if (isnan(b.value) && isnan(b.target)) {
-            q = w->q[Q_POINT_DEL];
+            sqlite3_stmt *q = w->q[Q_POINT_DEL];
             sqlite3_bind_int64(q, 1, sid);
             sqlite3_bind_int64(q, 2, period);
+            rc = step_done(w, q, err);
         } else {
-            q = w->q[Q_POINT_SET];
-            sqlite3_bind_int64(q, 1, sid);
-            sqlite3_bind_int64(q, 2, period);
-            bind_number(q, 3, b.value);
-            bind_number(q, 4, b.target);
+            rc = batch_add(w, &w->points, (struct row){sid, period, 0, b.value, b.target}, err);
         }
-        if (step_done(w, q, err) != 0)
+        if (rc != 0)
             return KPI_ESYSTEM;
     }
     if (!any)
@@ -294,12 +384,20 @@ int commit_write(sqlite3 *db, const struct commit_input *in, uint64_t *id_out,
     struct writer w = {.db = db};
     struct kpi_buf teams = {0};
     int rc = 0;
-    for (size_t i = 0; i < Q_COUNT; i++)
-        if (sqlite3_prepare_v3(db, sql_of[i], -1, SQLITE_PREPARE_PERSISTENT, &w.q[i], NULL) !=
-            SQLITE_OK) {
+    for (size_t i = 0; i < Q_COUNT; i++) {
+        struct kpi_buf sql = {0};
+        if (sql_of[i] == NULL && multi_sql((int)i, &sql) != 0) {
+            rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+            goto done;
+        }
+        int prc = sqlite3_prepare_v3(db, sql_of[i] != NULL ? sql_of[i] : sql.data, -1,
+                                     SQLITE_PREPARE_PERSISTENT, &w.q[i], NULL);
+        kpi_buf_free(&sql);
+        if (prc != SQLITE_OK) {
             rc = db_fail(err, db, "preparing the commit");
             goto done;
         }
+    }
     uint64_t prev_id;
     char prev_time[COMMIT_TIME_LEN + 1], prev_hash[65];
     if ((rc = previous(db, &prev_id, prev_time, prev_hash, err)) != 0)
@@ -320,6 +418,9 @@ int commit_write(sqlite3 *db, const struct commit_input *in, uint64_t *id_out,
                                s->cur_count, err)) != 0)
             goto done;
     }
+    if ((rc = batch_flush(&w, &w.versions, err)) != 0 ||
+        (rc = batch_flush(&w, &w.points, err)) != 0)
+        goto done;
     struct notes_counts nc;
     if ((rc = notes_write(db, w.id, in->notes, in->note_count, &w.hash, &nc, err)) != 0)
         goto done;
