@@ -217,6 +217,51 @@ START_TEST(test_post_note_refusals)
 }
 END_TEST
 
+/* The answers of the POST prologue, byte for byte: 405 with Allow: POST,
+ * 413 announced by Content-Length (before the body), and 413 for a chunked
+ * body that grows past 16 KiB (read to its end, then answered). */
+START_TEST(test_post_note_prologue_answers)
+{
+    struct th_response r;
+    send_as("PUT", NOTES, write_secret, "{}", &r);
+    ck_assert_int_eq(r.status, 405);
+    char allow[32];
+    ck_assert_str_eq(th_header(&r, "Allow", allow, sizeof allow), "POST");
+    ck_assert_str_eq(r.body, "{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"method not "
+                             "allowed\"}}");
+    th_response_free(&r);
+    static const char too_large[] = "{\"error\":{\"code\":\"too_large\",\"message\":\"the body "
+                                    "of a note is larger than 16384 bytes\"}}";
+    char headers[256];
+    snprintf(headers, sizeof headers, "Authorization: Bearer %s\r\nContent-Length: 16385\r\n",
+             write_secret);
+    int fd = th_connect(port);
+    th_send_request(fd, "POST", NOTES, headers);
+    ck_assert(th_read_response(fd, false, &r));
+    ck_assert_int_eq(r.status, 413);
+    ck_assert_str_eq(r.body, too_large);
+    th_response_free(&r);
+    close(fd);
+    /* chunked: 17 chunks of 1,000 bytes */
+    snprintf(headers, sizeof headers, "Authorization: Bearer %s\r\nTransfer-Encoding: chunked\r\n",
+             write_secret);
+    fd = th_connect(port);
+    th_send_request(fd, "POST", NOTES, headers);
+    char chunk[1000 + 16];
+    int n = snprintf(chunk, sizeof chunk, "3e8\r\n");
+    memset(chunk + n, ' ', 1000);
+    memcpy(chunk + n + 1000, "\r\n", 2);
+    for (int i = 0; i < 17; i++)
+        th_send(fd, chunk, (size_t)n + 1002);
+    th_send(fd, "0\r\n\r\n", 5);
+    ck_assert(th_read_response(fd, false, &r));
+    ck_assert_int_eq(r.status, 413);
+    ck_assert_str_eq(r.body, too_large);
+    th_response_free(&r);
+    close(fd);
+}
+END_TEST
+
 /* The review page over HTTP: the note with its alert and on its chart, and
  * as known at the commit before the note (known_at=). */
 START_TEST(test_review_shows_notes_as_known_at)
@@ -245,6 +290,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_post_note_commits_and_documents_show_it);
     tcase_add_test(tc, test_post_note_refusals);
+    tcase_add_test(tc, test_post_note_prologue_answers);
     tcase_add_test(tc, test_review_shows_notes_as_known_at);
     suite_add_tcase(s, tc);
     return ts_run_suite(s);

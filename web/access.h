@@ -83,6 +83,41 @@ enum MHD_Result web_notes_handle(struct web_server *srv, struct MHD_Connection *
                                  size_t *upload_data_size, void **con_cls);
 void web_note_post_free(struct web_note_post *n);
 
+/* POST-only endpoints (post_body.c). At the first call of the access
+ * handler on an exchange: who asks (a write), the access log's user, 405
+ * (Allow: POST) for another method, 413 "too_large" with the message
+ * too_large when Content-Length announces more than limit bytes. Returns
+ * true when it queued an answer into *ret (*who then released); else *who
+ * is the caller's to release. */
+bool web_post_begin(struct web_server *srv, struct MHD_Connection *c, const char *method,
+                    struct web_exchange *x, uint64_t limit, const char *too_large,
+                    struct web_principal *who, enum MHD_Result *ret);
+
+/* A POST body as it arrives: each chunk counted against limit, then given
+ * to sink (when set: nonzero closes the connection) or appended to data
+ * (the caller frees it). Past the limit the rest is read and dropped when
+ * drain (too_large then says to answer 413), else the connection closes. */
+struct web_post_body {
+    uint64_t limit;
+    bool drain;
+    int (*sink)(void *ctx, const char *data, size_t len);
+    void *ctx;
+    uint64_t received;
+    bool too_large;
+    struct kpi_buf data;
+};
+
+enum web_post_step {
+    WEB_POST_MORE,  /* a chunk was taken: answer MHD_YES */
+    WEB_POST_DONE,  /* the body is complete: answer now */
+    WEB_POST_CLOSE, /* answer MHD_NO */
+};
+
+/* A call of the access handler after the first, with its chunk (none: the
+ * body is complete). */
+enum web_post_step web_post_read(struct web_post_body *b, const char *upload_data,
+                                 size_t *upload_data_size);
+
 /* Headers every answer gets from the access side (HSTS under TLS). */
 void web_access_headers(const struct web_access *a, struct MHD_Response *r);
 

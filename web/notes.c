@@ -14,12 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WEB_NOTE_BODY_MAX 16384 /* bytes: a note's 2,000 escaped, and room */
+#define WEB_NOTE_BODY_MAX 16384 /* bytes: a note's 2,000 escaped, and room (a bare number) */
+#define QUOTE_(x) #x
+#define QUOTE(x) QUOTE_(x)
+#define TOO_LARGE "the body of a note is larger than " QUOTE(WEB_NOTE_BODY_MAX) " bytes"
 
 struct web_note_post {
     struct web_principal who;
-    struct kpi_buf body;
-    bool too_large;
+    struct web_post_body body; /* in memory; past the limit read, then 413 */
 };
 
 void web_note_post_free(struct web_note_post *n)
@@ -27,7 +29,7 @@ void web_note_post_free(struct web_note_post *n)
     if (n == NULL)
         return;
     web_principal_release(&n->who);
-    kpi_buf_free(&n->body);
+    kpi_buf_free(&n->body.data);
     free(n);
 }
 
@@ -56,28 +58,9 @@ bool web_notes_path(const char *url, char *team, char *kpi, size_t cap)
     return true;
 }
 
-static enum MHD_Result method_not_allowed(struct web_server *srv, struct MHD_Connection *c)
-{
-    char body[] =
-        "{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"method not allowed\"}}";
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(sizeof body - 1, body, MHD_RESPMEM_MUST_COPY);
-    if (r == NULL)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
-    web_access_headers(srv->access, r);
-    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
 static enum MHD_Result too_large(struct web_server *srv, struct MHD_Connection *c)
 {
-    char message[96];
-    snprintf(message, sizeof message, "the body of a note is larger than %d bytes",
-             WEB_NOTE_BODY_MAX);
-    return web_access_error(srv, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", message);
+    return web_access_error(srv, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", TOO_LARGE);
 }
 
 static enum MHD_Result fail(struct web_server *srv, struct MHD_Connection *c,
@@ -100,30 +83,17 @@ static enum MHD_Result fail(struct web_server *srv, struct MHD_Connection *c,
 static bool begin(struct web_server *srv, struct MHD_Connection *c, const char *method,
                   struct web_exchange *x, enum MHD_Result *ret)
 {
-    bool post = strcmp(method, "POST") == 0;
     struct web_principal who;
-    if (!web_auth_request(srv, c, post, &who, ret))
+    if (web_post_begin(srv, c, method, x, WEB_NOTE_BODY_MAX, TOO_LARGE, &who, ret))
         return true;
-    if (who.token != NULL)
-        snprintf(x->user, sizeof x->user, "%s", who.token->name);
-    if (!post) {
-        web_principal_release(&who);
-        *ret = method_not_allowed(srv, c);
-        return true;
-    }
-    const char *length =
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (length != NULL && strtoull(length, NULL, 10) > WEB_NOTE_BODY_MAX) {
-        web_principal_release(&who);
-        *ret = too_large(srv, c);
-        return true;
-    }
     struct web_note_post *n = calloc(1, sizeof *n);
     if (n == NULL) {
         web_principal_release(&who);
         return *ret = MHD_NO, true;
     }
     n->who = who;
+    n->body.limit = WEB_NOTE_BODY_MAX;
+    n->body.drain = true;
     x->note = n; /* freed with the exchange from now on */
     return false;
 }
@@ -139,8 +109,9 @@ static enum MHD_Result finish(struct web_server *srv, struct MHD_Connection *c,
     enum MHD_Result ret;
     int64_t day;
     size_t team, ind;
-    if (report_note_request_parse(n->body.data != NULL ? n->body.data : "", n->body.len, &period,
-                                  &text, &err) != 0 ||
+    const struct kpi_buf *body = &n->body.data;
+    if (report_note_request_parse(body->data != NULL ? body->data : "", body->len, &period, &text,
+                                  &err) != 0 ||
         kpi_date_parse(period, NULL, &day, &err) != 0 ||
         web_server_snapshot(srv, &snap, &err) != 0) {
         if (err.code == KPI_EINPUT && period != NULL) { /* the date */
@@ -215,16 +186,15 @@ enum MHD_Result web_notes_handle(struct web_server *srv, struct MHD_Connection *
     struct web_note_post *n = x->note;
     if (n == NULL) /* answered at the first call */
         return MHD_NO;
-    if (*upload_data_size > 0) {
-        size_t len = *upload_data_size;
-        *upload_data_size = 0;
-        if (n->too_large || n->body.len + len > WEB_NOTE_BODY_MAX)
-            n->too_large = true; /* a chunked body past the limit: read, then 413 */
-        else if (kpi_buf_append(&n->body, upload_data, len) != 0)
-            return MHD_NO;
+    switch (web_post_read(&n->body, upload_data, upload_data_size)) {
+    case WEB_POST_MORE:
         return MHD_YES;
+    case WEB_POST_CLOSE:
+        return MHD_NO;
+    case WEB_POST_DONE:
+        break;
     }
-    if (n->too_large)
+    if (n->body.too_large)
         return too_large(srv, c);
     return finish(srv, c, n, team, kpi);
 }

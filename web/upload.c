@@ -28,10 +28,10 @@ struct web_upload {
     struct MHD_Connection *conn;
     struct web_principal who;
     int fd;
-    char path[64]; /* /proc/self/fd/N, or the named fallback */
-    char *named;   /* the named temporary to unlink, or NULL */
-    uint64_t received;
-    int64_t started; /* seconds since the epoch, when the headers arrived */
+    struct web_post_body body; /* counted, written to fd; past the limit: closed */
+    char path[64];             /* /proc/self/fd/N, or the named fallback */
+    char *named;               /* the named temporary to unlink, or NULL */
+    int64_t started;           /* seconds since the epoch, when the headers arrived */
     bool launched, finished;
     /* the job's strings (copies: the request's memory is not ours) */
     char name[UPLOAD_PARAM_MAX + 1], team[UPLOAD_PARAM_MAX + 1], kpi[UPLOAD_PARAM_MAX + 1];
@@ -481,48 +481,29 @@ static bool write_all(int fd, const char *data, size_t len)
     return true;
 }
 
+/* A chunk of the body into the spool file. */
+static int spool(void *ctx, const char *data, size_t len)
+{
+    struct web_upload *u = ctx;
+    /* a body trickling in (slowloris) never idles: bound its whole time */
+    if ((int64_t)time(NULL) - u->started > (int64_t)u->srv->access->upload_timeout)
+        return -1;
+    return write_all(u->fd, data, len) ? 0 : -1;
+}
+
 /* The first call: who asks, the size announced, the parameters. Returns
  * true with *ret set when it answered (a refusal). */
 static bool begin(struct web_server *srv, struct MHD_Connection *c, const char *method,
                   struct web_exchange *x, enum MHD_Result *ret)
 {
-    bool post = strcmp(method, "POST") == 0;
+    char too_large[96];
+    snprintf(too_large, sizeof too_large,
+             "the body is larger than %zu bytes (kpi serve "
+             "--max-upload)",
+             srv->access->max_upload);
     struct web_principal who;
-    if (!web_auth_request(srv, c, post, &who, ret))
+    if (web_post_begin(srv, c, method, x, srv->access->max_upload, too_large, &who, ret))
         return true;
-    if (who.token != NULL)
-        snprintf(x->user, sizeof x->user, "%s", who.token->name);
-    if (!post) {
-        web_principal_release(&who);
-        struct kpi_buf b = {0};
-        if (kpi_buf_puts(&b, "{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"method "
-                             "not allowed\"}}") != 0)
-            return *ret = MHD_NO, true;
-        struct MHD_Response *r =
-            MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_FREE);
-        if (r == NULL) {
-            kpi_buf_free(&b);
-            return *ret = MHD_NO, true;
-        }
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
-        web_access_headers(srv->access, r);
-        *ret = MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, r);
-        MHD_destroy_response(r);
-        return true;
-    }
-    const char *length =
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (length != NULL && strtoull(length, NULL, 10) > srv->access->max_upload) {
-        web_principal_release(&who);
-        char message[96];
-        snprintf(message, sizeof message,
-                 "the body is larger than %zu bytes (kpi serve "
-                 "--max-upload)",
-                 srv->access->max_upload);
-        *ret = web_access_error(srv, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", message);
-        return true;
-    }
     struct web_upload *u = calloc(1, sizeof *u);
     if (u == NULL) {
         web_principal_release(&who);
@@ -532,6 +513,7 @@ static bool begin(struct web_server *srv, struct MHD_Connection *c, const char *
     u->conn = c;
     u->who = who;
     u->fd = -1;
+    u->body = (struct web_post_body){.limit = srv->access->max_upload, .sink = spool, .ctx = u};
     u->started = (int64_t)time(NULL);
     strcpy(u->name, "upload.csv");
     x->upload = u; /* freed with the exchange from now on */
@@ -579,16 +561,13 @@ enum MHD_Result web_upload_handle(struct web_server *srv, struct MHD_Connection 
     struct web_upload *u = x->upload;
     if (u == NULL) /* answered at the first call */
         return MHD_NO;
-    if (*upload_data_size > 0) {
-        size_t n = *upload_data_size;
-        *upload_data_size = 0;
-        if (u->received + n > srv->access->max_upload)
-            return MHD_NO; /* a chunked body past the limit: close the connection */
-        /* a body trickling in (slowloris) never idles: bound its whole time */
-        if ((int64_t)time(NULL) - u->started > (int64_t)srv->access->upload_timeout)
-            return MHD_NO;
-        u->received += n;
-        return write_all(u->fd, upload_data, n) ? MHD_YES : MHD_NO;
+    switch (web_post_read(&u->body, upload_data, upload_data_size)) {
+    case WEB_POST_MORE:
+        return MHD_YES;
+    case WEB_POST_CLOSE: /* past the limit, too slow, or a failed write */
+        return MHD_NO;
+    case WEB_POST_DONE:
+        break;
     }
     if (u->finished)
         return answer_upload(u);
