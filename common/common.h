@@ -29,13 +29,15 @@
 
 /* The error vocabulary. The CLI maps each to an exit code (cli/exit.c) and
  * the server to an HTTP status: usage 1/400, input 2/400, system 3/500,
- * not found 4/404. */
+ * not found 4/404, busy (a writer that would not wait longer: server only)
+ * 3/503. */
 enum kpi_status {
     KPI_OK = 0,
     KPI_EUSAGE = -1,    /* bad option or option value */
     KPI_EINPUT = -2,    /* bad input data (CSV content, references) */
     KPI_ESYSTEM = -3,   /* storage, I/O, memory, a library failing */
     KPI_ENOTFOUND = -4, /* an unknown team or indicator was asked for */
+    KPI_EBUSY = -5,     /* another writer held the lock longer than allowed */
 };
 
 #define KPI_ERROR_MAX 512

@@ -45,6 +45,8 @@ const char *kpi_status_name(enum kpi_status code)
         return "system";
     case KPI_ENOTFOUND:
         return "not_found";
+    case KPI_EBUSY:
+        return "busy";
     }
     return "unknown";
 }

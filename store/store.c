@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 char *store_path_join(const char *dir, const char *name)
@@ -106,6 +107,7 @@ int store_open(const char *dir, const struct store_options *opts, struct store *
         threads = n > 0 ? (unsigned)(n > 64 ? 64 : n) : 1u;
     }
     st->threads = threads;
+    st->lock_wait_ms = opts != NULL ? opts->lock_wait_ms : 0;
     *out = st;
     return 0;
 }
@@ -198,6 +200,33 @@ void store_unmake_dirs(const char *dir, unsigned made)
     free(path);
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* flock(LOCK_EX) on dfd: as long as it takes, or at most st->lock_wait_ms
+ * (polled every 10 ms: flock has no timeout of its own). */
+static int take_lock(const struct store *st, int dfd, struct kpi_error *err)
+{
+    bool bounded = st->lock_wait_ms > 0;
+    int64_t deadline = bounded ? now_ms() + st->lock_wait_ms : 0;
+    while (flock(dfd, bounded ? LOCK_EX | LOCK_NB : LOCK_EX) != 0) {
+        if (errno == EINTR)
+            continue;
+        if (errno != EWOULDBLOCK)
+            return kpi_fail(err, KPI_ESYSTEM, "%s: %s", st->dir, strerror(errno));
+        if (now_ms() >= deadline)
+            return kpi_fail(err, KPI_EBUSY,
+                            "another writer (an import) has held %s for more than %u ms", st->dir,
+                            st->lock_wait_ms);
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+    }
+    return 0;
+}
+
 int store_lock_create(const struct store *st, bool create_now, int *fd, unsigned *made,
                       struct kpi_error *err)
 {
@@ -230,12 +259,10 @@ int store_lock_create(const struct store *st, bool create_now, int *fd, unsigned
                 continue;
             return kpi_fail(err, KPI_ESYSTEM, "%s: %s", st->dir, strerror(errno));
         }
-        while (flock(dfd, LOCK_EX) != 0) {
-            if (errno == EINTR)
-                continue;
-            kpi_fail(err, KPI_ESYSTEM, "%s: %s", st->dir, strerror(errno));
+        int rc = take_lock(st, dfd, err);
+        if (rc != 0) {
             close(dfd);
-            return KPI_ESYSTEM;
+            return rc;
         }
         struct stat held;
         if (fstat(dfd, &held) == 0 && stat(st->dir, &sb) == 0 && held.st_dev == sb.st_dev &&

@@ -42,6 +42,9 @@ struct store_options {
     bool read_only;   /* validate only (import --dry-run): transactions take no
                          lock, repair nothing and cannot commit */
     unsigned threads; /* RRD writer threads; 0 = number of online CPUs */
+    /* how long a transaction waits for another writer's lock, in ms, before
+     * store_txn_begin fails with KPI_EBUSY; 0 = as long as it takes */
+    unsigned lock_wait_ms;
 };
 
 /* Open the data directory dir (copied). A missing dir is fine without

@@ -24,8 +24,9 @@ struct store {
     char *dir;
     bool create;
     bool read_only;
-    unsigned threads;  /* resolved: >= 1 */
-    char *ledger_path; /* DIR/ledger, the format before the database */
+    unsigned threads;      /* resolved: >= 1 */
+    unsigned lock_wait_ms; /* store_options.lock_wait_ms */
+    char *ledger_path;     /* DIR/ledger, the format before the database */
     /* store_changed's own connection to DIR/kpi.db (NULL until the file
      * exists), used under poll_mu by whichever thread asks */
     pthread_mutex_t poll_mu;
@@ -63,11 +64,10 @@ const char *store_trim(const char *s, size_t *len);
 bool store_ref_as_id(const char *ref, char *id);
 
 /* Lock DIR exclusively (flock on the directory itself: no lock file),
- * waiting for another writer; *fd is the directory's fd (close it to
- * release). When DIR does not exist and the store was opened with create:
- * with create_now it is created first; without, *fd = -1 and 0 is returned
- * (the caller creates it when it has something to write). Returns 0 or a
- * negative status with err filled. */
+ * waiting for another writer (at most lock_wait_ms when set: KPI_EBUSY); *fd is the directory's fd
+ * (close it to release). When DIR does not exist and the store was opened with create: with
+ * create_now it is created first; without, *fd = -1 and 0 is returned (the caller creates it when
+ * it has something to write). Returns 0 or a negative status with err filled. */
 int store_lock(const struct store *st, bool create_now, int *fd, struct kpi_error *err);
 
 /* store_lock, creating DIR with its missing parents (mkdir -p) when

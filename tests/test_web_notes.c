@@ -262,6 +262,35 @@ START_TEST(test_post_note_prologue_answers)
 }
 END_TEST
 
+/* An import holds the writer lock (here a transaction begun through the
+ * store API, as `kpi import` begins one): the note waits for it at most
+ * 2 s, then 503 busy with Retry-After: 5, nothing written and reads still
+ * answered; once the lock is free the same POST commits. */
+START_TEST(test_post_note_behind_a_held_writer_lock_is_503)
+{
+    struct kpi_error err = {0};
+    struct store *st = NULL;
+    struct store_txn *txn = NULL;
+    ck_assert_int_eq(store_open(data, NULL, &st, &err), 0);
+    ck_assert_msg(store_txn_begin(st, &txn, &err) == 0, "%s", err.message);
+    const char *note = "{\"period\": \"2026-04\", \"text\": \"Lost the Lyon deal\"}";
+    struct th_response r;
+    send_as("POST", NOTES, write_secret, note, &r);
+    ck_assert_msg(r.status == 503, "%d %s", r.status, r.body);
+    char retry[16];
+    ck_assert_str_eq(th_header(&r, "Retry-After", retry, sizeof retry), "5");
+    ck_assert_str_eq(r.body, "{\"error\":{\"code\":\"busy\",\"message\":\"an import is writing "
+                             "the data directory; retry in a few seconds\"}}");
+    th_response_free(&r);
+    char *s = get_body("/api/v1/commits?limit=1");
+    ck_assert_msg(strstr(s, "\"id\":4,") != NULL, "%s", s);
+    free(s);
+    store_txn_abort(txn);
+    store_close(st);
+    expect("POST", NOTES, write_secret, note, 200, "{\"commit\":5}");
+}
+END_TEST
+
 /* The review page over HTTP: the note with its alert and on its chart, and
  * as known at the commit before the note (known_at=). */
 START_TEST(test_review_shows_notes_as_known_at)
@@ -291,6 +320,7 @@ int main(void)
     tcase_add_test(tc, test_post_note_commits_and_documents_show_it);
     tcase_add_test(tc, test_post_note_refusals);
     tcase_add_test(tc, test_post_note_prologue_answers);
+    tcase_add_test(tc, test_post_note_behind_a_held_writer_lock_is_503);
     tcase_add_test(tc, test_review_shows_notes_as_known_at);
     suite_add_tcase(s, tc);
     return ts_run_suite(s);

@@ -5,8 +5,10 @@
  *
  * The body is small (a note is at most 2,000 bytes): it is kept in memory,
  * up to WEB_NOTE_BODY_MAX bytes (413 beyond), and the commit is made on
- * the worker that received it once the body is complete (it waits for an
- * import that holds the writer lock, as `kpi note` does). */
+ * the worker that received it once the body is complete. It waits for an
+ * import that holds the writer lock at most WEB_NOTE_LOCK_WAIT_MS, then
+ * answers 503 with Retry-After: a worker is not tied up for the minutes a
+ * large import takes, and the client learns when to try again. */
 #include "report/report.h"
 #include "web/access.h"
 
@@ -14,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WEB_NOTE_BODY_MAX 16384 /* bytes: a note's 2,000 escaped, and room (a bare number) */
+#define WEB_NOTE_BODY_MAX 16384    /* bytes: a note's 2,000 escaped, and room (a bare number) */
+#define WEB_NOTE_LOCK_WAIT_MS 2000 /* another note commits in milliseconds */
+#define WEB_NOTE_RETRY_AFTER "5"   /* seconds */
 #define QUOTE_(x) #x
 #define QUOTE(x) QUOTE_(x)
 #define TOO_LARGE "the body of a note is larger than " QUOTE(WEB_NOTE_BODY_MAX) " bytes"
@@ -63,10 +67,34 @@ static enum MHD_Result too_large(struct web_server *srv, struct MHD_Connection *
     return web_access_error(srv, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", TOO_LARGE);
 }
 
+/* 503 busy with Retry-After: the writer lock was not free in time. */
+static enum MHD_Result busy(struct web_server *srv, struct MHD_Connection *c)
+{
+    size_t len = 0;
+    char *body = web_error_json(
+        "busy", "an import is writing the data directory; retry in a few seconds", &len);
+    struct MHD_Response *r =
+        body ? MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE) : NULL;
+    if (r == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, WEB_NOTE_RETRY_AFTER);
+    web_access_headers(srv->access, r);
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result fail(struct web_server *srv, struct MHD_Connection *c,
                             const struct kpi_error *err)
 {
     switch (err->code) {
+    case KPI_EBUSY:
+        return busy(srv, c);
     case KPI_EUSAGE:
     case KPI_EINPUT:
         return web_access_error(srv, c, MHD_HTTP_BAD_REQUEST, "bad_request", err->message);
@@ -141,7 +169,13 @@ static enum MHD_Result finish(struct web_server *srv, struct MHD_Connection *c,
             .author = n->who.token != NULL ? n->who.token->name : "",
             .source = "POST notes",
         };
-        rc = store_set_note(srv->st, &rq, &commit, NULL, &err);
+        /* a store of its own, whose writer waits for the lock a bounded time */
+        struct store *w = NULL;
+        struct store_options so = {.lock_wait_ms = WEB_NOTE_LOCK_WAIT_MS};
+        rc = store_open(store_dir(srv->st), &so, &w, &err);
+        if (rc == 0)
+            rc = store_set_note(w, &rq, &commit, NULL, &err);
+        store_close(w);
     }
     if (rc != 0) {
         ret = fail(srv, c, &err);
