@@ -281,11 +281,11 @@ static int check_rrds(const struct store *st, const struct store_view *view, boo
         jobs[n++] = job;
     }
     int rc = 0;
-    if (repair && n > 0) {
+    if (repair && n > 0)
         rc = rrd_run_jobs(st, jobs, n, NULL, err);
-        if (rc == 0)
-            rc = store_sync_files(st->dir, err);
-    }
+    /* on disk before the pending marks are cleared (store/sync.c) */
+    if (repair && rc == 0 && (n > 0 || view->lag_count > 0))
+        rc = store_sync_files(st->dir, err);
     free(jobs);
     return rc;
 }

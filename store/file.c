@@ -99,13 +99,16 @@ static int link_unnamed(int fd, const char *path)
     snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
     return linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
 }
+#endif
 
-/* The unnamed way; STORE_FILE_NO_UNNAMED when it is not available and
- * nothing was done. */
-static int replace_unnamed(const char *dir, const char *path, const char *tmp,
-                           const unsigned char *buf, size_t size, struct kpi_error *e)
+int store_file_prepare(const char *dir, const char *fallback, const void *buf, size_t size,
+                       int *fd_out, struct kpi_error *e)
 {
+    *fd_out = -1;
+#ifdef O_TMPFILE
     int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+    if (fd < 0 && errno == ENOENT && fallback != NULL)
+        fd = open(fallback, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
     if (fd < 0) {
         if (errno == ENOENT)
             return STORE_FILE_NO_DIR;
@@ -113,38 +116,77 @@ static int replace_unnamed(const char *dir, const char *path, const char *tmp,
             return STORE_FILE_NO_UNNAMED;
         return fail(e, dir);
     }
-    int rc = 0;
     if (write_all(fd, buf, size) != 0) {
-        rc = fail(e, path);
-    } else if (link_unnamed(fd, path) != 0) {
+        fail(e, dir);
+        close(fd);
+        return -1;
+    }
+    *fd_out = fd;
+    return 0;
+#else
+    (void)dir;
+    (void)fallback;
+    (void)buf;
+    (void)size;
+    (void)e;
+    return STORE_FILE_NO_UNNAMED;
+#endif
+}
+
+int store_file_publish(int fd, const char *path, const char *tmp, struct kpi_error *e)
+{
+#ifdef O_TMPFILE
+    int rc = 0;
+    if (link_unnamed(fd, path) != 0) {
         if (errno == EEXIST) { /* a replacement: name it tmp, rename that over path */
             if ((unlink(tmp) != 0 && errno != ENOENT) || link_unnamed(fd, tmp) != 0) {
-                rc = fail(e, tmp);
+                rc = errno == ENOENT ? STORE_FILE_NO_DIR : fail(e, tmp);
             } else if (rename(tmp, path) != 0) {
                 rc = fail(e, path);
                 unlink(tmp);
             }
         } else if (errno == ENOENT && access("/proc/self/fd", F_OK) != 0) {
             rc = STORE_FILE_NO_UNNAMED; /* no /proc */
+        } else if (errno == ENOENT) {
+            rc = STORE_FILE_NO_DIR; /* path's directory: the caller makes it */
         } else {
             rc = fail(e, path);
         }
     }
+    if (rc == STORE_FILE_NO_DIR || rc == STORE_FILE_NO_UNNAMED)
+        return rc; /* fd stays open: the caller tries again, or writes by name */
     if (close(fd) != 0 && rc == 0)
         rc = fail(e, path);
     return rc;
-}
+#else
+    (void)fd;
+    (void)path;
+    (void)tmp;
+    (void)e;
+    return STORE_FILE_NO_UNNAMED;
 #endif
+}
+
+/* The unnamed way; STORE_FILE_NO_UNNAMED when it is not available and
+ * nothing was done. */
+static int replace_unnamed(const char *dir, const char *path, const char *tmp,
+                           const unsigned char *buf, size_t size, struct kpi_error *e)
+{
+    int fd;
+    int rc = store_file_prepare(dir, NULL, buf, size, &fd, e);
+    if (rc != 0)
+        return rc;
+    rc = store_file_publish(fd, path, tmp, e);
+    if (rc == STORE_FILE_NO_DIR || rc == STORE_FILE_NO_UNNAMED)
+        close(fd);
+    return rc;
+}
 
 int store_file_replace(const char *dir, const char *path, const char *tmp, const void *buf,
                        size_t size, struct kpi_error *e)
 {
-#ifdef O_TMPFILE
     int rc = replace_unnamed(dir, path, tmp, buf, size, e);
     if (rc != STORE_FILE_NO_UNNAMED)
         return rc;
-#else
-    (void)dir;
-#endif
     return replace_by_name(path, tmp, buf, size, e);
 }

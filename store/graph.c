@@ -753,6 +753,8 @@ static bool own_file_usable(struct store *st, const struct store_view *view, siz
     bool lag = false;
     for (size_t i = 0; !lag && i < view->lag_count; i++)
         lag = view->lag[i].team == team && view->lag[i].indicator == indicator;
+    if (lag) /* written in this boot after the view's commit: whole (store/sync.c) */
+        lag = !store_rrd_settled(st->dir, view->last_commit);
     return !lag && access(path, R_OK) == 0;
 }
 

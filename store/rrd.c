@@ -70,9 +70,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
-#include <pthread.h>
 #include <rrd.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,8 +81,7 @@
 #define RRD_STEP 86400
 #define RRD_WINDOW_DAYS 7400 /* > 245 x 30 days, the coarsest archive */
 #define RRD_LOCK_RETRY_NS 5000000000ll
-#define RRD_ROW_TEXT 80       /* "ts:value:target" with %.17g numbers */
-#define RRD_PROGRESS_EVERY 64 /* jobs between wake-ups of the reporting thread */
+#define RRD_ROW_TEXT 80 /* "ts:value:target" with %.17g numbers */
 
 /* ------------------------------------------------------------ content */
 
@@ -416,72 +413,111 @@ static int rebuild_with_librrd(const struct store *st, const char *dir, const ch
     return rc;
 }
 
-static int rebuild(const struct store *st, const struct rrd_job *job, const char *path,
-                   const struct rrd_content *c, struct kpi_error *e)
+/* The paths of job's file: path, its directory and its scratch name
+ * (malloc'd, each freed by job_paths_free). */
+struct job_paths {
+    char *path, *dir, *tmp;
+};
+
+static void job_paths_free(struct job_paths *p)
+{
+    free(p->path);
+    free(p->dir);
+    free(p->tmp);
+}
+
+static int job_paths(const struct store *st, const struct rrd_job *job, struct job_paths *p,
+                     struct kpi_error *e)
 {
     size_t dlen = strlen(st->dir), tlen = strlen(job->team_id), klen = strlen(job->kpi_id);
-    char *dir = malloc(dlen + tlen + 32);
-    char *tmp = malloc(dlen + tlen + klen + 32);
+    p->path = malloc(dlen + tlen + klen + 32);
+    p->dir = malloc(dlen + tlen + 32);
+    p->tmp = malloc(dlen + tlen + klen + 32);
+    if (p->path == NULL || p->dir == NULL || p->tmp == NULL) {
+        job_paths_free(p);
+        *p = (struct job_paths){0};
+        return kpi_fail(e, KPI_ESYSTEM, "out of memory");
+    }
+    if (store_series_path(st, job->team_id, job->kpi_id, p->path, dlen + tlen + klen + 32, e) !=
+        0) {
+        job_paths_free(p);
+        *p = (struct job_paths){0};
+        return -1;
+    }
+    snprintf(p->dir, dlen + tlen + 32, "%s/series/%s", st->dir, job->team_id);
+    snprintf(p->tmp, dlen + tlen + klen + 32, "%s/.%s.rrd.tmp", p->dir, job->kpi_id);
+    return 0;
+}
+
+/* The day the file of content c starts at (rrd_create_r2's last_up). */
+static time_t start_of(const struct rrd_job *job, const struct rrd_content *c)
+{
+    return (time_t)(kpi_period_first_day(job->kind, c->rows[0].period) * RRD_STEP);
+}
+
+static int rebuild(const struct store *st, const struct rrd_job *job, const struct job_paths *p,
+                   const struct rrd_content *c, struct kpi_error *e)
+{
     unsigned char *image = NULL;
     size_t size = 0;
-    int rc = -1;
-    if (dir == NULL || tmp == NULL) {
-        kpi_fail(e, KPI_ESYSTEM, "out of memory");
-        goto done;
-    }
-    snprintf(dir, dlen + tlen + 32, "%s/series/%s", st->dir, job->team_id);
-    snprintf(tmp, dlen + tlen + klen + 32, "%s/.%s.rrd.tmp", dir, job->kpi_id);
-    time_t start = (time_t)(kpi_period_first_day(job->kind, c->rows[0].period) * RRD_STEP);
-    rc = build_image(start, c, &image, &size, e);
+    time_t start = start_of(job, c);
+    int rc = build_image(start, c, &image, &size, e);
     if (rc == RRD_IMAGE_UNSUPPORTED) {
-        rc = rebuild_with_librrd(st, dir, path, tmp, start, c, e);
+        rc = rebuild_with_librrd(st, p->dir, p->path, p->tmp, start, c, e);
     } else if (rc == 0) {
-        rc = store_file_replace(dir, path, tmp, image, size, e);
+        rc = store_file_replace(p->dir, p->path, p->tmp, image, size, e);
         if (rc == STORE_FILE_NO_DIR)
-            rc = make_dirs(st, dir, e) == 0 ? store_file_replace(dir, path, tmp, image, size, e)
-                                            : -1;
+            rc = make_dirs(st, p->dir, e) == 0
+                     ? store_file_replace(p->dir, p->path, p->tmp, image, size, e)
+                     : -1;
         if (rc == STORE_FILE_NO_DIR)
-            rc = kpi_fail(e, KPI_ESYSTEM, "%s: %s", dir, strerror(ENOENT));
+            rc = kpi_fail(e, KPI_ESYSTEM, "%s: %s", p->dir, strerror(ENOENT));
     }
-done:
     free(image);
-    free(dir);
-    free(tmp);
     return rc;
 }
 
-static int run_job(const struct store *st, const struct rrd_job *job, struct kpi_error *e)
+/* The contents job's file holds now (old) and must hold (cur), and what
+ * turns one into the other. */
+static int job_plan(const struct rrd_job *job, struct rrd_content *cur, struct rrd_content *old,
+                    enum rrd_action *action, size_t *from)
 {
-    size_t plen = strlen(st->dir) + strlen(job->team_id) + strlen(job->kpi_id) + 32;
-    char *path = malloc(plen);
-    if (path == NULL) {
-        kpi_fail(e, KPI_ESYSTEM, "out of memory");
+    *cur = (struct rrd_content){0};
+    *old = (struct rrd_content){0};
+    *from = 0;
+    if (content_of(job->kind, job->points, job->count, cur) != 0 ||
+        (!job->rebuild && content_of(job->kind, job->old_points, job->old_count, old) != 0))
         return -1;
-    }
-    if (store_series_path(st, job->team_id, job->kpi_id, path, plen, e) != 0) {
-        free(path);
+    *action = job->rebuild ? RRD_REBUILD : plan(old, cur, from);
+    if (cur->count == 0)
+        *action = RRD_NOTHING;
+    return 0;
+}
+
+int rrd_job_run(const struct store *st, const struct rrd_job *job, struct kpi_error *e)
+{
+    struct job_paths p;
+    if (job_paths(st, job, &p, e) != 0)
         return -1;
-    }
     struct rrd_content cur = {0}, old = {0};
     int rc = -1;
     if (job->count == 0 && !job->partial) {
         /* a series left without points (kpi revert of the commit that made
          * it): its file goes too */
         rc = 0;
-        if (unlink(path) != 0 && errno != ENOENT) {
+        if (unlink(p.path) != 0 && errno != ENOENT) {
             kpi_fail(e, KPI_ESYSTEM, "cannot remove it: %s", strerror(errno));
             rc = -1;
         }
         goto done;
     }
-    if (content_of(job->kind, job->points, job->count, &cur) != 0 ||
-        (!job->rebuild && content_of(job->kind, job->old_points, job->old_count, &old) != 0)) {
+    size_t from;
+    enum rrd_action action;
+    if (job_plan(job, &cur, &old, &action, &from) != 0) {
         kpi_fail(e, KPI_ESYSTEM, "out of memory");
         goto done;
     }
-    size_t from;
-    enum rrd_action action = job->rebuild ? RRD_REBUILD : plan(&old, &cur, &from);
-    if (cur.count == 0 || action == RRD_NOTHING) {
+    if (action == RRD_NOTHING) {
         rc = 0;
         goto done;
     }
@@ -490,138 +526,82 @@ static int run_job(const struct store *st, const struct rrd_job *job, struct kpi
         goto done;
     }
     if (action == RRD_APPEND) {
-        int appended = append_rows(path, &cur, from, cur.count, e);
+        int appended = append_rows(p.path, &cur, from, cur.count, e);
         if (appended == RRD_IMAGE_UNSUPPORTED) /* what the image does not reproduce, librrd does */
-            appended = write_rows(path, &cur, from, cur.count, e);
+            appended = write_rows(p.path, &cur, from, cur.count, e);
         if (appended == 0) {
             rc = 0;
             goto done;
         }
     }
-    /* a refused append (no file, or not in the state the ledger says) is
+    /* a refused append (no file, or not in the state the data says) is
      * rebuilt: librrd checks timestamps before writing anything */
-    rc = job->partial ? RRD_NEED_WHOLE : rebuild(st, job, path, &cur, e);
+    rc = job->partial ? RRD_NEED_WHOLE : rebuild(st, job, &p, &cur, e);
 done:
-    if (rc != 0 && rc != RRD_NEED_WHOLE && strstr(e->message, path) == NULL)
-        kpi_error_prefix(e, path);
+    if (rc != 0 && rc != RRD_NEED_WHOLE && strstr(e->message, p.path) == NULL)
+        kpi_error_prefix(e, p.path);
     free(cur.rows);
     free(old.rows);
-    free(path);
+    job_paths_free(&p);
     return rc;
 }
 
-/* ------------------------------------------------------------- workers */
-
-struct pool {
-    const struct store *st;
-    struct rrd_job *jobs;
-    size_t count;
-    atomic_size_t next;
-    atomic_bool failed;
-    atomic_bool need_whole; /* a partial job could not append */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    size_t done;    /* under mu */
-    size_t running; /* under mu */
-    struct kpi_error err;
-};
-
-static void *worker(void *arg)
+int rrd_job_prepare(const struct store *st, const struct rrd_job *job, int *fd)
 {
-    struct pool *p = arg;
+    *fd = -1;
+    if (job->count == 0 || job->partial)
+        return 0; /* a removal, or an append from the window: after the commit */
     struct kpi_error e = {0};
-    for (;;) {
-        if (atomic_load(&p->failed))
-            break;
-        size_t i = atomic_fetch_add(&p->next, 1);
-        if (i >= p->count)
-            break;
-        int rc = run_job(p->st, &p->jobs[i], &e);
-        if (rc == RRD_NEED_WHOLE) {
-            atomic_store(&p->need_whole, true);
-            rc = 0;
-        }
-        pthread_mutex_lock(&p->mu);
-        p->done++;
-        if (rc != 0 && !atomic_load(&p->failed)) {
-            p->err = e;
-            atomic_store(&p->failed, true);
-        }
-        /* progress needs no more than a wake-up every few jobs: a futex
-         * wake per file is a cross-CPU interrupt on this kind of machine */
-        if (p->done % RRD_PROGRESS_EVERY == 0 || rc != 0)
-            pthread_cond_signal(&p->cv);
-        pthread_mutex_unlock(&p->mu);
-    }
-    pthread_mutex_lock(&p->mu);
-    p->running--;
-    pthread_cond_signal(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-    return NULL;
-}
-
-static void report(const struct store_progress *progress, const char *phase, size_t done,
-                   size_t total)
-{
-    if (progress != NULL && progress->report != NULL)
-        progress->report(progress->ctx, phase, done, total);
-}
-
-static int run_pool(const struct store *st, struct rrd_job *jobs, size_t count, const char *phase,
-                    const struct store_progress *progress, struct kpi_error *err)
-{
-    if (count == 0)
+    struct job_paths p;
+    if (job_paths(st, job, &p, &e) != 0)
         return 0;
-    struct pool p = {.st = st, .jobs = jobs, .count = count};
-    atomic_init(&p.next, 0);
-    atomic_init(&p.failed, false);
-    atomic_init(&p.need_whole, false);
-    pthread_mutex_init(&p.mu, NULL);
-    pthread_cond_init(&p.cv, NULL);
-    size_t want = st->threads < count ? st->threads : count;
-    pthread_t *tids = malloc((want ? want : 1) * sizeof *tids);
-    size_t started = 0;
-    report(progress, phase, 0, count);
-    pthread_mutex_lock(&p.mu);
-    for (; tids != NULL && started < want; started++) {
-        if (pthread_create(&tids[started], NULL, worker, &p) != 0)
-            break;
-        p.running++;
+    struct rrd_content cur, old;
+    enum rrd_action action = RRD_NOTHING;
+    size_t from;
+    unsigned char *image = NULL;
+    size_t size = 0;
+    int rc = 0;
+    if (job_plan(job, &cur, &old, &action, &from) != 0 || action == RRD_APPEND)
+        goto done; /* appends write in place: after the commit */
+    if (action == RRD_NOTHING) {
+        rc = RRD_JOB_NOTHING;
+        goto done;
     }
-    pthread_mutex_unlock(&p.mu);
-    if (started == 0) {
-        p.running = 1;
-        worker(&p); /* no thread could start: do the work here */
-    }
-    size_t reported = 0;
-    pthread_mutex_lock(&p.mu);
-    while (p.running > 0) {
-        if (p.done != reported) {
-            reported = p.done;
-            pthread_mutex_unlock(&p.mu);
-            report(progress, phase, reported, count);
-            pthread_mutex_lock(&p.mu);
-            continue;
-        }
-        pthread_cond_wait(&p.cv, &p.mu);
-    }
-    pthread_mutex_unlock(&p.mu);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(tids[i], NULL);
-    free(tids);
-    if (p.done != reported)
-        report(progress, phase, p.done, count);
-    pthread_cond_destroy(&p.cv);
-    pthread_mutex_destroy(&p.mu);
-    if (atomic_load(&p.failed))
-        return kpi_fail(err, KPI_ESYSTEM, "%s", p.err.message);
-    return atomic_load(&p.need_whole) ? RRD_NEED_WHOLE : 0;
+    /* whatever fails here is left to rrd_job_run, which reports it */
+    if (build_image(start_of(job, &cur), &cur, &image, &size, &e) == 0 &&
+        store_file_prepare(p.dir, st->dir, image, size, fd, &e) != 0)
+        *fd = -1;
+done:
+    free(image);
+    free(cur.rows);
+    free(old.rows);
+    job_paths_free(&p);
+    return rc;
 }
 
-int rrd_run_jobs(const struct store *st, struct rrd_job *jobs, size_t count,
-                 const struct store_progress *progress, struct kpi_error *err)
+int rrd_job_publish(const struct store *st, const struct rrd_job *job, int fd, struct kpi_error *e)
 {
-    return run_pool(st, jobs, count, "rrd", progress, err);
+    struct job_paths p;
+    if (job_paths(st, job, &p, e) != 0) {
+        close(fd);
+        return -1;
+    }
+    int rc = store_file_publish(fd, p.path, p.tmp, e);
+    if (rc == STORE_FILE_NO_DIR) /* a new team's directory, made once */
+        rc = make_dirs(st, p.dir, e) == 0 ? store_file_publish(fd, p.path, p.tmp, e) : -2;
+    if (rc == STORE_FILE_NO_DIR || rc == -2) {
+        close(fd);
+        if (rc == STORE_FILE_NO_DIR)
+            kpi_fail(e, KPI_ESYSTEM, "%s: %s", p.dir, strerror(ENOENT));
+        rc = -1;
+    } else if (rc == STORE_FILE_NO_UNNAMED) {
+        close(fd); /* the file vanishes: written again by name */
+        rc = rrd_job_run(st, job, e);
+    }
+    if (rc != 0 && rc != RRD_NEED_WHOLE && strstr(e->message, p.path) == NULL)
+        kpi_error_prefix(e, p.path);
+    job_paths_free(&p);
+    return rc;
 }
 
 /* ------------------------------------------------------------- rrd-synced */
@@ -705,9 +685,11 @@ int rrd_repair_view(const struct store *st, const struct store_view *view, struc
 {
     if (view->generation == 0)
         return 0;
-    /* a legacy ledger's lag set counts only when rrd-synced is behind it */
-    bool synced =
-        view->from_db ? view->lag_count == 0 : rrd_synced_read(st->dir) == view->generation;
+    /* a legacy ledger's lag set counts only when rrd-synced is behind it;
+     * the database's when its files were not written in this boot (sync.c) */
+    bool synced = view->from_db
+                      ? view->lag_count == 0 || store_rrd_settled(st->dir, view->last_commit)
+                      : rrd_synced_read(st->dir) == view->generation;
     if (synced && !check_files)
         return 0;
     bool *mark = calloc(view->series_count + 1, sizeof *mark);
@@ -736,7 +718,7 @@ int rrd_repair_view(const struct store *st, const struct store_view *view, struc
             .rebuild = true,
         };
     }
-    int rc = run_pool(st, jobs, n, "repair", progress, err);
+    int rc = rrd_run_phase(st, jobs, n, "repair", progress, err);
     /* what was rebuilt is on disk before it stops being pending */
     if (rc == 0 && n > 0)
         rc = store_sync_files(st->dir, err);

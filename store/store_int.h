@@ -55,6 +55,24 @@ bool store_pwrite_all(int fd, const void *buf, size_t size, off_t off);
 int store_file_replace(const char *dir, const char *path, const char *tmp, const void *buf,
                        size_t size, struct kpi_error *e);
 
+/* The first half of store_file_replace, for a file written before the
+ * commit that makes it current: buf written into an unnamed file
+ * (O_TMPFILE) of dir, or of fallback when dir does not exist (any
+ * directory of the same file system: the link may cross directories), and
+ * nothing named. *fd (caller-owned: store_file_publish, or close, which
+ * makes the file vanish). Returns 0; STORE_FILE_NO_DIR when neither
+ * exists, STORE_FILE_NO_UNNAMED when unnamed files are not available
+ * (nothing written, *fd -1); -1 with e filled. */
+int store_file_prepare(const char *dir, const char *fallback, const void *buf, size_t size, int *fd,
+                       struct kpi_error *e);
+
+/* The second half: name the unnamed file fd path (tmp, a scratch name in
+ * path's directory, when path exists: renamed over it). Returns 0 (fd
+ * closed), -1 with e filled (fd closed), or, with fd still open for the
+ * caller, STORE_FILE_NO_DIR (path's directory does not exist: make it and
+ * call again) or STORE_FILE_NO_UNNAMED (no /proc to link through). */
+int store_file_publish(int fd, const char *path, const char *tmp, struct kpi_error *e);
+
 /* The reference without leading and trailing blanks (space, tab, CR, LF,
  * U+00A0, U+2007, U+202F): *len bytes from the returned pointer. */
 const char *store_trim(const char *s, size_t *len);
@@ -258,6 +276,18 @@ int db_clear_pending(struct sqlite3 *db, struct kpi_error *err);
 /* Flush every file of DIR's file system to disk (syncfs). */
 int store_sync_files(const char *dir, struct kpi_error *err);
 
+/* Whether DIR/rrd-written names this boot and commit: the RRD files of
+ * every pending series were written whole after that commit, in this boot
+ * (sync.c), so they hold what the data says, synced or not. */
+bool store_rrd_settled(const char *dir, uint64_t commit);
+
+/* Record that the RRD files of every pending series were written after
+ * commit (DIR/rrd-written, not synced). 0; STORE_NO_BOOT_ID when the boot
+ * cannot be told (nothing written: sync and clear the marks instead); or
+ * KPI_ESYSTEM with err filled. */
+#define STORE_NO_BOOT_ID 1
+int store_rrd_written(const char *dir, uint64_t commit, struct kpi_error *err);
+
 /* ----------------------------------------------------------------- commits */
 
 #define COMMIT_TIME_LEN 20 /* YYYY-MM-DDThh:mm:ssZ */
@@ -437,12 +467,49 @@ struct rrd_job {
 
 #define RRD_NEED_WHOLE 100 /* rrd_run_jobs: a partial job could not append */
 
+#define RRD_JOB_NOTHING 101 /* rrd_job_prepare: the file already holds it */
+
 /* Run the jobs on st->threads threads (nothing, append or rebuild each),
  * reporting ("rrd", done, total) from the calling thread. RRD_NEED_WHOLE
  * when every job but some partial ones succeeded (those need a rebuild from
  * the whole series). */
 int rrd_run_jobs(const struct store *st, struct rrd_job *jobs, size_t count,
                  const struct store_progress *progress, struct kpi_error *err);
+/* The same, reporting (phase, done, total). */
+int rrd_run_phase(const struct store *st, struct rrd_job *jobs, size_t count, const char *phase,
+                  const struct store_progress *progress, struct kpi_error *err);
+
+/* One job, the data committed (rrd.c): nothing, append or rebuild. 0,
+ * RRD_NEED_WHOLE (a partial job that cannot append), or -1 with e filled.
+ * Thread-safe (touches job's file only). */
+int rrd_job_run(const struct store *st, const struct rrd_job *job, struct kpi_error *e);
+
+/* One job before its commit is made: a rebuild's file built and written
+ * into an unnamed file (store_file_prepare), named by nobody: *fd
+ * (caller-owned: rrd_job_publish once committed, else close). Otherwise
+ * *fd = -1: the job runs after the commit (rrd_job_run), which also
+ * reports whatever failed here. Returns RRD_JOB_NOTHING when the file
+ * already holds what the data gives, else 0. Thread-safe. */
+int rrd_job_prepare(const struct store *st, const struct rrd_job *job, int *fd);
+
+/* Once committed: give the prepared file fd (taken) its name, replacing
+ * the old file. 0 or -1 with e filled. Thread-safe. */
+int rrd_job_publish(const struct store *st, const struct rrd_job *job, int fd, struct kpi_error *e);
+
+/* The RRD step of a commit beside its database transaction (rrd_pool.c):
+ * rrd_batch_start starts st->threads threads that prepare the jobs
+ * (rrd_job_prepare) while the caller writes the database; then exactly one
+ * of rrd_batch_finish (committed: the prepared files are named, the other
+ * jobs run; returns as rrd_run_jobs, reporting "rrd") or rrd_batch_abort
+ * (not committed: the prepared files vanish) frees the batch. jobs and
+ * their points are borrowed, read-only, until then. *out NULL when out of
+ * memory (the caller runs rrd_run_jobs after the commit instead). */
+struct rrd_batch;
+void rrd_batch_start(const struct store *st, struct rrd_job *jobs, size_t count,
+                     struct rrd_batch **out);
+int rrd_batch_finish(struct rrd_batch *b, const struct store_progress *progress,
+                     struct kpi_error *err);
+void rrd_batch_abort(struct rrd_batch *b);
 
 /* Compare the RRD file of job (its points, rebuild ignored) with what the
  * data says for every day its daily archive holds: 0 equal, 1 different

@@ -387,7 +387,12 @@ static int repair_lag(struct store_txn *txn, struct kpi_error *err)
 {
     if (txn->db == NULL) /* a legacy ledger: its view is whole */
         return rrd_repair_view(txn->st, txn->base, NULL, false, NULL, err);
-    return txn->base->lag_count == 0 ? 0 : repair_lag_whole(txn, err);
+    if (txn->base->lag_count == 0)
+        return 0;
+    /* the files of the previous commit, written in this boot: whole, synced
+     * and no longer pending with this commit (sync.c) */
+    txn->settle = store_rrd_settled(txn->st->dir, txn->base->last_commit);
+    return txn->settle ? 0 : repair_lag_whole(txn, err);
 }
 
 int store_txn_begin(struct store *st, struct store_txn **out, struct kpi_error *err)
@@ -1036,6 +1041,8 @@ static int write_commit(struct store_txn *txn, const struct commit_plan *p, size
         goto done;
     if ((rc = db_create_schema(txn->db, err)) == 0 && txn->convert)
         rc = write_conversion(txn, err);
+    if (rc == 0 && txn->settle) /* synced before: store_txn_commit */
+        rc = db_exec(txn->db, "DELETE FROM rrd_pending", err);
     struct commit_input in = {
         .author = txn->author,
         .kind = txn->kind,
@@ -1106,20 +1113,33 @@ int store_txn_commit(struct store_txn *txn, const struct store_progress *progres
         rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
         goto done;
     }
-    rc = write_commit(txn, &p, (size_t)live, &id, err);
-    if (rc != 0)
+    /* the previous commit's files on disk before this one clears their
+     * marks (sync.c) */
+    if (txn->settle && (rc = store_sync_files(txn->st->dir, err)) != 0)
         goto done;
+    /* the RRD files are built and written, unnamed, beside the database
+     * transaction, and named once it is committed (rrd_pool.c) */
+    struct rrd_batch *batch = NULL;
+    if (p.job_count > 0)
+        rrd_batch_start(txn->st, p.jobs, p.job_count, &batch);
+    rc = write_commit(txn, &p, (size_t)live, &id, err);
+    if (rc != 0) {
+        rrd_batch_abort(batch);
+        goto done;
+    }
     if (commit_id != NULL)
         *commit_id = id;
-    /* committed: the RRD files follow, are synced, and only then stop being
-     * pending (a crash before leaves them pending: the next writer rebuilds
-     * them) */
-    rc = rrd_run_jobs(txn->st, p.jobs, p.job_count, progress, err);
+    /* committed: the RRD files follow; a crash before they are all written
+     * leaves them pending, and the next writer rebuilds them */
+    rc = batch != NULL ? rrd_batch_finish(batch, progress, err)
+                       : rrd_run_jobs(txn->st, p.jobs, p.job_count, progress, err);
     if (rc == RRD_NEED_WHOLE) /* a file not as the data says: rebuilt from the whole data */
         rc = repair_lag_whole(txn, err);
-    if (rc == 0 && p.job_count > 0)
-        rc = store_sync_files(txn->st->dir, err);
-    if (rc == 0)
+    /* written: current for readers in this boot, cleared by the next commit
+     * after a sync; where the boot cannot be told, synced and cleared now */
+    if (rc == 0 && p.job_count > 0 &&
+        (rc = store_rrd_written(txn->st->dir, id, err)) == STORE_NO_BOOT_ID &&
+        (rc = store_sync_files(txn->st->dir, err)) == 0)
         rc = db_clear_pending(txn->db, err);
     if (rc != 0) {
         char why[KPI_ERROR_MAX];

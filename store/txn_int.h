@@ -67,6 +67,8 @@ struct store_txn {
     unsigned made_dirs; /* DIR and parents this transaction created (mkdir -p) */
     struct sqlite3 *db; /* DIR/kpi.db when it exists (else the commit creates it) */
     bool convert;       /* the base is a legacy ledger: the commit converts it */
+    bool settle;        /* rrd_pending holds files written in this boot: the commit syncs
+                           them and clears the marks in its own transaction (sync.c) */
     /* the base: with a database, its catalog only (db_load_catalog), the
      * points of a series being read when the transaction first touches it
      * (q_sid, q_points); else a legacy ledger's or an empty directory's

@@ -283,6 +283,22 @@ static void copy_file(const char *src, const char *dst)
     free(data);
 }
 
+/* DIR/rrd-written as a power cut leaves it: written in the boot before
+ * (its id differs from this boot's), whatever commit it names. */
+static void written_in_another_boot(const char *data)
+{
+    char *path = ts_path(data, "rrd-written");
+    char *text = ts_read_file(path, NULL);
+    ck_assert_ptr_nonnull(text);
+    char *space = strchr(text, ' ');
+    ck_assert_ptr_nonnull(space);
+    char other[256];
+    snprintf(other, sizeof other, "00000000-0000-4000-8000-000000000000%s", space);
+    ts_write_file(path, other, strlen(other));
+    free(text);
+    free(path);
+}
+
 /* A power cut during a commit's RRD step: the database holds the commit
  * (synced at COMMIT) and its rrd_pending rows, but RRD files that were not
  * synced yet are back to their content before the commit, truncated, half
@@ -314,6 +330,7 @@ START_TEST(test_power_loss_during_the_rrd_step_is_repaired)
     snprintf(cmd, sizeof cmd,
              "sqlite3 '%s' 'INSERT OR IGNORE INTO rrd_pending SELECT id FROM series'", db);
     ck_assert_int_eq(system(cmd), 0);
+    written_in_another_boot(data);
     copy_file(old0, f0);
     copy_file(old7, f7);
     ck_assert_int_eq(truncate(f14, size_of(f14) / 2), 0);
@@ -326,6 +343,7 @@ START_TEST(test_power_loss_during_the_rrd_step_is_repaired)
     assert_rrds_equal(clean, data);
     /* the same state again, repaired by the next import instead */
     ck_assert_int_eq(system(cmd), 0);
+    written_in_another_boot(data);
     copy_file(old0, f0);
     ck_assert_int_eq(truncate(f7, 0), 0);
     run_import(data, big); /* changes nothing: no commit, but repairs */
@@ -350,6 +368,91 @@ START_TEST(test_power_loss_during_the_rrd_step_is_repaired)
 }
 END_TEST
 
+/* A power cut after a whole commit, before the kernel wrote its RRD files
+ * back: nothing synced them (a commit syncs the database only), so files
+ * are back to their content before the commit, truncated or missing, while
+ * the database holds the commit and its rrd_pending rows, and
+ * DIR/rrd-written names the commit in the boot before. A reader does not
+ * trust those files (kpi graph), and the next writer rebuilds them. In
+ * this boot, the same marks are no reason to rebuild anything. */
+START_TEST(test_power_loss_after_a_commit_is_repaired_by_the_next_writer)
+{
+    char *root = ts_tempdir("crash-after");
+    char *base = write_csv(root, "base.csv", 20, 0);
+    char *big = write_csv(root, "big.csv", MONTHS, 0.5);
+    char *clean = ts_path(root, "clean"), *data = ts_path(root, "data");
+    run_import(clean, base);
+    run_import(clean, big);
+    run_import(data, base);
+    char *old0 = ts_path(root, "old0.rrd");
+    char *f0 = ts_path(data, "series/team000/kpi00.rrd");
+    char *f7 = ts_path(data, "series/team007/kpi03.rrd");
+    char *f14 = ts_path(data, "series/team014/kpi06.rrd");
+    copy_file(f0, old0);
+    run_import(data, big);
+    /* the commit's marks are durable with it; the files are whole in this
+     * boot: an import that changes nothing leaves every file as it is */
+    char *db = ts_path(data, "kpi.db");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "sqlite3 '%s' 'SELECT count(*) FROM rrd_pending' > '%s/n.txt'", db,
+             root);
+    ck_assert_int_eq(system(cmd), 0);
+    char *n_path = ts_path(root, "n.txt");
+    char *n = ts_read_file(n_path, NULL);
+    ck_assert_str_eq(n, "1200\n"); /* 120 teams x 10 indicators */
+    free(n);
+    ino_t i7 = inode_of(f7);
+    run_import(data, big);
+    ck_assert_uint_eq(inode_of(f7), i7);
+    /* the power cut */
+    written_in_another_boot(data);
+    copy_file(old0, f0);
+    ck_assert_int_eq(truncate(f7, 0), 0);
+    ck_assert_int_eq(unlink(f14), 0);
+    /* a reader draws from the data, not from the stale file */
+    struct ts_run r;
+    char *png = ts_path(root, "g.png"), *want = ts_path(root, "want.png");
+    const char *graph[] = {"--data", data, "graph", "team000", "kpi00", "-o", png, NULL};
+    ts_kpi(&r, NULL, graph);
+    ck_assert_msg(r.status == 0, "graph: %s", r.err);
+    ts_run_free(&r);
+    const char *graph_clean[] = {"--data", clean, "graph", "team000", "kpi00", "-o", want, NULL};
+    ts_kpi(&r, NULL, graph_clean);
+    ck_assert_msg(r.status == 0, "graph: %s", r.err);
+    ts_run_free(&r);
+    size_t glen = 0, wlen = 0;
+    char *got = ts_read_file(png, &glen), *exp = ts_read_file(want, &wlen);
+    ck_assert(glen == wlen && memcmp(got, exp, glen) == 0);
+    free(got);
+    free(exp);
+    free(want);
+    /* the next writer repairs */
+    run_import(data, big);
+    assert_rrds_equal(clean, data);
+    const char *check[] = {"--data", data, "check", NULL};
+    ts_kpi(&r, NULL, check);
+    ck_assert_msg(r.status == 0, "check: %s%s", r.out, r.err);
+    ts_run_free(&r);
+    ck_assert_int_eq(system(cmd), 0);
+    n = ts_read_file(n_path, NULL);
+    ck_assert_str_eq(n, "0\n"); /* repaired, synced, no longer pending */
+    free(n);
+    free(n_path);
+    free(png);
+    free(db);
+    free(old0);
+    free(f0);
+    free(f7);
+    free(f14);
+    free(clean);
+    free(data);
+    free(base);
+    free(big);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("cli_crash");
@@ -360,6 +463,7 @@ int main(void)
     tcase_add_test(tc, test_kill_while_writing_rrd_files_is_repaired);
     tcase_add_test(tc, test_kill_during_backup_leaves_no_destination);
     tcase_add_test(tc, test_power_loss_during_the_rrd_step_is_repaired);
+    tcase_add_test(tc, test_power_loss_after_a_commit_is_repaired_by_the_next_writer);
     suite_add_tcase(suite, tc);
     return ts_run_suite(suite);
 }

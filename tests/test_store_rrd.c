@@ -465,11 +465,19 @@ START_TEST(test_repair_rebuilds_pending_series)
     struct pt in2[] = {{month(2026, 2), 2, NAN}};
     import(&f, "b", "k", KPI_PERIOD_MONTH, in2, 1);
     char *pa = rrd_path(&f, "a", "k"), *pb = rrd_path(&f, "b", "k");
-    ck_assert_int_eq(sql_count(f.dir, "SELECT count(*) FROM rrd_pending"), 0);
+    /* commit 2 cleared commit 1's mark, its own stays until the next
+     * commit: DIR/rrd-written says its file is whole in this boot */
+    ck_assert_int_eq(sql_count(f.dir, "SELECT count(*) FROM rrd_pending"), 1);
     ino_t ia = stat_of(pa).st_ino, ib = stat_of(pb).st_ino;
-    /* as if the process died during the RRD work of commit 2 */
-    sql_exec(f.dir, "INSERT INTO rrd_pending SELECT id FROM series WHERE team = 'b'");
     struct kpi_error e = {0};
+    ck_assert_msg(store_repair(f.st, NULL, &e) == 0, "%s", e.message);
+    ck_assert_uint_eq(stat_of(pb).st_ino, ib); /* written in this boot: left as it is */
+    /* as if the process died during the RRD work of commit 2, before it
+     * could say its files were written */
+    char *written = ts_path(f.dir, "rrd-written");
+    ck_assert_int_eq(unlink(written), 0);
+    free(written);
+    sql_exec(f.dir, "INSERT OR IGNORE INTO rrd_pending SELECT id FROM series WHERE team = 'b'");
     ck_assert_msg(store_repair(f.st, NULL, &e) == 0, "%s", e.message);
     ck_assert_uint_eq(stat_of(pa).st_ino, ia); /* not pending */
     ck_assert_uint_ne(stat_of(pb).st_ino, ib);
