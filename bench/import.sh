@@ -14,8 +14,9 @@
 #           libcsv pass (bench/csv_bare.c), each timed alone, kpi and the
 #           bare pass back to back as pairs; and the bare pass over the two
 #           halves of the file on two threads (what a second vCPU gives).
-# With KPI_BEFORE=/path/to/an/older/kpi, the dry-run pairs also time that
-# binary beside the same bare pass (before/after in one run). Every round
+# With KPI_BEFORE=/path/to/an/older/kpi, each round also times that binary's
+# load and month (into directories of its own, after rrdtool's), and the
+# dry-run pairs time it beside the same bare pass (before/after in one run). Every round
 # also dry-runs long_forms.csv (bench/forms.py: the same rows as a French
 # finance export writes them, ';', month names, "1 143,00 €", accountants'
 # negatives) against the bare pass over that file: what the new forms cost.
@@ -48,9 +49,10 @@ measure() {
     shift
     local tf
     tf=$(mktemp)
-    /usr/bin/time -f "%e %M" -o "$tf" bash -c '"$@" >/dev/null; grep ^write_bytes /proc/$$/io' \
+    /usr/bin/time -f "%e %M %U %S" -o "$tf" bash -c '"$@" >/dev/null; grep ^write_bytes /proc/$$/io' \
         _ "$@" >"$tf.io"
-    echo "$name $(cat "$tf") $(awk '{print $2}' "$tf.io")" >>"$results"
+    read -r sec rss user sys <"$tf"
+    echo "$name $sec $rss $(awk '{print $2}' "$tf.io") $user $sys" >>"$results"
     rm -f "$tf" "$tf.io"
 }
 
@@ -90,10 +92,21 @@ for round in $(seq 1 "$rounds"); do
     sync
     (cd "$rrd" && measure rrdtool_load rrdtool - <"$gen/rrd_load.txt")
     sync
+    if [ -n "$before" ]; then
+        # the same load and month with the older binary, in the same round
+        "$before" --data "$data.before" import --quiet "$gen/teams.csv" "$gen/indicators.csv"
+        sync
+        measure before_load "$before" --data "$data.before" import --quiet "$gen/long.csv"
+        sync
+    fi
     measure kpi_month "$kpi" --data "$data" import --quiet "$gen/next.csv"
     sync
     (cd "$rrd" && measure rrdtool_month rrdtool - <"$gen/rrd_next.txt")
     sync
+    if [ -n "$before" ]; then
+        measure before_month "$before" --data "$data.before" import --quiet "$gen/next.csv"
+        sync
+    fi
     empty=$scratch/empty-$round
     # Short single-thread runs on a noisy machine: three of each per round,
     # on the same vCPU (the round's; the two vCPUs' speeds differ from
@@ -138,9 +151,12 @@ python3 - "$results" "$rows" "$bytes" "$rounds" "$(stat -c %s "$gen/long_forms.c
 import statistics, sys
 path, rows, size, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 runs = {}
+cpu = {}
 for line in open(path):
-    name, sec, rss, wb = line.split()
+    name, sec, rss, wb, *us = line.split()
     runs.setdefault(name, []).append((float(sec), int(rss), int(wb)))
+    if us:
+        cpu.setdefault(name, []).append((float(us[0]), float(us[1])))
 med = {k: (statistics.median(s for s, _, _ in v), statistics.median(r for _, r, _ in v),
            statistics.median(w for _, _, w in v)) for k, v in runs.items()}
 def row(*cells):
@@ -155,6 +171,17 @@ row("load: peak RSS", f"{k[1]/1024:.0f} MB", f"{b[1]/1024:.0f} MB", "")
 k, b = med["kpi_month"], med["rrdtool_month"]
 row("month: seconds", f"{k[0]:.2f}", f"{b[0]:.2f} (rrdtool -)", f"{k[0]/b[0]:.2f}x its time")
 row("month: bytes written", f"{k[2]/1e6:.1f} MB", f"{b[2]/1e6:.1f} MB", "")
+def cpu_cell(name):
+    u = statistics.median(x for x, _ in cpu[name])
+    s = statistics.median(y for _, y in cpu[name])
+    return f"{u + s:.2f} ({u:.2f} user, {s:.2f} sys)"
+for what in ("load", "month"):
+    row(f"{what}: CPU seconds", cpu_cell(f"kpi_{what}"), cpu_cell(f"rrdtool_{what}"), "")
+    if f"before_{what}" in runs:
+        a, b, r = med[f"kpi_{what}"][0], med[f"before_{what}"][0], med[f"rrdtool_{what}"][0]
+        row(f"{what} before (KPI_BEFORE): seconds", f"after {a:.2f}, before {b:.2f}",
+            f"{r:.2f} (rrdtool -)", f"after {a/r:.2f}x, before {b/r:.2f}x rrdtool's time")
+        row(f"{what} before: CPU seconds", cpu_cell(f"before_{what}"), "", "")
 k, w, c, h = med["kpi_dryrun"], med["wc_l"], med["csv_bare"], med["csv_halves"]
 mbs = lambda s: size / 1e6 / max(s, 1e-3)
 row("dry-run: MB/s", f"{mbs(k[0]):.0f}", f"wc -l {mbs(w[0]):.0f}, bare libcsv {mbs(c[0]):.0f}",
