@@ -4,8 +4,9 @@
  * its 2,000 series, each followed by what `kpi serve` does to take it up --
  * store_view_update, then the analysis computed again in full
  * (report_analysis_open) and from the previous one (report_analysis_update)
- * -- timed (CPU of this thread, and wall), and the two analyses' all-drift
- * and alerts documents compared byte for byte.
+ * -- and then the document of one series (t007/k3 in those directories, as
+ * bench/history.sh polls it), timed (CPU of this thread, and wall); the two
+ * analyses' all-drift and alerts documents are compared byte for byte.
  *
  *   takeup DIR ROUNDS       (DIR is written: use a copy)
  */
@@ -97,7 +98,7 @@ int main(int argc, char **argv)
             day = s.points[s.count - 1].period;
     }
     printf("round update_cpu_ms update_wall_ms full_cpu_ms full_wall_ms incr_cpu_ms "
-           "incr_wall_ms same\n");
+           "incr_wall_ms series_doc_cpu_ms series_doc_wall_ms same\n");
     for (int r = 1; r <= rounds; r++) {
         commit_day(st, v, ++day);
         struct store_view *nv = NULL;
@@ -112,9 +113,17 @@ int main(int argc, char **argv)
         if (report_analysis_update(nv, q, &incr, &err) != 0)
             die("incremental", &err);
         double c3 = ms(CLOCK_THREAD_CPUTIME_ID), w3 = ms(CLOCK_MONOTONIC);
+        /* the answer bench/history.sh polls: one series' document */
+        char *series = NULL;
+        if (report_series_doc(incr, 7 % store_view_team_count(nv),
+                              3 % store_view_indicator_count(nv), INT64_MIN, INT64_MAX, &series,
+                              &err) != 0)
+            die("series", &err);
+        double c4 = ms(CLOCK_THREAD_CPUTIME_ID), w4 = ms(CLOCK_MONOTONIC);
+        free(series);
         char *a = docs(full, day), *b = docs(incr, day);
-        printf("%d %.1f %.1f %.1f %.1f %.1f %.1f %s\n", r, c1 - c0, w1 - w0, c2 - c1, w2 - w1,
-               c3 - c2, w3 - w2, strcmp(a, b) == 0 ? "yes" : "NO");
+        printf("%d %.1f %.1f %.1f %.1f %.1f %.1f %.1f %.1f %s\n", r, c1 - c0, w1 - w0, c2 - c1,
+               w2 - w1, c3 - c2, w3 - w2, c4 - c3, w4 - w3, strcmp(a, b) == 0 ? "yes" : "NO");
         fflush(stdout);
         free(a);
         free(b);
