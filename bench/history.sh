@@ -3,6 +3,8 @@
 # the data directory, kpi import side by side in one run.
 #
 #   bash bench/history.sh [ROUNDS] [BIG_DAYS]     (default 3 rounds, 10000 days)
+#   KPI_HISTORY_ONLY=serve bash bench/history.sh ...  (the commit and kpi serve only)
+#   KPI_HISTORY_KPI=/path/to/kpi bash bench/history.sh ...  (another binary: before/after)
 #
 # Two data directories of 2,000 daily series (200 teams x 10 indicators),
 # both ending on 2020-04-09: "small" holds 100 days (200,000 points), "big"
@@ -18,15 +20,17 @@
 # `kpi series --known-at` of the commit 100 commits back (50 for small) and
 # `kpi export` (the latest data). The commit is made while `kpi serve` runs
 # on the copy: its start-up to the first answer, how long after the commit's
-# end an answer reflects it (the take-up), and its peak RSS. Wall seconds and the process's CPU seconds
+# end an answer reflects it (the take-up, with the CPU time the server's
+# threads spent meanwhile), and its peak RSS. Wall seconds and the process's CPU seconds
 # (user + system: this machine is shared, the wall clock waits for other
 # processes). Prints one markdown table of medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
 big_days=${2:-10000}
+only=${KPI_HISTORY_ONLY:-}
 bash scripts/build.sh release >/dev/null
-kpi=$PWD/build/release/kpi
+kpi=${KPI_HISTORY_KPI:-$PWD/build/release/kpi}
 gen=$PWD/build/release/history_gen
 cache=${KPI_HISTORY_CACHE:-$PWD/bench/out/history-cache}
 out=$PWD/bench/out/history
@@ -104,6 +108,16 @@ with tempfile.NamedTemporaryFile("r") as tf:
                     "import", "--quiet", day], check=True, stdout=subprocess.DEVNULL)
     t2 = time.monotonic()
     wall, user, sys_ = tf.read().split()
+def cpu_ns():  # every thread of the server, from the scheduler's counters
+    import glob
+    total = 0
+    for f in glob.glob(f"/proc/{p.pid}/task/*/schedstat"):
+        try:
+            total += int(open(f).read().split()[0])
+        except OSError:
+            pass
+    return total
+c2 = cpu_ns()
 polls = 0
 while True:
     status, body = get(path)
@@ -111,18 +125,21 @@ while True:
     if b'"2020-04-10"' in body:
         break
 t3 = time.monotonic()
+c3 = cpu_ns()
 rss = int([l for l in open(f"/proc/{p.pid}/status") if l.startswith("VmHWM")][0].split()[1])
 p.terminate()
 p.wait()
 with open(results, "a") as f:
     f.write(f"commit_{which} {wall} {float(user) + float(sys_):.2f}\n")
     f.write(f"startup_{which} {t1 - t0:.3f}\n")
-    f.write(f"takeup_{which} {t3 - t2:.3f}\n")
+    f.write(f"takeup_{which} {t3 - t2:.3f} {(c3 - c2) / 1e9:.3f}\n")
     f.write(f"rss_{which} {rss / 1024:.0f}\n")
 PY
-        elapsed "knownat_$which" "$kpi" --data "$out/$which-$r" series t007 k3 \
-            --known-at $((last - back)) --format csv
-        elapsed "export_$which" "$kpi" --data "$out/$which-$r" export
+        if [ "$only" != serve ]; then
+            elapsed "knownat_$which" "$kpi" --data "$out/$which-$r" series t007 k3 \
+                --known-at $((last - back)) --format csv
+            elapsed "export_$which" "$kpi" --data "$out/$which-$r" export
+        fi
         rm -rf "$out/$which-$r"
     done
 done
@@ -136,7 +153,9 @@ echo "building (0 when cached): small $(echo "$t1 - $t0" | bc) s, big $(echo "$t
 echo
 echo "| measure | small | big | big / small |"
 echo "| --- | --- | --- | --- |"
-for m in commit knownat export; do
+measures="commit knownat export"
+[ "$only" = serve ] && measures=commit
+for m in $measures; do
     for col in 2 3; do
         s=$(median "${m}_small" "$col")
         b=$(median "${m}_big" "$col")
@@ -152,5 +171,11 @@ for m in startup takeup; do
     b=$(median "${m}_big" 2)
     echo "| serve $m: wall seconds | $s | $b | $(echo "scale=2; $b / $s" | bc) |"
 done
+s=$(median takeup_small 3)
+b=$(median takeup_big 3)
+echo "| serve takeup: server CPU seconds | $s | $b | $(echo "scale=2; $b / $s" | bc) |"
 echo "| serve peak RSS: MB | $(median rss_small 2) | $(median rss_big 2) | |"
 echo "| kpi.db bytes | $(stat -c %s "$small/kpi.db") | $(stat -c %s "$big/kpi.db") | |"
+echo
+echo "every round (wall, CPU):"
+grep -E "^(commit|takeup)_" "$out/results.txt" | sed 's/^/    /'
