@@ -326,6 +326,7 @@ int store_check(struct store *st, bool repair, const struct store_check_sink *si
         if (points_bad && repair) {
             if ((rc = repair_points(db, err)) != 0)
                 goto done;
+            pcache_remove(st->dir); /* it may hold the points as they were */
             *repaired += c.problems - before;
         }
         if (db_load_view(db, 0, &view, err) != 0) {

@@ -456,6 +456,14 @@ void pcache_stop(struct store *st)
     job_free(j);
 }
 
+void pcache_remove(const char *dir)
+{
+    char *path = store_path_join(dir, STORE_PCACHE_NAME);
+    if (path != NULL)
+        unlink(path);
+    free(path);
+}
+
 /* ------------------------------------------------------------------ load */
 
 /* The fewest points for which a whole load writes the cache:

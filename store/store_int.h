@@ -263,6 +263,10 @@ int pcache_write(const char *dir, struct sqlite3 *db, const struct store_view *v
 int pcache_load_latest(struct store *st, struct sqlite3 *db, bool write, struct store_view **out,
                        struct kpi_error *err);
 
+/* Remove DIR/points.cache, if any (kpi check --repair, after rebuilding the
+ * points it may hold as they were). */
+void pcache_remove(const char *dir);
+
 /* Stop the background write of the cache, if any, and wait for it: an
  * unfinished file is dropped (store_close). */
 void pcache_stop(struct store *st);

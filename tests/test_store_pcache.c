@@ -418,6 +418,47 @@ START_TEST(test_small_directories_get_no_cache)
 }
 END_TEST
 
+static void ignore_problem(void *ctx, const char *line)
+{
+    (void)line;
+    (*(size_t *)ctx)++;
+}
+
+START_TEST(test_check_repair_removes_a_cache_of_tampered_points)
+{
+    /* north's January changed behind kpi's back (no commit), then a
+     * server wrote that value into the cache of commit 1: kpi check
+     * --repair puts the versions' 100 back and removes the cache */
+    struct fixture f;
+    setup(&f, "pcache-check", 100);
+    sqlite3 *db = NULL;
+    struct kpi_error e = {0};
+    ck_assert_msg(db_open(f.dir, DB_WRITE, &db, &e) == 0, "%s", e.message);
+    ck_assert_int_eq(
+        sqlite3_exec(db,
+                     "UPDATE points SET value = 999 WHERE value = 100 AND series = "
+                     "(SELECT id FROM series WHERE team = 'north' AND kpi = 'revenue')",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    ck_assert_int_eq(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+    struct store_view *v = open_shared(&f);
+    assert_north(v, 2, 999);
+    store_view_free(v);
+    ck_assert_int_eq(read_status(&f), PCACHE_OK);
+    size_t lines = 0, problems = 0, repaired = 0;
+    struct store_check_sink sink = {ignore_problem, &lines};
+    ck_assert_msg(store_check(f.st, true, &sink, &problems, &repaired, &e) == 0, "%s", e.message);
+    ck_assert_uint_eq(problems, 1);
+    ck_assert_uint_eq(repaired, 1);
+    ck_assert_int_eq(cache_size(&f), -1);
+    v = open_shared(&f);
+    assert_north(v, 2, 100);
+    store_view_free(v);
+    teardown(&f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store_pcache");
@@ -428,6 +469,7 @@ int main(void)
     tcase_add_test(tc, test_cache_of_another_directory_is_refused);
     tcase_add_test(tc, test_a_leftover_scratch_file_is_replaced);
     tcase_add_test(tc, test_small_directories_get_no_cache);
+    tcase_add_test(tc, test_check_repair_removes_a_cache_of_tampered_points);
     suite_add_tcase(s, tc);
     return ts_run_suite(s);
 }
