@@ -3,6 +3,7 @@
 # the data directory, kpi import side by side in one run.
 #
 #   bash bench/history.sh [ROUNDS] [BIG_DAYS]     (default 3 rounds, 10000 days)
+#   bash bench/history.sh startup [ROUNDS] [BIG_DAYS]
 #   KPI_HISTORY_ONLY=serve bash bench/history.sh ...  (the commit and kpi serve only)
 #   KPI_HISTORY_KPI=/path/to/kpi bash bench/history.sh ...  (another binary: before/after)
 #
@@ -23,9 +24,26 @@
 # end an answer reflects it (the take-up, with the CPU time the server's
 # threads spent meanwhile), and its peak RSS. Wall seconds and the process's CPU seconds
 # (user + system: this machine is shared, the wall clock waits for other
-# processes). Prints one markdown table of medians.
+# processes). Prints one markdown table of medians. The server starts from
+# the points cache (DIR/points.cache, store/pcache.c), written once per run
+# by a first server on the first copy and copied beside each later copy's
+# database.
+#
+# `startup`: the start-up of `kpi serve` on one copy of "big" only, in turns
+# per round: from the database (no cache, none written: the load before the
+# cache), from the cache of the latest commit, and from the cache of the
+# commit before (one day of 2,000 series to take up); the first start, which
+# writes the cache in the background, is timed once (first answer, and the
+# cache written). Then the whole-directory CLI commands (drift, alerts,
+# export) with and without the cache. Wall, the process's CPU seconds at its
+# first answer, and peak RSS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=commits
+if [ "${1:-}" = startup ]; then
+    mode=startup
+    shift
+fi
 rounds=${1:-3}
 big_days=${2:-10000}
 only=${KPI_HISTORY_ONLY:-}
@@ -50,7 +68,7 @@ make_dir() {
     echo "$dir"
 }
 t0=$(date +%s.%N)
-small=$(make_dir small 100 50)
+[ "$mode" = startup ] || small=$(make_dir small 100 50)
 t1=$(date +%s.%N)
 big=$(make_dir big "$big_days" 100)
 t2=$(date +%s.%N)
@@ -73,12 +91,133 @@ elapsed() {
     echo "$1 $(awk '{print $1, $2 + $3}' "$tf")" >>"$out/results.txt"
     rm -f "$tf"
 }
+# elapsed_rss NAME CMD...: the same, and the peak RSS in MB
+elapsed_rss() {
+    local tf
+    tf=$(mktemp)
+    /usr/bin/time -f "%e %U %S %M" -o "$tf" "${@:2}" >/dev/null
+    echo "$1 $(awk '{printf "%s %.2f %.0f", $1, $2 + $3, $4 / 1024}' "$tf")" >>"$out/results.txt"
+    rm -f "$tf"
+}
+
+# serve DIR LABEL wait|nowait [ENV...]: kpi serve on DIR until its first answer; appends
+# "LABEL wall cpu rss_mb" to results. With "wait", also waits for the cache
+# the server writes in the background and appends "LABEL_cache seconds".
+cat >"$out/serve.py" <<'PY'
+import http.client, os, re, subprocess, sys, time
+kpi, d, label, results, wait = sys.argv[1:6]
+env = dict(os.environ)
+for kv in sys.argv[6:]:
+    k, v = kv.split("=", 1)
+    env[k] = v
+cache = os.path.join(d, "points.cache")
+t0 = time.monotonic()
+p = subprocess.Popen([kpi, "--data", d, "serve", "--listen", "127.0.0.1:0"], env=env,
+                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+port = int(re.search(r":(\d+)/", p.stdout.readline()).group(1))
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+c.request("GET", "/api/v1/teams/t007/kpis/k3/series")
+r = c.getresponse()
+r.read()
+t1 = time.monotonic()
+assert r.status == 200
+st = open(f"/proc/{p.pid}/stat").read().rsplit(")", 1)[1].split()
+cpu = (int(st[11]) + int(st[12])) / os.sysconf("SC_CLK_TCK")
+lines = [f"{label} {t1 - t0:.3f} {cpu:.2f}"]
+if wait == "wait":
+    # bounded: a binary from before the cache (KPI_HISTORY_KPI) writes none
+    while not os.path.exists(cache) and time.monotonic() - t1 < 120:
+        time.sleep(0.1)
+    if os.path.exists(cache):
+        lines.append(f"{label}_cache {time.monotonic() - t0:.3f}")
+rss = int([l for l in open(f"/proc/{p.pid}/status") if l.startswith("VmHWM")][0].split()[1])
+lines[0] += f" {rss / 1024:.0f}"
+p.terminate()
+p.wait()
+with open(results, "a") as f:
+    f.write("".join(l + "\n" for l in lines))
+PY
+serve() {
+    python3 "$out/serve.py" "$kpi" "$1" "$2" "$out/results.txt" "${@:3}"
+}
+median() { # NAME COLUMN
+    grep "^$1 " "$out/results.txt" | awk -v c="$2" '{print $c}' | sort -n |
+        awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+if [ "$mode" = startup ]; then
+    : >"$out/results.txt"
+    d=$out/big
+    cp -a "$big" "$d"
+    sync
+    no_cache=(KPI_POINTS_CACHE_MIN=18446744073709551615)
+    # the first start writes the cache of the latest commit; after one more
+    # day, a first start again gives the cache of that commit
+    serve "$d" first_start wait
+    mv "$d/points.cache" "$out/cache.before"
+    "$kpi" --data "$d" import --quiet "$out/day.csv" >/dev/null
+    serve "$d" first_start_after_commit wait
+    mv "$d/points.cache" "$out/cache.latest"
+    sync
+    for r in $(seq 1 "$rounds"); do
+        rm -f "$d/points.cache"
+        serve "$d" database nowait "${no_cache[@]}"
+        cp "$out/cache.latest" "$d/points.cache"
+        serve "$d" cache nowait "${no_cache[@]}"
+        cp "$out/cache.before" "$d/points.cache"
+        serve "$d" stale_cache nowait "${no_cache[@]}"
+        for cmd in "drift --as-of 2020-04-10" "alerts --as-of 2020-04-10" export; do
+            name=${cmd%% *}
+            rm -f "$d/points.cache"
+            elapsed_rss "cli_${name}_database" "$kpi" --data "$d" $cmd
+            cp "$out/cache.latest" "$d/points.cache"
+            elapsed_rss "cli_${name}_cache" "$kpi" --data "$d" $cmd
+        done
+    done
+    echo "kpi serve on big ($((2000 * big_days)) points): medians of $rounds rounds;" \
+        "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo
+    echo "| start-up to the first answer | wall s | CPU s | peak RSS MB |"
+    echo "| --- | --- | --- | --- |"
+    for m in database cache stale_cache; do
+        echo "| $m | $(median $m 2) | $(median $m 3) | $(median $m 4) |"
+    done
+    for m in first_start first_start_after_commit; do
+        echo "| $m (once; cache written after $(median "${m}_cache" 2) s) | $(median $m 2) |" \
+            "$(median $m 3) | $(median $m 4) |"
+    done
+    echo
+    echo "| CLI, whole directory | database: wall s | CPU s | peak RSS MB | cache: wall s | CPU s | peak RSS MB |"
+    echo "| --- | --- | --- | --- | --- | --- | --- |"
+    for cmd in drift alerts export; do
+        a=cli_${cmd}_database b=cli_${cmd}_cache
+        echo "| $cmd | $(median $a 2) | $(median $a 3) | $(median $a 4) | $(median $b 2) |" \
+            "$(median $b 3) | $(median $b 4) |"
+    done
+    echo "| points.cache bytes | $(stat -c %s "$out/cache.latest") | | | | | |"
+    echo
+    echo "every run (label wall CPU RSS):"
+    sed 's/^/    /' "$out/results.txt"
+    exit 0
+fi
+
+
 : >"$out/results.txt"
 for r in $(seq 1 "$rounds"); do
     for which in small big; do
         src=$small back=50
         [ "$which" = big ] && src=$big back=100
         cp -a "$src" "$out/$which-$r"
+        if [ "$which" = big ]; then # the server starts from the points cache
+            if [ "$r" = 1 ]; then
+                serve "$out/big-$r" first_start wait
+                if [ -f "$out/big-$r/points.cache" ]; then
+                    mv "$out/big-$r/points.cache" "$out/big.points.cache"
+                fi
+            fi
+            if [ -f "$out/big.points.cache" ]; then
+                cp "$out/big.points.cache" "$out/big-$r/points.cache"
+            fi
+        fi
         sync # the copy's dirty pages would go out in the commit's syncfs
         last=$("$kpi" --data "$out/$which-$r" log --limit 1 --format csv | awk -F, 'NR == 2 {print $1}')
         # kpi serve on the copy: start-up to its first answer, then the
@@ -143,10 +282,6 @@ PY
         rm -rf "$out/$which-$r"
     done
 done
-median() { # NAME COLUMN
-    grep "^$1 " "$out/results.txt" | awk -v c="$2" '{print $c}' | sort -n |
-        awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
 echo "2,000 daily series; small: $((2000 * 100)) points, big: $((2000 * big_days)) points;" \
     "medians of $rounds rounds; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "building (0 when cached): small $(echo "$t1 - $t0" | bc) s, big $(echo "$t2 - $t1" | bc) s"
