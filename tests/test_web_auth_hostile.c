@@ -5,6 +5,8 @@
  * importer. */
 #include "test_web_helpers.h"
 
+#include "support/web_fixture.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -15,55 +17,28 @@
 #include <unistd.h>
 
 static char *dir, *data;
-static pid_t server_pid;
+static struct wf_server server;
 static unsigned port;
-static char secret[64];
+static char secret[WF_SECRET_MAX];
 
 static void start_server(const char *upload_timeout)
 {
-    int out[2];
-    ck_assert_int_eq(pipe(out), 0);
-    server_pid = fork();
-    ck_assert(server_pid >= 0);
-    if (server_pid == 0) {
-        dup2(out[1], 1);
-        close(out[0]);
-        close(out[1]);
-        execl(KPI_BINARY, KPI_BINARY, "--data", data, "serve", "--listen", "127.0.0.1:0",
-              "--upload-timeout", upload_timeout, (char *)NULL);
-        _exit(127);
-    }
-    close(out[1]);
-    char line[512];
-    size_t used = 0;
-    while (used + 1 < sizeof line && read(out[0], line + used, 1) == 1 && line[used] != '\n')
-        used++;
-    line[used] = '\0';
-    close(out[0]);
-    const char *colon = strrchr(line, ':');
-    ck_assert_msg(colon != NULL, "kpi serve said: %s", line);
-    port = (unsigned)atoi(colon + 1);
+    const char *const args[] = {"--upload-timeout", upload_timeout, NULL};
+    wf_start(&server, data, args);
+    port = server.port;
 }
 
 static void setup(void)
 {
     dir = make_data("web-hostile");
     data = ts_path(dir, "data");
-    struct ts_run r;
-    const char *argv[] = {"--data", data, "token", "add", "finance", "--role", "write", NULL};
-    ts_kpi(&r, NULL, argv);
-    ck_assert_int_eq(r.status, 0);
-    memcpy(secret, r.out, strlen(r.out) - 1);
-    secret[strlen(r.out) - 1] = '\0';
-    ts_run_free(&r);
+    wf_token_add(data, "finance", "write", NULL, secret);
 }
 
 static void teardown(void)
 {
     /* SIGKILL: a graceful stop would wait for an import still running */
-    kill(server_pid, SIGKILL);
-    int status;
-    waitpid(server_pid, &status, 0);
+    wf_stop(&server, SIGKILL);
     ts_rm_rf(dir);
     free(dir);
     free(data);

@@ -32,6 +32,7 @@
  * bad file, each checked where it happens. */
 #include "support/http.h"
 #include "support/support.h"
+#include "support/web_fixture.h"
 #include "web/web.h"
 
 #include <arpa/inet.h>
@@ -47,7 +48,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -847,56 +847,6 @@ END_TEST
 
 /* ------------------------------------------------ tokens and the upload */
 
-/* kpi serve on data (the real binary: it has the importer of uploads) at
- * the examples' as-of; its port. It dies with the test process
- * (PR_SET_PDEATHSIG), so a failing test leaves no server behind. */
-static unsigned serve(const char *data, pid_t *pid)
-{
-    int out[2];
-    ck_assert_int_eq(pipe(out), 0);
-    *pid = fork();
-    ck_assert_msg(*pid >= 0, "fork: %s", strerror(errno));
-    if (*pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        dup2(out[1], 1);
-        close(out[0]);
-        close(out[1]);
-        execl(KPI_BINARY, KPI_BINARY, "--data", data, "serve", "--listen", "127.0.0.1:0", "--as-of",
-              AS_OF, (char *)NULL);
-        _exit(127);
-    }
-    close(out[1]);
-    char line[512];
-    size_t used = 0;
-    while (used + 1 < sizeof line && read(out[0], line + used, 1) == 1 && line[used] != '\n')
-        used++;
-    line[used] = '\0';
-    close(out[0]);
-    const char *colon = strrchr(line, ':');
-    ck_assert_msg(colon != NULL && strstr(line, "serving") != NULL, "kpi serve said: %s", line);
-    unsigned p = (unsigned)atoi(colon + 1);
-    ck_assert_uint_ne(p, 0);
-    return p;
-}
-
-/* `kpi --data data token ...`: its first line of output into out. */
-static void token_command(const char *data, const char *const *args, char *out, size_t cap)
-{
-    const char *argv[16] = {"--data", data, "token"};
-    size_t n = 3;
-    for (size_t i = 0; args[i]; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    struct ts_run r;
-    ts_kpi(&r, NULL, argv);
-    ck_assert_msg(r.status == 0, "kpi token %s: %s", args[0], r.err);
-    size_t len = strcspn(r.out, "\n");
-    ck_assert(len < cap);
-    memcpy(out, r.out, len);
-    out[len] = '\0';
-    ts_run_free(&r);
-}
-
 static void click(const char *css)
 {
     char el[128], path[256];
@@ -958,14 +908,17 @@ START_TEST(test_dashboard_with_tokens_asks_uploads_and_shows_bad_rows)
     import_examples(data, EX "finance.csv");
     char secret[128], ignored[128];
     static const char *const add[] = {"add", "finance", "--role", "write", NULL};
-    token_command(data, add, secret, sizeof secret);
+    wf_token_command(data, add, secret, sizeof secret);
     /* another token, so that the directory keeps one once finance is
      * revoked (without any, it is open again) */
     static const char *const add_reader[] = {"add", "viewer", "--role", "read", NULL};
-    token_command(data, add_reader, ignored, sizeof ignored);
+    wf_token_command(data, add_reader, ignored, sizeof ignored);
     ck_assert_msg(strncmp(secret, "kpi_", 4) == 0, "token add printed %s", secret);
-    pid_t server_pid;
-    unsigned web = serve(data, &server_pid);
+    /* the real binary: it has the importer of uploads */
+    struct wf_server server;
+    static const char *const serve_args[] = {"--as-of", AS_OF, NULL};
+    wf_start(&server, data, serve_args);
+    unsigned web = server.port;
 
     new_session();
     double dpr = set_viewport(1280, 800);
@@ -1083,7 +1036,7 @@ START_TEST(test_dashboard_with_tokens_asks_uploads_and_shows_bad_rows)
 
     /* revoked: the next poll is refused, and the page asks again */
     static const char *const revoke[] = {"revoke", "finance", NULL};
-    token_command(data, revoke, ignored, sizeof ignored);
+    wf_token_command(data, revoke, ignored, sizeof ignored);
     wait_true("return document.getElementById('token-dialog').open && "
               "document.getElementById('token-reason').textContent === "
               "'invalid, expired or revoked token'",
@@ -1094,8 +1047,7 @@ START_TEST(test_dashboard_with_tokens_asks_uploads_and_shows_bad_rows)
 
     cJSON_Delete(wd_call("DELETE", true, "", NULL));
     session[0] = '\0';
-    kill(server_pid, SIGTERM);
-    waitpid(server_pid, NULL, 0);
+    wf_stop(&server, SIGTERM);
     free(bad);
     free(data);
     free(base);

@@ -5,78 +5,30 @@
  * a team outside a scoped token's teams), 405 and 413. */
 #include "test_web_helpers.h"
 
-#include <errno.h>
+#include "support/web_fixture.h"
+
 #include <signal.h>
 #include <stdio.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static char *dir, *data;
-static pid_t server_pid;
-static unsigned port;
-static char write_secret[64], scoped_secret[64], read_secret[64];
-
-static void new_token(const char *name, const char *role, const char *team, char *out)
-{
-    struct ts_run r;
-    const char *argv[] = {
-        "--data", data, "token", "add", name, "--role", role, team ? "--team" : NULL, team, NULL};
-    ts_kpi(&r, NULL, argv);
-    ck_assert_msg(r.status == 0, "token add: %s", r.err);
-    size_t len = strlen(r.out);
-    ck_assert(len > 4 && len < 64);
-    memcpy(out, r.out, len - 1);
-    out[len - 1] = '\0';
-    ts_run_free(&r);
-}
-
-/* kpi serve on an ephemeral port; the port is read from its first line. */
-static void start_server(void)
-{
-    int out[2];
-    ck_assert_int_eq(pipe(out), 0);
-    server_pid = fork();
-    ck_assert_msg(server_pid >= 0, "fork: %s", strerror(errno));
-    if (server_pid == 0) {
-        dup2(out[1], 1);
-        close(out[0]);
-        close(out[1]);
-        execl(KPI_BINARY, KPI_BINARY, "--data", data, "serve", "--listen", "127.0.0.1:0", "--as-of",
-              AS_OF, (char *)NULL);
-        _exit(127);
-    }
-    close(out[1]);
-    char line[512];
-    size_t used = 0;
-    while (used + 1 < sizeof line) {
-        ssize_t n = read(out[0], line + used, 1);
-        if (n <= 0 || line[used] == '\n')
-            break;
-        used++;
-    }
-    line[used] = '\0';
-    close(out[0]);
-    const char *colon = strrchr(line, ':');
-    ck_assert_msg(colon != NULL && strstr(line, "serving") != NULL, "kpi serve said: %s", line);
-    port = (unsigned)atoi(colon + 1);
-    ck_assert_uint_ne(port, 0);
-}
+static struct wf_server server;
+static char write_secret[WF_SECRET_MAX], scoped_secret[WF_SECRET_MAX], read_secret[WF_SECRET_MAX];
 
 static void setup(void)
 {
     dir = make_data("web-notes");
     data = ts_path(dir, "data");
-    new_token("finance", "write", NULL, write_secret);
-    new_token("ops-writer", "write", "ops", scoped_secret);
-    new_token("reader", "read", NULL, read_secret);
-    start_server();
+    wf_token_add(data, "finance", "write", NULL, write_secret);
+    wf_token_add(data, "ops-writer", "write", "ops", scoped_secret);
+    wf_token_add(data, "reader", "read", NULL, read_secret);
+    static const char *const args[] = {"--as-of", AS_OF, NULL};
+    wf_start(&server, data, args);
 }
 
 static void teardown(void)
 {
-    kill(server_pid, SIGTERM);
-    int status;
-    waitpid(server_pid, &status, 0);
+    wf_stop(&server, SIGTERM);
     ts_rm_rf(dir);
     free(dir);
     free(data);
@@ -86,17 +38,7 @@ static void teardown(void)
 static void send_as(const char *method, const char *path, const char *secret, const char *body,
                     struct th_response *r)
 {
-    int fd = th_connect(port);
-    char headers[256] = "";
-    int n = 0;
-    if (secret != NULL)
-        n = snprintf(headers, sizeof headers, "Authorization: Bearer %s\r\n", secret);
-    snprintf(headers + n, sizeof headers - (size_t)n,
-             "Content-Type: application/json\r\nContent-Length: %zu\r\n", strlen(body));
-    th_send_request(fd, method, path, headers);
-    th_send(fd, body, strlen(body));
-    ck_assert_msg(th_read_response(fd, false, r), "%s %s: no answer", method, path);
-    close(fd);
+    wf_request(&server, method, path, secret, "application/json", body, r);
 }
 
 static void expect(const char *method, const char *path, const char *secret, const char *body,
@@ -113,10 +55,8 @@ static void expect(const char *method, const char *path, const char *secret, con
 
 static char *get_body(const char *path)
 {
-    char headers[128];
-    snprintf(headers, sizeof headers, "Authorization: Bearer %s\r\n", read_secret);
     struct th_response r;
-    th_request(port, "GET", path, headers, &r);
+    wf_request(&server, "GET", path, read_secret, NULL, NULL, &r);
     ck_assert_msg(r.status == 200, "GET %s: %d %s", path, r.status, r.body);
     char *body = strdup(r.body);
     th_response_free(&r);
@@ -235,7 +175,7 @@ START_TEST(test_post_note_prologue_answers)
     char headers[256];
     snprintf(headers, sizeof headers, "Authorization: Bearer %s\r\nContent-Length: 16385\r\n",
              write_secret);
-    int fd = th_connect(port);
+    int fd = th_connect(server.port);
     th_send_request(fd, "POST", NOTES, headers);
     ck_assert(th_read_response(fd, false, &r));
     ck_assert_int_eq(r.status, 413);
@@ -245,7 +185,7 @@ START_TEST(test_post_note_prologue_answers)
     /* chunked: 17 chunks of 1,000 bytes */
     snprintf(headers, sizeof headers, "Authorization: Bearer %s\r\nTransfer-Encoding: chunked\r\n",
              write_secret);
-    fd = th_connect(port);
+    fd = th_connect(server.port);
     th_send_request(fd, "POST", NOTES, headers);
     char chunk[1000 + 16];
     int n = snprintf(chunk, sizeof chunk, "3e8\r\n");

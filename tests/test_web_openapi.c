@@ -11,6 +11,8 @@
  * line per documented status to PROBES below. */
 #include "support/json_schema.h"
 #include "test_web_helpers.h"
+
+#include "support/web_fixture.h"
 #include "web/web_int.h"
 
 #include <ctype.h>
@@ -291,24 +293,8 @@ static const struct {
 static char *scratch, *data;
 static char *openapi_text; /* docs/openapi.json */
 static cJSON *openapi;     /* parsed */
-static char writer[64], reader[64];
-static struct {
-    pid_t pid;
-    unsigned port;
-} server;
-
-static void new_token(const char *name, const char *role, char *out, size_t cap)
-{
-    struct ts_run r;
-    const char *argv[] = {"--data", data, "token", "add", name, "--role", role, NULL};
-    ts_kpi(&r, NULL, argv);
-    ck_assert_msg(r.status == 0, "token add: %s", r.err);
-    size_t len = strcspn(r.out, "\n");
-    ck_assert(len > 4 && len < cap);
-    memcpy(out, r.out, len);
-    out[len] = '\0';
-    ts_run_free(&r);
-}
+static char writer[WF_SECRET_MAX], reader[WF_SECRET_MAX];
+static struct wf_server server;
 
 static void import_examples(void)
 {
@@ -337,8 +323,8 @@ static void import_examples(void)
         ck_assert_msg(r.status == 0, "%s: %s", imports[i][1], r.err);
         ts_run_free(&r);
     }
-    new_token("docs-writer", "write", writer, sizeof writer);
-    new_token("docs-reader", "read", reader, sizeof reader);
+    wf_token_add(data, "docs-writer", "write", NULL, writer);
+    wf_token_add(data, "docs-reader", "read", NULL, reader);
     openapi_text = ts_read_file(KPI_SOURCE_DIR "/docs/openapi.json", NULL);
     ck_assert_msg(openapi_text != NULL, "docs/openapi.json is missing");
     const char *end = NULL;
@@ -356,40 +342,15 @@ static void remove_examples(void)
     free(data);
 }
 
-/* kpi serve on an ephemeral port, read from its first line ("kpi: serving
- * DIR on http://127.0.0.1:PORT/"). */
 static void setup(void)
 {
-    int out[2];
-    ck_assert_int_eq(pipe(out), 0);
-    server.pid = fork();
-    ck_assert_msg(server.pid >= 0, "fork: %s", strerror(errno));
-    if (server.pid == 0) {
-        dup2(out[1], 1);
-        close(out[0]);
-        close(out[1]);
-        execl(KPI_BINARY, KPI_BINARY, "--data", data, "serve", "--listen", "127.0.0.1:0", "--as-of",
-              EXAMPLES_AS_OF, "--max-upload", MAX_UPLOAD, (char *)NULL);
-        _exit(127);
-    }
-    close(out[1]);
-    char line[512];
-    size_t used = 0;
-    while (used + 1 < sizeof line && read(out[0], line + used, 1) == 1 && line[used] != '\n')
-        used++;
-    line[used] = '\0';
-    close(out[0]);
-    const char *colon = strrchr(line, ':');
-    ck_assert_msg(colon != NULL && strstr(line, "serving") != NULL, "kpi serve said: %s", line);
-    server.port = (unsigned)atoi(colon + 1);
-    ck_assert_uint_ne(server.port, 0);
+    static const char *const args[] = {"--as-of", EXAMPLES_AS_OF, "--max-upload", MAX_UPLOAD, NULL};
+    wf_start(&server, data, args);
 }
 
 static void teardown(void)
 {
-    kill(server.pid, SIGTERM);
-    int status;
-    waitpid(server.pid, &status, 0);
+    wf_stop(&server, SIGTERM);
 }
 
 /* A node, following a "$ref" (parameters, responses, headers, schemas). */
