@@ -124,5 +124,9 @@ void web_access_headers(const struct web_access *a, struct MHD_Response *r);
 /* {"error": ...} with status and extra headers (WWW-Authenticate ...). */
 enum MHD_Result web_access_error(struct web_server *srv, struct MHD_Connection *c, unsigned http,
                                  const char *code, const char *message);
+/* The same with Retry-After: retry_after (seconds, as text). */
+enum MHD_Result web_access_error_after(struct web_server *srv, struct MHD_Connection *c,
+                                       unsigned http, const char *code, const char *message,
+                                       const char *retry_after);
 
 #endif

@@ -67,34 +67,15 @@ static enum MHD_Result too_large(struct web_server *srv, struct MHD_Connection *
     return web_access_error(srv, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", TOO_LARGE);
 }
 
-/* 503 busy with Retry-After: the writer lock was not free in time. */
-static enum MHD_Result busy(struct web_server *srv, struct MHD_Connection *c)
-{
-    size_t len = 0;
-    char *body = web_error_json(
-        "busy", "an import is writing the data directory; retry in a few seconds", &len);
-    struct MHD_Response *r =
-        body ? MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE) : NULL;
-    if (r == NULL) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, WEB_NOTE_RETRY_AFTER);
-    web_access_headers(srv->access, r);
-    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
 static enum MHD_Result fail(struct web_server *srv, struct MHD_Connection *c,
                             const struct kpi_error *err)
 {
     switch (err->code) {
-    case KPI_EBUSY:
-        return busy(srv, c);
+    case KPI_EBUSY: /* the writer lock was not free in time */
+        return web_access_error_after(
+            srv, c, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+            "an import is writing the data directory; retry in a few seconds",
+            WEB_NOTE_RETRY_AFTER);
     case KPI_EUSAGE:
     case KPI_EINPUT:
         return web_access_error(srv, c, MHD_HTTP_BAD_REQUEST, "bad_request", err->message);

@@ -82,8 +82,10 @@ static int json_string(struct kpi_buf *b, const char *s)
     return rc == 0 ? kpi_buf_puts(b, "\"") : rc;
 }
 
-static enum MHD_Result send_json(struct web_server *srv, struct MHD_Connection *c, unsigned http,
-                                 struct kpi_buf *body)
+/* body (taken) as the JSON answer http, with Retry-After: retry_after
+ * (seconds) when not NULL. */
+static enum MHD_Result send_json_after(struct web_server *srv, struct MHD_Connection *c,
+                                       unsigned http, struct kpi_buf *body, const char *retry_after)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(body->len, body->data, MHD_RESPMEM_MUST_FREE);
@@ -96,14 +98,23 @@ static enum MHD_Result send_json(struct web_server *srv, struct MHD_Connection *
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (retry_after != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
     web_access_headers(srv->access, r);
     enum MHD_Result ret = MHD_queue_response(c, http, r);
     MHD_destroy_response(r);
     return ret;
 }
 
-enum MHD_Result web_access_error(struct web_server *srv, struct MHD_Connection *c, unsigned http,
-                                 const char *code, const char *message)
+static enum MHD_Result send_json(struct web_server *srv, struct MHD_Connection *c, unsigned http,
+                                 struct kpi_buf *body)
+{
+    return send_json_after(srv, c, http, body, NULL);
+}
+
+enum MHD_Result web_access_error_after(struct web_server *srv, struct MHD_Connection *c,
+                                       unsigned http, const char *code, const char *message,
+                                       const char *retry_after)
 {
     struct kpi_buf b = {0};
     int rc = kpi_buf_puts(&b, "{\"error\":{\"code\":");
@@ -119,7 +130,13 @@ enum MHD_Result web_access_error(struct web_server *srv, struct MHD_Connection *
         kpi_buf_free(&b);
         return MHD_NO;
     }
-    return send_json(srv, c, http, &b);
+    return send_json_after(srv, c, http, &b, retry_after);
+}
+
+enum MHD_Result web_access_error(struct web_server *srv, struct MHD_Connection *c, unsigned http,
+                                 const char *code, const char *message)
+{
+    return web_access_error_after(srv, c, http, code, message, NULL);
 }
 
 /* One bad row "name:line[:col]: message" into the errors array. */

@@ -18,8 +18,8 @@
 
 void wf_start(struct wf_server *s, const char *data, const char *const *args)
 {
-    const char *argv[8 + WF_ARGS_MAX] = {KPI_BINARY, "--data",      data,
-                                         "serve",    "--listen",    "127.0.0.1:0"};
+    const char *argv[8 + WF_ARGS_MAX] = {KPI_BINARY, "--data",   data,
+                                         "serve",    "--listen", "127.0.0.1:0"};
     size_t n = 6;
     for (size_t i = 0; args != NULL && args[i] != NULL; i++) {
         ck_assert_uint_lt(i, WF_ARGS_MAX);
@@ -80,16 +80,15 @@ void wf_token_command(const char *data, const char *const *args, char *out, size
     ts_run_free(&r);
 }
 
-void wf_token_add(const char *data, const char *name, const char *role, const char *team,
-                  char *out)
+void wf_token_add(const char *data, const char *name, const char *role, const char *team, char *out)
 {
     const char *args[] = {"add", name, "--role", role, team ? "--team" : NULL, team, NULL};
     wf_token_command(data, args, out, WF_SECRET_MAX);
     ck_assert_msg(strncmp(out, "kpi_", 4) == 0, "token add printed %s", out);
 }
 
-void wf_request(const struct wf_server *s, const char *method, const char *path,
-                const char *secret, const char *type, const char *body, struct th_response *r)
+void wf_request(const struct wf_server *s, const char *method, const char *path, const char *secret,
+                const char *type, const char *body, struct th_response *r)
 {
     char headers[512] = "";
     int n = 0;

@@ -41,7 +41,7 @@ void wf_token_command(const char *data, const char *const *args, char *out, size
 /* One request on a connection of its own: Authorization: Bearer secret
  * (NULL: none), and when body is not NULL a Content-Type (type) and a
  * Content-Length. The answer into r (th_response_free). */
-void wf_request(const struct wf_server *s, const char *method, const char *path,
-                const char *secret, const char *type, const char *body, struct th_response *r);
+void wf_request(const struct wf_server *s, const char *method, const char *path, const char *secret,
+                const char *type, const char *body, struct th_response *r);
 
 #endif
