@@ -105,6 +105,45 @@ START_TEST(test_known_at_answers_from_an_earlier_commit)
 }
 END_TEST
 
+/* GET a and GET b answer the same status and bytes. */
+static void assert_same_answer(const char *a, const char *b)
+{
+    struct th_response x, y;
+    th_get(server.port, a, &x);
+    th_get(server.port, b, &y);
+    ck_assert_msg(x.status == 200 && y.status == 200, "GET %s: %d, GET %s: %d", a, x.status, b,
+                  y.status);
+    ck_assert_msg(strcmp(x.body, y.body) == 0, "GET %s:\n%s\nGET %s:\n%s", a, x.body, b, y.body);
+    th_response_free(&x);
+    th_response_free(&y);
+}
+
+/* known_at on a team's endpoints loads that team's subtree only (of one
+ * indicator for a series): at the latest commit (5) the answers are the
+ * snapshot's, and acme's alerts at commit 4 (acme is every team's root)
+ * are those of the whole directory at commit 4. */
+START_TEST(test_known_at_of_one_team_loads_its_subtree_only)
+{
+    static const char *const paths[] = {
+        "/api/v1/teams/sales/kpis/revenue/series",
+        "/api/v1/teams/acme/kpis/revenue/series",
+        "/api/v1/teams/acme/trends",
+        "/api/v1/teams/ops/trends?kpi=delay",
+        "/api/v1/teams/acme/drift",
+        "/api/v1/teams/ops/drift",
+        "/api/v1/alerts?team=ops",
+        "/api/v1/alerts?team=acme",
+    };
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        char at[256];
+        snprintf(at, sizeof at, "%s%sknown_at=5", paths[i], strchr(paths[i], '?') ? "&" : "?");
+        assert_same_answer(paths[i], at);
+    }
+    assert_same_answer("/api/v1/alerts?known_at=4", "/api/v1/alerts?team=acme&known_at=4");
+    assert_same_answer("/api/v1/alerts?known_at=3", "/api/v1/alerts?team=acme&known_at=3");
+}
+END_TEST
+
 /* kpi --data DIR/data ARGS...; must succeed. */
 static void kpi_ok(const char *const *args)
 {
@@ -249,6 +288,7 @@ int main(void)
     tcase_add_test(tc, test_commits_newest_first_and_limited);
     tcase_add_test(tc, test_history_and_restatements);
     tcase_add_test(tc, test_known_at_answers_from_an_earlier_commit);
+    tcase_add_test(tc, test_known_at_of_one_team_loads_its_subtree_only);
     tcase_add_test(tc, test_take_up_answers_like_a_fresh_server);
     tcase_add_test(tc, test_failed_take_up_keeps_the_last_good_snapshot);
     suite_add_tcase(s, tc);

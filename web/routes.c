@@ -317,14 +317,18 @@ static int prepare_restatements(struct web_request *rq, struct kpi_error *err)
 
 /* The data a request reads: the snapshot's, or with known_at the data as it
  * stood after that commit (loaded for this answer, which the cache then
- * keeps), with the key's team and indicator found again by id. */
+ * keeps), with the key's team and indicator found again by id. A request
+ * about one team (scoped) loads, as the CLI does, only that team's subtree
+ * (what its roll-ups, cascade and alerts read), of its indicator when it
+ * names one. */
 struct at_data {
     struct store_view *view; /* NULL: the snapshot's */
     struct query *q;
     struct web_key key;
 };
 
-static int data_at(const struct web_request *rq, struct at_data *d, struct kpi_error *err)
+static int data_at_scoped(const struct web_request *rq, bool scoped, struct at_data *d,
+                          struct kpi_error *err)
 {
     d->view = NULL;
     d->q = web_snapshot_query(rq->snap);
@@ -332,7 +336,14 @@ static int data_at(const struct web_request *rq, struct at_data *d, struct kpi_e
     if (rq->key.known_at == 0)
         return 0;
     const struct store_view *latest = web_snapshot_view(rq->snap);
-    int rc = store_view_open_at(rq->srv->st, rq->key.known_at, &d->view, err);
+    struct store_scope scope = {0};
+    if (scoped && rq->key.team != QUERY_NONE) {
+        scope.team = store_view_team(latest, rq->key.team)->id;
+        if (rq->key.indicator != QUERY_NONE)
+            scope.kpi = store_view_indicator(latest, rq->key.indicator)->id;
+    }
+    int rc = store_view_open_scoped(rq->srv->st, rq->key.known_at,
+                                    scope.team != NULL ? &scope : NULL, &d->view, err);
     size_t i;
     if (rc == 0 && rq->key.team != QUERY_NONE) {
         const char *id = store_view_team(latest, rq->key.team)->id;
@@ -355,6 +366,11 @@ static int data_at(const struct web_request *rq, struct at_data *d, struct kpi_e
         d->view = NULL;
     }
     return rc;
+}
+
+static int data_at(const struct web_request *rq, struct at_data *d, struct kpi_error *err)
+{
+    return data_at_scoped(rq, false, d, err);
 }
 
 static void data_release(struct at_data *d)
@@ -388,7 +404,7 @@ static int build_series(const struct web_request *rq, struct web_body *out, stru
 {
     struct at_data d;
     char *doc = NULL;
-    int rc = data_at(rq, &d, err);
+    int rc = data_at_scoped(rq, true, &d, err);
     if (rc == 0)
         rc = report_series_doc(d.q, d.key.team, d.key.indicator, d.key.from, d.key.to, &doc, err);
     data_release(&d);
@@ -401,7 +417,7 @@ static int build_trends(const struct web_request *rq, struct web_body *out, stru
     options_of(&rq->key, &o);
     struct at_data d;
     char *doc = NULL;
-    int rc = data_at(rq, &d, err);
+    int rc = data_at_scoped(rq, true, &d, err);
     if (rc == 0)
         rc = report_trends_doc(d.q, d.key.team, d.key.indicator, &o, &doc, err);
     data_release(&d);
@@ -415,7 +431,7 @@ static int build_team_drift(const struct web_request *rq, struct web_body *out,
     options_of(&rq->key, &o);
     struct at_data d;
     char *doc = NULL;
-    int rc = data_at(rq, &d, err);
+    int rc = data_at_scoped(rq, true, &d, err);
     if (rc == 0)
         rc = report_team_drift_doc(d.q, d.key.team, &o, &doc, err);
     data_release(&d);
@@ -442,7 +458,7 @@ static int build_alerts(const struct web_request *rq, struct web_body *out, stru
     options_of(&rq->key, &o);
     struct at_data d;
     char *doc = NULL;
-    int rc = data_at(rq, &d, err);
+    int rc = data_at_scoped(rq, true, &d, err);
     struct query_alert_filter f = {.team = d.key.team,
                                    .min_severity = (enum query_severity)rq->key.severity};
     if (rc == 0)
