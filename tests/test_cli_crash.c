@@ -453,6 +453,54 @@ START_TEST(test_power_loss_after_a_commit_is_repaired_by_the_next_writer)
 }
 END_TEST
 
+/* A commit that fails in the database (here a trigger refuses its row)
+ * after its RRD files were written beside it: none of them is named, the
+ * old files are as they were, the data directory holds nothing new. */
+START_TEST(test_a_failed_commit_names_no_rrd_file)
+{
+    char *root = ts_tempdir("crash-refused");
+    char *base = write_csv(root, "base.csv", 20, 0);
+    char *big = write_csv(root, "big.csv", MONTHS, 0.5);
+    char *data = ts_path(root, "data");
+    run_import(data, base);
+    char *db = ts_path(data, "kpi.db");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "sqlite3 '%s' \"CREATE TRIGGER refuse BEFORE INSERT ON commits BEGIN SELECT "
+             "RAISE(ABORT, 'refused by a test'); END;\"",
+             db);
+    ck_assert_int_eq(system(cmd), 0);
+    char *before = ts_tree_digest(data);
+    char *extra = ts_path(root, "extra.csv");
+    ts_write_file(extra, "date,team,kpi,value\n2022-01,newteam,kpi00,1\n2022-02,newteam,kpi00,2\n",
+                  (size_t)-1);
+    struct ts_run r;
+    const char *argv[] = {"--data", data, "import", "--quiet", big, NULL};
+    ts_kpi(&r, NULL, argv);
+    ck_assert_int_ne(r.status, 0);
+    ck_assert_msg(strstr(r.err, "refused by a test") != NULL, "%s", r.err);
+    ts_run_free(&r);
+    const char *argv2[] = {"--data", data, "import", "--quiet", extra, NULL};
+    ts_kpi(&r, NULL, argv2);
+    ck_assert_int_ne(r.status, 0);
+    ts_run_free(&r);
+    char *after = ts_tree_digest(data);
+    ck_assert_str_eq(before, after);
+    char *newfile = ts_path(data, "series/newteam/kpi00.rrd");
+    ck_assert_int_ne(access(newfile, F_OK), 0);
+    free(newfile);
+    free(before);
+    free(after);
+    free(extra);
+    free(db);
+    free(data);
+    free(base);
+    free(big);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("cli_crash");
@@ -464,6 +512,7 @@ int main(void)
     tcase_add_test(tc, test_kill_during_backup_leaves_no_destination);
     tcase_add_test(tc, test_power_loss_during_the_rrd_step_is_repaired);
     tcase_add_test(tc, test_power_loss_after_a_commit_is_repaired_by_the_next_writer);
+    tcase_add_test(tc, test_a_failed_commit_names_no_rrd_file);
     suite_add_tcase(suite, tc);
     return ts_run_suite(suite);
 }
