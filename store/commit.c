@@ -27,6 +27,7 @@ enum {
     Q_POINTS_SET,
     Q_POINT_DEL,
     Q_PENDING,
+    Q_PENDINGS,
     Q_TEAM,
     Q_INDICATOR,
     Q_COUNT
@@ -43,15 +44,16 @@ static const char *const sql_of[Q_COUNT] = {
     [Q_POINTS_SET] = NULL,
     [Q_POINT_DEL] = "DELETE FROM points WHERE series = ?1 AND period = ?2",
     [Q_PENDING] = "INSERT OR IGNORE INTO rrd_pending(series) VALUES (?1)",
+    [Q_PENDINGS] = NULL,
     [Q_TEAM] = "INSERT INTO teams(id, commit_id, name, parent) VALUES (?1, ?2, ?3, ?4)",
     [Q_INDICATOR] = "INSERT INTO indicators(id, commit_id, name, family, unit, direction, "
                     "period, aggregate, amber, red, weight) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
                     "?8, ?9, ?10, ?11)",
 };
 
-/* Versions and current points are written BATCH rows at a time by one
- * multi-row INSERT (Q_VERSIONS, Q_POINTS_SET; the rest of a commit row by
- * row): one statement step per BATCH rows instead of one per row, and
+/* Versions, current points and pending marks are written BATCH rows at a
+ * time by one multi-row INSERT (Q_VERSIONS, Q_POINTS_SET, Q_PENDINGS; the
+ * rest of a commit row by row): one statement step per BATCH rows instead of one per row, and
  * within a step each table's cursor stays where the previous row went, so
  * rows in key order (series, period: how commits write them) do not
  * descend each B-tree from its root — SQLite appends a key that follows
@@ -67,6 +69,7 @@ struct row {
 };
 
 struct batch {
+    int many, one; /* Q_VERSIONS and Q_VERSION, ... */
     size_t n;
     struct row rows[BATCH];
 };
@@ -74,7 +77,7 @@ struct batch {
 struct writer {
     sqlite3 *db;
     sqlite3_stmt *q[Q_COUNT];
-    struct batch versions, points;
+    struct batch versions, points, pending;
     uint64_t id;
     struct kpi_sha256 hash;
     size_t new_cells, corrected, series;
@@ -82,19 +85,24 @@ struct writer {
     size_t team_count, team_cap;
 };
 
-/* The SQL of Q_VERSIONS (the commit id is ?1) or Q_POINTS_SET, BATCH rows. */
+/* The SQL of Q_VERSIONS (the commit id is ?1), Q_POINTS_SET or
+ * Q_PENDINGS: BATCH rows. */
 static int multi_sql(int q, struct kpi_buf *out)
 {
     int rc = kpi_buf_puts(out, q == Q_VERSIONS ? "INSERT INTO versions(series, period, field, "
                                                  "commit_id, value) VALUES "
-                                               : "INSERT OR REPLACE INTO points(series, period, "
-                                                 "value, target) VALUES ");
+                               : q == Q_POINTS_SET
+                                   ? "INSERT OR REPLACE INTO points(series, period, value, "
+                                     "target) VALUES "
+                                   : "INSERT OR IGNORE INTO rrd_pending(series) VALUES ");
     for (int r = 0; rc == 0 && r < BATCH; r++) {
+        const char *sep = r > 0 ? "," : "";
         int p = 4 * r + (q == Q_VERSIONS ? 2 : 1);
         rc = q == Q_VERSIONS
-                 ? kpi_buf_printf(out, "%s(?%d,?%d,?%d,?1,?%d)", r ? "," : "", p, p + 1, p + 2,
-                                  p + 3)
-                 : kpi_buf_printf(out, "%s(?%d,?%d,?%d,?%d)", r ? "," : "", p, p + 1, p + 2, p + 3);
+                 ? kpi_buf_printf(out, "%s(?%d,?%d,?%d,?1,?%d)", sep, p, p + 1, p + 2, p + 3)
+             : q == Q_POINTS_SET
+                 ? kpi_buf_printf(out, "%s(?%d,?%d,?%d,?%d)", sep, p, p + 1, p + 2, p + 3)
+                 : kpi_buf_printf(out, "%s(?%d)", sep, r + 1);
     }
     return rc;
 }
@@ -124,12 +132,16 @@ static void bind_number(sqlite3_stmt *st, int col, double v)
         sqlite3_bind_double(st, col, v);
 }
 
-/* Bind row r of a versions or points batch from parameter `first` on. */
-static void bind_row(sqlite3_stmt *st, bool versions, int first, const struct row *r)
+/* Bind row r of batch kind q (its multi-row statement) from parameter
+ * `first` on: versions (series, period, field, value), points (series,
+ * period, value, target), pending marks (series). */
+static void bind_row(sqlite3_stmt *st, int q, int first, const struct row *r)
 {
     sqlite3_bind_int64(st, first, r->sid);
+    if (q == Q_PENDINGS)
+        return;
     sqlite3_bind_int64(st, first + 1, r->period);
-    if (versions) {
+    if (q == Q_VERSIONS) {
         sqlite3_bind_int(st, first + 2, r->field);
         bind_number(st, first + 3, r->a);
     } else {
@@ -142,27 +154,30 @@ static void bind_row(sqlite3_stmt *st, bool versions, int first, const struct ro
  * rest of a commit's rows one by one. */
 static int batch_flush(struct writer *w, struct batch *b, struct kpi_error *err)
 {
-    bool versions = b == &w->versions;
-    sqlite3_stmt *many = w->q[versions ? Q_VERSIONS : Q_POINTS_SET];
-    sqlite3_stmt *one = w->q[versions ? Q_VERSION : Q_POINT_SET];
     size_t n = b->n;
     b->n = 0;
     if (n == BATCH) {
-        if (versions)
+        sqlite3_stmt *many = w->q[b->many];
+        if (b->many == Q_VERSIONS)
             sqlite3_bind_int64(many, 1, (sqlite3_int64)w->id);
         for (size_t r = 0; r < n; r++)
-            bind_row(many, versions, 4 * (int)r + (versions ? 2 : 1), &b->rows[r]);
+            bind_row(many, b->many,
+                     b->many == Q_PENDINGS   ? (int)r + 1
+                     : b->many == Q_VERSIONS ? 4 * (int)r + 2
+                                             : 4 * (int)r + 1,
+                     &b->rows[r]);
         return step_done(w, many, err);
     }
+    sqlite3_stmt *one = w->q[b->one];
     for (size_t r = 0; r < n; r++) {
-        if (versions) {
+        if (b->one == Q_VERSION) { /* (?1 series, ?2 period, ?3 field, ?4 commit, ?5 value) */
             sqlite3_bind_int64(one, 4, (sqlite3_int64)w->id);
             sqlite3_bind_int64(one, 1, b->rows[r].sid);
             sqlite3_bind_int64(one, 2, b->rows[r].period);
             sqlite3_bind_int(one, 3, b->rows[r].field);
             bind_number(one, 5, b->rows[r].a);
         } else {
-            bind_row(one, false, 1, &b->rows[r]);
+            bind_row(one, b->many, 1, &b->rows[r]);
         }
         if (step_done(w, one, err) != 0)
             return KPI_ESYSTEM;
@@ -294,9 +309,7 @@ static int write_series(struct writer *w, const char *team, const char *kpi, int
     if (!any)
         return 0;
     w->series++;
-    sqlite3_stmt *q = w->q[Q_PENDING];
-    sqlite3_bind_int64(q, 1, sid);
-    return step_done(w, q, err);
+    return batch_add(w, &w->pending, (struct row){sid, 0, 0, NAN, NAN}, err);
 }
 
 static int write_team(struct writer *w, const struct kpi_team *t, struct kpi_error *err)
@@ -381,7 +394,10 @@ static void writer_close(struct writer *w)
 int commit_write(sqlite3 *db, const struct commit_input *in, uint64_t *id_out,
                  struct kpi_error *err)
 {
-    struct writer w = {.db = db};
+    struct writer w = {.db = db,
+                       .versions = {.many = Q_VERSIONS, .one = Q_VERSION},
+                       .points = {.many = Q_POINTS_SET, .one = Q_POINT_SET},
+                       .pending = {.many = Q_PENDINGS, .one = Q_PENDING}};
     struct kpi_buf teams = {0};
     int rc = 0;
     for (size_t i = 0; i < Q_COUNT; i++) {
@@ -419,7 +435,7 @@ int commit_write(sqlite3 *db, const struct commit_input *in, uint64_t *id_out,
             goto done;
     }
     if ((rc = batch_flush(&w, &w.versions, err)) != 0 ||
-        (rc = batch_flush(&w, &w.points, err)) != 0)
+        (rc = batch_flush(&w, &w.points, err)) != 0 || (rc = batch_flush(&w, &w.pending, err)) != 0)
         goto done;
     struct notes_counts nc;
     if ((rc = notes_write(db, w.id, in->notes, in->note_count, &w.hash, &nc, err)) != 0)

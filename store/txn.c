@@ -212,14 +212,21 @@ static int series_load(struct store_txn *txn, struct wseries *s, int64_t period,
     }
     if (txn->no_series)
         return 0;
+    /* one statement gives the series' id and its last row: the whole
+     * window of the usual append (period after it) */
     sqlite3_stmt *q = txn->q_sid;
     sqlite3_bind_text(q, 1, txn->teams[s->team].id, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, txn->inds[s->indicator].id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
+    struct kpi_point last = {0, NAN, NAN};
     if (rc == SQLITE_ROW) {
         s->sid = sqlite3_column_int64(q, 0);
         s->last_period =
             sqlite3_column_type(q, 1) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(q, 1);
+        last = (struct kpi_point){
+            s->last_period,
+            sqlite3_column_type(q, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 2),
+            sqlite3_column_type(q, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 3)};
     }
     sqlite3_reset(q);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -229,8 +236,13 @@ static int series_load(struct store_txn *txn, struct wseries *s, int64_t period,
     int64_t lo = period < s->last_period ? period : s->last_period;
     struct kpi_point *pts = NULL;
     size_t n = 0;
-    if ((rc = read_rows(txn, s->sid, lo, INT64_MAX, &pts, &n, err)) != 0)
+    if (lo == s->last_period) {
+        if ((pts = malloc(sizeof *pts)) == NULL)
+            return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+        pts[n++] = last;
+    } else if ((rc = read_rows(txn, s->sid, lo, INT64_MAX, &pts, &n, err)) != 0) {
         return rc;
+    }
     s->lo = lo;
     s->base_own = pts;
     s->points = s->base_points = pts;
@@ -421,8 +433,10 @@ int store_txn_begin(struct store *st, struct store_txn **out, struct kpi_error *
             rc = db_load_catalog(txn->db, &txn->base, err);
         if (rc == 0 &&
             (sqlite3_prepare_v3(txn->db,
-                                "SELECT id, (SELECT max(period) FROM points WHERE series = s.id) "
-                                "FROM series s WHERE team = ?1 AND kpi = ?2",
+                                "SELECT s.id, p.period, p.value, p.target FROM series s LEFT "
+                                "JOIN points p ON p.series = s.id AND p.period = (SELECT "
+                                "max(period) FROM points WHERE series = s.id) WHERE s.team = ?1 "
+                                "AND s.kpi = ?2",
                                 -1, SQLITE_PREPARE_PERSISTENT, &txn->q_sid, NULL) != SQLITE_OK ||
              sqlite3_prepare_v3(txn->db,
                                 "SELECT period, value, target FROM points WHERE series = ?1 AND "
