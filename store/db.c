@@ -1276,6 +1276,156 @@ done:
     return 0;
 }
 
+/* ------------------------------------------------ known at, from a view */
+
+/* The first period each series changed at by the commits in (at, upto]:
+ * first[sid] (INT64_MAX: none), first holding ref_count entries. */
+static int load_first_changed(sqlite3 *db, uint64_t at, uint64_t upto, int64_t *first,
+                              size_t ref_count, struct kpi_error *err)
+{
+    for (size_t i = 0; i < ref_count; i++)
+        first[i] = INT64_MAX;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT series, min(period) FROM versions INDEXED BY "
+                           "versions_by_commit WHERE commit_id > ?1 AND commit_id <= ?2 "
+                           "GROUP BY series",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(err, db, "reading versions");
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)upto);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 sid = sqlite3_column_int64(st, 0);
+        if (sid >= 1 && (size_t)sid < ref_count)
+            first[sid] = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(err, db, "reading versions");
+}
+
+/* Whether series sid had, at commit `at`, a version of a period >= from
+ * (then its points at `at` are not a prefix of a later view's). */
+static int had_period_from(sqlite3 *db, sqlite3_stmt **st, size_t sid, int64_t from, uint64_t at,
+                           bool *had, struct kpi_error *err)
+{
+    if (*st == NULL &&
+        sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM versions WHERE series = ?1 AND period >= ?2 AND "
+                           "commit_id <= ?3 LIMIT 1",
+                           -1, st, NULL) != SQLITE_OK)
+        return db_fail(err, db, "reading versions");
+    sqlite3_reset(*st);
+    sqlite3_bind_int64(*st, 1, (sqlite3_int64)sid);
+    sqlite3_bind_int64(*st, 2, from);
+    sqlite3_bind_int64(*st, 3, (sqlite3_int64)at);
+    int rc = sqlite3_step(*st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(err, db, "reading versions");
+    *had = rc == SQLITE_ROW;
+    return 0;
+}
+
+/* How many of the count points come before period `before`. */
+static size_t points_before(const struct kpi_point *p, size_t count, int64_t before)
+{
+    size_t lo = 0, hi = count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p[mid].period < before)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int db_view_at_from(sqlite3 *db, const struct store_view *cur, uint64_t at, struct store_view **out,
+                    struct kpi_error *err)
+{
+    *out = NULL;
+    struct store_view *v = calloc(1, sizeof *v);
+    if (v == NULL)
+        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+    struct series_ref *refs = NULL;
+    size_t ref_count = 0, n = 0;
+    int64_t *first = NULL;
+    size_t *cur_of = NULL; /* series id -> index in cur->series */
+    struct built_series *built = NULL;
+    sqlite3_stmt *each = NULL, *probe = NULL;
+    int status = db_exec(db, "BEGIN", err);
+    if (status != 0) {
+        free(v);
+        return status;
+    }
+    v->generation = at;
+    v->last_commit = db_last_commit(db);
+    v->from_db = true;
+    if ((status = load_catalog(db, v, &refs, &ref_count, err)) != 0)
+        goto done;
+    first = malloc((ref_count + 1) * sizeof *first);
+    cur_of = malloc((ref_count + 1) * sizeof *cur_of);
+    built = calloc(ref_count + 1, sizeof *built);
+    if (first == NULL || cur_of == NULL || built == NULL) {
+        status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+        goto done;
+    }
+    if ((status = load_first_changed(db, at, cur->generation, first, ref_count, err)) != 0)
+        goto done;
+    for (size_t i = 0; i < ref_count; i++)
+        cur_of[i] = SIZE_MAX;
+    for (size_t i = 0; i < cur->series_count; i++)
+        if (cur->series_id[i] < ref_count)
+            cur_of[cur->series_id[i]] = i;
+    for (size_t sid = 1; sid < ref_count && status == 0; sid++) {
+        if (refs[sid].team == SIZE_MAX)
+            continue;
+        size_t ci = cur_of[sid], count = 0;
+        const struct kpi_point *pts = ci != SIZE_MAX ? cur->series[ci].points : NULL;
+        size_t cur_count = ci != SIZE_MAX ? cur->series[ci].count : 0;
+        struct series_points *b = NULL;
+        bool rebuild = false;
+        if (first[sid] != INT64_MAX) /* changed after `at`: later periods only? */
+            status = had_period_from(db, &probe, sid, first[sid], at, &rebuild, err);
+        if (status != 0)
+            break;
+        if (rebuild) { /* corrected after `at`: each cell's version then */
+            if (each == NULL && sqlite3_prepare_v2(db, each_at_sql, -1, &each, NULL) != SQLITE_OK)
+                status = db_fail(err, db, "reading versions");
+            else
+                status = read_series(db, each, false, at, sid, &b, &count, err);
+        } else { /* the current points, or those before the later periods */
+            count = first[sid] == INT64_MAX ? cur_count : points_before(pts, cur_count, first[sid]);
+            if (count > 0) {
+                b = cur->series_buf[ci];
+                atomic_fetch_add(&b->refs, 1);
+            }
+        }
+        if (status == 0 && b != NULL)
+            built[n++] = (struct built_series){
+                {refs[sid].team, refs[sid].indicator, count, b->pts}, b, (uint32_t)sid};
+    }
+    if (status == 0 && (status = set_series(v, built, n, err)) == 0)
+        n = 0; /* the view's now */
+    if (status == 0)
+        status = notes_load(db, v->generation, v, &v->notes, err);
+done:
+    sqlite3_finalize(each);
+    sqlite3_finalize(probe);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (built != NULL)
+        release_built(built, n);
+    free(cur_of);
+    free(first);
+    free(refs);
+    if (status != 0) {
+        store_view_free(v);
+        return status;
+    }
+    *out = v;
+    return 0;
+}
+
 /* The lag set of the latest data by ids: (team, kpi) of every pending
  * series whose team and indicator the view has. */
 static int load_pending_ids(sqlite3 *db, struct store_view *v, struct kpi_error *err)

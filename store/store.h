@@ -114,6 +114,14 @@ int store_view_open_shared(struct store *st, struct store_view **out, struct kpi
 int store_view_update(struct store *st, const struct store_view *old, struct store_view **out,
                       struct kpi_error *err);
 
+/* store_view_open_at built from current (a view of store_view_open_shared
+ * or store_view_update, which stays borrowed only during the call): equal
+ * to it, at the cost of the series corrected after commit only (the others
+ * share current's points). Any other current, or a commit of 0 or >=
+ * current's, loads as store_view_open_at. *out is caller-owned. */
+int store_view_open_at_from(struct store *st, const struct store_view *current, uint64_t commit,
+                            struct store_view **out, struct kpi_error *err);
+
 /* Whether the view is the latest data (not an earlier commit's). */
 bool store_view_is_latest(const struct store_view *view);
 void store_view_free(struct store_view *view); /* NULL is fine */

@@ -223,6 +223,15 @@ int db_load_view_shared(struct sqlite3 *db, struct store_view **out, struct kpi_
 int db_update_view(struct sqlite3 *db, const struct store_view *old, struct store_view **out,
                    size_t *changes, struct kpi_error *err);
 
+/* The data as it stood after commit `at` (< cur's commit), built from cur
+ * (a view loaded per series, store_view_open_shared/update): a series no
+ * commit in (at, cur's] touched shares cur's points; one they only added
+ * later periods to shares the points before those (same allocation, a
+ * smaller count: store_view_update never rewrites points a view counts);
+ * any other is read from versions. The catalog and notes of `at`. */
+int db_view_at_from(struct sqlite3 *db, const struct store_view *cur, uint64_t at,
+                    struct store_view **out, struct kpi_error *err);
+
 /* ------------------------------------------------------------ points cache */
 
 /* DIR/points.cache (pcache.c): the points of every series of the view of one

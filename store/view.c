@@ -89,6 +89,22 @@ int store_view_update(struct store *st, const struct store_view *old, struct sto
     return rc;
 }
 
+int store_view_open_at_from(struct store *st, const struct store_view *current, uint64_t commit,
+                            struct store_view **out, struct kpi_error *err)
+{
+    *out = NULL;
+    if (current == NULL || !current->from_db || current->series_buf == NULL ||
+        current->series_id == NULL || commit == 0 || commit >= current->generation ||
+        !db_exists(st->dir))
+        return store_view_open_at(st, commit, out, err);
+    sqlite3 *db = NULL;
+    int rc = open_db(st, &db, err);
+    if (rc == 0)
+        rc = db_view_at_from(db, current, commit, out, err);
+    sqlite3_close(db);
+    return rc;
+}
+
 void store_view_free(struct store_view *view)
 {
     if (view == NULL)

@@ -432,6 +432,34 @@ START_TEST(test_update_takes_up_commits_exactly_and_shares_points)
         ck_assert_ptr_eq(x.points, y.points);
     }
     store_view_free(v5);
+
+    /* every earlier commit built from the latest view equals a plain
+     * known-at load: appends, a correction, a new team and indicator, a
+     * note, the revert */
+    for (uint64_t c = 1; c <= 4; c++) {
+        struct store_view *from = NULL, *plain = NULL;
+        ck_assert_msg(store_view_open_at_from(f.st, v6, c, &from, &e) == 0, "%s", e.message);
+        ck_assert_msg(store_view_open_at(f.st, c, &plain, &e) == 0, "%s", e.message);
+        assert_same_views(from, plain);
+        store_view_free(plain);
+        if (c == 4) { /* commit 5 only added months 5 and 6: prefixes */
+            struct store_series now, then;
+            ck_assert(series_of(v6, "north", "revenue", &now));
+            ck_assert(series_of(from, "north", "revenue", &then));
+            ck_assert_ptr_eq(then.points, now.points);
+            ck_assert_uint_eq(then.count, 4);
+            ck_assert_uint_eq(now.count, 6);
+        }
+        if (c == 2) { /* January corrected, then reverted: read again */
+            struct store_series now, then;
+            ck_assert(series_of(v6, "south", "revenue", &now));
+            ck_assert(series_of(from, "south", "revenue", &then));
+            ck_assert_ptr_ne(then.points, now.points);
+            ck_assert_uint_eq(then.count, 3);
+            ck_assert(then.points[0].value == 201);
+        }
+        store_view_free(from);
+    }
     store_view_free(v6);
     teardown(&f);
 }

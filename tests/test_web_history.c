@@ -121,7 +121,8 @@ static void assert_same_answer(const char *a, const char *b)
 /* known_at on a team's endpoints loads that team's subtree only (of one
  * indicator for a series): at the latest commit (5) the answers are the
  * snapshot's, and acme's alerts at commit 4 (acme is every team's root)
- * are those of the whole directory at commit 4. */
+ * are those of the whole directory at commit 4 (built from the snapshot's
+ * view by store_view_open_at_from). */
 START_TEST(test_known_at_of_one_team_loads_its_subtree_only)
 {
     static const char *const paths[] = {

@@ -342,8 +342,11 @@ static int data_at_scoped(const struct web_request *rq, bool scoped, struct at_d
         if (rq->key.indicator != QUERY_NONE)
             scope.kpi = store_view_indicator(latest, rq->key.indicator)->id;
     }
-    int rc = store_view_open_scoped(rq->srv->st, rq->key.known_at,
-                                    scope.team != NULL ? &scope : NULL, &d->view, err);
+    /* about every team: from the snapshot's points (only the series
+     * corrected since are read) */
+    int rc = scope.team != NULL
+                 ? store_view_open_scoped(rq->srv->st, rq->key.known_at, &scope, &d->view, err)
+                 : store_view_open_at_from(rq->srv->st, latest, rq->key.known_at, &d->view, err);
     size_t i;
     if (rc == 0 && rq->key.team != QUERY_NONE) {
         const char *id = store_view_team(latest, rq->key.team)->id;
