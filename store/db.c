@@ -986,7 +986,7 @@ static int load_catalog(sqlite3 *db, struct store_view *v, struct series_ref **r
 }
 
 /* Keep of refs only the series a repair has work for: those pending in
- * rrd_pending, and those whose RRD file is missing (store_repair then
+ * rrd_pending (not settled in this boot), and those whose RRD file is missing (store_repair then
  * loads their points only, not the directory's). */
 static int apply_repair(sqlite3 *db, const struct store *st, const struct store_view *v,
                         struct series_ref *refs, size_t ref_count, struct kpi_error *err)
@@ -1010,8 +1010,12 @@ static int apply_repair(sqlite3 *db, const struct store *st, const struct store_
         free(pending);
         return db_fail(err, db, "reading rrd_pending");
     }
+    /* marks whose files this boot wrote for the latest commit have no work
+     * (sync.c): a restarted server reads only the series whose file is
+     * missing, not every series the last import touched */
+    bool settled = store_rrd_settled(st->dir, v->last_commit);
     for (size_t sid = 1; sid < ref_count; sid++) {
-        if (refs[sid].team == SIZE_MAX || pending[sid])
+        if (refs[sid].team == SIZE_MAX || (pending[sid] && !settled))
             continue;
         char path[4096];
         bool missing = store_series_path(st, v->teams[refs[sid].team].id,

@@ -206,7 +206,8 @@ int db_load_view_scoped(struct sqlite3 *db, uint64_t at, const struct store_scop
 int db_load_catalog(struct sqlite3 *db, struct store_view **out, struct kpi_error *err);
 
 /* The latest commit with only the series a repair has work for: pending
- * ones and those whose RRD file is missing (rrd_repair_view with
+ * ones (unless this boot's writer settled them: store_rrd_settled) and
+ * those whose RRD file is missing (rrd_repair_view with
  * check_files then does the same work as on the whole view). */
 int db_load_view_repair(struct sqlite3 *db, const struct store *st, struct store_view **out,
                         struct kpi_error *err);
