@@ -15,6 +15,7 @@
  * commit 4: a new team west under acme, value Jan 30; north Apr 130
  * commit 4 holds 7 points in 5 series: 120 + 80 + 168 = 368 bytes. */
 #include "store/store_int.h"
+#include "support/store_fixture.h"
 #include "support/support.h"
 
 #include <check.h>
@@ -31,55 +32,6 @@ struct fixture {
     struct store *st;
 };
 
-static int64_t month(int m)
-{
-    return (int64_t)2025 * 12 + m - 1;
-}
-
-static void set(struct store_txn *txn, const char *team, const char *kpi, int m,
-                enum store_field field, double v)
-{
-    struct kpi_error e = {0};
-    size_t t, k;
-    ck_assert_int_eq(store_txn_resolve_team(txn, team, false, &t, NULL, NULL), 0);
-    ck_assert_int_eq(store_txn_resolve_indicator(txn, kpi, false, &k, NULL, NULL), 0);
-    ck_assert_msg(store_txn_set(txn, t, k, month(m), field, v, NULL, &e) == 0, "%s", e.message);
-}
-
-static void team(struct store_txn *txn, const char *id, const char *parent)
-{
-    struct kpi_error e = {0};
-    struct kpi_team_patch p = {.ref = id, .name = id, .parent = parent};
-    ck_assert_msg(store_txn_patch_team(txn, &p, false, NULL, &e) == 0, "%s", e.message);
-}
-
-static void indicator(struct store_txn *txn, const char *id)
-{
-    struct kpi_error e = {0};
-    struct kpi_indicator_patch p = {.ref = id,
-                                    .name = id,
-                                    .unit = "EUR",
-                                    .set = KPI_SET_DIRECTION | KPI_SET_PERIOD | KPI_SET_AGGREGATE,
-                                    .direction = KPI_DIRECTION_UP,
-                                    .period = KPI_PERIOD_MONTH,
-                                    .aggregate = KPI_AGGREGATE_SUM};
-    ck_assert_msg(store_txn_patch_indicator(txn, &p, false, NULL, &e) == 0, "%s", e.message);
-}
-
-static struct store_txn *begin(struct fixture *f)
-{
-    struct store_txn *txn = NULL;
-    struct kpi_error e = {0};
-    ck_assert_msg(store_txn_begin(f->st, &txn, &e) == 0, "%s", e.message);
-    return txn;
-}
-
-static void commit(struct store_txn *txn)
-{
-    struct kpi_error e = {0};
-    ck_assert_msg(store_txn_commit(txn, NULL, NULL, &e) == 0, "%s", e.message);
-}
-
 /* A directory at commit 1 (north's January value given as jan). */
 static void setup(struct fixture *f, const char *tag, double jan)
 {
@@ -88,39 +40,39 @@ static void setup(struct fixture *f, const char *tag, double jan)
     struct store_options o = {.create = true, .threads = 1};
     struct kpi_error e = {0};
     ck_assert_msg(store_open(f->dir, &o, &f->st, &e) == 0, "%s", e.message);
-    struct store_txn *txn = begin(f);
-    team(txn, "acme", "");
-    team(txn, "north", "acme");
-    team(txn, "n1", "north");
-    team(txn, "south", "acme");
-    indicator(txn, "revenue");
-    indicator(txn, "cost");
-    set(txn, "north", "revenue", 1, STORE_VALUE, jan);
-    set(txn, "north", "revenue", 2, STORE_VALUE, 110);
-    set(txn, "north", "revenue", 1, STORE_TARGET, 120);
-    set(txn, "n1", "revenue", 1, STORE_VALUE, 10);
-    set(txn, "south", "revenue", 1, STORE_VALUE, 50);
-    set(txn, "south", "cost", 1, STORE_VALUE, 7);
-    commit(txn);
+    struct store_txn *txn = sf_begin(f->st);
+    sf_team(txn, "acme", "");
+    sf_team(txn, "north", "acme");
+    sf_team(txn, "n1", "north");
+    sf_team(txn, "south", "acme");
+    sf_indicator(txn, "revenue");
+    sf_indicator(txn, "cost");
+    sf_set(txn, "north", "revenue", 1, STORE_VALUE, jan);
+    sf_set(txn, "north", "revenue", 2, STORE_VALUE, 110);
+    sf_set(txn, "north", "revenue", 1, STORE_TARGET, 120);
+    sf_set(txn, "n1", "revenue", 1, STORE_VALUE, 10);
+    sf_set(txn, "south", "revenue", 1, STORE_VALUE, 50);
+    sf_set(txn, "south", "cost", 1, STORE_VALUE, 7);
+    sf_commit(txn);
 }
 
 /* Commits 2 to 4. */
 static void more_commits(struct fixture *f)
 {
-    struct store_txn *txn = begin(f);
-    set(txn, "north", "revenue", 1, STORE_VALUE, 105);
-    set(txn, "north", "revenue", 3, STORE_VALUE, 120);
-    set(txn, "n1", "revenue", 2, STORE_VALUE, 20);
-    commit(txn);
+    struct store_txn *txn = sf_begin(f->st);
+    sf_set(txn, "north", "revenue", 1, STORE_VALUE, 105);
+    sf_set(txn, "north", "revenue", 3, STORE_VALUE, 120);
+    sf_set(txn, "n1", "revenue", 2, STORE_VALUE, 20);
+    sf_commit(txn);
     struct kpi_error e = {0};
     uint64_t cells = 0;
     ck_assert_msg(store_revert(f->st, 2, false, "test", NULL, &cells, &e) == 0, "%s", e.message);
     ck_assert_uint_eq(cells, 3);
-    txn = begin(f);
-    team(txn, "west", "acme");
-    set(txn, "west", "revenue", 1, STORE_VALUE, 30);
-    set(txn, "north", "revenue", 4, STORE_VALUE, 130);
-    commit(txn);
+    txn = sf_begin(f->st);
+    sf_team(txn, "west", "acme");
+    sf_set(txn, "west", "revenue", 1, STORE_VALUE, 30);
+    sf_set(txn, "north", "revenue", 4, STORE_VALUE, 130);
+    sf_commit(txn);
 }
 
 static void teardown(struct fixture *f)
@@ -166,11 +118,6 @@ static struct store_view *open_plain(struct fixture *f, uint64_t commit)
     return v;
 }
 
-static bool same_double(double a, double b)
-{
-    return memcmp(&a, &b, sizeof a) == 0;
-}
-
 /* Every series of a and b equal, bit for bit; the catalogs and lags too. */
 static void assert_same_views(const struct store_view *a, const struct store_view *b)
 {
@@ -190,8 +137,8 @@ static void assert_same_views(const struct store_view *a, const struct store_vie
         ck_assert_uint_eq(x.count, y.count);
         for (size_t j = 0; j < x.count; j++) {
             ck_assert_int_eq(x.points[j].period, y.points[j].period);
-            ck_assert(same_double(x.points[j].value, y.points[j].value));
-            ck_assert(same_double(x.points[j].target, y.points[j].target));
+            ck_assert(sf_same_double(x.points[j].value, y.points[j].value));
+            ck_assert(sf_same_double(x.points[j].target, y.points[j].target));
         }
     }
 }
@@ -205,7 +152,7 @@ static void assert_north(const struct store_view *v, size_t count, double jan)
     ck_assert_int_eq(store_view_find_indicator(v, "revenue", &k), 0);
     ck_assert(store_view_find_series(v, t, k, &s));
     ck_assert_uint_eq(s.count, count);
-    ck_assert_int_eq(s.points[0].period, month(1));
+    ck_assert_int_eq(s.points[0].period, sf_month(1));
     ck_assert(s.points[0].value == jan && s.points[0].target == 120);
 }
 

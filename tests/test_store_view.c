@@ -12,6 +12,7 @@
  *           removed)
  * commit 4: a new team west under acme, value Jan 30; north Apr 130 */
 #include "store/store.h"
+#include "support/store_fixture.h"
 #include "support/support.h"
 
 #include <check.h>
@@ -25,55 +26,6 @@ struct fixture {
     struct store *st;
 };
 
-static int64_t month(int m)
-{
-    return (int64_t)2025 * 12 + m - 1;
-}
-
-static void set(struct store_txn *txn, const char *team, const char *kpi, int m,
-                enum store_field field, double v)
-{
-    struct kpi_error e = {0};
-    size_t t, k;
-    ck_assert_int_eq(store_txn_resolve_team(txn, team, false, &t, NULL, NULL), 0);
-    ck_assert_int_eq(store_txn_resolve_indicator(txn, kpi, false, &k, NULL, NULL), 0);
-    ck_assert_msg(store_txn_set(txn, t, k, month(m), field, v, NULL, &e) == 0, "%s", e.message);
-}
-
-static void team(struct store_txn *txn, const char *id, const char *parent)
-{
-    struct kpi_error e = {0};
-    struct kpi_team_patch p = {.ref = id, .name = id, .parent = parent};
-    ck_assert_msg(store_txn_patch_team(txn, &p, false, NULL, &e) == 0, "%s", e.message);
-}
-
-static void indicator(struct store_txn *txn, const char *id)
-{
-    struct kpi_error e = {0};
-    struct kpi_indicator_patch p = {.ref = id,
-                                    .name = id,
-                                    .unit = "EUR",
-                                    .set = KPI_SET_DIRECTION | KPI_SET_PERIOD | KPI_SET_AGGREGATE,
-                                    .direction = KPI_DIRECTION_UP,
-                                    .period = KPI_PERIOD_MONTH,
-                                    .aggregate = KPI_AGGREGATE_SUM};
-    ck_assert_msg(store_txn_patch_indicator(txn, &p, false, NULL, &e) == 0, "%s", e.message);
-}
-
-static struct store_txn *begin(struct fixture *f)
-{
-    struct store_txn *txn = NULL;
-    struct kpi_error e = {0};
-    ck_assert_msg(store_txn_begin(f->st, &txn, &e) == 0, "%s", e.message);
-    return txn;
-}
-
-static void commit(struct store_txn *txn)
-{
-    struct kpi_error e = {0};
-    ck_assert_msg(store_txn_commit(txn, NULL, NULL, &e) == 0, "%s", e.message);
-}
-
 static void setup(struct fixture *f)
 {
     f->dir = ts_tempdir("view");
@@ -81,36 +33,36 @@ static void setup(struct fixture *f)
     struct kpi_error e = {0};
     ck_assert_msg(store_open(f->dir, &o, &f->st, &e) == 0, "%s", e.message);
 
-    struct store_txn *txn = begin(f);
-    team(txn, "acme", "");
-    team(txn, "north", "acme");
-    team(txn, "n1", "north");
-    team(txn, "south", "acme");
-    indicator(txn, "revenue");
-    indicator(txn, "cost");
-    set(txn, "north", "revenue", 1, STORE_VALUE, 100);
-    set(txn, "north", "revenue", 2, STORE_VALUE, 110);
-    set(txn, "north", "revenue", 1, STORE_TARGET, 120);
-    set(txn, "n1", "revenue", 1, STORE_VALUE, 10);
-    set(txn, "south", "revenue", 1, STORE_VALUE, 50);
-    set(txn, "south", "cost", 1, STORE_VALUE, 7);
-    commit(txn);
+    struct store_txn *txn = sf_begin(f->st);
+    sf_team(txn, "acme", "");
+    sf_team(txn, "north", "acme");
+    sf_team(txn, "n1", "north");
+    sf_team(txn, "south", "acme");
+    sf_indicator(txn, "revenue");
+    sf_indicator(txn, "cost");
+    sf_set(txn, "north", "revenue", 1, STORE_VALUE, 100);
+    sf_set(txn, "north", "revenue", 2, STORE_VALUE, 110);
+    sf_set(txn, "north", "revenue", 1, STORE_TARGET, 120);
+    sf_set(txn, "n1", "revenue", 1, STORE_VALUE, 10);
+    sf_set(txn, "south", "revenue", 1, STORE_VALUE, 50);
+    sf_set(txn, "south", "cost", 1, STORE_VALUE, 7);
+    sf_commit(txn);
 
-    txn = begin(f);
-    set(txn, "north", "revenue", 1, STORE_VALUE, 105);
-    set(txn, "north", "revenue", 3, STORE_VALUE, 120);
-    set(txn, "n1", "revenue", 2, STORE_VALUE, 20);
-    commit(txn);
+    txn = sf_begin(f->st);
+    sf_set(txn, "north", "revenue", 1, STORE_VALUE, 105);
+    sf_set(txn, "north", "revenue", 3, STORE_VALUE, 120);
+    sf_set(txn, "n1", "revenue", 2, STORE_VALUE, 20);
+    sf_commit(txn);
 
     uint64_t cells = 0;
     ck_assert_msg(store_revert(f->st, 2, false, "test", NULL, &cells, &e) == 0, "%s", e.message);
     ck_assert_uint_eq(cells, 3);
 
-    txn = begin(f);
-    team(txn, "west", "acme");
-    set(txn, "west", "revenue", 1, STORE_VALUE, 30);
-    set(txn, "north", "revenue", 4, STORE_VALUE, 130);
-    commit(txn);
+    txn = sf_begin(f->st);
+    sf_team(txn, "west", "acme");
+    sf_set(txn, "west", "revenue", 1, STORE_VALUE, 30);
+    sf_set(txn, "north", "revenue", 4, STORE_VALUE, 130);
+    sf_commit(txn);
 }
 
 static void teardown(struct fixture *f)
@@ -138,11 +90,6 @@ static bool series_of(const struct store_view *v, const char *team, const char *
     size_t t, k;
     return store_view_find_team(v, team, &t) == 0 && store_view_find_indicator(v, kpi, &k) == 0 &&
            store_view_find_series(v, t, k, out);
-}
-
-static bool same_double(double a, double b)
-{
-    return memcmp(&a, &b, sizeof a) == 0;
 }
 
 /* Whether team is team `root` or one of its descendants in view. */
@@ -191,8 +138,8 @@ START_TEST(test_scoped_view_keeps_the_subtree_and_equals_the_whole_view)
                     ck_assert_uint_eq(p.count, w.count);
                     for (size_t j = 0; j < w.count; j++) {
                         ck_assert_int_eq(p.points[j].period, w.points[j].period);
-                        ck_assert(same_double(p.points[j].value, w.points[j].value));
-                        ck_assert(same_double(p.points[j].target, w.points[j].target));
+                        ck_assert(sf_same_double(p.points[j].value, w.points[j].value));
+                        ck_assert(sf_same_double(p.points[j].target, w.points[j].target));
                     }
                     compared++;
                 }
@@ -218,10 +165,10 @@ START_TEST(test_known_at_reads_each_cell_as_it_stood)
     ck_assert_uint_eq(store_view_series_count(v), 2); /* north and n1 */
     ck_assert(series_of(v, "north", "revenue", &s));
     ck_assert_uint_eq(s.count, 3);
-    ck_assert_int_eq(s.points[0].period, month(1));
+    ck_assert_int_eq(s.points[0].period, sf_month(1));
     ck_assert(s.points[0].value == 105 && s.points[0].target == 120);
     ck_assert(s.points[1].value == 110 && isnan(s.points[1].target));
-    ck_assert(s.points[2].value == 120 && s.points[2].period == month(3));
+    ck_assert(s.points[2].value == 120 && s.points[2].period == sf_month(3));
     ck_assert(series_of(v, "n1", "revenue", &s));
     ck_assert_uint_eq(s.count, 2);
     ck_assert(s.points[1].value == 20);
@@ -249,7 +196,7 @@ START_TEST(test_known_at_reads_each_cell_as_it_stood)
     ck_assert(store_view_is_latest(v));
     ck_assert(series_of(v, "north", "revenue", &s));
     ck_assert_uint_eq(s.count, 3);
-    ck_assert(s.points[2].value == 130 && s.points[2].period == month(4));
+    ck_assert(s.points[2].value == 130 && s.points[2].period == sf_month(4));
     store_view_free(v);
     v = open_scoped(&f, 0, "acme", NULL);
     ck_assert_uint_eq(store_view_series_count(v), 5);
@@ -313,8 +260,8 @@ static void assert_same_views(const struct store_view *a, const struct store_vie
         ck_assert_uint_eq(x.count, y.count);
         for (size_t j = 0; j < x.count; j++) {
             ck_assert_int_eq(x.points[j].period, y.points[j].period);
-            ck_assert(same_double(x.points[j].value, y.points[j].value));
-            ck_assert(same_double(x.points[j].target, y.points[j].target));
+            ck_assert(sf_same_double(x.points[j].value, y.points[j].value));
+            ck_assert(sf_same_double(x.points[j].target, y.points[j].target));
         }
     }
 }
@@ -339,16 +286,16 @@ START_TEST(test_update_takes_up_commits_exactly_and_shares_points)
     struct kpi_error e = {0};
     ck_assert_msg(store_open(f.dir, &o, &f.st, &e) == 0, "%s", e.message);
     /* commit 1 */
-    struct store_txn *txn = begin(&f);
-    team(txn, "acme", "");
-    team(txn, "north", "acme");
-    team(txn, "south", "acme");
-    indicator(txn, "revenue");
+    struct store_txn *txn = sf_begin(f.st);
+    sf_team(txn, "acme", "");
+    sf_team(txn, "north", "acme");
+    sf_team(txn, "south", "acme");
+    sf_indicator(txn, "revenue");
     for (int m = 1; m <= 3; m++) {
-        set(txn, "north", "revenue", m, STORE_VALUE, 100 + m);
-        set(txn, "south", "revenue", m, STORE_VALUE, 200 + m);
+        sf_set(txn, "north", "revenue", m, STORE_VALUE, 100 + m);
+        sf_set(txn, "south", "revenue", m, STORE_VALUE, 200 + m);
     }
-    commit(txn);
+    sf_commit(txn);
     struct store_view *held = NULL;
     ck_assert_msg(store_view_open_shared(f.st, &held, &e) == 0, "%s", e.message);
     struct store_series north1, south1;
@@ -357,9 +304,9 @@ START_TEST(test_update_takes_up_commits_exactly_and_shares_points)
 
     /* commit 2: a new month for north only -- appended in place, south
      * shared; the held view still shows three months */
-    txn = begin(&f);
-    set(txn, "north", "revenue", 4, STORE_VALUE, 104);
-    commit(txn);
+    txn = sf_begin(f.st);
+    sf_set(txn, "north", "revenue", 4, STORE_VALUE, 104);
+    sf_commit(txn);
     struct store_view *v2 = update_and_compare(&f, held);
     struct store_series north2, south2;
     ck_assert(series_of(v2, "north", "revenue", &north2));
@@ -380,20 +327,20 @@ START_TEST(test_update_takes_up_commits_exactly_and_shares_points)
 
     /* commit 3: a correction of January (a copy), a new team (sorted
      * before the others: indices move) and a new indicator, a rename */
-    txn = begin(&f);
-    set(txn, "south", "revenue", 1, STORE_VALUE, 250);
-    team(txn, "aaa", "acme");
-    indicator(txn, "cost");
-    set(txn, "aaa", "cost", 2, STORE_VALUE, 5);
-    set(txn, "aaa", "revenue", 2, STORE_TARGET, 6);
+    txn = sf_begin(f.st);
+    sf_set(txn, "south", "revenue", 1, STORE_VALUE, 250);
+    sf_team(txn, "aaa", "acme");
+    sf_indicator(txn, "cost");
+    sf_set(txn, "aaa", "cost", 2, STORE_VALUE, 5);
+    sf_set(txn, "aaa", "revenue", 2, STORE_TARGET, 6);
     size_t north_i, rev_i;
     ck_assert_int_eq(store_txn_resolve_team(txn, "north", false, &north_i, NULL, NULL), 0);
     ck_assert_int_eq(store_txn_resolve_indicator(txn, "revenue", false, &rev_i, NULL, NULL), 0);
-    ck_assert_msg(store_txn_note(txn, north_i, rev_i, month(2), "a strike", 8, NULL, &e) == 0, "%s",
-                  e.message);
+    ck_assert_msg(store_txn_note(txn, north_i, rev_i, sf_month(2), "a strike", 8, NULL, &e) == 0,
+                  "%s", e.message);
     struct kpi_team_patch rename = {.ref = "north", .name = "Nord", .parent = "acme"};
     ck_assert_msg(store_txn_patch_team(txn, &rename, false, NULL, &e) == 0, "%s", e.message);
-    commit(txn);
+    sf_commit(txn);
     struct store_view *v3 = update_and_compare(&f, v2);
     struct store_series south3, north3;
     ck_assert(series_of(v3, "south", "revenue", &south3));
@@ -415,12 +362,12 @@ START_TEST(test_update_takes_up_commits_exactly_and_shares_points)
     struct store_view *v4 = update_and_compare(&f, v3);
     ck_assert(!series_of(v4, "aaa", "cost", &south3));
     store_view_free(v3);
-    txn = begin(&f);
+    txn = sf_begin(f.st);
     for (int m = 5; m <= 6; m++) {
-        set(txn, "north", "revenue", m, STORE_VALUE, 100 + m);
-        set(txn, "south", "revenue", m, STORE_TARGET, 300 + m);
+        sf_set(txn, "north", "revenue", m, STORE_VALUE, 100 + m);
+        sf_set(txn, "south", "revenue", m, STORE_TARGET, 300 + m);
     }
-    commit(txn);
+    sf_commit(txn);
     struct store_view *v5 = update_and_compare(&f, v4);
     store_view_free(v4);
     /* nothing changed since: an equal view, every series shared */
