@@ -9,15 +9,14 @@ int64_t sf_month(int m)
     return (int64_t)2025 * 12 + m - 1;
 }
 
-void sf_set(struct store_txn *txn, const char *team, const char *kpi, int m,
-            enum store_field field, double v)
+void sf_set(struct store_txn *txn, const char *team, const char *kpi, int m, enum store_field field,
+            double v)
 {
     struct kpi_error e = {0};
     size_t t, k;
     ck_assert_int_eq(store_txn_resolve_team(txn, team, false, &t, NULL, NULL), 0);
     ck_assert_int_eq(store_txn_resolve_indicator(txn, kpi, false, &k, NULL, NULL), 0);
-    ck_assert_msg(store_txn_set(txn, t, k, sf_month(m), field, v, NULL, &e) == 0, "%s",
-                  e.message);
+    ck_assert_msg(store_txn_set(txn, t, k, sf_month(m), field, v, NULL, &e) == 0, "%s", e.message);
 }
 
 void sf_team(struct store_txn *txn, const char *id, const char *parent)

@@ -16,8 +16,8 @@
 int64_t sf_month(int m);
 
 /* Set team's kpi (both existing) for month m of 2025. */
-void sf_set(struct store_txn *txn, const char *team, const char *kpi, int m,
-            enum store_field field, double v);
+void sf_set(struct store_txn *txn, const char *team, const char *kpi, int m, enum store_field field,
+            double v);
 
 /* Create or update team id (name = id) under parent (NULL: a root). */
 void sf_team(struct store_txn *txn, const char *id, const char *parent);
