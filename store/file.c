@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -189,4 +190,20 @@ int store_file_replace(const char *dir, const char *path, const char *tmp, const
     if (rc != STORE_FILE_NO_UNNAMED)
         return rc;
     return replace_by_name(path, tmp, buf, size, e);
+}
+
+int store_replace_small(const char *dir, const char *name, const char *text, size_t len,
+                        struct kpi_error *e)
+{
+    char tmp_name[256];
+    int n = snprintf(tmp_name, sizeof tmp_name, "%s.tmp", name);
+    char *path = store_path_join(dir, name);
+    char *tmp = n > 0 && (size_t)n < sizeof tmp_name ? store_path_join(dir, tmp_name) : NULL;
+    int rc = path == NULL || tmp == NULL ? kpi_fail(e, KPI_ESYSTEM, "out of memory")
+                                         : store_file_replace(dir, path, tmp, text, len, e);
+    if (rc == STORE_FILE_NO_DIR)
+        rc = kpi_fail(e, KPI_ESYSTEM, "%s: No such file or directory", dir);
+    free(tmp);
+    free(path);
+    return rc;
 }

@@ -631,37 +631,9 @@ uint64_t rrd_synced_read(const char *dir)
 
 int rrd_synced_write(const char *dir, uint64_t generation, struct kpi_error *err)
 {
-    char *tmp = store_path_join(dir, "rrd-synced.tmp");
-    char *path = store_path_join(dir, "rrd-synced");
-    int rc = 0;
-    if (tmp == NULL || path == NULL) {
-        rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
-        goto done;
-    }
     char text[32];
     int len = snprintf(text, sizeof text, "%" PRIu64 "\n", generation);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", tmp, strerror(errno));
-        goto done;
-    }
-    ssize_t n = write(fd, text, (size_t)len);
-    int saved = errno;
-    if (close(fd) != 0 && n == len) {
-        n = -1;
-        saved = errno;
-    }
-    if (n != len) {
-        rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", tmp, n < 0 ? strerror(saved) : "short write");
-        unlink(tmp);
-        goto done;
-    }
-    if (rename(tmp, path) != 0)
-        rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
-done:
-    free(tmp);
-    free(path);
-    return rc;
+    return store_replace_small(dir, "rrd-synced", text, (size_t)len, err);
 }
 
 /* ------------------------------------------------------------- repair */

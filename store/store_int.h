@@ -41,19 +41,26 @@ struct store {
 /* "DIR/name" into a fresh malloc'd string; NULL when out of memory. */
 char *store_path_join(const char *dir, const char *name);
 
+/* pwrite all of buf at off, retrying short writes and EINTR; false with
+ * errno set (EIO when nothing could be written). */
+bool store_pwrite_all(int fd, const void *buf, size_t size, off_t off);
+
 /* Make path (a file of directory dir) hold exactly buf[0, size): readers see
  * the old file or the whole new one, never a part (file.c). tmp is a scratch
  * name in dir, used only when needed and never left behind. Returns 0,
  * STORE_FILE_NO_DIR when dir does not exist (nothing written), or -1 with e
  * filled. Nothing is synced: the ledger is the durable copy. */
-/* pwrite all of buf at off, retrying short writes and EINTR; false with
- * errno set (EIO when nothing could be written). */
-bool store_pwrite_all(int fd, const void *buf, size_t size, off_t off);
 
 #define STORE_FILE_NO_DIR 1
 #define STORE_FILE_NO_UNNAMED 2 /* internal to file.c */
 int store_file_replace(const char *dir, const char *path, const char *tmp, const void *buf,
                        size_t size, struct kpi_error *e);
+
+/* store_file_replace of DIR/name (scratch name DIR/name.tmp) with text[0,
+ * len): the small marker files (rrd-synced, rrd-written). Returns 0 or -1
+ * with e filled (dir must exist). */
+int store_replace_small(const char *dir, const char *name, const char *text, size_t len,
+                        struct kpi_error *e);
 
 /* The first half of store_file_replace, for a file written before the
  * commit that makes it current: buf written into an unnamed file

@@ -98,35 +98,7 @@ int store_rrd_written(const char *dir, uint64_t commit, struct kpi_error *err)
     char id[BOOT_ID_MAX];
     if (!boot_id(id))
         return STORE_NO_BOOT_ID;
-    char *tmp = store_path_join(dir, RRD_WRITTEN ".tmp");
-    char *path = store_path_join(dir, RRD_WRITTEN);
-    int rc = 0;
-    if (tmp == NULL || path == NULL) {
-        rc = kpi_fail(err, KPI_ESYSTEM, "out of memory");
-        goto done;
-    }
     char text[BOOT_ID_MAX + 32];
     int len = snprintf(text, sizeof text, "%s %" PRIu64 "\n", id, commit);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", tmp, strerror(errno));
-        goto done;
-    }
-    bool ok = store_pwrite_all(fd, text, (size_t)len, 0);
-    int saved = errno;
-    if (close(fd) != 0 && ok) {
-        ok = false;
-        saved = errno;
-    }
-    if (!ok) {
-        rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", tmp, strerror(saved));
-        unlink(tmp);
-        goto done;
-    }
-    if (rename(tmp, path) != 0)
-        rc = kpi_fail(err, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
-done:
-    free(tmp);
-    free(path);
-    return rc;
+    return store_replace_small(dir, RRD_WRITTEN, text, (size_t)len, err);
 }
