@@ -13,14 +13,18 @@
 #include "test_web_helpers.h"
 
 #include "support/web_fixture.h"
-#include "web/web_int.h"
+#include "web/access.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define EXAMPLES_AS_OF "2026-10-31"
@@ -34,7 +38,8 @@ enum who { WRITER, READER, NOBODY, WRONG };
  * operation whose responses hold that status (a POST to a GET-only path is
  * the 405 of its "get"); a 304 probe first GETs target for its ETag; a 429
  * probe first fails to authenticate 20 times; a 413 probe announces a body
- * larger than --max-upload. */
+ * larger than --max-upload; a 503 probe holds the writer lock (and, for an
+ * upload, first fills the upload queue behind it). */
 struct probe {
     const char *method;
     const char *op;
@@ -73,6 +78,7 @@ static const struct probe PROBES[] = {
     {"POST", "post", IMPORTS, IMPORTS "?name=bad.csv", 422, .body = CSV_BAD},
     {"POST", "post", IMPORTS, IMPORTS "?on_error=skip&dry_run=true", 422, .body = CSV_BAD},
     {"POST", "post", IMPORTS, IMPORTS, 429, WRONG, CSV_OK},
+    {"POST", "post", IMPORTS, IMPORTS "?name=queued.csv", 503, .body = CSV_OK},
 
     {"POST", "post", NOTES, TEAM "/kpis/ca/notes", 200, .body = NOTE_OK},
     {"POST", "post", NOTES, TEAM "/kpis/ca/notes", 400, .body = "{\"text\": \"x\"}"},
@@ -82,6 +88,7 @@ static const struct probe PROBES[] = {
     {"GET", "post", NOTES, TEAM "/kpis/ca/notes", 405, WRITER, NULL},
     {"POST", "post", NOTES, TEAM "/kpis/ca/notes", 413, .body = ""},
     {"POST", "post", NOTES, TEAM "/kpis/ca/notes", 429, WRONG, NOTE_OK},
+    {"POST", "post", NOTES, TEAM "/kpis/ca/notes", 503, .body = NOTE_OK},
 
     {"GET", "get", "/api/v1/whoami", "/api/v1/whoami", 200, NOBODY, NULL},
     {"GET", "get", "/api/v1/whoami", "/api/v1/whoami", 200, WRITER, NULL},
@@ -280,10 +287,16 @@ static const struct probe PROBES[] = {
 };
 #define PROBE_COUNT (sizeof PROBES / sizeof PROBES[0])
 
-/* Documented statuses no request can provoke here: a failing data
- * directory (500), a full upload queue or a chart asked while others render
- * (503; test_web_robust.c provokes the latter). */
-static const char *const UNPROBED[] = {"500", "503", NULL};
+/* Documented statuses no request can provoke here (path NULL: on every
+ * path): a failing data directory (500), a chart asked while others render
+ * (503; test_web_robust.c provokes it). */
+static const struct {
+    const char *path, *status;
+} UNPROBED[] = {
+    {NULL, "500"},
+    {"/api/v1/teams/{team}/kpis/{kpi}/graph.svg", "503"},
+    {"/api/v1/teams/{team}/kpis/{kpi}/graph.png", "503"},
+};
 
 /* Paths the server answers before its route table (web/server.c). */
 static const struct {
@@ -434,9 +447,87 @@ START_TEST(test_served_document_is_docs_openapi_json)
 }
 END_TEST
 
+/* The writer lock of the data directory, held as `kpi import` holds it: a
+ * transaction begun through the store API. */
+struct held_lock {
+    struct store *st;
+    struct store_txn *txn;
+};
+
+static void hold_writer_lock(struct held_lock *h)
+{
+    struct kpi_error err = {0};
+    *h = (struct held_lock){0};
+    ck_assert_msg(store_open(data, NULL, &h->st, &err) == 0, "%s", err.message);
+    ck_assert_msg(store_txn_begin(h->st, &h->txn, &err) == 0, "%s", err.message);
+}
+
+static void release_writer_lock(struct held_lock *h)
+{
+    store_txn_abort(h->txn);
+    store_close(h->st);
+}
+
+/* How many flock(2) calls wait for the lock on the data directory: the
+ * lines "N: -> FLOCK ... MAJ:MIN:INODE ..." of /proc/locks. */
+static size_t writer_lock_waiters(void)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(data, &st), 0);
+    char key[64], line[256];
+    snprintf(key, sizeof key, " %02x:%02x:%llu ", major(st.st_dev), minor(st.st_dev),
+             (unsigned long long)st.st_ino);
+    FILE *f = fopen("/proc/locks", "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = 0;
+    while (fgets(line, sizeof line, f) != NULL)
+        n += strstr(line, " -> FLOCK ") != NULL && strstr(line, key) != NULL;
+    fclose(f);
+    return n;
+}
+
+/* WEB_UPLOADS_MAX uploads of p's file sent on fds, each of them waiting for
+ * the held writer lock: the server has taken every one (the condition is
+ * polled: the uploads reach the lock on threads of the server). */
+static void fill_upload_queue(const struct probe *p, int fds[WEB_UPLOADS_MAX])
+{
+    char headers[256];
+    snprintf(headers, sizeof headers,
+             "Authorization: Bearer %s\r\nContent-Type: text/csv\r\nContent-Length: %zu\r\n",
+             writer, strlen(p->body));
+    for (size_t i = 0; i < WEB_UPLOADS_MAX; i++) {
+        fds[i] = th_connect(server.port);
+        th_send_request(fds[i], "POST", IMPORTS, headers);
+        th_send(fds[i], p->body, strlen(p->body));
+    }
+    for (int waited = 0; writer_lock_waiters() < WEB_UPLOADS_MAX; waited++) {
+        ck_assert_msg(waited < TH_TIMEOUT_MS, "%zu of %d uploads wait for the writer lock",
+                      writer_lock_waiters(), WEB_UPLOADS_MAX);
+        poll(NULL, 0, 1);
+    }
+}
+
 /* Send probe p, after what its status needs first. */
 static void send_probe(const struct probe *p, struct th_response *r)
 {
+    if (p->status == 503) { /* a writer holds the lock */
+        struct held_lock h;
+        int fds[WEB_UPLOADS_MAX];
+        bool upload = strcmp(p->path, IMPORTS) == 0;
+        hold_writer_lock(&h);
+        if (upload)
+            fill_upload_queue(p, fds);
+        send_as(p->who, p->method, p->target, NULL, p->body, 0, r);
+        release_writer_lock(&h);
+        for (size_t i = 0; upload && i < WEB_UPLOADS_MAX; i++) { /* imported once it is free */
+            struct th_response queued;
+            ck_assert(th_read_response(fds[i], false, &queued));
+            ck_assert_msg(queued.status == 200, "%d %s", queued.status, queued.body);
+            th_response_free(&queued);
+            close(fds[i]);
+        }
+        return;
+    }
     char header[WEB_ETAG_MAX + 32] = "";
     if (p->status == 304) {
         struct th_response first;
@@ -509,14 +600,20 @@ START_TEST(test_every_probe_gets_a_documented_answer)
     ck_assert_msg(r.status == p->status, "%s %s: status %d, expected %d: %s", p->method, p->target,
                   r.status, p->status, r.body);
     check_answer(p, resp, &r);
+    if (p->status == 503) { /* busy writers: both writes say when to come back */
+        char retry[16];
+        ck_assert_str_eq(th_header(&r, "Retry-After", retry, sizeof retry), WEB_WRITE_RETRY_AFTER);
+        ck_assert_msg(strstr(r.body, "\"code\":\"busy\"") != NULL, "%s", r.body);
+    }
     th_response_free(&r);
 }
 END_TEST
 
-static bool unprobed(const char *code)
+static bool unprobed(const char *path, const char *code)
 {
-    for (size_t i = 0; UNPROBED[i]; i++)
-        if (strcmp(UNPROBED[i], code) == 0)
+    for (size_t i = 0; i < sizeof UNPROBED / sizeof UNPROBED[0]; i++)
+        if ((UNPROBED[i].path == NULL || strcmp(UNPROBED[i].path, path) == 0) &&
+            strcmp(UNPROBED[i].status, code) == 0)
             return true;
     return false;
 }
@@ -543,7 +640,7 @@ START_TEST(test_every_documented_status_has_a_probe)
             operations++;
             cJSON_ArrayForEach(resp, member(op, "responses"))
             {
-                if (unprobed(resp->string))
+                if (unprobed(path->string, resp->string))
                     continue;
                 ck_assert_msg(probed(path->string, op->string, atoi(resp->string)),
                               "%s %s: documented status %s has no probe", op->string, path->string,

@@ -129,4 +129,12 @@ enum MHD_Result web_access_error_after(struct web_server *srv, struct MHD_Connec
                                        unsigned http, const char *code, const char *message,
                                        const char *retry_after);
 
+/* Writes over HTTP behind other writers (docs/DECISIONS.md): at most
+ * WEB_UPLOADS_MAX uploads run or wait for the writer lock at once (the next
+ * gets 503 busy); a note waits for the lock at most WEB_NOTE_LOCK_WAIT_MS
+ * (web/notes.c), then 503 busy. Both 503s say Retry-After:
+ * WEB_WRITE_RETRY_AFTER. */
+#define WEB_UPLOADS_MAX 16
+#define WEB_WRITE_RETRY_AFTER "5" /* seconds */
+
 #endif

@@ -16,9 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WEB_NOTE_BODY_MAX 16384    /* bytes: a note's 2,000 escaped, and room (a bare number) */
-#define WEB_NOTE_LOCK_WAIT_MS 2000 /* another note commits in milliseconds */
-#define WEB_NOTE_RETRY_AFTER "5"   /* seconds */
+#define WEB_NOTE_BODY_MAX 16384 /* bytes: a note's 2,000 escaped, and room (a bare number) */
+/* How long a note waits for the writer lock before its 503: another note
+ * or a small import commits well within it, and a worker thread is held
+ * meanwhile (docs/DECISIONS.md, "Writes over HTTP behind other writers"). */
+#define WEB_NOTE_LOCK_WAIT_MS 2000
 #define QUOTE_(x) #x
 #define QUOTE(x) QUOTE_(x)
 #define TOO_LARGE "the body of a note is larger than " QUOTE(WEB_NOTE_BODY_MAX) " bytes"
@@ -75,7 +77,7 @@ static enum MHD_Result fail(struct web_server *srv, struct MHD_Connection *c,
         return web_access_error_after(
             srv, c, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
             "an import is writing the data directory; retry in a few seconds",
-            WEB_NOTE_RETRY_AFTER);
+            WEB_WRITE_RETRY_AFTER);
     case KPI_EUSAGE:
     case KPI_EINPUT:
         return web_access_error(srv, c, MHD_HTTP_BAD_REQUEST, "bad_request", err->message);

@@ -7,7 +7,9 @@
  * any of the body is read, a chunked body that grows past it closes the
  * connection. The import runs on its own thread while the connection is
  * suspended, so the worker thread goes on answering reads; imports queue on
- * the store's writer lock like `kpi import`. */
+ * the store's writer lock like `kpi import`, as long as it takes (unlike a
+ * note's, the wait holds no worker), at most WEB_UPLOADS_MAX at once: the
+ * next gets 503 busy with Retry-After. */
 #define _GNU_SOURCE /* O_TMPFILE */
 #include "web/access.h"
 
@@ -21,7 +23,6 @@
 
 #define UPLOAD_PARAM_MAX 256   /* bytes of a parameter value */
 #define UPLOAD_ERRORS_MAX 1000 /* bad rows listed in a 422 */
-#define UPLOADS_MAX 16         /* imports running or queued at once */
 
 struct web_upload {
     struct web_server *srv;
@@ -433,7 +434,7 @@ static bool launch(struct web_upload *u)
 {
     struct web_access *a = u->srv->access;
     pthread_mutex_lock(&a->upload_lock);
-    bool ok = a->uploads_running < UPLOADS_MAX;
+    bool ok = a->uploads_running < WEB_UPLOADS_MAX;
     if (ok)
         a->uploads_running++;
     pthread_mutex_unlock(&a->upload_lock);
@@ -541,8 +542,8 @@ static bool begin(struct web_server *srv, struct MHD_Connection *c, const char *
         return true;
     }
     if (srv->access->importer.run == NULL) {
-        *ret = web_access_error(srv, c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-                                "this server does not import");
+        *ret = web_access_error_after(srv, c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                                      "this server does not import", WEB_WRITE_RETRY_AFTER);
         return true;
     }
     struct kpi_error err = {0};
@@ -591,8 +592,9 @@ enum MHD_Result web_upload_handle(struct web_server *srv, struct MHD_Connection 
     if (u->launched)
         return MHD_YES; /* resumed without a result: cannot happen, wait again */
     if (!launch(u)) {
-        return web_access_error(srv, c, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
-                                "too many uploads at once; retry later");
+        return web_access_error_after(srv, c, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+                                      "too many uploads at once; retry later",
+                                      WEB_WRITE_RETRY_AFTER);
     }
     return MHD_YES;
 }
