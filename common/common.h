@@ -353,6 +353,7 @@ struct kpi_sha256 {
     uint64_t bytes;
     size_t used;
     unsigned char block[64];
+    int impl; /* which rounds run, chosen at init (common/sha256_int.h) */
 };
 
 void kpi_sha256_init(struct kpi_sha256 *ctx);

@@ -2,11 +2,12 @@
  * and the x86 SHA extensions (SHA-NI) where the CPU has them: a commit
  * hashes its whole content (the hash chain: ~70 bytes per version, 70 MB
  * for a load of 1 M rows) and the imported file, where the portable rounds
- * cost ~60 instructions per byte and SHA-NI a few. Chosen per run of whole
- * blocks by GCC's __builtin_cpu_supports (set once at start-up by libgcc;
+ * cost ~60 instructions per byte and SHA-NI a few. Chosen once per context
+ * at init by GCC's __builtin_cpu_supports (set once at start-up by libgcc;
  * no CPUID per call, which a VM traps); other compilers use the portable
- * code. */
-#include "common/common.h"
+ * code. Tests force either through common/sha256_int.h, so the portable
+ * rounds are tested on a CPU with SHA-NI too (tests/test_common_sha256.c). */
+#include "common/sha256_int.h"
 
 #include <string.h>
 
@@ -107,26 +108,49 @@ __attribute__((target("sha,sse4.1"))) static void compress_ni(uint32_t h[8], con
 }
 #endif
 
-/* The rounds of n whole blocks at p. */
-static void compress_blocks(uint32_t h[8], const unsigned char *p, size_t n)
+/* The rounds of n whole blocks at p, with ctx's implementation. */
+static void compress_blocks(struct kpi_sha256 *ctx, const unsigned char *p, size_t n)
 {
 #ifdef KPI_SHA_NI
-    if (__builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1")) {
-        compress_ni(h, p, n);
+    if (ctx->impl == KPI_SHA256_NI) {
+        compress_ni(ctx->h, p, n);
         return;
     }
 #endif
     for (; n > 0; n--, p += 64)
-        compress(h, p);
+        compress(ctx->h, p);
 }
 
-void kpi_sha256_init(struct kpi_sha256 *ctx)
+bool kpi_sha256_have_ni(void)
+{
+#ifdef KPI_SHA_NI
+    return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+#else
+    return false;
+#endif
+}
+
+int kpi_sha256_init_impl(struct kpi_sha256 *ctx, enum kpi_sha256_impl impl)
 {
     static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     memcpy(ctx->h, iv, sizeof iv);
     ctx->bytes = 0;
     ctx->used = 0;
+    bool ni = kpi_sha256_have_ni();
+    ctx->impl = (impl == KPI_SHA256_AUTO || impl == KPI_SHA256_NI) && ni ? KPI_SHA256_NI
+                                                                         : KPI_SHA256_PORTABLE;
+    return impl == KPI_SHA256_NI && !ni ? KPI_EUSAGE : 0;
+}
+
+enum kpi_sha256_impl kpi_sha256_impl_of(const struct kpi_sha256 *ctx)
+{
+    return ctx->impl == KPI_SHA256_NI ? KPI_SHA256_NI : KPI_SHA256_PORTABLE;
+}
+
+void kpi_sha256_init(struct kpi_sha256 *ctx)
+{
+    kpi_sha256_init_impl(ctx, KPI_SHA256_AUTO);
 }
 
 void kpi_sha256_update(struct kpi_sha256 *ctx, const void *data, size_t len)
@@ -141,12 +165,12 @@ void kpi_sha256_update(struct kpi_sha256 *ctx, const void *data, size_t len)
         len -= take;
         if (ctx->used < 64)
             return;
-        compress_blocks(ctx->h, ctx->block, 1);
+        compress_blocks(ctx, ctx->block, 1);
         ctx->used = 0;
     }
     size_t whole = len / 64;
     if (whole > 0)
-        compress_blocks(ctx->h, p, whole);
+        compress_blocks(ctx, p, whole);
     p += whole * 64;
     len -= whole * 64;
     memcpy(ctx->block, p, len);
@@ -159,13 +183,13 @@ void kpi_sha256_final(struct kpi_sha256 *ctx, unsigned char digest[KPI_SHA256_SI
     ctx->block[ctx->used++] = 0x80;
     if (ctx->used > 56) {
         memset(ctx->block + ctx->used, 0, 64 - ctx->used);
-        compress_blocks(ctx->h, ctx->block, 1);
+        compress_blocks(ctx, ctx->block, 1);
         ctx->used = 0;
     }
     memset(ctx->block + ctx->used, 0, 56 - ctx->used);
     for (unsigned i = 0; i < 8; i++)
         ctx->block[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
-    compress_blocks(ctx->h, ctx->block, 1);
+    compress_blocks(ctx, ctx->block, 1);
     for (unsigned i = 0; i < 8; i++) {
         digest[4 * i] = (unsigned char)(ctx->h[i] >> 24);
         digest[4 * i + 1] = (unsigned char)(ctx->h[i] >> 16);
