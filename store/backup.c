@@ -2,10 +2,12 @@
  * backup.c — kpi backup DEST (SPEC §10): the database copied with SQLite's
  * online backup API, which reads one snapshot (a whole commit) while
  * imports and servers go on, then the RRD files built from that copy, so
- * that they match it exactly whatever the source's files were doing. All of
+ * that they match it exactly whatever the source's files were doing, and
+ * DIR/points.cache when it is a cache of a commit the copy holds. All of
  * it is written into DEST.partial-PID beside DEST, synced, and renamed to
  * DEST last: DEST exists only whole. The source is only read.
  */
+#define _GNU_SOURCE /* copy_file_range */
 #include "store/store_int.h"
 
 #include <dirent.h>
@@ -66,6 +68,77 @@ static void remove_tree(const char *path)
     }
 }
 
+/* size bytes of in into out, both at offset 0: in the kernel where it can
+ * (copy_file_range), else through a buffer. */
+static bool copy_bytes(int in, int out, uint64_t size)
+{
+    off_t off_in = 0, off_out = 0;
+    bool kernel = true;
+    char *buf = NULL;
+    while ((uint64_t)off_in < size) {
+        size_t want = size - (uint64_t)off_in > (1u << 30) ? 1u << 30 : size - (uint64_t)off_in;
+        ssize_t n;
+        if (kernel) {
+            n = copy_file_range(in, &off_in, out, &off_out, want, 0);
+            if (n < 0 &&
+                (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) {
+                kernel = false; /* another file system, or none of it here */
+                continue;
+            }
+        } else {
+            if (buf == NULL && (buf = malloc(1 << 20)) == NULL)
+                return false;
+            n = pread(in, buf, want < (1u << 20) ? want : 1u << 20, off_in);
+            for (ssize_t done = 0, w; n > 0 && done < n; done += w)
+                if ((w = pwrite(out, buf + done, (size_t)(n - done), off_out + done)) <= 0)
+                    n = -1;
+            if (n > 0) {
+                off_in += n;
+                off_out += n;
+            }
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) { /* an error, or the file shorter than it was */
+            free(buf);
+            return false;
+        }
+    }
+    free(buf);
+    return true;
+}
+
+/* DIR/points.cache into the copy `to` (its database open as copy) when it
+ * is a cache of a commit the copy holds: the backed-up commit, or an
+ * earlier one of the same history, which a load of the copy catches up
+ * like any stale cache. A cache of a later commit (written by a server
+ * after the copy's snapshot), of another history, or with a bad header is
+ * left out, and so is everything when it cannot be copied: the cache is
+ * derived, a restored directory only starts slower without it (its server
+ * writes one), so the backup never fails for it. The file is opened once
+ * and checked and copied through that descriptor: a server replaces the
+ * cache by a rename, never in place. */
+static void copy_cache(const char *from, const char *to, sqlite3 *copy)
+{
+    char *src = store_path_join(from, STORE_PCACHE_NAME);
+    char *dst = store_path_join(to, STORE_PCACHE_NAME);
+    int in = src != NULL && dst != NULL ? open(src, O_RDONLY | O_CLOEXEC) : -1;
+    uint64_t commit = 0;
+    struct stat sb;
+    int out = -1;
+    if (in >= 0 && pcache_check(in, copy, &commit) == PCACHE_OK && fstat(in, &sb) == 0)
+        out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, sb.st_mode & 0777);
+    if (out >= 0) {
+        bool ok = copy_bytes(in, out, (uint64_t)sb.st_size);
+        if (close(out) != 0 || !ok)
+            unlink(dst);
+    }
+    if (in >= 0)
+        close(in);
+    free(src);
+    free(dst);
+}
+
 /* The copy itself, in the directory tmp (made here). */
 static int copy_into(struct store *st, const char *tmp, struct kpi_error *err)
 {
@@ -93,6 +166,9 @@ static int copy_into(struct store *st, const char *tmp, struct kpi_error *err)
     /* the copy is a data directory of its own: durable, in WAL mode */
     if (rc == 0)
         rc = db_exec(dst, "PRAGMA journal_mode=WAL; DELETE FROM rrd_pending;", err);
+    /* before the repair below, which drops the cache with points it mends */
+    if (rc == 0)
+        copy_cache(st->dir, tmp, dst);
     sqlite3_close(src);
     sqlite3_close(dst);
     if (rc != 0)

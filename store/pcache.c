@@ -162,6 +162,19 @@ static bool read_header(int fd, off_t size, struct pcache_header *h)
            max;
 }
 
+enum pcache_status pcache_check(int fd, sqlite3 *db, uint64_t *commit)
+{
+    struct stat sb;
+    struct pcache_header h;
+    char hash[HASH_HEX];
+    if (fstat(fd, &sb) != 0 || !read_header(fd, sb.st_size, &h))
+        return PCACHE_DAMAGED;
+    if (!commit_hash(db, h.commit, hash) || memcmp(hash, h.hash, HASH_HEX) != 0)
+        return PCACHE_FOREIGN;
+    *commit = h.commit;
+    return PCACHE_OK;
+}
+
 /* An empty view of commit `commit` with room for n series. */
 static struct store_view *skeleton(uint64_t commit, size_t n)
 {

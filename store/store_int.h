@@ -265,6 +265,13 @@ enum pcache_status {
  * connection to the directory's database, to check the commit's hash. */
 enum pcache_status pcache_read(const char *dir, struct sqlite3 *db, struct store_view **out);
 
+/* Whether the cache file open on fd is one of commit *commit of db: its
+ * header, its size, and the chain hash of that commit in db (what
+ * pcache_read checks before the points; the checksum is left to
+ * pcache_read). PCACHE_OK, PCACHE_DAMAGED or PCACHE_FOREIGN. Used by
+ * store_backup to copy a cache only into the copy it belongs to. */
+enum pcache_status pcache_check(int fd, struct sqlite3 *db, uint64_t *commit);
+
 /* Write view (loaded per series, of the latest commit when it was loaded) as
  * DIR/points.cache: an unnamed file renamed over the old one once whole, so
  * that a reader sees the old file or the new one. Nothing is synced: a file

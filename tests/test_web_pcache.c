@@ -1,7 +1,9 @@
 /* A server started from DIR/points.cache (store/pcache.c) answers what the
  * CLI prints from a plain load of the database: with a cache of the latest
- * commit, and with a stale one caught up with the commits after it.
- * KPI_POINTS_CACHE_MIN=0 makes the small example directory get a cache. */
+ * commit, and with a stale one caught up with the commits after it; a
+ * restored `kpi backup` carries the cache of its commit, never a later
+ * one's (store/backup.c). KPI_POINTS_CACHE_MIN=0 makes the small example
+ * directory get a cache. */
 #include "store/store_int.h"
 #include "test_web_helpers.h"
 
@@ -43,12 +45,17 @@ static const struct {
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
-static char *cache_path(void)
+static char *cache_path_in(const char *root)
 {
-    char *data = ts_path(dir, "data");
+    char *data = ts_path(root, "data");
     char *path = ts_path(data, STORE_PCACHE_NAME);
     free(data);
     return path;
+}
+
+static char *cache_path(void)
+{
+    return cache_path_in(dir);
 }
 
 /* What the CLI prints for each case (without its final newline), from the
@@ -82,13 +89,13 @@ static void cli_answers(char *out[NCASES])
     free(aside);
 }
 
-/* A server started now answers each case as expected; whether its store
- * found a usable cache of commit `cached` (0: none) is checked on the
- * side. */
-static void expect_server(char *const expected[NCASES], uint64_t cached)
+/* A server started now over root/data answers each case as expected;
+ * whether its store found a usable cache of commit `cached` (0: none) is
+ * checked on the side. */
+static void expect_server_in(const char *root, char *const expected[NCASES], uint64_t cached)
 {
     struct test_server server;
-    server_start(&server, dir);
+    server_start(&server, root);
     for (size_t i = 0; i < NCASES; i++) {
         struct th_response r;
         get_expect(server.port, cases[i].path, 200, &r);
@@ -103,6 +110,11 @@ static void expect_server(char *const expected[NCASES], uint64_t cached)
     ck_assert_uint_eq(v->cache_commit, cached);
     store_view_free(v);
     server_stop(&server);
+}
+
+static void expect_server(char *const expected[NCASES], uint64_t cached)
+{
+    expect_server_in(dir, expected, cached);
 }
 
 static void free_answers(char *a[NCASES])
@@ -147,6 +159,140 @@ START_TEST(test_server_from_the_cache_answers_like_the_cli)
     free_answers(plain);
     free_answers(later);
     free(path);
+}
+END_TEST
+
+/* --------------------------------------------------- kpi backup, restored */
+
+/* kpi --data from/data backup to/data, then kpi check on the copy: both
+ * succeed. */
+static void backup_and_check(const char *from, const char *to)
+{
+    char *src = ts_path(from, "data"), *dst = ts_path(to, "data");
+    struct ts_run r;
+    ts_kpi(&r, NULL, (const char *[]){"--data", src, "backup", dst, NULL});
+    ck_assert_msg(r.status == 0, "backup: %s", r.err);
+    ts_run_free(&r);
+    ts_kpi(&r, NULL, (const char *[]){"--data", dst, "check", NULL});
+    ck_assert_msg(r.status == 0, "check of the backup: %s%s", r.out, r.err);
+    ts_run_free(&r);
+    free(src);
+    free(dst);
+}
+
+/* pcache_read's verdict on root/data's cache, and the commit it holds. */
+static enum pcache_status cache_status_in(const char *root, uint64_t *commit)
+{
+    char *data = ts_path(root, "data");
+    sqlite3 *db = NULL;
+    struct kpi_error e = {0};
+    ck_assert_msg(db_open(data, DB_READ, &db, &e) == 0, "%s", e.message);
+    struct store_view *v = NULL;
+    enum pcache_status status = pcache_read(data, db, &v);
+    *commit = v != NULL ? v->generation : 0;
+    store_view_free(v);
+    sqlite3_close(db);
+    free(data);
+    return status;
+}
+
+/* The bytes of two files are the same. */
+static void assert_same_file(const char *a, const char *b)
+{
+    size_t la = 0, lb = 0;
+    char *x = ts_read_file(a, &la), *y = ts_read_file(b, &lb);
+    ck_assert_msg(x != NULL && y != NULL, "%s or %s is missing", a, b);
+    ck_assert(la == lb && memcmp(x, y, la) == 0);
+    free(x);
+    free(y);
+}
+
+/* A backup taken after a server wrote the cache of its commit carries it:
+ * the restored directory passes kpi check, and its server starts from the
+ * cache and answers like the CLI on the source. A cache a few commits old
+ * (of the same history) is carried too, and caught up at the start. */
+START_TEST(test_backup_carries_the_cache_of_its_commit)
+{
+    char *plain[NCASES];
+    cli_answers(plain);
+    expect_server(plain, 4); /* writes the cache of commit 4 */
+    char *restored = ts_tempdir("web-pcache-restored");
+    backup_and_check(dir, restored);
+    char *src = cache_path(), *copied = cache_path_in(restored);
+    assert_same_file(src, copied);
+    uint64_t commit = 0;
+    ck_assert_int_eq(cache_status_in(restored, &commit), PCACHE_OK);
+    ck_assert_uint_eq(commit, 4);
+    expect_server_in(restored, plain, 4);
+
+    /* commit 5 after the cache of 4: the backup holds 5 and the cache of 4 */
+    import_text(dir, "more.csv",
+                "date,team,kpi,value\n2026-02,sales,revenue,97\n2026-05,sales,revenue,85\n"
+                "2026-05,ops,delay,4.5\n",
+                NULL);
+    char *later[NCASES];
+    cli_answers(later);
+    char *again = ts_tempdir("web-pcache-restored-again");
+    backup_and_check(dir, again);
+    ck_assert_int_eq(cache_status_in(again, &commit), PCACHE_OK);
+    ck_assert_uint_eq(commit, 4);
+    expect_server_in(again, later, 5); /* caught up (and written again) */
+
+    free_answers(plain);
+    free_answers(later);
+    ts_rm_rf(restored);
+    ts_rm_rf(again);
+    free(restored);
+    free(again);
+    free(src);
+    free(copied);
+}
+END_TEST
+
+/* A cache of a later commit than the backup's (what a server writes after
+ * the backup's snapshot, made here by putting the future's cache into a
+ * directory of the past) is left out: the restored directory has none,
+ * passes kpi check, and its server loads the backed-up commit from the
+ * database. */
+START_TEST(test_backup_leaves_out_a_cache_of_a_later_commit)
+{
+    char *plain[NCASES];
+    cli_answers(plain);
+    char *past = ts_tempdir("web-pcache-past");
+    backup_and_check(dir, past); /* commit 4, no cache yet */
+    char *past_cache = cache_path_in(past);
+    ck_assert_int_eq(access(past_cache, F_OK), -1);
+
+    import_text(dir, "more.csv", "date,team,kpi,value\n2026-05,sales,revenue,85\n", NULL);
+    char *later[NCASES];
+    cli_answers(later);
+    ck_assert_str_ne(later[0], plain[0]);
+    expect_server(later, 5); /* writes the cache of commit 5 */
+    char *future_cache = cache_path();
+    size_t len = 0;
+    char *bytes = ts_read_file(future_cache, &len);
+    ck_assert_ptr_nonnull(bytes);
+    ts_write_file(past_cache, bytes, len);
+    free(bytes);
+    uint64_t commit = 0;
+    ck_assert_int_eq(cache_status_in(past, &commit), PCACHE_FOREIGN);
+
+    char *restored = ts_tempdir("web-pcache-restored");
+    backup_and_check(past, restored);
+    char *copied = cache_path_in(restored);
+    ck_assert_int_eq(access(copied, F_OK), -1);
+    ck_assert_int_eq(cache_status_in(restored, &commit), PCACHE_MISSING);
+    expect_server_in(restored, plain, 4); /* from the database; then its own cache */
+
+    free_answers(plain);
+    free_answers(later);
+    ts_rm_rf(past);
+    ts_rm_rf(restored);
+    free(past);
+    free(restored);
+    free(past_cache);
+    free(future_cache);
+    free(copied);
 }
 END_TEST
 
@@ -272,6 +418,8 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_server_from_the_cache_answers_like_the_cli);
     tcase_add_test(tc, test_kill_while_writing_the_cache_leaves_nothing_trusted_wrongly);
+    tcase_add_test(tc, test_backup_carries_the_cache_of_its_commit);
+    tcase_add_test(tc, test_backup_leaves_out_a_cache_of_a_later_commit);
     suite_add_tcase(s, tc);
     return ts_run_suite(s);
 }
