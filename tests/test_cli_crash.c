@@ -1,9 +1,12 @@
-/* Crash safety, end to end: kill -9 a large `kpi import` at different moments
- * (while reading, while SQLite writes the commit, while writing RRD files), then
- * every series is either as before or as after the import, and running the
- * same import again completes with the RRD files equal to a clean import's.
- * kill -9 of `kpi backup` at different moments leaves the source as it was
- * and no destination. */
+/* Crash safety, end to end, scenario by scenario from tables: kill -9 a
+ * large `kpi import` at different moments (IMPORT_MOMENTS: while reading,
+ * while SQLite writes the commit, while writing RRD files), then every
+ * series is either as before or as after the import, and running the same
+ * import again completes with the RRD files equal to a clean import's.
+ * kill -9 of `kpi backup` at different moments (BACKUP_MOMENTS) leaves the
+ * source as it was and no destination. A power cut after a commit or during
+ * its RRD step (POWER_CUTS) is repaired by the next writer. A commit that
+ * fails names no RRD file. */
 #include "support/support.h"
 
 #include <check.h>
@@ -12,6 +15,7 @@
 #include <rrd.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,36 +75,6 @@ static off_t size_of(const char *path)
     return stat(path, &st) == 0 ? st.st_size : 0;
 }
 
-/* Start an import and kill it with SIGKILL as soon as `trigger` changes
- * identity (appears, or is replaced by a rename), or, with min_size > 0,
- * once it holds at least min_size bytes (NULL: kill at once). Polls the
- * file system: the test waits for a condition, it does not depend on
- * timing to be correct. */
-static void import_killed_when(const char *data, const char *csv, const char *trigger,
-                               off_t min_size)
-{
-    ino_t initial = trigger && min_size == 0 ? inode_of(trigger) : 0;
-    pid_t pid = fork();
-    ck_assert(pid >= 0);
-    if (pid == 0) {
-        int null_fd = open("/dev/null", O_RDWR);
-        dup2(null_fd, 1);
-        dup2(null_fd, 2);
-        execl(KPI_BINARY, KPI_BINARY, "--data", data, "import", "--quiet", csv, (char *)NULL);
-        _exit(127);
-    }
-    const struct timespec tick = {0, 200000};
-    int status;
-    /* a size is watched without pausing: SQLite writes a commit's log in a
-     * few milliseconds */
-    while (trigger && (min_size > 0 ? size_of(trigger) < min_size : inode_of(trigger) == initial) &&
-           waitpid(pid, &status, WNOHANG) == 0)
-        if (min_size == 0)
-            nanosleep(&tick, NULL);
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-}
-
 /* Every RRD file of `clean` must hold the same daily rows in `other`. */
 static void assert_rrds_equal(const char *clean, const char *other)
 {
@@ -142,88 +116,124 @@ static void assert_rrds_equal(const char *clean, const char *other)
     }
 }
 
-static void crash_scenario(const char *tag, const char *trigger_rel, off_t min_size)
+/* One scenario's scratch directory: the base and big files, `data` holding
+ * the base import, and `clean` holding base then big (the state every
+ * repair must reach; made only when asked). */
+struct scene {
+    char *root, *base, *big, *clean, *data;
+};
+
+static void scene_open(struct scene *s, const char *tag, bool with_clean)
 {
-    char *root = ts_tempdir(tag);
-    char *base = write_csv(root, "base.csv", 20, 0);
-    char *big = write_csv(root, "big.csv", MONTHS, 0.5);
-    char *clean = ts_path(root, "clean"), *data = ts_path(root, "data");
-    run_import(clean, base);
-    run_import(clean, big);
-    char *after = run_export(clean);
-    run_import(data, base);
-    char *before = run_export(data);
-    char *trigger = trigger_rel ? ts_path(data, trigger_rel) : NULL;
-
-    import_killed_when(data, big, trigger, min_size);
-    char *seen = run_export(data);
-    ck_assert_msg(strcmp(seen, before) == 0 || strcmp(seen, after) == 0,
-                  "after kill -9 the data is neither before nor after the import");
-    run_import(data, big);
-    char *final = run_export(data);
-    ck_assert_str_eq(final, after);
-    assert_rrds_equal(clean, data);
-
-    free(seen);
-    free(final);
-    free(before);
-    free(after);
-    free(trigger);
-    free(clean);
-    free(data);
-    free(base);
-    free(big);
-    ts_rm_rf(root);
-    free(root);
+    s->root = ts_tempdir(tag);
+    s->base = write_csv(s->root, "base.csv", 20, 0);
+    s->big = write_csv(s->root, "big.csv", MONTHS, 0.5);
+    s->clean = ts_path(s->root, "clean");
+    s->data = ts_path(s->root, "data");
+    if (with_clean) {
+        run_import(s->clean, s->base);
+        run_import(s->clean, s->big);
+    }
+    run_import(s->data, s->base);
 }
 
-START_TEST(test_kill_while_reading_keeps_previous_state)
+static void scene_close(struct scene *s)
 {
-    crash_scenario("crash-read", NULL, 0);
+    ts_rm_rf(s->root);
+    free(s->root);
+    free(s->base);
+    free(s->big);
+    free(s->clean);
+    free(s->data);
 }
-END_TEST
 
-/* The commit's 96,000 versions and points fill several MB of SQLite's
- * write-ahead log: kill once 256 KiB are written, in the middle of it. */
-START_TEST(test_kill_while_writing_the_commit_is_all_or_nothing)
-{
-    crash_scenario("crash-db", "kpi.db-wal", 256 * 1024);
-}
-END_TEST
+/* A moment to kill a kpi process at: once the file rel (NULL: at once)
+ * changes identity (appears, or is replaced by a rename), or, with
+ * min_size > 0, holds at least min_size bytes. */
+struct moment {
+    const char *what;
+    const char *rel;
+    off_t min_size;
+};
 
-START_TEST(test_kill_while_writing_rrd_files_is_repaired)
+/* Run kpi args (NULL-terminated, at most 8) and kill it with SIGKILL at
+ * moment m of the file rel under dir, or under dir.partial-PID (the
+ * temporary directory of `kpi backup dir`, named by the child's pid) with
+ * partial; or once it has finished. Polls the file system: the test waits
+ * for a condition, it does not depend on timing to be correct. */
+static void kpi_killed_at(const char *const *args, const char *dir, bool partial,
+                          const struct moment *m)
 {
-    /* The big import corrects old periods, so every RRD file is rebuilt and
-     * renamed into place, in team order: kill once team060's files (half
-     * way) are replaced. */
-    crash_scenario("crash-rrd", "series/team060/kpi05.rrd", 0);
-}
-END_TEST
-
-/* Start `kpi backup dest` and kill it with SIGKILL once the file `rel` of
- * its temporary directory (dest.partial-PID) exists with at least min_size
- * bytes (rel NULL: at once), or once it has finished. */
-static void backup_killed_when(const char *data, const char *dest, const char *rel, off_t min_size)
-{
+    char trigger[4096] = "";
+    if (m->rel != NULL && !partial)
+        snprintf(trigger, sizeof trigger, "%s/%s", dir, m->rel);
+    ino_t initial = trigger[0] != '\0' && m->min_size == 0 ? inode_of(trigger) : 0;
+    const char *argv[10] = {KPI_BINARY};
+    for (size_t i = 0; args[i] != NULL && i < 8; i++)
+        argv[i + 1] = args[i];
     pid_t pid = fork();
     ck_assert(pid >= 0);
     if (pid == 0) {
         int null_fd = open("/dev/null", O_RDWR);
         dup2(null_fd, 1);
         dup2(null_fd, 2);
-        execl(KPI_BINARY, KPI_BINARY, "--data", data, "backup", dest, (char *)NULL);
+        execv(KPI_BINARY, (char *const *)(uintptr_t)argv);
         _exit(127);
     }
-    char partial[4096];
-    snprintf(partial, sizeof partial, "%s.partial-%ld/%s", dest, (long)pid, rel ? rel : "");
+    if (m->rel != NULL && partial)
+        snprintf(trigger, sizeof trigger, "%s.partial-%ld/%s", dir, (long)pid, m->rel);
     const struct timespec tick = {0, 200000};
     int status;
-    while (rel && (inode_of(partial) == 0 || size_of(partial) < min_size) &&
+    /* a size is watched without pausing: SQLite writes a commit's log in a
+     * few milliseconds */
+    while (trigger[0] != '\0' &&
+           (m->min_size > 0 ? size_of(trigger) < m->min_size : inode_of(trigger) == initial) &&
            waitpid(pid, &status, WNOHANG) == 0)
-        nanosleep(&tick, NULL);
+        if (m->min_size == 0)
+            nanosleep(&tick, NULL);
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
 }
+
+/* kill -9 of the big import (it corrects the first 20 months of every
+ * series and adds 20) at each of these moments. */
+static const struct moment IMPORT_MOMENTS[] = {
+    {"at once, while it reads", NULL, 0},
+    /* the commit's 96,000 versions and points fill several MB of SQLite's
+     * write-ahead log: once 256 KiB are written, in the middle of it */
+    {"while SQLite writes the commit", "kpi.db-wal", 256 * 1024},
+    /* every RRD file is rebuilt (old periods change) and renamed into
+     * place, in team order: once team060's files (half way) are replaced */
+    {"while it writes the RRD files", "series/team060/kpi05.rrd", 0},
+};
+#define IMPORT_MOMENT_COUNT (sizeof IMPORT_MOMENTS / sizeof IMPORT_MOMENTS[0])
+
+/* After the kill every series is either as before or as after the import,
+ * and running the same import again completes with the RRD files equal to
+ * a clean import's. */
+START_TEST(test_kill_during_import_is_before_or_after_then_repaired)
+{
+    const struct moment *m = &IMPORT_MOMENTS[_i];
+    struct scene s;
+    scene_open(&s, "crash-import", true);
+    char *after = run_export(s.clean);
+    char *before = run_export(s.data);
+    kpi_killed_at((const char *[]){"--data", s.data, "import", "--quiet", s.big, NULL}, s.data,
+                  false, m);
+    char *seen = run_export(s.data);
+    ck_assert_msg(strcmp(seen, before) == 0 || strcmp(seen, after) == 0,
+                  "killed %s: the data is neither before nor after the import", m->what);
+    run_import(s.data, s.big);
+    char *final = run_export(s.data);
+    ck_assert_str_eq(final, after);
+    assert_rrds_equal(s.clean, s.data);
+    free(seen);
+    free(final);
+    free(before);
+    free(after);
+    scene_close(&s);
+}
+END_TEST
 
 /* kpi --data data ARGS: its exit status. */
 static int kpi_status(const char *data, const char *a, const char *b)
@@ -236,40 +246,42 @@ static int kpi_status(const char *data, const char *a, const char *b)
     return status;
 }
 
+/* kill -9 of `kpi backup DEST` at each of these moments, in its temporary
+ * directory DEST.partial-PID. */
+static const struct moment BACKUP_MOMENTS[] = {
+    {"at once", NULL, 0},
+    {"while the copy's database is written", "kpi.db", 64 * 1024},
+    {"half way through the copy's RRD files (built in team order)", "series/team060", 0},
+};
+#define BACKUP_MOMENT_COUNT (sizeof BACKUP_MOMENTS / sizeof BACKUP_MOMENTS[0])
+
 /* A backup killed at any moment leaves the source as it was and no DEST
  * (only a DEST.partial-PID directory, named for what it is); the next
  * backup is whole: kpi check passes on it and it exports the same data. */
 START_TEST(test_kill_during_backup_leaves_no_destination)
 {
-    char *root = ts_tempdir("crash-backup");
-    char *base = write_csv(root, "base.csv", 20, 0);
-    char *data = ts_path(root, "data"), *dest = ts_path(root, "copy");
-    run_import(data, base);
-    char *before = ts_tree_digest(data);
-    char *exported = run_export(data);
-    /* at once; once the copy's database is being written; half way through
-     * its RRD files (built in team order) */
-    const char *moments[] = {NULL, "kpi.db", "series/team060"};
-    const off_t sizes[] = {0, 64 * 1024, 0};
-    for (size_t i = 0; i < 3; i++) {
-        backup_killed_when(data, dest, moments[i], sizes[i]);
-        char *now = ts_tree_digest(data);
-        ck_assert_msg(strcmp(now, before) == 0, "moment %zu: the source changed", i);
+    struct scene s;
+    scene_open(&s, "crash-backup", false);
+    char *dest = ts_path(s.root, "copy");
+    char *before = ts_tree_digest(s.data);
+    char *exported = run_export(s.data);
+    for (size_t i = 0; i < BACKUP_MOMENT_COUNT; i++) {
+        const struct moment *m = &BACKUP_MOMENTS[i];
+        kpi_killed_at((const char *[]){"--data", s.data, "backup", dest, NULL}, dest, true, m);
+        char *now = ts_tree_digest(s.data);
+        ck_assert_msg(strcmp(now, before) == 0, "killed %s: the source changed", m->what);
         free(now);
-        ck_assert_msg(inode_of(dest) == 0, "moment %zu: %s exists after kill -9", i, dest);
+        ck_assert_msg(inode_of(dest) == 0, "killed %s: %s exists after kill -9", m->what, dest);
     }
-    ck_assert_int_eq(kpi_status(data, "backup", dest), 0);
+    ck_assert_int_eq(kpi_status(s.data, "backup", dest), 0);
     ck_assert_int_eq(kpi_status(dest, "check", NULL), 0);
     char *copied = run_export(dest);
     ck_assert_str_eq(copied, exported);
     free(copied);
     free(exported);
     free(before);
-    free(data);
     free(dest);
-    free(base);
-    ts_rm_rf(root);
-    free(root);
+    scene_close(&s);
 }
 END_TEST
 
@@ -299,125 +311,85 @@ static void written_in_another_boot(const char *data)
     free(path);
 }
 
-/* A power cut during a commit's RRD step: the database holds the commit
- * (synced at COMMIT) and its rrd_pending rows, but RRD files that were not
- * synced yet are back to their content before the commit, truncated, half
- * written or missing. The next writer (here kpi check --repair, and an
- * import that changes nothing) makes every file equal to the data. */
-START_TEST(test_power_loss_during_the_rrd_step_is_repaired)
-{
-    char *root = ts_tempdir("crash-power");
-    char *base = write_csv(root, "base.csv", 20, 0);
-    char *big = write_csv(root, "big.csv", MONTHS, 0.5);
-    char *clean = ts_path(root, "clean"), *data = ts_path(root, "data");
-    run_import(clean, base);
-    run_import(clean, big);
-    run_import(data, base);
-    /* the files as they were before the commit */
-    char *old0 = ts_path(root, "old0.rrd"), *old7 = ts_path(root, "old7.rrd");
-    char *f0 = ts_path(data, "series/team000/kpi00.rrd");
-    char *f7 = ts_path(data, "series/team007/kpi03.rrd");
-    char *f14 = ts_path(data, "series/team014/kpi06.rrd");
-    char *f21 = ts_path(data, "series/team021/kpi09.rrd");
-    copy_file(f0, old0);
-    copy_file(f7, old7);
-    run_import(data, big);
-    /* what the power cut left: every series pending again (the commit's
-     * rows), two files back to their old content, one truncated to half,
-     * one missing */
-    char *db = ts_path(data, "kpi.db");
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd,
-             "sqlite3 '%s' 'INSERT OR IGNORE INTO rrd_pending SELECT id FROM series'", db);
-    ck_assert_int_eq(system(cmd), 0);
-    written_in_another_boot(data);
-    copy_file(old0, f0);
-    copy_file(old7, f7);
-    ck_assert_int_eq(truncate(f14, size_of(f14) / 2), 0);
-    ck_assert_int_eq(unlink(f21), 0);
-    struct ts_run r;
-    const char *check[] = {"--data", data, "check", "--repair", NULL};
-    ts_kpi(&r, NULL, check);
-    ck_assert_msg(r.status == 0, "check --repair: %s%s", r.out, r.err);
-    ts_run_free(&r);
-    assert_rrds_equal(clean, data);
-    /* the same state again, repaired by the next import instead */
-    ck_assert_int_eq(system(cmd), 0);
-    written_in_another_boot(data);
-    copy_file(old0, f0);
-    ck_assert_int_eq(truncate(f7, 0), 0);
-    run_import(data, big); /* changes nothing: no commit, but repairs */
-    assert_rrds_equal(clean, data);
-    const char *check2[] = {"--data", data, "check", NULL};
-    ts_kpi(&r, NULL, check2);
-    ck_assert_msg(r.status == 0, "check: %s%s", r.out, r.err);
-    ts_run_free(&r);
-    free(db);
-    free(old0);
-    free(old7);
-    free(f0);
-    free(f7);
-    free(f14);
-    free(f21);
-    free(clean);
-    free(data);
-    free(base);
-    free(big);
-    ts_rm_rf(root);
-    free(root);
-}
-END_TEST
+/* The RRD files a power cut damages, and how. */
+static const char *const CUT_FILES[] = {
+    "series/team000/kpi00.rrd",
+    "series/team007/kpi03.rrd",
+    "series/team014/kpi06.rrd",
+    "series/team021/kpi09.rrd",
+};
+#define CUT_FILE_COUNT (sizeof CUT_FILES / sizeof CUT_FILES[0])
 
-/* A power cut after a whole commit, before the kernel wrote its RRD files
- * back: nothing synced them (a commit syncs the database only), so files
- * are back to their content before the commit, truncated or missing, while
- * the database holds the commit and its rrd_pending rows, and
- * DIR/rrd-written names the commit in the boot before. A reader does not
- * trust those files (kpi graph), and the next writer rebuilds them. In
- * this boot, the same marks are no reason to rebuild anything. */
-START_TEST(test_power_loss_after_a_commit_is_repaired_by_the_next_writer)
+enum damage {
+    INTACT,
+    OLD_CONTENT, /* back to its content before the big import's commit */
+    EMPTY,       /* truncated to nothing */
+    HALF,        /* truncated to half */
+    GONE,        /* missing */
+};
+
+enum repairer { NEXT_IMPORT, CHECK_REPAIR };
+
+/* What a power cut left after the big import's commit, which the next
+ * writer repairs. The database holds the commit (synced at COMMIT) and
+ * DIR/rrd-written names the boot before; RRD files that were not synced
+ * yet are back to an older content, truncated or missing. */
+struct power_cut {
+    const char *what;
+    /* every series marked pending again, as during the commit's RRD step
+     * (before the next commit cleared the marks); else the marks left are
+     * those of the commit itself, which must be the last one made */
+    bool mark_all_pending;
+    enum damage file[CUT_FILE_COUNT]; /* what happened to CUT_FILES[i] */
+    enum repairer by;
+};
+
+/* In this order, on one directory: the first right after the commit. */
+static const struct power_cut POWER_CUTS[] = {
+    /* a whole commit, its files not written back yet: nothing synced them
+     * (a commit syncs the database only) */
+    {"after a commit, repaired by an import",
+     false,
+     {OLD_CONTENT, EMPTY, GONE, INTACT},
+     NEXT_IMPORT},
+    {"during the RRD step, repaired by kpi check --repair",
+     true,
+     {OLD_CONTENT, OLD_CONTENT, HALF, GONE},
+     CHECK_REPAIR},
+    {"during the RRD step, repaired by an import",
+     true,
+     {OLD_CONTENT, EMPTY, INTACT, INTACT},
+     NEXT_IMPORT},
+};
+#define POWER_CUT_COUNT (sizeof POWER_CUTS / sizeof POWER_CUTS[0])
+
+/* SELECT count(*) FROM rrd_pending in data's database, as sqlite3 prints
+ * it ("1200\n"). Caller frees. */
+static char *pending_count(const struct scene *s)
 {
-    char *root = ts_tempdir("crash-after");
-    char *base = write_csv(root, "base.csv", 20, 0);
-    char *big = write_csv(root, "big.csv", MONTHS, 0.5);
-    char *clean = ts_path(root, "clean"), *data = ts_path(root, "data");
-    run_import(clean, base);
-    run_import(clean, big);
-    run_import(data, base);
-    char *old0 = ts_path(root, "old0.rrd");
-    char *f0 = ts_path(data, "series/team000/kpi00.rrd");
-    char *f7 = ts_path(data, "series/team007/kpi03.rrd");
-    char *f14 = ts_path(data, "series/team014/kpi06.rrd");
-    copy_file(f0, old0);
-    run_import(data, big);
-    /* the commit's marks are durable with it; the files are whole in this
-     * boot: an import that changes nothing leaves every file as it is */
-    char *db = ts_path(data, "kpi.db");
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "sqlite3 '%s' 'SELECT count(*) FROM rrd_pending' > '%s/n.txt'", db,
-             root);
+    snprintf(cmd, sizeof cmd, "sqlite3 '%s/kpi.db' 'SELECT count(*) FROM rrd_pending' > '%s/n.txt'",
+             s->data, s->root);
     ck_assert_int_eq(system(cmd), 0);
-    char *n_path = ts_path(root, "n.txt");
-    char *n = ts_read_file(n_path, NULL);
-    ck_assert_str_eq(n, "1200\n"); /* 120 teams x 10 indicators */
-    free(n);
-    ino_t i7 = inode_of(f7);
-    run_import(data, big);
-    ck_assert_uint_eq(inode_of(f7), i7);
-    /* the power cut */
-    written_in_another_boot(data);
-    copy_file(old0, f0);
-    ck_assert_int_eq(truncate(f7, 0), 0);
-    ck_assert_int_eq(unlink(f14), 0);
-    /* a reader draws from the data, not from the stale file */
+    char *path = ts_path(s->root, "n.txt");
+    char *n = ts_read_file(path, NULL);
+    ck_assert_ptr_nonnull(n);
+    free(path);
+    return n;
+}
+
+/* kpi graph team000 kpi00 of data is byte for byte clean's: a reader that
+ * does not trust the series' file draws from the database. */
+static void assert_graph_as_clean(const struct scene *s)
+{
+    char *png = ts_path(s->root, "g.png"), *want = ts_path(s->root, "want.png");
     struct ts_run r;
-    char *png = ts_path(root, "g.png"), *want = ts_path(root, "want.png");
-    const char *graph[] = {"--data", data, "graph", "team000", "kpi00", "-o", png, NULL};
-    ts_kpi(&r, NULL, graph);
+    ts_kpi(&r, NULL,
+           (const char *[]){"--data", s->data, "graph", "team000", "kpi00", "-o", png, NULL});
     ck_assert_msg(r.status == 0, "graph: %s", r.err);
     ts_run_free(&r);
-    const char *graph_clean[] = {"--data", clean, "graph", "team000", "kpi00", "-o", want, NULL};
-    ts_kpi(&r, NULL, graph_clean);
+    ts_kpi(&r, NULL,
+           (const char *[]){"--data", s->clean, "graph", "team000", "kpi00", "-o", want, NULL});
     ck_assert_msg(r.status == 0, "graph: %s", r.err);
     ts_run_free(&r);
     size_t glen = 0, wlen = 0;
@@ -425,31 +397,86 @@ START_TEST(test_power_loss_after_a_commit_is_repaired_by_the_next_writer)
     ck_assert(glen == wlen && memcmp(got, exp, glen) == 0);
     free(got);
     free(exp);
-    free(want);
-    /* the next writer repairs */
-    run_import(data, big);
-    assert_rrds_equal(clean, data);
-    const char *check[] = {"--data", data, "check", NULL};
-    ts_kpi(&r, NULL, check);
-    ck_assert_msg(r.status == 0, "check: %s%s", r.out, r.err);
-    ts_run_free(&r);
-    ck_assert_int_eq(system(cmd), 0);
-    n = ts_read_file(n_path, NULL);
-    ck_assert_str_eq(n, "0\n"); /* repaired, synced, no longer pending */
-    free(n);
-    free(n_path);
     free(png);
-    free(db);
-    free(old0);
-    free(f0);
-    free(f7);
-    free(f14);
-    free(clean);
-    free(data);
-    free(base);
-    free(big);
-    ts_rm_rf(root);
-    free(root);
+    free(want);
+}
+
+/* Each power cut of POWER_CUTS in turn: a reader does not trust the
+ * damaged files (kpi graph), and the next writer (an import that changes
+ * nothing, or kpi check --repair) makes every file equal to the data and
+ * clears the marks. In this boot, the commit's marks are no reason to
+ * rebuild anything. */
+START_TEST(test_power_loss_is_repaired_by_the_next_writer)
+{
+    struct scene s;
+    scene_open(&s, "crash-power", true);
+    char *path[CUT_FILE_COUNT], *old[CUT_FILE_COUNT];
+    for (size_t i = 0; i < CUT_FILE_COUNT; i++) { /* the files before the commit */
+        char name[32];
+        snprintf(name, sizeof name, "old%zu.rrd", i);
+        path[i] = ts_path(s.data, CUT_FILES[i]);
+        old[i] = ts_path(s.root, name);
+        copy_file(path[i], old[i]);
+    }
+    run_import(s.data, s.big);
+    /* the commit's marks are durable with it; the files are whole in this
+     * boot: an import that changes nothing leaves every file as it is */
+    char *n = pending_count(&s);
+    ck_assert_str_eq(n, "1200\n"); /* 120 teams x 10 indicators */
+    free(n);
+    ino_t i1 = inode_of(path[1]);
+    run_import(s.data, s.big);
+    ck_assert_uint_eq(inode_of(path[1]), i1);
+    char mark[8192];
+    snprintf(mark, sizeof mark,
+             "sqlite3 '%s/kpi.db' 'INSERT OR IGNORE INTO rrd_pending SELECT id FROM series'",
+             s.data);
+    for (size_t c = 0; c < POWER_CUT_COUNT; c++) {
+        const struct power_cut *cut = &POWER_CUTS[c];
+        if (cut->mark_all_pending)
+            ck_assert_int_eq(system(mark), 0);
+        written_in_another_boot(s.data);
+        for (size_t i = 0; i < CUT_FILE_COUNT; i++) {
+            switch (cut->file[i]) {
+            case INTACT:
+                break;
+            case OLD_CONTENT:
+                copy_file(old[i], path[i]);
+                break;
+            case EMPTY:
+                ck_assert_int_eq(truncate(path[i], 0), 0);
+                break;
+            case HALF:
+                ck_assert_int_eq(truncate(path[i], size_of(path[i]) / 2), 0);
+                break;
+            case GONE:
+                ck_assert_int_eq(unlink(path[i]), 0);
+                break;
+            }
+        }
+        assert_graph_as_clean(&s);
+        if (cut->by == CHECK_REPAIR) {
+            struct ts_run r;
+            ts_kpi(&r, NULL, (const char *[]){"--data", s.data, "check", "--repair", NULL});
+            ck_assert_msg(r.status == 0, "cut %zu (%s), check --repair: %s%s", c, cut->what, r.out,
+                          r.err);
+            ts_run_free(&r);
+        } else {
+            run_import(s.data, s.big); /* changes nothing: no commit, but repairs */
+        }
+        assert_rrds_equal(s.clean, s.data);
+        ck_assert_msg(kpi_status(s.data, "check", NULL) == 0, "cut %zu (%s): kpi check", c,
+                      cut->what);
+        n = pending_count(&s);
+        ck_assert_msg(strcmp(n, "0\n") == 0, "cut %zu (%s): %s pending after the repair", c,
+                      cut->what, n);
+        free(n);
+    }
+    for (size_t i = 0; i < CUT_FILE_COUNT; i++) {
+        free(path[i]);
+        free(old[i]);
+    }
+    scene_close(&s);
 }
 END_TEST
 
@@ -458,46 +485,37 @@ END_TEST
  * old files are as they were, the data directory holds nothing new. */
 START_TEST(test_a_failed_commit_names_no_rrd_file)
 {
-    char *root = ts_tempdir("crash-refused");
-    char *base = write_csv(root, "base.csv", 20, 0);
-    char *big = write_csv(root, "big.csv", MONTHS, 0.5);
-    char *data = ts_path(root, "data");
-    run_import(data, base);
-    char *db = ts_path(data, "kpi.db");
+    struct scene s;
+    scene_open(&s, "crash-refused", false);
+    char *db = ts_path(s.data, "kpi.db");
     char cmd[8192];
     snprintf(cmd, sizeof cmd,
              "sqlite3 '%s' \"CREATE TRIGGER refuse BEFORE INSERT ON commits BEGIN SELECT "
              "RAISE(ABORT, 'refused by a test'); END;\"",
              db);
     ck_assert_int_eq(system(cmd), 0);
-    char *before = ts_tree_digest(data);
-    char *extra = ts_path(root, "extra.csv");
+    char *before = ts_tree_digest(s.data);
+    char *extra = ts_path(s.root, "extra.csv");
     ts_write_file(extra, "date,team,kpi,value\n2022-01,newteam,kpi00,1\n2022-02,newteam,kpi00,2\n",
                   (size_t)-1);
     struct ts_run r;
-    const char *argv[] = {"--data", data, "import", "--quiet", big, NULL};
-    ts_kpi(&r, NULL, argv);
+    ts_kpi(&r, NULL, (const char *[]){"--data", s.data, "import", "--quiet", s.big, NULL});
     ck_assert_int_ne(r.status, 0);
     ck_assert_msg(strstr(r.err, "refused by a test") != NULL, "%s", r.err);
     ts_run_free(&r);
-    const char *argv2[] = {"--data", data, "import", "--quiet", extra, NULL};
-    ts_kpi(&r, NULL, argv2);
+    ts_kpi(&r, NULL, (const char *[]){"--data", s.data, "import", "--quiet", extra, NULL});
     ck_assert_int_ne(r.status, 0);
     ts_run_free(&r);
-    char *after = ts_tree_digest(data);
+    char *after = ts_tree_digest(s.data);
     ck_assert_str_eq(before, after);
-    char *newfile = ts_path(data, "series/newteam/kpi00.rrd");
+    char *newfile = ts_path(s.data, "series/newteam/kpi00.rrd");
     ck_assert_int_ne(access(newfile, F_OK), 0);
     free(newfile);
     free(before);
     free(after);
     free(extra);
     free(db);
-    free(data);
-    free(base);
-    free(big);
-    ts_rm_rf(root);
-    free(root);
+    scene_close(&s);
 }
 END_TEST
 
@@ -506,12 +524,10 @@ int main(void)
     Suite *suite = suite_create("cli_crash");
     TCase *tc = tcase_create("crash");
     tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, test_kill_while_reading_keeps_previous_state);
-    tcase_add_test(tc, test_kill_while_writing_the_commit_is_all_or_nothing);
-    tcase_add_test(tc, test_kill_while_writing_rrd_files_is_repaired);
+    tcase_add_loop_test(tc, test_kill_during_import_is_before_or_after_then_repaired, 0,
+                        (int)IMPORT_MOMENT_COUNT);
     tcase_add_test(tc, test_kill_during_backup_leaves_no_destination);
-    tcase_add_test(tc, test_power_loss_during_the_rrd_step_is_repaired);
-    tcase_add_test(tc, test_power_loss_after_a_commit_is_repaired_by_the_next_writer);
+    tcase_add_test(tc, test_power_loss_is_repaired_by_the_next_writer);
     tcase_add_test(tc, test_a_failed_commit_names_no_rrd_file);
     suite_add_tcase(suite, tc);
     return ts_run_suite(suite);
