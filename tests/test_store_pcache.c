@@ -118,31 +118,6 @@ static struct store_view *open_plain(struct fixture *f, uint64_t commit)
     return v;
 }
 
-/* Every series of a and b equal, bit for bit; the catalogs and lags too. */
-static void assert_same_views(const struct store_view *a, const struct store_view *b)
-{
-    ck_assert_uint_eq(store_view_generation(a), store_view_generation(b));
-    ck_assert_uint_eq(store_view_team_count(a), store_view_team_count(b));
-    for (size_t i = 0; i < store_view_team_count(a); i++)
-        ck_assert_str_eq(store_view_team(a, i)->id, store_view_team(b, i)->id);
-    ck_assert_uint_eq(store_view_indicator_count(a), store_view_indicator_count(b));
-    ck_assert_uint_eq(a->lag_count, b->lag_count);
-    ck_assert_uint_eq(store_view_series_count(a), store_view_series_count(b));
-    for (size_t i = 0; i < store_view_series_count(a); i++) {
-        struct store_series x, y;
-        store_view_series(a, i, &x);
-        store_view_series(b, i, &y);
-        ck_assert_uint_eq(x.team, y.team);
-        ck_assert_uint_eq(x.indicator, y.indicator);
-        ck_assert_uint_eq(x.count, y.count);
-        for (size_t j = 0; j < x.count; j++) {
-            ck_assert_int_eq(x.points[j].period, y.points[j].period);
-            ck_assert(sf_same_double(x.points[j].value, y.points[j].value));
-            ck_assert(sf_same_double(x.points[j].target, y.points[j].target));
-        }
-    }
-}
-
 /* north's revenue in v: count points, January's value. */
 static void assert_north(const struct store_view *v, size_t count, double jan)
 {
@@ -181,15 +156,15 @@ START_TEST(test_cache_is_written_and_read_back_equal_to_a_plain_load)
 
     struct store_view *cached = open_shared(&f), *plain = open_plain(&f, 1);
     ck_assert_uint_eq(cached->cache_commit, 1);
-    assert_same_views(cached, plain);
-    assert_same_views(first, plain);
+    sf_assert_same_views(cached, plain);
+    sf_assert_same_views(first, plain);
     assert_north(cached, 2, 100);
     /* the CLI's whole-directory load reads it too, and never writes it */
     struct store_view *cli = NULL;
     struct kpi_error e = {0};
     ck_assert_msg(store_view_open(f.st, &cli, &e) == 0, "%s", e.message);
     ck_assert_uint_eq(cli->cache_commit, 1);
-    assert_same_views(cli, plain);
+    sf_assert_same_views(cli, plain);
     store_view_free(cli);
     store_view_free(first);
     store_view_free(cached);
@@ -211,12 +186,12 @@ START_TEST(test_stale_cache_is_caught_up_then_written_again)
     struct store_view *v = open_shared(&f), *plain = open_plain(&f, 4);
     ck_assert_uint_eq(v->cache_commit, 1);
     ck_assert_uint_eq(store_view_generation(v), 4);
-    assert_same_views(v, plain);
+    sf_assert_same_views(v, plain);
     assert_north(v, 3, 100);
     ck_assert_int_eq(cache_size(&f), 368);
     struct store_view *again = open_shared(&f);
     ck_assert_uint_eq(again->cache_commit, 4);
-    assert_same_views(again, plain);
+    sf_assert_same_views(again, plain);
     store_view_free(again);
     store_view_free(v);
     store_view_free(plain);
@@ -235,7 +210,7 @@ static void expect_refused(struct fixture *f, void (*fn)(const char *path), enum
     ck_assert_int_eq(read_status(f), want);
     struct store_view *v = open_shared(f), *plain = open_plain(f, 1);
     ck_assert_uint_eq(v->cache_commit, 0);
-    assert_same_views(v, plain);
+    sf_assert_same_views(v, plain);
     assert_north(v, 2, 100);
     ck_assert_int_eq(cache_size(f), 304);
     ck_assert_int_eq(read_status(f), PCACHE_OK);
@@ -322,7 +297,7 @@ START_TEST(test_cache_of_another_directory_is_refused)
     ck_assert_int_eq(read_status(&f), PCACHE_FOREIGN);
     struct store_view *v = open_shared(&f), *plain = open_plain(&f, 1);
     ck_assert_uint_eq(v->cache_commit, 0);
-    assert_same_views(v, plain);
+    sf_assert_same_views(v, plain);
     assert_north(v, 2, 100); /* not the other directory's 101 */
     ck_assert_int_eq(read_status(&f), PCACHE_OK);
     store_view_free(v);

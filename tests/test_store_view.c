@@ -227,45 +227,6 @@ START_TEST(test_catalog_only_and_unknown_scopes_keep_no_series)
 }
 END_TEST
 
-/* Every series of a and b equal, by ids, bit for bit; the catalogs too. */
-static void assert_same_views(const struct store_view *a, const struct store_view *b)
-{
-    ck_assert_uint_eq(store_view_generation(a), store_view_generation(b));
-    ck_assert_uint_eq(store_view_team_count(a), store_view_team_count(b));
-    for (size_t i = 0; i < store_view_team_count(a); i++) {
-        ck_assert_str_eq(store_view_team(a, i)->id, store_view_team(b, i)->id);
-        ck_assert_str_eq(store_view_team(a, i)->name, store_view_team(b, i)->name);
-        ck_assert_str_eq(store_view_team(a, i)->parent, store_view_team(b, i)->parent);
-    }
-    ck_assert_uint_eq(store_view_indicator_count(a), store_view_indicator_count(b));
-    for (size_t i = 0; i < store_view_indicator_count(a); i++)
-        ck_assert_str_eq(store_view_indicator(a, i)->id, store_view_indicator(b, i)->id);
-    ck_assert_uint_eq(store_view_note_count(a), store_view_note_count(b));
-    for (size_t i = 0; i < store_view_note_count(a); i++) {
-        struct store_note x, y;
-        store_view_note_at(a, i, &x);
-        store_view_note_at(b, i, &y);
-        ck_assert_uint_eq(x.team, y.team);
-        ck_assert_uint_eq(x.indicator, y.indicator);
-        ck_assert_int_eq(x.period, y.period);
-        ck_assert_str_eq(x.text, y.text);
-    }
-    ck_assert_uint_eq(store_view_series_count(a), store_view_series_count(b));
-    for (size_t i = 0; i < store_view_series_count(a); i++) {
-        struct store_series x, y;
-        store_view_series(a, i, &x);
-        store_view_series(b, i, &y);
-        ck_assert_uint_eq(x.team, y.team);
-        ck_assert_uint_eq(x.indicator, y.indicator);
-        ck_assert_uint_eq(x.count, y.count);
-        for (size_t j = 0; j < x.count; j++) {
-            ck_assert_int_eq(x.points[j].period, y.points[j].period);
-            ck_assert(sf_same_double(x.points[j].value, y.points[j].value));
-            ck_assert(sf_same_double(x.points[j].target, y.points[j].target));
-        }
-    }
-}
-
 /* The update of `held` after the commits since equals a fresh load. */
 static struct store_view *update_and_compare(struct fixture *f, struct store_view *held)
 {
@@ -273,7 +234,7 @@ static struct store_view *update_and_compare(struct fixture *f, struct store_vie
     struct kpi_error e = {0};
     ck_assert_msg(store_view_update(f->st, held, &next, &e) == 0, "%s", e.message);
     ck_assert_msg(store_view_open(f->st, &fresh, &e) == 0, "%s", e.message);
-    assert_same_views(next, fresh);
+    sf_assert_same_views(next, fresh);
     store_view_free(fresh);
     return next;
 }
@@ -387,7 +348,7 @@ START_TEST(test_update_takes_up_commits_exactly_and_shares_points)
         struct store_view *from = NULL, *plain = NULL;
         ck_assert_msg(store_view_open_at_from(f.st, v6, c, &from, &e) == 0, "%s", e.message);
         ck_assert_msg(store_view_open_at(f.st, c, &plain, &e) == 0, "%s", e.message);
-        assert_same_views(from, plain);
+        sf_assert_same_views(from, plain);
         store_view_free(plain);
         if (c == 4) { /* commit 5 only added months 5 and 6: prefixes */
             struct store_series now, then;

@@ -2,7 +2,8 @@
  * Writing a small store scenario through the public transaction API, for
  * the store suites that build the same monthly hierarchy (test_store_view,
  * test_store_pcache): months of 2025, indicators in EUR, direction up,
- * summed. Each helper fails the running check test on an error.
+ * summed, and the comparison of two views they share. Each helper fails
+ * the running check test on an error.
  */
 #ifndef KPI_TEST_STORE_FIXTURE_H
 #define KPI_TEST_STORE_FIXTURE_H
@@ -33,5 +34,10 @@ void sf_commit(struct store_txn *txn);
 
 /* a and b the same double bit for bit (NaN equal to the same NaN). */
 bool sf_same_double(double a, double b);
+
+/* Views a and b hold the same data: generation, teams (id, name, parent),
+ * indicator ids, notes, lagging RRD files, and every series by ids with
+ * its points bit for bit. */
+void sf_assert_same_views(const struct store_view *a, const struct store_view *b);
 
 #endif
