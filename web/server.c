@@ -539,7 +539,7 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 /* ------------------------------------------------------------ loops */
 
 /* One worker: a libmicrohttpd daemon without threads of its own, run by a
- * thread of ours. Every worker's daemon accepts on the one listening socket.
+ * thread of ours, accepting on a listening socket of its own (web_start).
  *
  * Why not libmicrohttpd's thread pool: in 0.9.75 its epoll loop reads at
  * most 128 ready connections per epoll_wait, and after a full batch waits
@@ -591,32 +591,60 @@ static void *worker_main(void *arg)
 }
 
 /* At accept: connections get the short header timeout until their first
- * request line and headers have arrived (see on_request). */
+ * request line and headers have arrived (see on_request). Each worker
+ * counts its connections. */
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
-    struct web_server *srv = cls;
+    struct web_worker *w = cls;
+    const struct web_server *srv = w->srv;
     (void)socket_context;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED && srv->header_timeout < srv->opts.idle_timeout)
-        MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, srv->header_timeout);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        atomic_fetch_add_explicit(&w->connections, 1, memory_order_relaxed);
+        if (srv->header_timeout < srv->opts.idle_timeout)
+            MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, srv->header_timeout);
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        atomic_fetch_sub_explicit(&w->connections, 1, memory_order_relaxed);
+    }
 }
 
-static int listen_socket(const struct sockaddr_storage *addr, struct kpi_error *err,
-                         const struct web_options *o)
+unsigned web_server_worker_connections(const struct web_server *srv, size_t i)
+{
+    return i < srv->nworkers
+               ? atomic_load_explicit(&srv->workers[i].connections, memory_order_relaxed)
+               : 0;
+}
+
+/* A TCP socket bound to addr, listening when reuseport, or -1. */
+static int bound_socket(const struct sockaddr_storage *addr, bool reuseport)
 {
     bool v6 = addr->ss_family == AF_INET6;
     int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     int on = 1;
     if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0 &&
+        (!reuseport || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) == 0) &&
         (!v6 || setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) == 0) &&
         bind(fd, (const struct sockaddr *)addr,
              v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) == 0 &&
-        listen(fd, WEB_LISTEN_BACKLOG) == 0)
+        (!reuseport || listen(fd, WEB_LISTEN_BACKLOG) == 0))
         return fd;
     if (fd >= 0)
         close(fd);
-    return kpi_fail(err, KPI_ESYSTEM, "cannot listen on %s port %u (in use, or not allowed)",
-                    o->host, o->port);
+    return -1;
+}
+
+/* The port of addr made concrete (when 0 was asked) and known free: bound
+ * once without SO_REUSEPORT, which fails while any other server listens
+ * there, with or without it (two servers must not share a port unawares). */
+static bool port_free(struct sockaddr_storage *addr)
+{
+    int fd = bound_socket(addr, false);
+    if (fd < 0)
+        return false;
+    socklen_t alen = sizeof *addr;
+    bool ok = getsockname(fd, (struct sockaddr *)addr, &alen) == 0;
+    close(fd);
+    return ok;
 }
 
 /* The open-files limit, its soft value raised to the hard one first, as a
@@ -661,6 +689,8 @@ static int start_worker(struct web_server *srv, struct web_worker *w, int listen
     unsigned per_ip = (srv->per_ip_limit + n - 1) / n;
     w->epoll_fd = w->wake = w->kick = -1;
     w->limit = limit;
+    w->srv = srv;
+    atomic_init(&w->connections, 0);
     const struct web_options *o = &srv->opts;
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | (o->tls_cert_pem ? MHD_USE_TLS : 0);
     /* HTTPS (SPEC §9): GnuTLS inside libmicrohttpd, TLS 1.2 and 1.3 only. */
@@ -677,7 +707,7 @@ static int start_worker(struct web_server *srv, struct web_worker *w, int listen
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, listen_fd,
         MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, srv->opts.idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)srv->opts.connection_memory, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+        (size_t)srv->opts.connection_memory, MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_URI_LOG_CALLBACK,
         web_exchange_begin, srv, MHD_OPTION_NOTIFY_COMPLETED, web_exchange_end, srv,
         MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
@@ -763,7 +793,8 @@ int web_start(struct store *st, const struct web_options *opts, struct web_serve
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
     srv->st = st;
     srv->opts = *opts;
-    srv->listen_fd = -1;
+    for (unsigned i = 0; i < opts->threads; i++)
+        srv->workers[i].listen_fd = -1;
     resolve_limits(srv);
     /* watched before the first load: what is written during it is seen */
     web_watch_init(&srv->watch, store_dir(st));
@@ -790,18 +821,24 @@ int web_start(struct store *st, const struct web_options *opts, struct web_serve
         web_stop(srv);
         return KPI_ESYSTEM;
     }
-    srv->listen_fd = listen_socket(&addr, err, opts);
-    if (srv->listen_fd < 0) {
+    /* Every worker listens on a socket of its own, all bound to the port
+     * with SO_REUSEPORT: the kernel spreads new connections evenly over
+     * them (docs/DECISIONS.md, "Connections"). */
+    int first = port_free(&addr) ? bound_socket(&addr, true) : -1;
+    if (first < 0) {
+        kpi_fail(err, KPI_ESYSTEM, "cannot listen on %s port %u (in use, or not allowed)",
+                 opts->host, opts->port);
         web_stop(srv);
         return KPI_ESYSTEM;
     }
-    socklen_t alen = sizeof addr;
-    getsockname(srv->listen_fd, (struct sockaddr *)&addr, &alen);
     srv->port = ntohs(v6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
                          : ((struct sockaddr_in *)&addr)->sin_port);
     for (unsigned i = 0; i < opts->threads; i++) {
+        struct web_worker *w = &srv->workers[i];
+        /* should another socket fail, this worker shares the first one */
+        w->listen_fd = i == 0 ? first : bound_socket(&addr, true);
         srv->nworkers = i + 1;
-        if ((rc = start_worker(srv, &srv->workers[i], srv->listen_fd, err)) != 0) {
+        if ((rc = start_worker(srv, w, w->listen_fd >= 0 ? w->listen_fd : first, err)) != 0) {
             web_stop(srv);
             return rc;
         }
@@ -841,8 +878,9 @@ void web_stop(struct web_server *srv)
     web_renderer_stop(&srv->renderer); /* its jobs resume their connections */
     for (size_t i = 0; i < srv->nworkers; i++)
         stop_worker(&srv->workers[i]);
-    if (srv->listen_fd >= 0)
-        close(srv->listen_fd);
+    for (size_t i = 0; i < srv->nworkers; i++)
+        if (srv->workers[i].listen_fd >= 0)
+            close(srv->workers[i].listen_fd);
     web_access_free(srv->access);
     web_renderer_destroy(&srv->renderer);
     web_snapshot_release(srv->current);

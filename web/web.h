@@ -70,8 +70,10 @@ void web_options_default(struct web_options *o);
 int web_parse_listen(const char *text, struct web_options *o, struct kpi_error *err);
 
 /* Load the store's current generation and start listening: one event loop
- * per worker thread, all accepting on one socket; past the connection limit
- * new connections wait in the kernel's listen queue (up to 4096), past the
+ * per worker thread, each accepting on a socket of its own (SO_REUSEPORT:
+ * the kernel spreads new connections over them; the port is first checked
+ * free of any other listener); past a worker's share of the connection limit
+ * new connections wait in its listen queue (up to 4096), past the
  * per-address limit they are closed at once. With connection_limit 0, the
  * process's soft open-files limit is first raised to its hard limit (as a
  * service manager's LimitNOFILE would) and the limit is that minus 64, at

@@ -231,12 +231,15 @@ void web_watch_checked(_Atomic uint64_t *seen, uint64_t seq);
 
 struct web_worker {
     struct MHD_Daemon *daemon;
+    const struct web_server *srv;
     struct web_watch *watch; /* the server's */
     pthread_t thread;
     int epoll_fd;   /* ours: the daemon's epoll descriptor and wake */
     int wake;       /* eventfd, written once by web_stop */
     int kick;       /* eventfd: run a round now (web_server_kick) */
     unsigned limit; /* the daemon's connection limit */
+    int listen_fd;  /* its own (SO_REUSEPORT), closed by web_stop; -1: the first worker's */
+    atomic_uint connections; /* open now (kept by its thread, read by any) */
     bool running;
 };
 
@@ -244,7 +247,6 @@ struct web_server {
     struct store *st;
     struct web_options opts;
     unsigned connection_limit, per_ip_limit, header_timeout; /* effective values */
-    int listen_fd;
     struct web_renderer renderer;
     unsigned port;
     char url[WEB_HOST_MAX + 32];
@@ -276,6 +278,9 @@ int web_server_snapshot(struct web_server *srv, struct web_snapshot **out, struc
  * libmicrohttpd wakes only threads of its own, and the daemons here have
  * none (server.c says why). Thread-safe. */
 void web_server_kick(struct web_server *srv);
+
+/* The connections worker i (0 .. threads - 1) holds open now. */
+unsigned web_server_worker_connections(const struct web_server *srv, size_t i);
 
 /* The server's as-of day: the pinned one, or today. */
 int64_t web_server_as_of(const struct web_server *srv);
