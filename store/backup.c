@@ -165,7 +165,10 @@ static int copy_into(struct store *st, const char *tmp, struct kpi_error *err)
     }
     /* the copy is a data directory of its own: durable, in WAL mode */
     if (rc == 0)
-        rc = db_exec(dst, "PRAGMA journal_mode=WAL; DELETE FROM rrd_pending;", err);
+        rc = db_exec(dst,
+                     "PRAGMA journal_mode=WAL; DELETE FROM rrd_pending; PRAGMA "
+                     "wal_checkpoint(TRUNCATE);",
+                     err);
     /* before the repair below, which drops the cache with points it mends */
     if (rc == 0)
         copy_cache(st->dir, tmp, dst);

@@ -7,8 +7,11 @@
  * Connections: every writer and every view load opens its own connection
  * (SQLITE_OPEN_READWRITE, never CREATE except for the first commit) and
  * reads inside one transaction, so it sees one whole commit (WAL snapshot).
- * Readers never write: a reader closing last checkpoints an empty WAL, which
- * changes nothing in the database file.
+ * Checkpoints (docs/ARCHITECTURE.md, "Checkpoints"): no connection copies
+ * the WAL into kpi.db when it closes; a commit that takes the WAL past its
+ * bound does (SQLite's automatic checkpoint, PASSIVE), and `kpi serve`
+ * does after taking up a commit (store_checkpoint). A commit is durable
+ * once the WAL is synced; the checkpoint is maintenance.
  */
 #include "store/store_int.h"
 
@@ -89,6 +92,9 @@ static const char schema_sql[] =
     "CREATE TABLE " NOTES_SQL "CREATE INDEX notes_by_commit ON notes(commit_id);"
     "PRAGMA user_version=2;";
 
+/* How long a connection waits for a lock SQLite holds. */
+#define DB_BUSY_MS 60000
+
 /* Format 1 to 2, in the first writer's transaction: the notes table (the
  * empty temporary one db_check_format gave the connection goes first). */
 static const char upgrade_sql[] =
@@ -147,7 +153,7 @@ int db_open(const char *dir, enum db_mode mode, sqlite3 **out, struct kpi_error 
         return KPI_ESYSTEM;
     }
     free(path);
-    sqlite3_busy_timeout(db, 60000);
+    sqlite3_busy_timeout(db, DB_BUSY_MS);
     /* WAL with synchronous=FULL: a commit syncs the WAL once, and is then
      * durable (NORMAL could lose the last commits on power loss) */
     /* journal_mode is a property of the file, set once, outside any
@@ -161,7 +167,62 @@ int db_open(const char *dir, enum db_mode mode, sqlite3 **out, struct kpi_error 
         sqlite3_close(db);
         return KPI_ESYSTEM;
     }
+    /* a connection closing last would copy the whole WAL into kpi.db and
+     * sync it: every CLI commit would pay the checkpoint of its pages */
+    sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    if (mode != DB_READ)
+        db_wal_bound(db, 0);
     *out = db;
+    return 0;
+}
+
+/* After a commit (SQLite's WAL hook, as its automatic checkpoint): past the
+ * bound (frames), checkpoint. */
+static int wal_hook(void *bound, sqlite3 *db, const char *name, int frames)
+{
+    (void)name;
+    if (frames >= 0 && (uintptr_t)frames >= (uintptr_t)bound)
+        db_checkpoint(db, NULL, NULL); /* maintenance: the commit is durable */
+    return SQLITE_OK;
+}
+
+void db_wal_bound(sqlite3 *db, size_t bytes)
+{
+    if (bytes == 0)
+        bytes = DB_WAL_BOUND;
+    sqlite3_stmt *st = NULL;
+    long page = 4096;
+    if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0)
+        page = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    size_t pages = bytes / (size_t)page;
+    sqlite3_wal_hook(db, wal_hook, (void *)(uintptr_t)(pages < 1 ? 1 : pages));
+}
+
+int db_checkpoint(sqlite3 *db, struct store_wal *wal, struct kpi_error *err)
+{
+    int log = 0, copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    /* BUSY: another connection is checkpointing (it copies the frames) */
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        return db_fail(err, db, "checkpoint");
+    /* All copied: empty the WAL if nobody reads or writes it right now (a
+     * TRUNCATE checkpoint that waits for nobody). Else the next commit
+     * restarts it, as long as a connection keeps the WAL index; a WAL left
+     * whole when the last connection closes would be read again by the
+     * next one to open, and copied again by the next checkpoint. */
+    if (wal != NULL)
+        *wal = (struct store_wal){.frames = log > 0 ? (uint64_t)log : 0,
+                                  .copied = copied > 0 ? (uint64_t)copied : 0};
+    if (rc == SQLITE_OK && log > 0 && log == copied) {
+        int left = 0, done = 0;
+        sqlite3_busy_timeout(db, 0);
+        rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &left, &done);
+        sqlite3_busy_timeout(db, DB_BUSY_MS);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            return db_fail(err, db, "checkpoint");
+    }
     return 0;
 }
 

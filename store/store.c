@@ -108,6 +108,7 @@ int store_open(const char *dir, const struct store_options *opts, struct store *
     }
     st->threads = threads;
     st->lock_wait_ms = opts != NULL ? opts->lock_wait_ms : 0;
+    st->wal_bound = opts != NULL ? opts->wal_bound : 0;
     *out = st;
     return 0;
 }
@@ -308,5 +309,19 @@ int store_repair(struct store *st, const struct store_progress *progress, struct
     store_view_free(view);
     sqlite3_close(db);
     close(fd); /* releases the lock */
+    return rc;
+}
+
+int store_checkpoint(struct store *st, struct store_wal *wal, struct kpi_error *err)
+{
+    if (wal != NULL)
+        *wal = (struct store_wal){0, 0};
+    if (!db_exists(st->dir))
+        return 0;
+    sqlite3 *db = NULL;
+    int rc = db_open(st->dir, DB_WRITE, &db, err);
+    if (rc == 0)
+        rc = db_checkpoint(db, wal, err);
+    sqlite3_close(db);
     return rc;
 }

@@ -45,6 +45,9 @@ struct store_options {
     /* how long a transaction waits for another writer's lock, in ms, before
      * store_txn_begin fails with KPI_EBUSY; 0 = as long as it takes */
     unsigned lock_wait_ms;
+    /* bytes of DIR/kpi.db-wal past which a commit checkpoints (copies its
+     * frames into DIR/kpi.db); 0 = 64 MiB */
+    size_t wal_bound;
 };
 
 /* Open the data directory dir (copied). A missing dir is fine without
@@ -441,6 +444,23 @@ int store_check(struct store *st, bool repair, const struct store_check_sink *si
  * built from that copy. KPI_EUSAGE when dest is not empty or the directory
  * has no database yet. */
 int store_backup(struct store *st, const char *dest, struct kpi_error *err);
+
+/* DIR/kpi.db-wal at a checkpoint: the frames it held (the commits since the
+ * WAL last restarted) and how many of them are in DIR/kpi.db after it. */
+struct store_wal {
+    uint64_t frames;
+    uint64_t copied;
+};
+
+/* Copy the commits of DIR/kpi.db-wal into DIR/kpi.db and sync it (an SQLite
+ * PASSIVE checkpoint): waits for no writer and no reader, copies what no
+ * reader still reads from the WAL; the next commit restarts the WAL once
+ * all of it is copied. Commits are durable without it (their WAL is
+ * synced): kpi serve runs it after taking up a commit, off the commits'
+ * path. When all is copied and nobody reads or writes the WAL, it is
+ * emptied (truncated). *wal (may be NULL): zeros when there is no
+ * database. Thread-safe (its own connection). KPI_ESYSTEM with the path. */
+int store_checkpoint(struct store *st, struct store_wal *wal, struct kpi_error *err);
 
 /* kpi revert N: one new commit (kind "revert", source "commit N") that puts
  * back, for every cell commit N changed, its version before N (removing

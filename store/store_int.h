@@ -26,6 +26,7 @@ struct store {
     bool read_only;
     unsigned threads;      /* resolved: >= 1 */
     unsigned lock_wait_ms; /* store_options.lock_wait_ms */
+    size_t wal_bound;      /* store_options.wal_bound (0: DB_WAL_BOUND) */
     char *ledger_path;     /* DIR/ledger, the format before the database */
     /* store_changed's own connection to DIR/kpi.db (NULL until the file
      * exists), used under poll_mu by whichever thread asks */
@@ -186,6 +187,22 @@ bool db_exists(const char *dir);
 /* Open DIR/kpi.db (WAL, synchronous=FULL, a busy timeout). *out is
  * caller-owned: sqlite3_close. KPI_ESYSTEM when it cannot be opened. */
 int db_open(const char *dir, enum db_mode mode, struct sqlite3 **out, struct kpi_error *err);
+
+/* The WAL bound of a writer's connection when none is given (64 MiB): a
+ * commit that leaves more frames in DIR/kpi.db-wal checkpoints them.
+ * Consecutive commits write the same pages (each series' last leaves): a
+ * checkpoint after several copies each page once. */
+#define DB_WAL_BOUND ((size_t)64 << 20)
+
+/* Set the connection's WAL bound, in bytes (0: DB_WAL_BOUND; at least one
+ * page): SQLite's automatic checkpoint after a commit past it. */
+void db_wal_bound(struct sqlite3 *db, size_t bytes);
+
+/* A PASSIVE checkpoint: copies into kpi.db the frames no reader needs,
+ * waiting for nobody; then, when all are copied and nobody reads or writes
+ * the WAL, empties it (TRUNCATE). *wal (may be NULL): the frames of the WAL
+ * and how many are in kpi.db, after the copy and before it was emptied. */
+int db_checkpoint(struct sqlite3 *db, struct store_wal *wal, struct kpi_error *err);
 
 /* Create the tables when the database is new (inside the caller's
  * transaction); KPI_ESYSTEM for a database of an unknown format. */

@@ -427,6 +427,8 @@ int store_txn_begin(struct store *st, struct store_txn **out, struct kpi_error *
     int rc = st->read_only ? 0 : store_lock_create(st, true, &txn->lock_fd, &txn->made_dirs, err);
     if (rc == 0 && db_exists(st->dir)) {
         rc = db_open(st->dir, st->read_only ? DB_READ : DB_WRITE, &txn->db, err);
+        if (rc == 0 && st->wal_bound > 0)
+            db_wal_bound(txn->db, st->wal_bound);
         if (rc == 0)
             rc = db_check_format(txn->db, err);
         if (rc == 0)
@@ -1049,6 +1051,8 @@ static int write_commit(struct store_txn *txn, const struct commit_plan *p, size
     }
     if (txn->db == NULL && (rc = db_open(txn->st->dir, DB_CREATE, &txn->db, err)) != 0)
         goto done;
+    if (txn->st->wal_bound > 0)
+        db_wal_bound(txn->db, txn->st->wal_bound);
     if (!sqlite3_get_autocommit(txn->db) && (rc = db_exec(txn->db, "COMMIT", err)) != 0)
         goto done; /* the reads' transaction (nothing changed meanwhile: DIR is locked) */
     if ((rc = db_exec(txn->db, "BEGIN IMMEDIATE", err)) != 0)

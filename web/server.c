@@ -170,8 +170,9 @@ int web_server_snapshot(struct web_server *srv, struct web_snapshot **out, struc
     srv->current = fresh;
     pthread_mutex_unlock(&srv->lock);
     pthread_mutex_unlock(&srv->reload_lock);
-    web_snapshot_release(old); /* the server's reference */
-    web_snapshot_release(s);   /* ours */
+    web_snapshot_release(old);         /* the server's reference */
+    web_snapshot_release(s);           /* ours */
+    web_checkpointer_want(&srv->ckpt); /* the WAL into kpi.db, off this path */
     *out = fresh;
     return 0;
 }
@@ -806,10 +807,12 @@ int web_start(struct store *st, const struct web_options *opts, struct web_serve
     }
     pthread_mutex_init(&srv->lock, NULL);
     pthread_mutex_init(&srv->reload_lock, NULL);
-    if ((rc = web_renderer_start(&srv->renderer, err)) != 0) {
+    if ((rc = web_renderer_start(&srv->renderer, err)) != 0 ||
+        (rc = web_checkpointer_start(&srv->ckpt, st, err)) != 0) {
         web_stop(srv);
         return rc;
     }
+    web_checkpointer_want(&srv->ckpt); /* what the start-up took up */
     if (web_access_new(store_dir(st), opts, &srv->access, err) != 0) {
         rc = err->code;
         web_stop(srv);
@@ -876,6 +879,7 @@ void web_stop(struct web_server *srv)
         pthread_mutex_unlock(&srv->access->upload_lock);
     }
     web_renderer_stop(&srv->renderer); /* its jobs resume their connections */
+    web_checkpointer_stop(&srv->ckpt);
     for (size_t i = 0; i < srv->nworkers; i++)
         stop_worker(&srv->workers[i]);
     for (size_t i = 0; i < srv->nworkers; i++)

@@ -170,6 +170,25 @@ struct web_renderer {
     bool stopping, running;
 };
 
+/* The checkpoint thread (checkpoint.c): copies DIR/kpi.db-wal into
+ * DIR/kpi.db after each take-up, off the requests' and commits' path. */
+struct web_checkpointer {
+    struct store *st;
+    pthread_t thread;
+    pthread_mutex_t mu; /* guards the rest */
+    pthread_cond_t cv;  /* wanted or stopping set; a checkpoint done */
+    bool wanted, stopping, running;
+    uint64_t runs, failures; /* checkpoints made, of them failed */
+};
+
+/* Start the thread. Errors: KPI_ESYSTEM. */
+int web_checkpointer_start(struct web_checkpointer *c, struct store *st, struct kpi_error *err);
+/* Ask for a checkpoint (returns at once). Thread-safe. */
+void web_checkpointer_want(struct web_checkpointer *c);
+/* Stop the thread once the checkpoint under way is done (fine when not
+ * started). */
+void web_checkpointer_stop(struct web_checkpointer *c);
+
 /* Start the render thread. Errors: KPI_ESYSTEM. */
 int web_renderer_start(struct web_renderer *r, struct kpi_error *err);
 /* Render what is queued, then stop the thread (fine when never started). */
@@ -262,8 +281,9 @@ struct web_server {
     bool take_up_failed;
     uint64_t failed_commit;
     int64_t failed_at_ns;
-    size_t nworkers;             /* started */
-    struct web_worker workers[]; /* opts.threads */
+    struct web_checkpointer ckpt; /* after each take-up (checkpoint.c) */
+    size_t nworkers;              /* started */
+    struct web_worker workers[];  /* opts.threads */
 };
 
 /* The current snapshot (a new reference), taken up first when the store says
