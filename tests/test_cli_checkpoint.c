@@ -1,9 +1,9 @@
 /* Checkpoints, end to end (docs/ARCHITECTURE.md, "Checkpoints"): `kpi
  * import` leaves its commit in DIR/kpi.db-wal (DIR/kpi.db byte for byte as
  * it was); `kpi serve` copies it into kpi.db after taking it up, on a thread
- * of its own, and empties the WAL; a server killed with SIGKILL while it
- * copies leaves the data whole (`kpi check` clean, the same export), and the
- * next import and checkpoint go on from it. */
+ * of its own, and empties the WAL (its start-up copies nothing); a server killed with SIGKILL while
+ * it copies leaves the data whole (`kpi check` clean, the same export), and the next import and
+ * checkpoint go on from it. */
 #include "support/support.h"
 #include "support/web_fixture.h"
 
@@ -92,9 +92,7 @@ START_TEST(test_the_server_checkpoints_after_taking_up_a_commit)
     import_file(data, a);
     ck_assert_int_gt(size_of(data, "kpi.db-wal"), 0);
     struct wf_server s;
-    wf_start(&s, data, NULL);
-    /* the start-up is a take-up too */
-    ck_assert(wait_size(data, "kpi.db-wal", is_empty));
+    wf_start(&s, data, NULL); /* its start-up leaves the WAL as it is */
     char *db = ts_path(data, "kpi.db");
     size_t len0, len1;
     char *before = ts_read_file(db, &len0);
@@ -133,16 +131,23 @@ START_TEST(test_a_server_killed_while_it_checkpoints_leaves_the_data_whole)
 {
     char *root = ts_tempdir("ckpt-kill");
     char *data = ts_path(root, "data");
-    /* 120 teams x 10 kpis x 40 months in one commit: all of it in the WAL,
-     * kpi.db its first page only until a checkpoint */
+    /* 120 teams x 10 kpis x 40 months in one commit, one more month in a
+     * second: all of it in the WAL, kpi.db its first page only until the
+     * server takes up the second commit and checkpoints */
     char *big = write_csv(root, "big.csv", 120, 40, 0);
     char *more = write_csv(root, "more.csv", 120, 1, 40);
+    char *last_month = write_csv(root, "last.csv", 120, 1, 41);
     import_file(data, big);
+    struct wf_server s;
+    wf_start(&s, data, NULL);
+    import_file(data, more);
     ck_assert_int_eq(size_of(data, "kpi.db"), 4096);
     const char *exp[] = {"--data", data, "export", NULL};
     char *before = kpi_ok(exp);
-    struct wf_server s;
-    wf_start(&s, data, NULL);
+    struct th_response r;
+    wf_request(&s, "GET", "/api/v1/teams/t001/kpis/k2/series", NULL, NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    th_response_free(&r);
     /* killed as soon as the checkpoint has written past the first page */
     ck_assert(wait_size(data, "kpi.db", past_first_page));
     wf_stop(&s, SIGKILL);
@@ -151,20 +156,24 @@ START_TEST(test_a_server_killed_while_it_checkpoints_leaves_the_data_whole)
     ts_run_free(&c);
     char *seen = kpi_ok(exp);
     ck_assert_str_eq(seen, before);
-    /* and on from there: one more month, then a whole checkpoint */
-    import_file(data, more);
+    /* and on from there: one more month taken up and checkpointed whole */
     wf_start(&s, data, NULL);
+    import_file(data, last_month);
+    wf_request(&s, "GET", "/api/v1/teams/t001/kpis/k2/series", NULL, NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    th_response_free(&r);
     ck_assert(wait_size(data, "kpi.db-wal", is_empty));
     wf_stop(&s, SIGTERM);
     c = run_kpi((const char *const[]){"--data", data, "check", NULL});
     ck_assert_msg(c.status == 0, "%s%s", c.out, c.err);
     ts_run_free(&c);
     char *last = kpi_ok(exp);
-    /* the 41st month (2023-05) added for the 1,200 series */
-    ck_assert_uint_eq(ts_count_lines_with(before, "2023-05"), 0);
-    ck_assert_uint_eq(ts_count_lines_with(last, "2023-05"), 1200);
-    ck_assert_uint_eq(ts_count_lines_with(last, "2023-04"), 1200);
+    /* months 41 (2023-05) and 42 (2023-06) of the 1,200 series */
+    ck_assert_uint_eq(ts_count_lines_with(before, "2023-05"), 1200);
+    ck_assert_uint_eq(ts_count_lines_with(before, "2023-06"), 0);
+    ck_assert_uint_eq(ts_count_lines_with(last, "2023-06"), 1200);
     free(last);
+    free(last_month);
     free(seen);
     free(before);
     free(more);

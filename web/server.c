@@ -812,7 +812,6 @@ int web_start(struct store *st, const struct web_options *opts, struct web_serve
         web_stop(srv);
         return rc;
     }
-    web_checkpointer_want(&srv->ckpt); /* what the start-up took up */
     if (web_access_new(store_dir(st), opts, &srv->access, err) != 0) {
         rc = err->code;
         web_stop(srv);
