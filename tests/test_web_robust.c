@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -445,8 +446,9 @@ struct serve_process {
 };
 
 /* Start `kpi --data DIR/data serve --listen 127.0.0.1:0 ...` and read the
- * port from its first line. */
-static void serve_spawn(struct serve_process *p, const char *const *extra)
+ * port from its first line; files: its open-files limit (soft and hard), 0
+ * to inherit the test's. */
+static void serve_spawn_files(struct serve_process *p, const char *const *extra, rlim_t files)
 {
     char *data = ts_path(dir, "data");
     const char *argv[16] = {KPI_BINARY, "--data", data, "serve", "--listen", "127.0.0.1:0"};
@@ -459,6 +461,9 @@ static void serve_spawn(struct serve_process *p, const char *const *extra)
     p->pid = fork();
     ck_assert(p->pid >= 0);
     if (p->pid == 0) {
+        struct rlimit rl = {files, files};
+        if (files > 0 && setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            _exit(126);
         dup2(fds[1], 1);
         close(fds[0]);
         close(fds[1]);
@@ -485,6 +490,11 @@ static void serve_spawn(struct serve_process *p, const char *const *extra)
     p->port = (unsigned)strtoul(line + strlen(expected), NULL, 10);
     ck_assert_uint_ne(p->port, 0);
     free(data);
+}
+
+static void serve_spawn(struct serve_process *p, const char *const *extra)
+{
+    serve_spawn_files(p, extra, 0);
 }
 
 /* Wait (bounded) for the process to exit after sig; its exit status. */
@@ -549,6 +559,42 @@ START_TEST(test_kpi_serve_rejects_bad_options)
 }
 END_TEST
 
+/* With an open-files limit of 100 and one worker, the server keeps 64
+ * descriptors for the store and the log and 5 for the worker (its listening
+ * socket, two epoll sets, two eventfds): 31 connections, the 32nd waits in
+ * the listen queue until one closes. */
+START_TEST(test_kpi_serve_keeps_descriptors_for_its_workers)
+{
+    struct serve_process p;
+    serve_spawn_files(&p, (const char *[]){"--threads", "1", NULL}, 100);
+    enum { LIMIT = 100 - 64 - 5 };
+    int held[LIMIT];
+    struct th_response r;
+    for (size_t i = 0; i < LIMIT; i++) {
+        held[i] = th_connect(p.port);
+        th_send_request(held[i], "GET", "/healthz", NULL);
+        ck_assert_msg(th_read_response(held[i], false, &r), "connection %zu closed", i);
+        ck_assert_int_eq(r.status, 200);
+        th_response_free(&r);
+    }
+    int extra = th_connect(p.port);
+    th_send_request(extra, "GET", "/healthz", NULL);
+    struct pollfd pf = {.fd = extra, .events = POLLIN};
+    ck_assert_msg(poll(&pf, 1, 300) == 0, "connection %d was answered over the limit", LIMIT + 1);
+    th_send_request(held[0], "GET", "/healthz", "Connection: close\r\n");
+    ck_assert(th_read_response(held[0], false, &r));
+    th_response_free(&r);
+    ck_assert(th_wait_eof(held[0], TH_TIMEOUT_MS));
+    ck_assert_msg(th_read_response(extra, false, &r), "the waiting connection was dropped");
+    ck_assert_int_eq(r.status, 200);
+    th_response_free(&r);
+    close(extra);
+    for (size_t i = 0; i < LIMIT; i++)
+        close(held[i]);
+    ck_assert_int_eq(serve_stop(&p, SIGTERM), 0);
+}
+END_TEST
+
 START_TEST(test_kpi_serve_fails_on_a_taken_port)
 {
     struct serve_process p;
@@ -597,6 +643,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_kpi_serve_exits_0_on_sigint);
     tcase_add_test(tc, test_kpi_serve_rejects_bad_options);
     tcase_add_test(tc, test_kpi_serve_fails_on_a_taken_port);
+    tcase_add_test(tc, test_kpi_serve_keeps_descriptors_for_its_workers);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -670,7 +670,8 @@ static void resolve_limits(struct web_server *srv)
     srv->connection_limit = o->connection_limit;
     if (srv->connection_limit == 0) {
         rlim_t files = open_files_limit();
-        rlim_t usable = files > WEB_FILES_RESERVED + 16 ? files - WEB_FILES_RESERVED : 16;
+        rlim_t kept = WEB_FILES_RESERVED + (rlim_t)WEB_FILES_PER_WORKER * o->threads;
+        rlim_t usable = files > kept + 16 ? files - kept : 16;
         srv->connection_limit =
             usable > WEB_CONNECTIONS_MAX ? WEB_CONNECTIONS_MAX : (unsigned)usable;
     }

@@ -76,8 +76,8 @@ int web_parse_listen(const char *text, struct web_options *o, struct kpi_error *
  * new connections wait in its listen queue (up to 4096), past the
  * per-address limit they are closed at once. With connection_limit 0, the
  * process's soft open-files limit is first raised to its hard limit (as a
- * service manager's LimitNOFILE would) and the limit is that minus 64, at
- * most 16384. st is borrowed
+ * service manager's LimitNOFILE would) and the limit is that minus 64 and 5
+ * per worker thread (its own descriptors), at most 16384. st is borrowed
  * and must stay open until web_stop returns. The caller runs store_repair
  * first if it wants RRD files in line (graphs read them). Errors:
  * KPI_EUSAGE (bad options, an unresolvable host), KPI_ESYSTEM (the port is

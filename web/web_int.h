@@ -212,6 +212,7 @@ void web_render_free(struct web_render *j); /* NULL is fine */
 
 #define WEB_LISTEN_BACKLOG 4096   /* the kernel caps it at net.core.somaxconn */
 #define WEB_FILES_RESERVED 64     /* descriptors kept for the store, logs, ... */
+#define WEB_FILES_PER_WORKER 5    /* its listening socket, two epoll sets, two eventfds */
 #define WEB_CONNECTIONS_MAX 16384 /* the automatic connection limit's ceiling */
 #define WEB_PER_IP_FLOOR 1024     /* an automatic per-address limit is never lower */
 
