@@ -29,7 +29,9 @@
  *   only, written by rrd_image_append (the header read with pread, the
  *   update arithmetic of the image builder, the changed rows and header
  *   parts written with pwrite under librrd's fcntl lock: no mmap, whose
- *   munmap costs a TLB-flush IPI per call), or, when it declines (a file
+ *   munmap costs a TLB-flush IPI per call) — during a commit, everything
+ *   but the pwrites is done beside the database transaction
+ *   (rrd_job_prepare, rrd_pool.c) —, or, when it declines (a file
  *   not of this layout or state), by one rrd_update_r; anything else ->
  *   REBUILD: the file that rrd_create_r2 starting at the first period's
  *   first day plus one rrd_update_r with every update would leave is
@@ -269,13 +271,16 @@ static int with_retry(int (*op)(const struct rrd_call *), const struct rrd_call 
     }
 }
 
-/* Append rows [from, to) of c to path in place without librrd (rrd_image_append:
- * pread/pwrite, no mmap), retrying a locked file as with_retry does. Returns
- * 0, RRD_IMAGE_UNSUPPORTED (the file untouched: use librrd), or -1 with e
- * filled (the caller rebuilds). */
-static int append_rows(const char *path, const struct rrd_content *c, size_t from, size_t to,
-                       struct kpi_error *e)
+/* The append of rows [from, to) of c to path in place without librrd,
+ * computed (rrd_image_append_prepare: pread, no mmap) into *out, to be
+ * written by rrd_image_append_finish. A locked file is retried as
+ * with_retry does when wait, else left (RRD_IMAGE_BUSY). Returns 0,
+ * RRD_IMAGE_UNSUPPORTED (the file untouched: use librrd), RRD_IMAGE_BUSY,
+ * or -1 with e filled (the caller rebuilds). */
+static int prepare_rows(const char *path, const struct rrd_content *c, size_t from, size_t to,
+                        bool wait, struct rrd_image_pending **out, struct kpi_error *e)
 {
+    *out = NULL;
     struct rrd_image_update *updates = calloc(to - from, sizeof *updates);
     if (updates == NULL) {
         kpi_fail(e, KPI_ESYSTEM, "out of memory");
@@ -294,18 +299,32 @@ static int append_rows(const char *path, const struct rrd_content *c, size_t fro
     int64_t deadline = now_ns() + RRD_LOCK_RETRY_NS;
     long sleep_ns = 1000000;
     int rc;
-    while ((rc = rrd_image_append(path, &spec)) == RRD_IMAGE_BUSY &&
+    while ((rc = rrd_image_append_prepare(path, &spec, out)) == RRD_IMAGE_BUSY && wait &&
            lock_backoff(deadline, &sleep_ns))
         ;
     int saved = errno;
     free(updates);
-    if (rc == 0 || rc == RRD_IMAGE_UNSUPPORTED)
+    if (rc == 0 || rc == RRD_IMAGE_UNSUPPORTED || (rc == RRD_IMAGE_BUSY && !wait))
         return rc;
     if (rc == RRD_IMAGE_BUSY)
         kpi_fail(e, KPI_ESYSTEM, "%s: could not lock RRD", path);
     else
         kpi_fail(e, KPI_ESYSTEM, "%s: %s", path, strerror(saved));
     return -1;
+}
+
+/* Append rows [from, to) of c to path in place without librrd (pread and
+ * pwrite, no mmap), retrying a locked file. Returns 0, RRD_IMAGE_UNSUPPORTED
+ * (the file untouched: use librrd), or -1 with e filled (the caller
+ * rebuilds). */
+static int append_rows(const char *path, const struct rrd_content *c, size_t from, size_t to,
+                       struct kpi_error *e)
+{
+    struct rrd_image_pending *ready;
+    int rc = prepare_rows(path, c, from, to, true, &ready, e);
+    if (rc != 0 || rrd_image_append_finish(ready) == 0)
+        return rc;
+    return kpi_fail(e, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
 }
 
 /* Update path with rows [from, to) in one call. */
@@ -494,8 +513,16 @@ static int job_plan(const struct rrd_job *job, struct rrd_content *cur, struct r
     return 0;
 }
 
-int rrd_job_run(const struct store *st, const struct rrd_job *job, struct kpi_error *e)
+/* rrd_job_run, the append computed before the commit when ready is not
+ * NULL (taken). */
+static int job_run(const struct store *st, const struct rrd_job *job,
+                   struct rrd_image_pending *ready, struct kpi_error *e)
 {
+    /* prepared (rrd_job_prepare): the plan was an append */
+    int written = ready != NULL ? rrd_image_append_finish(ready) : -1;
+    if (written == 0)
+        return 0;
+    int saved = errno;
     struct job_paths p;
     if (job_paths(st, job, &p, e) != 0)
         return -1;
@@ -513,6 +540,17 @@ int rrd_job_run(const struct store *st, const struct rrd_job *job, struct kpi_er
     }
     size_t from;
     enum rrd_action action;
+    if (ready != NULL) { /* its writes failed: the file may be partly written */
+        kpi_fail(e, KPI_ESYSTEM, "%s: %s", p.path, strerror(saved));
+        if (job->partial) {
+            rc = RRD_NEED_WHOLE;
+            goto done;
+        }
+        rc = job_plan(job, &cur, &old, &action, &from) == 0 && cur.count > 0
+                 ? rebuild(st, job, &p, &cur, e)
+                 : kpi_fail(e, KPI_ESYSTEM, "out of memory");
+        goto done;
+    }
     if (job_plan(job, &cur, &old, &action, &from) != 0) {
         kpi_fail(e, KPI_ESYSTEM, "out of memory");
         goto done;
@@ -546,11 +584,17 @@ done:
     return rc;
 }
 
-int rrd_job_prepare(const struct store *st, const struct rrd_job *job, int *fd)
+int rrd_job_run(const struct store *st, const struct rrd_job *job, struct kpi_error *e)
 {
-    *fd = -1;
-    if (job->count == 0 || job->partial)
-        return 0; /* a removal, or an append from the window: after the commit */
+    return job_run(st, job, NULL, e);
+}
+
+int rrd_job_prepare(const struct store *st, const struct rrd_job *job, bool appends,
+                    struct rrd_prepared *out)
+{
+    *out = (struct rrd_prepared){.fd = -1};
+    if (job->count == 0)
+        return 0; /* a removal: after the commit */
     struct kpi_error e = {0};
     struct job_paths p;
     if (job_paths(st, job, &p, &e) != 0)
@@ -561,16 +605,25 @@ int rrd_job_prepare(const struct store *st, const struct rrd_job *job, int *fd)
     unsigned char *image = NULL;
     size_t size = 0;
     int rc = 0;
-    if (job_plan(job, &cur, &old, &action, &from) != 0 || action == RRD_APPEND)
-        goto done; /* appends write in place: after the commit */
+    /* whatever fails here is left to rrd_job_run, which reports it */
+    if (job_plan(job, &cur, &old, &action, &from) != 0)
+        goto done;
     if (action == RRD_NOTHING) {
         rc = RRD_JOB_NOTHING;
         goto done;
     }
-    /* whatever fails here is left to rrd_job_run, which reports it */
+    if (action == RRD_APPEND) {
+        /* computed now, written in place after the commit (a locked file,
+         * or one the image declines, too) */
+        if (appends && prepare_rows(p.path, &cur, from, cur.count, false, &out->append, &e) != 0)
+            out->append = NULL;
+        goto done;
+    }
+    if (job->partial)
+        goto done; /* not an append: the whole series after the commit */
     if (build_image(start_of(job, &cur), &cur, &image, &size, &e) == 0 &&
-        store_file_prepare(p.dir, st->dir, image, size, fd, &e) != 0)
-        *fd = -1;
+        store_file_prepare(p.dir, st->dir, image, size, &out->fd, &e) != 0)
+        out->fd = -1;
 done:
     free(image);
     free(cur.rows);
@@ -579,7 +632,22 @@ done:
     return rc;
 }
 
-int rrd_job_publish(const struct store *st, const struct rrd_job *job, int fd, struct kpi_error *e)
+void rrd_prepared_drop(struct rrd_prepared *prep)
+{
+    if (prep->fd >= 0)
+        close(prep->fd);
+    rrd_image_append_cancel(prep->append);
+    *prep = (struct rrd_prepared){.fd = -1};
+}
+
+size_t rrd_prepared_size(const struct rrd_prepared *prep)
+{
+    return prep->append != NULL ? rrd_image_pending_size(prep->append) : 0;
+}
+
+/* A prepared rebuild: name the unnamed file fd (taken). */
+static int publish_file(const struct store *st, const struct rrd_job *job, int fd,
+                        struct kpi_error *e)
 {
     struct job_paths p;
     if (job_paths(st, job, &p, e) != 0) {
@@ -602,6 +670,18 @@ int rrd_job_publish(const struct store *st, const struct rrd_job *job, int fd, s
         kpi_error_prefix(e, p.path);
     job_paths_free(&p);
     return rc;
+}
+
+int rrd_job_publish(const struct store *st, const struct rrd_job *job, struct rrd_prepared *prep,
+                    struct kpi_error *e)
+{
+    struct rrd_prepared taken = *prep;
+    *prep = (struct rrd_prepared){.fd = -1};
+    if (taken.append != NULL)
+        return job_run(st, job, taken.append, e);
+    if (taken.fd >= 0)
+        return publish_file(st, job, taken.fd, e);
+    return rrd_job_run(st, job, e);
 }
 
 /* ------------------------------------------------------------- rrd-synced */

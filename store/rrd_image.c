@@ -22,6 +22,7 @@
  * Times are whole multiples of the step here, so librrd's sub-step and
  * microsecond terms are all zero and drop out.
  */
+#define _GNU_SOURCE /* O_NOATIME */
 #include "store/rrd_image.h"
 #include "store/store_int.h"
 #include "common/common.h"
@@ -678,50 +679,106 @@ static bool header_supported(const struct image *im, const unsigned char *file,
     return true;
 }
 
-/* The rows written into each ring, then the changed header (live_head to
- * rra_ptr), from buf laid out as the file. */
-static bool write_changes(int fd, const struct image *im, const unsigned char *buf, size_t header)
+/* An append computed, waiting to be written: the file open and locked, and
+ * the byte ranges that change, their bytes back to back after the struct. */
+struct rrd_image_pending {
+    int fd;
+    size_t count;
+    struct {
+        off_t off;
+        size_t len;
+    } seg[2 * RRD_IMAGE_RRA_MAX + 1];
+    unsigned char bytes[];
+};
+
+/* The byte ranges of buf (laid out as the file) that the updates applied to
+ * im changed: the rows written into each ring (those after the ring's
+ * current row before the updates, one range or two where the ring wraps),
+ * then the header from live_head to rra_ptr. */
+static size_t changed_ranges(const struct image *im, const unsigned char *buf, size_t header,
+                             off_t off[], size_t len[])
 {
     const struct image_layout *l = im->l;
-    size_t row = l->ds_count * sizeof(double);
+    size_t row = l->ds_count * sizeof(double), n = 0;
     for (size_t r = 0; r < l->rra_count; r++) {
         unsigned long nrows = l->rra[r].rows, w = im->written[r];
         if (w == 0)
             continue;
-        /* the rows after the ring's current row before the updates */
         unsigned long cur = im->ptr[r].cur_row;
         unsigned long first = (cur + nrows - (w - 1) % nrows) % nrows;
         if (w == nrows)
             first = 0;
         unsigned long tail = nrows - first < w ? nrows - first : w;
-        size_t off = (size_t)((const unsigned char *)im->rows[r] - buf);
-        if (!store_pwrite_all(fd, buf + off + first * row, tail * row, (off_t)(off + first * row)))
-            return false;
-        if (w > tail && !store_pwrite_all(fd, buf + off, (w - tail) * row, (off_t)off))
-            return false;
+        size_t at = (size_t)((const unsigned char *)im->rows[r] - buf);
+        off[n] = (off_t)(at + first * row);
+        len[n++] = tail * row;
+        if (w > tail) {
+            off[n] = (off_t)at;
+            len[n++] = (w - tail) * row;
+        }
     }
     size_t live = (size_t)((const unsigned char *)im->live - buf);
-    return store_pwrite_all(fd, buf + live, header - live, (off_t)live);
+    off[n] = (off_t)live;
+    len[n++] = header - live;
+    return n;
 }
 
-int rrd_image_append(const char *path, const struct rrd_image_spec *spec)
+/* The pending append of the changes in buf (fd taken), or NULL (errno
+ * set) when out of memory. */
+static struct rrd_image_pending *pending_of(int fd, const struct image *im, unsigned char *buf,
+                                            size_t header)
 {
+    off_t off[2 * RRD_IMAGE_RRA_MAX + 1];
+    size_t len[2 * RRD_IMAGE_RRA_MAX + 1], n = changed_ranges(im, buf, header, off, len), bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += len[i];
+    struct rrd_image_pending *p = malloc(sizeof *p + bytes);
+    if (p == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    p->fd = fd;
+    p->count = n;
+    unsigned char *at = p->bytes;
+    for (size_t i = 0; i < n; i++) {
+        p->seg[i].off = off[i];
+        p->seg[i].len = len[i];
+        memcpy(at, buf + off[i], len[i]);
+        at += len[i];
+    }
+    return p;
+}
+
+/* Close fd, dropping its lock; rc unless the close fails where rc is 0,
+ * errno kept for a failure. */
+static int close_keeping(int fd, int rc)
+{
+    int saved = errno;
+    if (close(fd) != 0 && rc == 0)
+        return KPI_ESYSTEM;
+    errno = saved;
+    return rc;
+}
+
+int rrd_image_append_prepare(const char *path, const struct rrd_image_spec *spec,
+                             struct rrd_image_pending **out)
+{
+    *out = NULL;
     struct image_layout l;
     size_t header, total;
     if (spec->step == 0 || spec->step > LONG_MAX || !parse_layout(spec->argc, spec->argv, &l) ||
         !image_size(&l, &header, &total))
         return RRD_IMAGE_UNSUPPORTED;
-    int fd = open(path, O_RDWR | O_CLOEXEC);
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOATIME);
+    if (fd < 0 && errno == EPERM) /* O_NOATIME: only the file's owner may */
+        fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0)
         return KPI_ESYSTEM;
     /* librrd's lock: a write lock on the whole file, never waiting */
     struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
     if (fcntl(fd, F_SETLK, &lock) != 0) {
         int rc = errno == EAGAIN || errno == EACCES ? RRD_IMAGE_BUSY : KPI_ESYSTEM;
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return rc;
+        return close_keeping(fd, rc);
     }
     /* the file's bytes, header read from the file and rows as written, then
      * a header-sized scratch buffer for what the header should be */
@@ -729,27 +786,68 @@ int rrd_image_append(const char *path, const struct rrd_image_spec *spec)
     struct stat st;
     int rc = KPI_ESYSTEM;
     if (buf == NULL || fstat(fd, &st) != 0)
-        goto done;
+        goto fail;
     rc = RRD_IMAGE_UNSUPPORTED;
     if (!S_ISREG(st.st_mode) || (uintmax_t)st.st_size != (uintmax_t)total)
-        goto done;
+        goto fail;
     rc = KPI_ESYSTEM;
     if (!read_all(fd, buf, header, 0))
-        goto done;
+        goto fail;
     struct image im = {.l = &l, .step = spec->step};
     image_map(&im, buf, true);
     rc = RRD_IMAGE_UNSUPPORTED;
     if (!header_supported(&im, buf, buf + total) ||
         !updates_supported(spec, (int64_t)im.live->last_up, l.ds_count))
-        goto done;
+        goto fail;
     apply(&im, spec->updates, spec->count);
-    rc = write_changes(fd, &im, buf, header) ? 0 : KPI_ESYSTEM;
-done:;
+    *out = pending_of(fd, &im, buf, header);
+    rc = *out != NULL ? 0 : KPI_ESYSTEM;
+    if (rc == 0) {
+        free(buf);
+        return 0;
+    }
+fail:;
     int saved = errno;
     free(buf);
-    if (close(fd) != 0 && rc == 0) /* closing drops the lock */
-        rc = KPI_ESYSTEM;
-    else
-        errno = saved;
+    errno = saved;
+    return close_keeping(fd, rc);
+}
+
+int rrd_image_append_finish(struct rrd_image_pending *p)
+{
+    int rc = 0;
+    const unsigned char *at = p->bytes;
+    for (size_t i = 0; i < p->count && rc == 0; i++) {
+        if (!store_pwrite_all(p->fd, at, p->seg[i].len, p->seg[i].off))
+            rc = KPI_ESYSTEM;
+        at += p->seg[i].len;
+    }
+    rc = close_keeping(p->fd, rc); /* closing drops the lock */
+    int saved = errno;
+    free(p);
+    errno = saved;
     return rc;
+}
+
+void rrd_image_append_cancel(struct rrd_image_pending *p)
+{
+    if (p == NULL)
+        return;
+    close(p->fd);
+    free(p);
+}
+
+size_t rrd_image_pending_size(const struct rrd_image_pending *p)
+{
+    size_t bytes = sizeof *p;
+    for (size_t i = 0; i < p->count; i++)
+        bytes += p->seg[i].len;
+    return bytes;
+}
+
+int rrd_image_append(const char *path, const struct rrd_image_spec *spec)
+{
+    struct rrd_image_pending *p;
+    int rc = rrd_image_append_prepare(path, spec, &p);
+    return rc != 0 ? rc : rrd_image_append_finish(p);
 }

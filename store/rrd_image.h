@@ -84,6 +84,25 @@ int rrd_image_build(const struct rrd_image_spec *spec, unsigned char **image, si
  *   file may be partly written then: rebuild it). */
 int rrd_image_append(const char *path, const struct rrd_image_spec *spec);
 
+/* rrd_image_append in two steps, for a writer that may compute an append
+ * before it may write it (store/rrd_pool.c: before the database's COMMIT).
+ * rrd_image_append_prepare does everything but the writes: it opens the
+ * file (O_NOATIME where allowed), takes the lock, reads and checks the
+ * header and computes the bytes that change; it returns what
+ * rrd_image_append returns, and on 0 *out (caller-owned), which holds the
+ * descriptor and its lock until rrd_image_append_finish writes the changes
+ * with pwrite and closes it (its result: 0 or KPI_ESYSTEM with errno set,
+ * the file then maybe partly written) or rrd_image_append_cancel closes it
+ * untouched; either frees it. Nothing else may write the file meanwhile
+ * (the lock keeps librrd out; the caller keeps its own writers out). */
+struct rrd_image_pending;
+int rrd_image_append_prepare(const char *path, const struct rrd_image_spec *spec,
+                             struct rrd_image_pending **out);
+int rrd_image_append_finish(struct rrd_image_pending *p);
+void rrd_image_append_cancel(struct rrd_image_pending *p);
+/* The memory p holds (bytes). */
+size_t rrd_image_pending_size(const struct rrd_image_pending *p);
+
 /* The text of an update value: "U" for NaN, else "%.17g" (which is what
  * the librrd path writes too). buf holds RRD_IMAGE_TEXT bytes; returns
  * the length. */

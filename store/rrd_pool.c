@@ -5,26 +5,32 @@
  * cost the database's time plus the files' (mostly the kernel's: ext4
  * allocating and writing 20,000 new files). A batch overlaps them: its
  * threads start when the commit's plan is known and, while the committing
- * thread writes the database, build each file that must be rebuilt and
- * write it into an unnamed file (O_TMPFILE) that nobody can see
- * (rrd_job_prepare). Once COMMIT has returned, the prepared files are given
- * their names (linkat, rrd_job_publish) and the remaining jobs run: appends
- * (which write in place, so only after the commit) and whatever was not
- * prepared. When the commit fails, the prepared files are closed and
- * vanish; a process killed before the commit leaves nothing either (an
- * unnamed file dies with its last descriptor). The crash protocol is
- * unchanged: no file is named before the database says it may lag
- * (rrd_pending, in the commit's own transaction).
+ * thread writes the database, prepare each job (rrd_job_prepare) without
+ * writing anything anyone can see: a file that must be rebuilt is built and
+ * written into an unnamed file (O_TMPFILE); an append is read and computed
+ * (its file opened and locked, its header read and checked, the bytes that
+ * change kept in memory). Once the commit is durable — told by SQLite's WAL
+ * hook (store/txn.c), before the checkpoint that follows it, not when COMMIT
+ * returns — the prepared files are given their names (linkat), the
+ * computed appends written in place (pwrite), and the remaining jobs run.
+ * When the commit fails, the prepared files are closed and vanish and the
+ * appends are dropped unwritten; a process killed before the commit leaves
+ * nothing either (an unnamed file dies with its last descriptor, an append
+ * was not written). The crash protocol is unchanged: no file is named or
+ * written before the database says it may lag (rrd_pending, in the
+ * commit's own transaction).
  *
- * Each prepared file holds a descriptor until it is named: at most the
- * soft RLIMIT_NOFILE minus a reserve are prepared, the rest run after the
- * commit.
+ * Each prepared job holds a descriptor until it is finished: at most the
+ * soft RLIMIT_NOFILE minus a reserve are prepared, and the computed appends
+ * hold at most RRD_PREPARED_BYTES; the rest run after the commit.
  *
- * Threads pull jobs from an atomic index. Before the commit is decided they
- * prepare; a job taken after it is run at once. When the first pass is over
- * (every thread out of it, a barrier), a second pass names the prepared
- * files and runs the jobs left. The committing thread waits on a condition
- * variable and reports progress ("rrd", done, total).
+ * Threads pull jobs from an atomic index. Before the commit is decided all
+ * but one of them prepare (the committing thread keeps a CPU of its own:
+ * with two, the threads would slow the commit they wait for); a job taken
+ * after it is run at once. When the first pass is over (every thread out of
+ * it, a barrier), a second pass finishes the prepared jobs and runs the
+ * jobs left. The committing thread waits on a condition variable and
+ * reports progress ("rrd", done, total).
  */
 #include "store/store_int.h"
 
@@ -35,12 +41,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#define RRD_PROGRESS_EVERY 64 /* jobs between wake-ups of the reporting thread */
-#define RRD_FD_RESERVE 128    /* descriptors left to SQLite, librrd and the rest */
+#define RRD_PROGRESS_EVERY 64          /* jobs between wake-ups of the reporting thread */
+#define RRD_FD_RESERVE 128             /* descriptors left to SQLite, librrd and the rest */
+#define RRD_PREPARED_BYTES (64u << 20) /* memory the computed appends may hold */
 
 enum job_state {
     JOB_NEW = 0, /* not prepared: runs after the commit */
-    JOB_READY,   /* an unnamed file in fd[i], to be named */
+    JOB_READY,   /* prep[i]: an unnamed file to name, or an append to write */
     JOB_DONE,
 };
 
@@ -50,20 +57,23 @@ struct rrd_batch {
     const struct store *st;
     struct rrd_job *jobs;
     size_t count;
-    unsigned char *state; /* enum job_state per job */
-    int *fd;              /* per job, when JOB_READY */
+    unsigned char *state;      /* enum job_state per job */
+    struct rrd_prepared *prep; /* per job, when JOB_READY */
     const char *phase;
-    atomic_size_t next;  /* first pass */
-    atomic_size_t next2; /* second pass */
-    atomic_size_t fds;   /* descriptors held by prepared files */
+    atomic_size_t next;    /* first pass */
+    atomic_size_t next2;   /* second pass */
+    atomic_size_t fds;     /* descriptors held by prepared jobs */
+    atomic_size_t bytes;   /* memory held by prepared appends */
+    atomic_size_t entered; /* threads started, to number them */
     size_t fd_budget;
+    size_t preparers;    /* threads that prepare before the commit */
     atomic_int decision; /* enum decision; written under mu */
     atomic_bool failed;
     atomic_bool need_whole; /* a partial job could not append */
     pthread_mutex_t mu;
     pthread_cond_t cv; /* to the committing thread: progress, exits */
     pthread_cond_t go; /* to the threads: decided, first pass over */
-    size_t done;       /* under mu */
+    atomic_size_t done;
     size_t running;    /* under mu */
     size_t first_pass; /* under mu: threads still in the first pass */
     pthread_t *tids;
@@ -75,11 +85,9 @@ struct rrd_batch {
 static int finish_job(struct rrd_batch *b, size_t i, struct kpi_error *e)
 {
     if (b->state[i] == JOB_READY) {
-        int fd = b->fd[i];
-        b->fd[i] = -1;
         b->state[i] = JOB_DONE;
         atomic_fetch_sub(&b->fds, 1);
-        return rrd_job_publish(b->st, &b->jobs[i], fd, e);
+        return rrd_job_publish(b->st, &b->jobs[i], &b->prep[i], e);
     }
     b->state[i] = JOB_DONE;
     return rrd_job_run(b->st, &b->jobs[i], e);
@@ -92,10 +100,11 @@ static void prepare_job(struct rrd_batch *b, size_t i)
         atomic_fetch_sub(&b->fds, 1);
         return;
     }
-    int fd;
-    int rc = rrd_job_prepare(b->st, &b->jobs[i], &fd);
-    if (fd >= 0) {
-        b->fd[i] = fd;
+    struct rrd_prepared *prep = &b->prep[i];
+    bool appends = atomic_load(&b->bytes) < RRD_PREPARED_BYTES;
+    int rc = rrd_job_prepare(b->st, &b->jobs[i], appends, prep);
+    if (prep->fd >= 0 || prep->append != NULL) {
+        atomic_fetch_add(&b->bytes, rrd_prepared_size(prep));
         b->state[i] = JOB_READY;
         return;
     }
@@ -111,16 +120,18 @@ static void count_done(struct rrd_batch *b, int rc, const struct kpi_error *e)
         atomic_store(&b->need_whole, true);
         rc = 0;
     }
+    /* the mutex only every few jobs: taken per job by both threads, it was
+     * contended, and each wake-up of a waiter is a cross-CPU interrupt on
+     * this kind of machine; progress needs no more */
+    size_t done = atomic_fetch_add(&b->done, 1) + 1;
+    if (rc == 0 && done % RRD_PROGRESS_EVERY != 0)
+        return;
     pthread_mutex_lock(&b->mu);
-    b->done++;
     if (rc != 0 && !atomic_load(&b->failed)) {
         b->err = *e;
         atomic_store(&b->failed, true);
     }
-    /* progress needs no more than a wake-up every few jobs: a futex wake
-     * per file is a cross-CPU interrupt on this kind of machine */
-    if (b->done % RRD_PROGRESS_EVERY == 0 || rc != 0)
-        pthread_cond_signal(&b->cv);
+    pthread_cond_signal(&b->cv);
     pthread_mutex_unlock(&b->mu);
 }
 
@@ -128,6 +139,14 @@ static void *worker(void *arg)
 {
     struct rrd_batch *b = arg;
     struct kpi_error e = {0};
+    /* the committing thread needs a CPU of its own: the threads beyond the
+     * preparers wait for the decision */
+    if (atomic_fetch_add(&b->entered, 1) >= b->preparers) {
+        pthread_mutex_lock(&b->mu);
+        while (atomic_load(&b->decision) == UNDECIDED)
+            pthread_cond_wait(&b->go, &b->mu);
+        pthread_mutex_unlock(&b->mu);
+    }
     /* first pass: prepare until the commit is decided, then run */
     while (!atomic_load(&b->failed)) {
         int d = atomic_load(&b->decision);
@@ -194,22 +213,26 @@ static struct rrd_batch *batch_new(const struct store *st, struct rrd_job *jobs,
     b->count = count;
     b->phase = phase;
     b->state = calloc(count + 1, 1);
-    b->fd = malloc((count + 1) * sizeof *b->fd);
+    b->prep = malloc((count + 1) * sizeof *b->prep);
     size_t want = st->threads < count ? st->threads : count;
     b->tids = malloc((want ? want : 1) * sizeof *b->tids);
-    if (b->state == NULL || b->fd == NULL || b->tids == NULL) {
+    if (b->state == NULL || b->prep == NULL || b->tids == NULL) {
         free(b->state);
-        free(b->fd);
+        free(b->prep);
         free(b->tids);
         free(b);
         return NULL;
     }
     for (size_t i = 0; i < count; i++)
-        b->fd[i] = -1;
+        b->prep[i] = (struct rrd_prepared){.fd = -1};
     atomic_init(&b->next, 0);
     atomic_init(&b->next2, 0);
     atomic_init(&b->fds, 0);
+    atomic_init(&b->bytes, 0);
+    atomic_init(&b->done, 0);
+    atomic_init(&b->entered, 0);
     b->fd_budget = decision == UNDECIDED ? fd_budget() : 0;
+    b->preparers = want > 1 ? want - 1 : 1;
     atomic_init(&b->decision, decision);
     atomic_init(&b->failed, false);
     atomic_init(&b->need_whole, false);
@@ -245,8 +268,8 @@ static int batch_end(struct rrd_batch *b, enum decision decision,
     size_t reported = 0;
     pthread_mutex_lock(&b->mu);
     while (b->running > 0) {
-        if (decision == COMMITTED && b->done != reported) {
-            reported = b->done;
+        if (decision == COMMITTED && atomic_load(&b->done) != reported) {
+            reported = atomic_load(&b->done);
             pthread_mutex_unlock(&b->mu);
             report(progress, b->phase, reported, b->count);
             pthread_mutex_lock(&b->mu);
@@ -257,11 +280,10 @@ static int batch_end(struct rrd_batch *b, enum decision decision,
     pthread_mutex_unlock(&b->mu);
     for (size_t i = 0; i < b->started; i++)
         pthread_join(b->tids[i], NULL);
-    if (decision == COMMITTED && b->done != reported)
-        report(progress, b->phase, b->done, b->count);
-    for (size_t i = 0; i < b->count; i++) /* not named: they vanish */
-        if (b->fd[i] >= 0)
-            close(b->fd[i]);
+    if (decision == COMMITTED && atomic_load(&b->done) != reported)
+        report(progress, b->phase, atomic_load(&b->done), b->count);
+    for (size_t i = 0; i < b->count; i++) /* not named: they vanish; appends not written */
+        rrd_prepared_drop(&b->prep[i]);
     int rc = 0;
     if (decision == COMMITTED && atomic_load(&b->failed))
         rc = kpi_fail(err, KPI_ESYSTEM, "%s", b->err.message);
@@ -271,7 +293,7 @@ static int batch_end(struct rrd_batch *b, enum decision decision,
     pthread_cond_destroy(&b->cv);
     pthread_mutex_destroy(&b->mu);
     free(b->state);
-    free(b->fd);
+    free(b->prep);
     free(b->tids);
     free(b);
     return rc;
@@ -281,6 +303,16 @@ void rrd_batch_start(const struct store *st, struct rrd_job *jobs, size_t count,
                      struct rrd_batch **out)
 {
     *out = batch_new(st, jobs, count, UNDECIDED, "rrd");
+}
+
+void rrd_batch_commit(struct rrd_batch *b)
+{
+    if (b == NULL)
+        return;
+    pthread_mutex_lock(&b->mu);
+    atomic_store(&b->decision, COMMITTED);
+    pthread_cond_broadcast(&b->go);
+    pthread_mutex_unlock(&b->mu);
 }
 
 int rrd_batch_finish(struct rrd_batch *b, const struct store_progress *progress,

@@ -529,17 +529,35 @@ int rrd_run_phase(const struct store *st, struct rrd_job *jobs, size_t count, co
  * Thread-safe (touches job's file only). */
 int rrd_job_run(const struct store *st, const struct rrd_job *job, struct kpi_error *e);
 
-/* One job before its commit is made: a rebuild's file built and written
- * into an unnamed file (store_file_prepare), named by nobody: *fd
- * (caller-owned: rrd_job_publish once committed, else close). Otherwise
- * *fd = -1: the job runs after the commit (rrd_job_run), which also
- * reports whatever failed here. Returns RRD_JOB_NOTHING when the file
- * already holds what the data gives, else 0. Thread-safe. */
-int rrd_job_prepare(const struct store *st, const struct rrd_job *job, int *fd);
+/* What a job prepared before its commit (rrd_job_prepare): a rebuild's
+ * file written unnamed (fd >= 0), or an append computed, its file open and
+ * locked (append), or neither (-1, NULL). */
+struct rrd_image_pending;
+struct rrd_prepared {
+    int fd;
+    struct rrd_image_pending *append;
+};
 
-/* Once committed: give the prepared file fd (taken) its name, replacing
- * the old file. 0 or -1 with e filled. Thread-safe. */
-int rrd_job_publish(const struct store *st, const struct rrd_job *job, int fd, struct kpi_error *e);
+/* One job before its commit is made, writing nothing anyone can see: a
+ * rebuild's file built and written into an unnamed file
+ * (store_file_prepare); an append (when appends) read and computed, its
+ * bytes held for the writes after the commit. *out (caller-owned:
+ * rrd_job_publish once committed, else rrd_prepared_drop); with neither,
+ * the job runs after the commit (rrd_job_run), which also reports whatever
+ * failed here. Returns RRD_JOB_NOTHING when the file already holds what the
+ * data gives, else 0. Thread-safe. */
+int rrd_job_prepare(const struct store *st, const struct rrd_job *job, bool appends,
+                    struct rrd_prepared *out);
+
+/* Once committed: finish what *prep holds (taken, *prep left empty): name
+ * the prepared file, replacing the old one, or write the computed append;
+ * with nothing prepared, rrd_job_run. Returns as rrd_job_run. Thread-safe. */
+int rrd_job_publish(const struct store *st, const struct rrd_job *job, struct rrd_prepared *prep,
+                    struct kpi_error *e);
+/* Not committed: the prepared file vanishes, the append is not written. */
+void rrd_prepared_drop(struct rrd_prepared *prep);
+/* The memory an append prepared holds (bytes; 0 for a file). */
+size_t rrd_prepared_size(const struct rrd_prepared *prep);
 
 /* The RRD step of a commit beside its database transaction (rrd_pool.c):
  * rrd_batch_start starts st->threads threads that prepare the jobs
@@ -552,6 +570,10 @@ int rrd_job_publish(const struct store *st, const struct rrd_job *job, int fd, s
 struct rrd_batch;
 void rrd_batch_start(const struct store *st, struct rrd_job *jobs, size_t count,
                      struct rrd_batch **out);
+/* The database says the commit is durable: the threads may name and append
+ * at once, before rrd_batch_finish (called from SQLite's WAL hook, while the
+ * committing thread checkpoints). Thread-safe; b may be NULL. */
+void rrd_batch_commit(struct rrd_batch *b);
 int rrd_batch_finish(struct rrd_batch *b, const struct store_progress *progress,
                      struct kpi_error *err);
 void rrd_batch_abort(struct rrd_batch *b);

@@ -1022,9 +1022,50 @@ static void remove_legacy(const char *dir)
     }
 }
 
+/* SQLite's WAL hook around the commit's COMMIT: called once the commit is
+ * durable (its WAL frames synced), before the checkpoint that SQLite's own
+ * hook would run then. The RRD threads start naming and appending at once,
+ * beside the checkpoint rather than after it; then the checkpoint runs as
+ * the connection's wal_autocheckpoint says (the default hook's rule). */
+struct wal_commit {
+    struct rrd_batch *batch;
+    int autocheckpoint; /* frames; 0: none */
+};
+
+static int wal_committed(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    const struct wal_commit *w = arg;
+    rrd_batch_commit(w->batch);
+    if (w->autocheckpoint > 0 && frames >= w->autocheckpoint)
+        sqlite3_wal_checkpoint(db, name);
+    return SQLITE_OK; /* the commit stands whatever the checkpoint did */
+}
+
+/* COMMIT, the RRD batch told as soon as it is durable (wal_committed) when
+ * the connection runs SQLite's own automatic checkpoint; a connection
+ * without it (PRAGMA wal_autocheckpoint 0: none, or a WAL hook of its own,
+ * which SQLite gives no way to chain) keeps its hook, and the batch is told
+ * when COMMIT returns. */
+static int commit_and_tell(sqlite3 *db, struct rrd_batch *batch, struct kpi_error *err)
+{
+    struct wal_commit w = {.batch = batch};
+    sqlite3_stmt *st = NULL;
+    if (batch != NULL &&
+        sqlite3_prepare_v2(db, "PRAGMA wal_autocheckpoint", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        w.autocheckpoint = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (w.autocheckpoint <= 0)
+        return db_exec(db, "COMMIT", err);
+    sqlite3_wal_hook(db, wal_committed, &w);
+    int rc = db_exec(db, "COMMIT", err);
+    sqlite3_wal_autocheckpoint(db, w.autocheckpoint); /* back to SQLite's own hook */
+    return rc;
+}
+
 /* The database transaction of the commit: everything or nothing. */
 static int write_commit(struct store_txn *txn, const struct commit_plan *p, size_t live,
-                        uint64_t *id, struct kpi_error *err)
+                        struct rrd_batch *batch, uint64_t *id, struct kpi_error *err)
 {
     bool *tch = NULL, *ich = NULL;
     struct commit_series *cs = calloc(live + 1, sizeof *cs);
@@ -1081,7 +1122,7 @@ static int write_commit(struct store_txn *txn, const struct commit_plan *p, size
     if (rc == 0)
         rc = commit_write(txn->db, &in, id, err);
     if (rc == 0)
-        rc = db_exec(txn->db, "COMMIT", err);
+        rc = commit_and_tell(txn->db, batch, err);
     if (rc != 0)
         *id = 0;
     if (rc != 0)
@@ -1140,7 +1181,7 @@ int store_txn_commit(struct store_txn *txn, const struct store_progress *progres
     struct rrd_batch *batch = NULL;
     if (p.job_count > 0)
         rrd_batch_start(txn->st, p.jobs, p.job_count, &batch);
-    rc = write_commit(txn, &p, (size_t)live, &id, err);
+    rc = write_commit(txn, &p, (size_t)live, batch, &id, err);
     if (rc != 0) {
         rrd_batch_abort(batch);
         goto done;

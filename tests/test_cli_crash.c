@@ -116,18 +116,27 @@ static void assert_rrds_equal(const char *clean, const char *other)
     }
 }
 
+/* The modification time of path in nanoseconds, 0 when it does not exist. */
+static long long mtime_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec
+                                : 0;
+}
+
 /* One scenario's scratch directory: the base and big files, `data` holding
  * the base import, and `clean` holding base then big (the state every
- * repair must reach; made only when asked). */
+ * repair must reach; made only when asked). The big file corrects the base
+ * months by `shift` (0: it only appends). */
 struct scene {
     char *root, *base, *big, *clean, *data;
 };
 
-static void scene_open(struct scene *s, const char *tag, bool with_clean)
+static void scene_open(struct scene *s, const char *tag, bool with_clean, double shift)
 {
     s->root = ts_tempdir(tag);
     s->base = write_csv(s->root, "base.csv", 20, 0);
-    s->big = write_csv(s->root, "big.csv", MONTHS, 0.5);
+    s->big = write_csv(s->root, "big.csv", MONTHS, shift);
     s->clean = ts_path(s->root, "clean");
     s->data = ts_path(s->root, "data");
     if (with_clean) {
@@ -149,11 +158,14 @@ static void scene_close(struct scene *s)
 
 /* A moment to kill a kpi process at: once the file rel (NULL: at once)
  * changes identity (appears, or is replaced by a rename), or, with
- * min_size > 0, holds at least min_size bytes. */
+ * min_size > 0, holds at least min_size bytes, or, with written, is written
+ * in place (its modification time changes). appends: the import only
+ * appends (the scene's shift 0). */
 struct moment {
     const char *what;
     const char *rel;
     off_t min_size;
+    bool written, appends;
 };
 
 /* Run kpi args (NULL-terminated, at most 8) and kill it with SIGKILL at
@@ -168,6 +180,7 @@ static void kpi_killed_at(const char *const *args, const char *dir, bool partial
     if (m->rel != NULL && !partial)
         snprintf(trigger, sizeof trigger, "%s/%s", dir, m->rel);
     ino_t initial = trigger[0] != '\0' && m->min_size == 0 ? inode_of(trigger) : 0;
+    long long modified = trigger[0] != '\0' && m->written ? mtime_of(trigger) : 0;
     const char *argv[10] = {KPI_BINARY};
     for (size_t i = 0; args[i] != NULL && i < 8; i++)
         argv[i + 1] = args[i];
@@ -187,42 +200,64 @@ static void kpi_killed_at(const char *const *args, const char *dir, bool partial
     /* a size is watched without pausing: SQLite writes a commit's log in a
      * few milliseconds */
     while (trigger[0] != '\0' &&
-           (m->min_size > 0 ? size_of(trigger) < m->min_size : inode_of(trigger) == initial) &&
+           (m->min_size > 0 ? size_of(trigger) < m->min_size
+            : m->written    ? mtime_of(trigger) == modified
+                            : inode_of(trigger) == initial) &&
            waitpid(pid, &status, WNOHANG) == 0)
-        if (m->min_size == 0)
+        if (m->min_size == 0 && !m->written)
             nanosleep(&tick, NULL);
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
 }
 
 /* kill -9 of the big import (it corrects the first 20 months of every
- * series and adds 20) at each of these moments. */
+ * series and adds 20, or only adds them) at each of these moments. */
 static const struct moment IMPORT_MOMENTS[] = {
-    {"at once, while it reads", NULL, 0},
+    {"at once, while it reads", NULL, 0, false, false},
     /* the commit's 96,000 versions and points fill several MB of SQLite's
      * write-ahead log: once 256 KiB are written, in the middle of it */
-    {"while SQLite writes the commit", "kpi.db-wal", 256 * 1024},
+    {"while SQLite writes the commit", "kpi.db-wal", 256 * 1024, false, false},
     /* every RRD file is rebuilt (old periods change) and renamed into
      * place, in team order: once team060's files (half way) are replaced */
-    {"while it writes the RRD files", "series/team060/kpi05.rrd", 0},
+    {"while it writes the RRD files", "series/team060/kpi05.rrd", 0, false, false},
+    /* an import that only appends: its files are opened, locked, read and
+     * their new bytes computed beside the commit, written after it */
+    {"while SQLite writes the commit of appends", "kpi.db-wal", 256 * 1024, false, true},
+    /* once team060's kpi05 (half way) is written in place: the commit is
+     * made (the appends start once it is durable, while SQLite may still
+     * checkpoint), some files are appended to, others not */
+    {"while it appends to the RRD files", "series/team060/kpi05.rrd", 0, true, true},
 };
 #define IMPORT_MOMENT_COUNT (sizeof IMPORT_MOMENTS / sizeof IMPORT_MOMENTS[0])
 
-/* After the kill every series is either as before or as after the import,
- * and running the same import again completes with the RRD files equal to
- * a clean import's. */
+/* After the kill every series is either as before or as after the import
+ * (before: every RRD file as it was; after, when an RRD file was written:
+ * no file is written before the commit), and running the same import
+ * again completes with the RRD files equal to a clean import's. */
 START_TEST(test_kill_during_import_is_before_or_after_then_repaired)
 {
     const struct moment *m = &IMPORT_MOMENTS[_i];
     struct scene s;
-    scene_open(&s, "crash-import", true);
+    scene_open(&s, "crash-import", true, m->appends ? 0 : 0.5);
     char *after = run_export(s.clean);
     char *before = run_export(s.data);
+    char *series = ts_path(s.data, "series");
+    char *files_before = ts_tree_digest(series);
     kpi_killed_at((const char *[]){"--data", s.data, "import", "--quiet", s.big, NULL}, s.data,
                   false, m);
     char *seen = run_export(s.data);
     ck_assert_msg(strcmp(seen, before) == 0 || strcmp(seen, after) == 0,
                   "killed %s: the data is neither before nor after the import", m->what);
+    char *files_seen = ts_tree_digest(series);
+    if (strcmp(seen, before) == 0)
+        ck_assert_msg(strcmp(files_seen, files_before) == 0,
+                      "killed %s: an RRD file changed, the commit was not made", m->what);
+    if (m->written)
+        ck_assert_msg(strcmp(seen, after) == 0 && strcmp(files_seen, files_before) != 0,
+                      "killed %s: no RRD file written, or written before the commit", m->what);
+    free(files_seen);
+    free(files_before);
+    free(series);
     run_import(s.data, s.big);
     char *final = run_export(s.data);
     ck_assert_str_eq(final, after);
@@ -249,9 +284,10 @@ static int kpi_status(const char *data, const char *a, const char *b)
 /* kill -9 of `kpi backup DEST` at each of these moments, in its temporary
  * directory DEST.partial-PID. */
 static const struct moment BACKUP_MOMENTS[] = {
-    {"at once", NULL, 0},
-    {"while the copy's database is written", "kpi.db", 64 * 1024},
-    {"half way through the copy's RRD files (built in team order)", "series/team060", 0},
+    {"at once", NULL, 0, false, false},
+    {"while the copy's database is written", "kpi.db", 64 * 1024, false, false},
+    {"half way through the copy's RRD files (built in team order)", "series/team060", 0, false,
+     false},
 };
 #define BACKUP_MOMENT_COUNT (sizeof BACKUP_MOMENTS / sizeof BACKUP_MOMENTS[0])
 
@@ -261,7 +297,7 @@ static const struct moment BACKUP_MOMENTS[] = {
 START_TEST(test_kill_during_backup_leaves_no_destination)
 {
     struct scene s;
-    scene_open(&s, "crash-backup", false);
+    scene_open(&s, "crash-backup", false, 0.5);
     char *dest = ts_path(s.root, "copy");
     char *before = ts_tree_digest(s.data);
     char *exported = run_export(s.data);
@@ -409,7 +445,7 @@ static void assert_graph_as_clean(const struct scene *s)
 START_TEST(test_power_loss_is_repaired_by_the_next_writer)
 {
     struct scene s;
-    scene_open(&s, "crash-power", true);
+    scene_open(&s, "crash-power", true, 0.5);
     char *path[CUT_FILE_COUNT], *old[CUT_FILE_COUNT];
     for (size_t i = 0; i < CUT_FILE_COUNT; i++) { /* the files before the commit */
         char name[32];
@@ -486,7 +522,7 @@ END_TEST
 START_TEST(test_a_failed_commit_names_no_rrd_file)
 {
     struct scene s;
-    scene_open(&s, "crash-refused", false);
+    scene_open(&s, "crash-refused", false, 0.5);
     char *db = ts_path(s.data, "kpi.db");
     char cmd[8192];
     snprintf(cmd, sizeof cmd,

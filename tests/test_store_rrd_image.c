@@ -1013,6 +1013,65 @@ END_TEST
 
 /* Another process holding librrd's lock: RRD_IMAGE_BUSY, the file
  * untouched; once it is released the append goes through. */
+/* Whether another process can take librrd's lock on path now. */
+static bool lockable_elsewhere(const char *path)
+{
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        int fd = open(path, O_RDWR);
+        struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+        _exit(fd >= 0 && fcntl(fd, F_SETLK, &lk) == 0 ? 0 : 1);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert(WIFEXITED(status));
+    return WEXITSTATUS(status) == 0;
+}
+
+/* An append prepared (before a commit) writes nothing and holds the lock
+ * until it is finished; cancelled, it leaves the file as it was; finished,
+ * the file is what librrd's update leaves. */
+START_TEST(test_prepared_append_writes_only_when_finished)
+{
+    int64_t first = kpi_period_of_day(KPI_PERIOD_MONTH, 17897);
+    struct series s = periods(KPI_PERIOD_MONTH, first, 12, ramp, flat);
+    struct series base = {.start = s.start, .u = s.u, .n = 10};
+    char *path = file("mine.rrd"), *ref = file("ref.rrd");
+    librrd_file(path, &base);
+    copy_file(path, ref);
+    size_t len;
+    char *bytes = ts_read_file(path, &len);
+    struct rrd_image_spec spec = {
+        .step = DAY, .argc = LAYOUT_COUNT, .argv = layout, .updates = s.u + 10, .count = 2};
+    struct rrd_image_pending *p = NULL;
+    ck_assert_int_eq(rrd_image_append_prepare(path, &spec, &p), 0);
+    ck_assert_ptr_nonnull(p);
+    ck_assert(!lockable_elsewhere(path));
+    /* (reading the file here drops the lock: POSIX locks go with any
+     * descriptor of the file the process closes) */
+    unchanged(path, bytes, len, "prepared");
+    /* what it holds: the changed ranges only — the 61 daily rows of
+     * November and December 2019 (16 bytes each), a few 30-day rows, the
+     * header's live part —, not the file */
+    ck_assert_uint_gt(rrd_image_pending_size(p), 61 * 16);
+    ck_assert_uint_lt(rrd_image_pending_size(p), len / 16);
+    rrd_image_append_cancel(p);
+    unchanged(path, bytes, len, "cancelled");
+    ck_assert(lockable_elsewhere(path));
+    ck_assert_int_eq(rrd_image_append_prepare(path, &spec, &p), 0);
+    unchanged(path, bytes, len, "prepared again");
+    ck_assert_int_eq(rrd_image_append_finish(p), 0);
+    ck_assert(lockable_elsewhere(path));
+    librrd_update(ref, s.u + 10, 2);
+    same_bytes(path, ref, "finished");
+    free(bytes);
+    free(path);
+    free(ref);
+    series_free(&s);
+}
+END_TEST
+
 START_TEST(test_append_respects_the_lock)
 {
     int64_t first = kpi_period_of_day(KPI_PERIOD_MONTH, 17897);
@@ -1240,6 +1299,7 @@ static Suite *image_suite(void)
     tcase_add_test(tc, test_append_equals_librrd_for_random_series);
     tcase_add_test(tc, test_append_declines_what_it_does_not_reproduce);
     tcase_add_test(tc, test_append_respects_the_lock);
+    tcase_add_test(tc, test_prepared_append_writes_only_when_finished);
     tcase_add_test(tc, test_store_append_writes_in_place);
     tcase_add_test(tc, test_store_append_falls_back_to_librrd);
     suite_add_tcase(s, tc);
