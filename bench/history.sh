@@ -29,6 +29,13 @@
 # by a first server on the first copy and copied beside each later copy's
 # database.
 #
+# Then, in the same rounds, a burst: BURST (default 10) consecutive daily
+# commits (2020-04-10, -11, ...) by `kpi import`, no server, into another
+# fresh copy of each directory, then a forced checkpoint (`sqlite3 kpi.db
+# 'PRAGMA wal_checkpoint(TRUNCATE)'`): the cost per commit amortized over the
+# burst, every checkpoint that falls inside it (a commit that takes the WAL
+# past its bound makes one) and the one left pending at its end included.
+#
 # `startup`: the start-up of `kpi serve` on one copy of "big" only, in turns
 # per round: from the database (no cache, none written: the load before the
 # cache), from the cache of the latest commit, and from the cache of the
@@ -47,6 +54,7 @@ fi
 rounds=${1:-3}
 big_days=${2:-10000}
 only=${KPI_HISTORY_ONLY:-}
+burst=${KPI_HISTORY_BURST:-10}
 bash scripts/build.sh release >/dev/null
 kpi=${KPI_HISTORY_KPI:-$PWD/build/release/kpi}
 gen=$PWD/build/release/history_gen
@@ -73,14 +81,18 @@ t1=$(date +%s.%N)
 big=$(make_dir big "$big_days" 100)
 t2=$(date +%s.%N)
 
-python3 - "$out/day.csv" <<'PY'
-import sys
-with open(sys.argv[1], "w") as f:
-    f.write("date,team,kpi,value\n")
-    d = 18362  # 2020-04-10, days since 1970-01-01 (history_gen's formula)
-    for t in range(200):
-        for k in range(10):
-            f.write(f"2020-04-10,t{t:03d},k{k},{(7 * t + 13 * k + d) % 997 + 0.5}\n")
+python3 - "$out" "$burst" <<'PY'
+import datetime, sys
+out, burst = sys.argv[1], int(sys.argv[2])
+# day.csv: 2020-04-10; day-N.csv: N days later (the burst)
+for n in range(max(burst, 1)):
+    day = datetime.date(2020, 4, 10) + datetime.timedelta(days=n)
+    d = (day - datetime.date(1970, 1, 1)).days  # history_gen's formula
+    with open(f"{out}/day.csv" if n == 0 else f"{out}/day-{n}.csv", "w") as f:
+        f.write("date,team,kpi,value\n")
+        for t in range(200):
+            for k in range(10):
+                f.write(f"{day},t{t:03d},k{k},{(7 * t + 13 * k + d) % 997 + 0.5}\n")
 PY
 
 # elapsed NAME CMD...: wall and CPU seconds of CMD, appended to results
@@ -281,6 +293,46 @@ PY
         fi
         rm -rf "$out/$which-$r"
     done
+    # the burst: BURST daily commits then the forced checkpoint, per commit
+    for which in small big; do
+        [ "$burst" -gt 0 ] || break
+        src=$small
+        [ "$which" = big ] && src=$big
+        d=$out/$which-burst-$r
+        cp -a "$src" "$d"
+        sync
+        python3 - "$kpi" "$d" "$out" "$burst" "$which" "$out/results.txt" <<'PY'
+import os, resource, subprocess, sys, time
+kpi, d, out, burst, which, results = sys.argv[1:7]
+burst = int(burst)
+def timed(cmd):
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    t1 = time.monotonic()
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return t1 - t0, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+def wal():
+    p = os.path.join(d, "kpi.db-wal")
+    return os.path.getsize(p) if os.path.exists(p) else 0
+wall = cpu = 0.0
+lines = []
+for n in range(burst):
+    day = f"{out}/day.csv" if n == 0 else f"{out}/day-{n}.csv"
+    w, c = timed([kpi, "--data", d, "import", "--quiet", day])
+    wall += w
+    cpu += c
+    lines.append(f"burst_commit_{which} {w:.3f} {c:.3f} {wal()}")
+w, c = timed(["sqlite3", os.path.join(d, "kpi.db"), "PRAGMA wal_checkpoint(TRUNCATE)"])
+lines.append(f"burst_final_{which} {w:.3f} {c:.3f} {wal()}")
+wall += w
+cpu += c
+lines.append(f"burst_{which} {wall / burst:.3f} {cpu / burst:.3f}")
+with open(results, "a") as f:
+    f.write("".join(l + "\n" for l in lines))
+PY
+        rm -rf "$d"
+    done
 done
 echo "2,000 daily series; small: $((2000 * 100)) points, big: $((2000 * big_days)) points;" \
     "medians of $rounds rounds; load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -290,6 +342,7 @@ echo "| measure | small | big | big / small |"
 echo "| --- | --- | --- | --- |"
 measures="commit knownat export"
 [ "$only" = serve ] && measures=commit
+[ "$burst" -gt 0 ] && measures="$measures burst"
 for m in $measures; do
     for col in 2 3; do
         s=$(median "${m}_small" "$col")
@@ -312,5 +365,8 @@ echo "| serve takeup: server CPU seconds | $s | $b | $(echo "scale=2; $b / $s" |
 echo "| serve peak RSS: MB | $(median rss_small 2) | $(median rss_big 2) | |"
 echo "| kpi.db bytes | $(stat -c %s "$small/kpi.db") | $(stat -c %s "$big/kpi.db") | |"
 echo
-echo "every round (wall, CPU):"
-grep -E "^(commit|takeup)_" "$out/results.txt" | sed 's/^/    /'
+echo "burst: $burst commits per copy, seconds per commit including the checkpoints" \
+    "(the final one forced)"
+echo
+echo "every round (wall, CPU; burst commits: and the WAL's bytes after each):"
+grep -E "^(commit|takeup|burst)_" "$out/results.txt" | sed 's/^/    /'
