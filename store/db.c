@@ -186,6 +186,31 @@ static int wal_hook(void *bound, sqlite3 *db, const char *name, int frames)
     return SQLITE_OK;
 }
 
+struct commit_hook {
+    void (*committed)(void *arg);
+    void *arg;
+    void *bound; /* the connection's WAL hook argument: its bound in frames */
+};
+
+static int commit_hook(void *hook, sqlite3 *db, const char *name, int frames)
+{
+    const struct commit_hook *h = hook;
+    if (h->committed != NULL)
+        h->committed(h->arg);
+    return h->bound != NULL ? wal_hook(h->bound, db, name, frames) : SQLITE_OK;
+}
+
+int db_commit(sqlite3 *db, void (*committed)(void *arg), void *arg, struct kpi_error *err)
+{
+    struct commit_hook h = {.committed = committed, .arg = arg, .bound = NULL};
+    /* SQLite chains no hooks: the bound's, taken back after COMMIT (its
+     * argument is the bound, as for SQLite's own automatic checkpoint) */
+    h.bound = sqlite3_wal_hook(db, commit_hook, &h);
+    int rc = db_exec(db, "COMMIT", err);
+    sqlite3_wal_hook(db, h.bound != NULL ? wal_hook : NULL, h.bound);
+    return rc;
+}
+
 void db_wal_bound(sqlite3 *db, size_t bytes)
 {
     if (bytes == 0)

@@ -198,6 +198,12 @@ int db_open(const char *dir, enum db_mode mode, struct sqlite3 **out, struct kpi
  * page): SQLite's automatic checkpoint after a commit past it. */
 void db_wal_bound(struct sqlite3 *db, size_t bytes);
 
+/* COMMIT on a connection of db_open: committed(arg) (committed may be NULL)
+ * is called from SQLite's WAL hook once the commit is durable (its WAL
+ * frames synced), before the checkpoint the WAL's bound may ask for; not
+ * at all when the transaction wrote nothing. */
+int db_commit(struct sqlite3 *db, void (*committed)(void *arg), void *arg, struct kpi_error *err);
+
 /* A PASSIVE checkpoint: copies into kpi.db the frames no reader needs,
  * waiting for nobody; then, when all are copied and nobody reads or writes
  * the WAL, empties it (TRUNCATE). *wal (may be NULL): the frames of the WAL

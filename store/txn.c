@@ -1022,45 +1022,18 @@ static void remove_legacy(const char *dir)
     }
 }
 
-/* SQLite's WAL hook around the commit's COMMIT: called once the commit is
- * durable (its WAL frames synced), before the checkpoint that SQLite's own
- * hook would run then. The RRD threads start naming and appending at once,
- * beside the checkpoint rather than after it; then the checkpoint runs as
- * the connection's wal_autocheckpoint says (the default hook's rule). */
-struct wal_commit {
-    struct rrd_batch *batch;
-    int autocheckpoint; /* frames; 0: none */
-};
-
-static int wal_committed(void *arg, sqlite3 *db, const char *name, int frames)
+static void tell_batch(void *batch)
 {
-    const struct wal_commit *w = arg;
-    rrd_batch_commit(w->batch);
-    if (w->autocheckpoint > 0 && frames >= w->autocheckpoint)
-        sqlite3_wal_checkpoint(db, name);
-    return SQLITE_OK; /* the commit stands whatever the checkpoint did */
+    rrd_batch_commit(batch);
 }
 
-/* COMMIT, the RRD batch told as soon as it is durable (wal_committed) when
- * the connection runs SQLite's own automatic checkpoint; a connection
- * without it (PRAGMA wal_autocheckpoint 0: none, or a WAL hook of its own,
- * which SQLite gives no way to chain) keeps its hook, and the batch is told
- * when COMMIT returns. */
+/* COMMIT, the RRD batch told as soon as it is durable (db_commit: from
+ * SQLite's WAL hook, once the WAL frames are synced): the RRD threads start
+ * naming and appending at once, beside the checkpoint that may follow (a
+ * commit past the WAL's bound) rather than after it. */
 static int commit_and_tell(sqlite3 *db, struct rrd_batch *batch, struct kpi_error *err)
 {
-    struct wal_commit w = {.batch = batch};
-    sqlite3_stmt *st = NULL;
-    if (batch != NULL &&
-        sqlite3_prepare_v2(db, "PRAGMA wal_autocheckpoint", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        w.autocheckpoint = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    if (w.autocheckpoint <= 0)
-        return db_exec(db, "COMMIT", err);
-    sqlite3_wal_hook(db, wal_committed, &w);
-    int rc = db_exec(db, "COMMIT", err);
-    sqlite3_wal_autocheckpoint(db, w.autocheckpoint); /* back to SQLite's own hook */
-    return rc;
+    return db_commit(db, batch != NULL ? tell_batch : NULL, batch, err);
 }
 
 /* The database transaction of the commit: everything or nothing. */
