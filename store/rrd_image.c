@@ -723,54 +723,13 @@ static size_t changed_ranges(const struct image *im, const unsigned char *buf, s
     return n;
 }
 
-/* Ranges in file order, those that end and start on the same page or on
- * neighbouring pages joined into one, the bytes between them read from the
- * file (fd) into buf: one pwrite for what would be several, and not one
- * page more made dirty (writeback writes whole pages). The rows of the
- * three 30-day archives, 3,920 bytes apart, become one write; so do the
- * header and the daily rows when those wrap to the ring's start. Returns
- * the new count, or 0 when a read fails (errno set). */
-static size_t join_ranges(int fd, unsigned char *buf, off_t off[], size_t len[], size_t n)
-{
-    for (size_t i = 1; i < n; i++) /* insertion sort: a few ranges */
-        for (size_t j = i; j > 0 && off[j] < off[j - 1]; j--) {
-            off_t o = off[j];
-            off[j] = off[j - 1];
-            off[j - 1] = o;
-            size_t l = len[j];
-            len[j] = len[j - 1];
-            len[j - 1] = l;
-        }
-    long page = sysconf(_SC_PAGESIZE);
-    off_t unit = page > 0 ? (off_t)page : 4096;
-    size_t k = 0;
-    for (size_t i = 1; i < n; i++) {
-        off_t end = off[k] + (off_t)len[k];
-        if (off[i] / unit <= (end - 1) / unit + 1) {
-            if (off[i] > end && !read_all(fd, buf + end, (size_t)(off[i] - end), end))
-                return 0;
-            off_t last = off[i] + (off_t)len[i];
-            if (last > end)
-                len[k] = (size_t)(last - off[k]);
-        } else {
-            k++;
-            off[k] = off[i];
-            len[k] = len[i];
-        }
-    }
-    return k + 1;
-}
-
 /* The pending append of the changes in buf (fd taken), or NULL (errno
- * set) when out of memory or a read fails. */
+ * set) when out of memory. */
 static struct rrd_image_pending *pending_of(int fd, const struct image *im, unsigned char *buf,
                                             size_t header)
 {
     off_t off[2 * RRD_IMAGE_RRA_MAX + 1];
     size_t len[2 * RRD_IMAGE_RRA_MAX + 1], n = changed_ranges(im, buf, header, off, len), bytes = 0;
-    n = join_ranges(fd, buf, off, len, n);
-    if (n == 0)
-        return NULL;
     for (size_t i = 0; i < n; i++)
         bytes += len[i];
     struct rrd_image_pending *p = malloc(sizeof *p + bytes);
