@@ -278,7 +278,8 @@ static int with_retry(int (*op)(const struct rrd_call *), const struct rrd_call 
  * RRD_IMAGE_UNSUPPORTED (the file untouched: use librrd), RRD_IMAGE_BUSY,
  * or -1 with e filled (the caller rebuilds). */
 static int prepare_rows(const char *path, const struct rrd_content *c, size_t from, size_t to,
-                        bool wait, struct rrd_image_pending **out, struct kpi_error *e)
+                        bool wait, rrd_image_alloc alloc, void *ctx, struct rrd_image_pending **out,
+                        struct kpi_error *e)
 {
     *out = NULL;
     struct rrd_image_update *updates = calloc(to - from, sizeof *updates);
@@ -299,8 +300,8 @@ static int prepare_rows(const char *path, const struct rrd_content *c, size_t fr
     int64_t deadline = now_ns() + RRD_LOCK_RETRY_NS;
     long sleep_ns = 1000000;
     int rc;
-    while ((rc = rrd_image_append_prepare(path, &spec, out)) == RRD_IMAGE_BUSY && wait &&
-           lock_backoff(deadline, &sleep_ns))
+    while ((rc = rrd_image_append_prepare(path, &spec, alloc, ctx, out)) == RRD_IMAGE_BUSY &&
+           wait && lock_backoff(deadline, &sleep_ns))
         ;
     int saved = errno;
     free(updates);
@@ -321,7 +322,7 @@ static int append_rows(const char *path, const struct rrd_content *c, size_t fro
                        struct kpi_error *e)
 {
     struct rrd_image_pending *ready;
-    int rc = prepare_rows(path, c, from, to, true, &ready, e);
+    int rc = prepare_rows(path, c, from, to, true, NULL, NULL, &ready, e);
     if (rc != 0 || rrd_image_append_finish(ready) == 0)
         return rc;
     return kpi_fail(e, KPI_ESYSTEM, "%s: %s", path, strerror(errno));
@@ -589,8 +590,8 @@ int rrd_job_run(const struct store *st, const struct rrd_job *job, struct kpi_er
     return job_run(st, job, NULL, e);
 }
 
-int rrd_job_prepare(const struct store *st, const struct rrd_job *job, bool appends,
-                    struct rrd_prepared *out)
+int rrd_job_prepare(const struct store *st, const struct rrd_job *job,
+                    void *(*alloc)(void *ctx, size_t size), void *ctx, struct rrd_prepared *out)
 {
     *out = (struct rrd_prepared){.fd = -1};
     if (job->count == 0)
@@ -615,7 +616,8 @@ int rrd_job_prepare(const struct store *st, const struct rrd_job *job, bool appe
     if (action == RRD_APPEND) {
         /* computed now, written in place after the commit (a locked file,
          * or one the image declines, too) */
-        if (appends && prepare_rows(p.path, &cur, from, cur.count, false, &out->append, &e) != 0)
+        if (alloc != NULL &&
+            prepare_rows(p.path, &cur, from, cur.count, false, alloc, ctx, &out->append, &e) != 0)
             out->append = NULL;
         goto done;
     }
@@ -638,11 +640,6 @@ void rrd_prepared_drop(struct rrd_prepared *prep)
         close(prep->fd);
     rrd_image_append_cancel(prep->append);
     *prep = (struct rrd_prepared){.fd = -1};
-}
-
-size_t rrd_prepared_size(const struct rrd_prepared *prep)
-{
-    return prep->append != NULL ? rrd_image_pending_size(prep->append) : 0;
 }
 
 /* A prepared rebuild: name the unnamed file fd (taken). */

@@ -681,15 +681,22 @@ static bool header_supported(const struct image *im, const unsigned char *file,
 
 /* An append computed, waiting to be written: the file open and locked, and
  * the byte ranges that change, their bytes back to back after the struct. */
+struct pending_seg {
+    off_t off;
+    size_t len;
+};
+
 struct rrd_image_pending {
     int fd;
+    bool heap; /* malloc'd, else the caller's allocator's */
     size_t count;
-    struct {
-        off_t off;
-        size_t len;
-    } seg[2 * RRD_IMAGE_RRA_MAX + 1];
-    unsigned char bytes[];
+    struct pending_seg seg[]; /* count of them, then their bytes back to back */
 };
+
+static unsigned char *pending_bytes(struct rrd_image_pending *p)
+{
+    return (unsigned char *)&p->seg[p->count];
+}
 
 /* The byte ranges of buf (laid out as the file) that the updates applied to
  * im changed: the rows written into each ring (those after the ring's
@@ -723,23 +730,25 @@ static size_t changed_ranges(const struct image *im, const unsigned char *buf, s
     return n;
 }
 
-/* The pending append of the changes in buf (fd taken), or NULL (errno
- * set) when out of memory. */
+/* The pending append of the changes in buf (fd taken), from alloc (NULL:
+ * malloc), or NULL (errno set) when out of memory. */
 static struct rrd_image_pending *pending_of(int fd, const struct image *im, unsigned char *buf,
-                                            size_t header)
+                                            size_t header, rrd_image_alloc alloc, void *ctx)
 {
     off_t off[2 * RRD_IMAGE_RRA_MAX + 1];
     size_t len[2 * RRD_IMAGE_RRA_MAX + 1], n = changed_ranges(im, buf, header, off, len), bytes = 0;
     for (size_t i = 0; i < n; i++)
         bytes += len[i];
-    struct rrd_image_pending *p = malloc(sizeof *p + bytes);
+    size_t size = sizeof(struct rrd_image_pending) + n * sizeof(struct pending_seg) + bytes;
+    struct rrd_image_pending *p = alloc != NULL ? alloc(ctx, size) : malloc(size);
     if (p == NULL) {
         errno = ENOMEM;
         return NULL;
     }
     p->fd = fd;
+    p->heap = alloc == NULL;
     p->count = n;
-    unsigned char *at = p->bytes;
+    unsigned char *at = pending_bytes(p);
     for (size_t i = 0; i < n; i++) {
         p->seg[i].off = off[i];
         p->seg[i].len = len[i];
@@ -761,7 +770,7 @@ static int close_keeping(int fd, int rc)
 }
 
 int rrd_image_append_prepare(const char *path, const struct rrd_image_spec *spec,
-                             struct rrd_image_pending **out)
+                             rrd_image_alloc alloc, void *ctx, struct rrd_image_pending **out)
 {
     *out = NULL;
     struct image_layout l;
@@ -800,7 +809,7 @@ int rrd_image_append_prepare(const char *path, const struct rrd_image_spec *spec
         !updates_supported(spec, (int64_t)im.live->last_up, l.ds_count))
         goto fail;
     apply(&im, spec->updates, spec->count);
-    *out = pending_of(fd, &im, buf, header);
+    *out = pending_of(fd, &im, buf, header, alloc, ctx);
     rc = *out != NULL ? 0 : KPI_ESYSTEM;
     if (rc == 0) {
         free(buf);
@@ -816,7 +825,7 @@ fail:;
 int rrd_image_append_finish(struct rrd_image_pending *p)
 {
     int rc = 0;
-    const unsigned char *at = p->bytes;
+    const unsigned char *at = pending_bytes(p);
     for (size_t i = 0; i < p->count && rc == 0; i++) {
         if (!store_pwrite_all(p->fd, at, p->seg[i].len, p->seg[i].off))
             rc = KPI_ESYSTEM;
@@ -824,7 +833,8 @@ int rrd_image_append_finish(struct rrd_image_pending *p)
     }
     rc = close_keeping(p->fd, rc); /* closing drops the lock */
     int saved = errno;
-    free(p);
+    if (p->heap)
+        free(p);
     errno = saved;
     return rc;
 }
@@ -834,12 +844,13 @@ void rrd_image_append_cancel(struct rrd_image_pending *p)
     if (p == NULL)
         return;
     close(p->fd);
-    free(p);
+    if (p->heap)
+        free(p);
 }
 
 size_t rrd_image_pending_size(const struct rrd_image_pending *p)
 {
-    size_t bytes = sizeof *p;
+    size_t bytes = sizeof *p + p->count * sizeof p->seg[0];
     for (size_t i = 0; i < p->count; i++)
         bytes += p->seg[i].len;
     return bytes;
@@ -848,6 +859,6 @@ size_t rrd_image_pending_size(const struct rrd_image_pending *p)
 int rrd_image_append(const char *path, const struct rrd_image_spec *spec)
 {
     struct rrd_image_pending *p;
-    int rc = rrd_image_append_prepare(path, spec, &p);
+    int rc = rrd_image_append_prepare(path, spec, NULL, NULL, &p);
     return rc != 0 ? rc : rrd_image_append_finish(p);
 }

@@ -96,11 +96,15 @@ int rrd_image_append(const char *path, const struct rrd_image_spec *spec);
  * untouched; either frees it. Nothing else may write the file meanwhile
  * (the lock keeps librrd out; the caller keeps its own writers out). */
 struct rrd_image_pending;
+/* Where *out's memory comes from: alloc(ctx, size) gives size bytes aligned
+ * for any object, or NULL; rrd_image never frees it. alloc NULL: malloc,
+ * freed by finish or cancel. */
+typedef void *(*rrd_image_alloc)(void *ctx, size_t size);
 int rrd_image_append_prepare(const char *path, const struct rrd_image_spec *spec,
-                             struct rrd_image_pending **out);
+                             rrd_image_alloc alloc, void *ctx, struct rrd_image_pending **out);
 int rrd_image_append_finish(struct rrd_image_pending *p);
 void rrd_image_append_cancel(struct rrd_image_pending *p);
-/* The memory p holds (bytes). */
+/* The memory p takes (bytes). */
 size_t rrd_image_pending_size(const struct rrd_image_pending *p);
 
 /* The text of an update value: "U" for NaN, else "%.17g" (which is what

@@ -22,7 +22,10 @@
  *
  * Each prepared job holds a descriptor until it is finished: at most the
  * soft RLIMIT_NOFILE minus a reserve are prepared, and the computed appends
- * hold at most RRD_PREPARED_BYTES; the rest run after the commit.
+ * take at most RRD_ARENA_MAX of memory; the rest run after the commit. That
+ * memory (~1.5 KB an append) is one arena in 2 MiB huge pages: in 4 KiB
+ * pages, malloc'd per append, the month's 20,000 appends took ~7,500 page
+ * faults, each ~13 us on this project's virtual machines.
  *
  * Threads pull jobs from an atomic index. Before the commit is decided all
  * but one of them prepare (the committing thread keeps a CPU of its own:
@@ -38,12 +41,15 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
-#define RRD_PROGRESS_EVERY 64          /* jobs between wake-ups of the reporting thread */
-#define RRD_FD_RESERVE 128             /* descriptors left to SQLite, librrd and the rest */
-#define RRD_PREPARED_BYTES (64u << 20) /* memory the computed appends may hold */
+#define RRD_PROGRESS_EVERY 64            /* jobs between wake-ups of the reporting thread */
+#define RRD_FD_RESERVE 128               /* descriptors left to SQLite, librrd and the rest */
+#define RRD_ARENA_MAX ((size_t)64 << 20) /* memory the computed appends may take */
+#define RRD_ARENA_PER_JOB 4096           /* reserved per job (an append takes ~1.5 KB) */
+#define RRD_HUGE_PAGE ((size_t)2 << 20)
 
 enum job_state {
     JOB_NEW = 0, /* not prepared: runs after the commit */
@@ -60,10 +66,12 @@ struct rrd_batch {
     unsigned char *state;      /* enum job_state per job */
     struct rrd_prepared *prep; /* per job, when JOB_READY */
     const char *phase;
-    atomic_size_t next;    /* first pass */
-    atomic_size_t next2;   /* second pass */
-    atomic_size_t fds;     /* descriptors held by prepared jobs */
-    atomic_size_t bytes;   /* memory held by prepared appends */
+    atomic_size_t next;   /* first pass */
+    atomic_size_t next2;  /* second pass */
+    atomic_size_t fds;    /* descriptors held by prepared jobs */
+    unsigned char *arena; /* the computed appends' memory (NULL: none prepared) */
+    size_t arena_cap;
+    atomic_size_t arena_used;
     atomic_size_t entered; /* threads started, to number them */
     size_t fd_budget;
     size_t preparers;    /* threads that prepare before the commit */
@@ -93,6 +101,29 @@ static int finish_job(struct rrd_batch *b, size_t i, struct kpi_error *e)
     return rrd_job_run(b->st, &b->jobs[i], e);
 }
 
+/* size bytes of the batch's arena (ctx), or NULL once it is full. */
+static void *arena_alloc(void *ctx, size_t size)
+{
+    struct rrd_batch *b = ctx;
+    size = (size + 15) & ~(size_t)15;
+    size_t at = atomic_fetch_add(&b->arena_used, size);
+    if (at > b->arena_cap || size > b->arena_cap - at)
+        return NULL;
+    return b->arena + at;
+}
+
+/* The arena of a batch of count jobs, in huge pages (advice only), or NULL. */
+static unsigned char *arena_new(size_t count, size_t *cap)
+{
+    *cap = count < RRD_ARENA_MAX / RRD_ARENA_PER_JOB ? count * RRD_ARENA_PER_JOB : RRD_ARENA_MAX;
+    *cap = (*cap + RRD_HUGE_PAGE - 1) / RRD_HUGE_PAGE * RRD_HUGE_PAGE;
+    void *mem = NULL;
+    if (posix_memalign(&mem, RRD_HUGE_PAGE, *cap) != 0)
+        return NULL;
+    madvise(mem, *cap, MADV_HUGEPAGE); /* advice only: failure is fine */
+    return mem;
+}
+
 /* Job i before the commit: prepared, known to need nothing, or left. */
 static void prepare_job(struct rrd_batch *b, size_t i)
 {
@@ -101,10 +132,8 @@ static void prepare_job(struct rrd_batch *b, size_t i)
         return;
     }
     struct rrd_prepared *prep = &b->prep[i];
-    bool appends = atomic_load(&b->bytes) < RRD_PREPARED_BYTES;
-    int rc = rrd_job_prepare(b->st, &b->jobs[i], appends, prep);
+    int rc = rrd_job_prepare(b->st, &b->jobs[i], b->arena != NULL ? arena_alloc : NULL, b, prep);
     if (prep->fd >= 0 || prep->append != NULL) {
-        atomic_fetch_add(&b->bytes, rrd_prepared_size(prep));
         b->state[i] = JOB_READY;
         return;
     }
@@ -228,7 +257,8 @@ static struct rrd_batch *batch_new(const struct store *st, struct rrd_job *jobs,
     atomic_init(&b->next, 0);
     atomic_init(&b->next2, 0);
     atomic_init(&b->fds, 0);
-    atomic_init(&b->bytes, 0);
+    atomic_init(&b->arena_used, 0);
+    b->arena = decision == UNDECIDED ? arena_new(count, &b->arena_cap) : NULL;
     atomic_init(&b->done, 0);
     atomic_init(&b->entered, 0);
     b->fd_budget = decision == UNDECIDED ? fd_budget() : 0;
@@ -292,6 +322,7 @@ static int batch_end(struct rrd_batch *b, enum decision decision,
     pthread_cond_destroy(&b->go);
     pthread_cond_destroy(&b->cv);
     pthread_mutex_destroy(&b->mu);
+    free(b->arena); /* after the drops: the computed appends live there */
     free(b->state);
     free(b->prep);
     free(b->tids);

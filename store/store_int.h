@@ -546,14 +546,15 @@ struct rrd_prepared {
 
 /* One job before its commit is made, writing nothing anyone can see: a
  * rebuild's file built and written into an unnamed file
- * (store_file_prepare); an append (when appends) read and computed, its
- * bytes held for the writes after the commit. *out (caller-owned:
+ * (store_file_prepare); an append (when alloc is not NULL) read and
+ * computed, its bytes held for the writes after the commit in memory from
+ * alloc(ctx, size) (never freed by the job). *out (caller-owned:
  * rrd_job_publish once committed, else rrd_prepared_drop); with neither,
  * the job runs after the commit (rrd_job_run), which also reports whatever
  * failed here. Returns RRD_JOB_NOTHING when the file already holds what the
  * data gives, else 0. Thread-safe. */
-int rrd_job_prepare(const struct store *st, const struct rrd_job *job, bool appends,
-                    struct rrd_prepared *out);
+int rrd_job_prepare(const struct store *st, const struct rrd_job *job,
+                    void *(*alloc)(void *ctx, size_t size), void *ctx, struct rrd_prepared *out);
 
 /* Once committed: finish what *prep holds (taken, *prep left empty): name
  * the prepared file, replacing the old one, or write the computed append;
@@ -562,8 +563,6 @@ int rrd_job_publish(const struct store *st, const struct rrd_job *job, struct rr
                     struct kpi_error *e);
 /* Not committed: the prepared file vanishes, the append is not written. */
 void rrd_prepared_drop(struct rrd_prepared *prep);
-/* The memory an append prepared holds (bytes; 0 for a file). */
-size_t rrd_prepared_size(const struct rrd_prepared *prep);
 
 /* The RRD step of a commit beside its database transaction (rrd_pool.c):
  * rrd_batch_start starts st->threads threads that prepare the jobs

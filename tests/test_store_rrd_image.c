@@ -1045,7 +1045,7 @@ START_TEST(test_prepared_append_writes_only_when_finished)
     struct rrd_image_spec spec = {
         .step = DAY, .argc = LAYOUT_COUNT, .argv = layout, .updates = s.u + 10, .count = 2};
     struct rrd_image_pending *p = NULL;
-    ck_assert_int_eq(rrd_image_append_prepare(path, &spec, &p), 0);
+    ck_assert_int_eq(rrd_image_append_prepare(path, &spec, NULL, NULL, &p), 0);
     ck_assert_ptr_nonnull(p);
     ck_assert(!lockable_elsewhere(path));
     /* (reading the file here drops the lock: POSIX locks go with any
@@ -1059,7 +1059,7 @@ START_TEST(test_prepared_append_writes_only_when_finished)
     rrd_image_append_cancel(p);
     unchanged(path, bytes, len, "cancelled");
     ck_assert(lockable_elsewhere(path));
-    ck_assert_int_eq(rrd_image_append_prepare(path, &spec, &p), 0);
+    ck_assert_int_eq(rrd_image_append_prepare(path, &spec, NULL, NULL, &p), 0);
     unchanged(path, bytes, len, "prepared again");
     ck_assert_int_eq(rrd_image_append_finish(p), 0);
     ck_assert(lockable_elsewhere(path));
