@@ -5,6 +5,7 @@
  * one's (store/backup.c). KPI_POINTS_CACHE_MIN=0 makes the small example
  * directory get a cache. */
 #include "store/store_int.h"
+#include "support/store_fixture.h"
 #include "test_web_helpers.h"
 
 #include <poll.h>
@@ -123,6 +124,15 @@ static void free_answers(char *a[NCASES])
         free(a[i]);
 }
 
+/* Commit 5: a correction (2026-02) and a new month (2026-05). */
+static void import_correction_and_month(void)
+{
+    import_text(dir, "more.csv",
+                "date,team,kpi,value\n2026-02,sales,revenue,97\n2026-05,sales,revenue,85\n"
+                "2026-05,ops,delay,4.5\n",
+                NULL);
+}
+
 START_TEST(test_server_from_the_cache_answers_like_the_cli)
 {
     char *plain[NCASES];
@@ -137,10 +147,7 @@ START_TEST(test_server_from_the_cache_answers_like_the_cli)
     expect_server(plain, 4);
 
     /* a correction and a new month: the cache of commit 4 is caught up */
-    import_text(dir, "more.csv",
-                "date,team,kpi,value\n2026-02,sales,revenue,97\n2026-05,sales,revenue,85\n"
-                "2026-05,ops,delay,4.5\n",
-                NULL);
+    import_correction_and_month();
     char *later[NCASES];
     cli_answers(later);
     ck_assert_str_ne(later[0], plain[0]);
@@ -226,10 +233,7 @@ START_TEST(test_backup_carries_the_cache_of_its_commit)
     expect_server_in(restored, plain, 4);
 
     /* commit 5 after the cache of 4: the backup holds 5 and the cache of 4 */
-    import_text(dir, "more.csv",
-                "date,team,kpi,value\n2026-02,sales,revenue,97\n2026-05,sales,revenue,85\n"
-                "2026-05,ops,delay,4.5\n",
-                NULL);
+    import_correction_and_month();
     char *later[NCASES];
     cli_answers(later);
     char *again = ts_tempdir("web-pcache-restored-again");
@@ -295,22 +299,6 @@ START_TEST(test_backup_leaves_out_a_cache_of_a_later_commit)
     free(copied);
 }
 END_TEST
-
-/* Every series of a and b equal, bit for bit. */
-static void assert_same_points(const struct store_view *a, const struct store_view *b)
-{
-    ck_assert_uint_eq(store_view_generation(a), store_view_generation(b));
-    ck_assert_uint_eq(store_view_series_count(a), store_view_series_count(b));
-    for (size_t i = 0; i < store_view_series_count(a); i++) {
-        struct store_series x, y;
-        store_view_series(a, i, &x);
-        store_view_series(b, i, &y);
-        ck_assert_uint_eq(x.team, y.team);
-        ck_assert_uint_eq(x.indicator, y.indicator);
-        ck_assert_uint_eq(x.count, y.count);
-        ck_assert(memcmp(x.points, y.points, x.count * sizeof x.points[0]) == 0);
-    }
-}
 
 /* `kpi serve` on dir/data, killed with SIGKILL `delay_us` after it printed
  * its address (the cache being written in the background by then, or not
@@ -399,7 +387,7 @@ START_TEST(test_kill_while_writing_the_cache_leaves_nothing_trusted_wrongly)
         ck_assert_msg(store_view_open(st, &through, &e) == 0, "%s", e.message);
         ck_assert_uint_eq(through->cache_commit, status == PCACHE_OK ? 6 : 0);
         ck_assert_msg(store_view_open_at(st, 6, &plain, &e) == 0, "%s", e.message);
-        assert_same_points(through, plain);
+        sf_assert_same_views(through, plain);
         ck_assert_uint_eq(store_view_series_count(plain), 184); /* 180 + the examples' 4 */
         store_view_free(through);
         store_view_free(plain);
