@@ -255,7 +255,9 @@ static const struct cli_command commands[] = {
      "and servers go on) into DEST (new, or an empty directory), then build DEST's RRD\n"
      "files from that copy. DEST is a data directory of its own. It is written as\n"
      "DEST.partial-PID beside DEST and renamed to DEST once whole and synced: a backup\n"
-     "that is killed leaves no DEST.\n"},
+     "that is killed leaves no DEST. The server's points cache (DIR/points.cache) is\n"
+     "copied when it belongs to a commit the copy holds, so that a server on DEST starts\n"
+     "from it; otherwise DEST has none, and a server on a large DEST writes one.\n"},
     {"path", cli_cmd_path, "print the RRD file of a series",
      "Usage: kpi [--data DIR] path TEAM KPI\n"},
 };
