@@ -174,6 +174,10 @@ struct kpi_point {
  * only), which are skipped. */
 double kpi_target_at(const struct kpi_point *points, size_t count, int64_t period);
 
+/* The index of the first of the count points (sorted by period) whose period
+ * is >= period; count when there is none. O(log n). */
+size_t kpi_points_lower_bound(const struct kpi_point *points, size_t count, int64_t period);
+
 /* ------------------------------------------------------- days and periods */
 
 /* Days from 1970-01-01 for a proleptic Gregorian date; month 1..12. No range

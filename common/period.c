@@ -188,8 +188,7 @@ int64_t kpi_today(void)
     return floor_div((int64_t)time(NULL), 86400);
 }
 
-/* The index of the first point whose period is >= period (count if none). */
-static size_t lower_bound(const struct kpi_point *points, size_t count, int64_t period)
+size_t kpi_points_lower_bound(const struct kpi_point *points, size_t count, int64_t period)
 {
     size_t lo = 0, hi = count;
     while (lo < hi) {
@@ -206,7 +205,7 @@ double kpi_target_at(const struct kpi_point *points, size_t count, int64_t perio
 {
     if (!points || count == 0)
         return NAN;
-    size_t at = lower_bound(points, count, period);
+    size_t at = kpi_points_lower_bound(points, count, period);
     if (at < count && points[at].period == period && !isnan(points[at].target))
         return points[at].target;
     /* The nearest target points on each side. Points without a target (only

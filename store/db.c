@@ -1416,20 +1416,6 @@ static int had_period_from(sqlite3 *db, sqlite3_stmt **st, size_t sid, int64_t f
     return 0;
 }
 
-/* How many of the count points come before period `before`. */
-static size_t points_before(const struct kpi_point *p, size_t count, int64_t before)
-{
-    size_t lo = 0, hi = count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p[mid].period < before)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 int db_view_at_from(sqlite3 *db, const struct store_view *cur, uint64_t at, struct store_view **out,
                     struct kpi_error *err)
 {
@@ -1485,7 +1471,8 @@ int db_view_at_from(sqlite3 *db, const struct store_view *cur, uint64_t at, stru
             else
                 status = read_series(db, each, false, at, sid, &b, &count, err);
         } else { /* the current points, or those before the later periods */
-            count = first[sid] == INT64_MAX ? cur_count : points_before(pts, cur_count, first[sid]);
+            count = first[sid] == INT64_MAX ? cur_count
+                                            : kpi_points_lower_bound(pts, cur_count, first[sid]);
             if (count > 0) {
                 b = cur->series_buf[ci];
                 atomic_fetch_add(&b->refs, 1);

@@ -607,15 +607,7 @@ __attribute__((noinline)) static int set_point(struct store_txn *txn, size_t tea
     size_t lo = s->count;
     bool found = false;
     if (s->count > 0 && period <= s->points[s->count - 1].period) {
-        size_t hi = s->count;
-        lo = 0;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (s->points[mid].period < period)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        lo = kpi_points_lower_bound(s->points, s->count, period);
         found = s->points[lo].period == period;
     }
     double old = NAN;
@@ -649,14 +641,7 @@ __attribute__((noinline)) static int set_point(struct store_txn *txn, size_t tea
 /* The field of the point of period among pts[0..n), or NaN. */
 static double field_at(const struct kpi_point *pts, size_t n, int64_t period, enum store_field f)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (pts[mid].period < period)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = kpi_points_lower_bound(pts, n, period);
     if (lo == n || pts[lo].period != period)
         return NAN;
     return f == STORE_VALUE ? pts[lo].value : pts[lo].target;
