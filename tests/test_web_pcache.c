@@ -6,9 +6,9 @@
  * directory get a cache. */
 #include "store/store_int.h"
 #include "support/store_fixture.h"
+#include "support/web_fixture.h"
 #include "test_web_helpers.h"
 
-#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -306,27 +306,13 @@ END_TEST
 static void serve_killed_after(long delay_us)
 {
     char *data = ts_path(dir, "data");
-    const char *argv[] = {KPI_BINARY, "--data", data, "serve", "--listen", "127.0.0.1:0", NULL};
-    int fds[2];
-    ck_assert_int_eq(pipe(fds), 0);
-    pid_t pid = fork();
-    ck_assert(pid >= 0);
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        execv(KPI_BINARY, (char *const *)(uintptr_t)argv);
-        _exit(127);
-    }
-    close(fds[1]);
-    struct pollfd pf = {.fd = fds[0], .events = POLLIN};
-    ck_assert_msg(poll(&pf, 1, TH_TIMEOUT_MS) == 1, "kpi serve printed nothing");
+    struct wf_server server;
+    wf_start(&server, data, NULL);
     struct timespec t = {delay_us / 1000000, (delay_us % 1000000) * 1000};
     nanosleep(&t, NULL);
-    ck_assert_int_eq(kill(pid, SIGKILL), 0);
+    ck_assert_int_eq(kill(server.pid, SIGKILL), 0);
     int status = 0;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    close(fds[0]);
+    ck_assert_int_eq(waitpid(server.pid, &status, 0), server.pid);
     free(data);
 }
 
