@@ -407,6 +407,16 @@ static int repair_lag(struct store_txn *txn, struct kpi_error *err)
     return txn->settle ? 0 : repair_lag_whole(txn, err);
 }
 
+/* The transaction's connection, with the store's WAL bound when a test set
+ * one (db_open gives a writer the default bound). */
+static int txn_db_open(struct store_txn *txn, enum db_mode mode, struct kpi_error *err)
+{
+    int rc = db_open(txn->st->dir, mode, &txn->db, err);
+    if (rc == 0 && mode != DB_READ && txn->st->wal_bound > 0)
+        db_wal_bound(txn->db, txn->st->wal_bound);
+    return rc;
+}
+
 int store_txn_begin(struct store *st, struct store_txn **out, struct kpi_error *err)
 {
     *out = NULL;
@@ -426,9 +436,7 @@ int store_txn_begin(struct store *st, struct store_txn **out, struct kpi_error *
      * one; txn_free removes it again when nothing was committed. */
     int rc = st->read_only ? 0 : store_lock_create(st, true, &txn->lock_fd, &txn->made_dirs, err);
     if (rc == 0 && db_exists(st->dir)) {
-        rc = db_open(st->dir, st->read_only ? DB_READ : DB_WRITE, &txn->db, err);
-        if (rc == 0 && st->wal_bound > 0)
-            db_wal_bound(txn->db, st->wal_bound);
+        rc = txn_db_open(txn, st->read_only ? DB_READ : DB_WRITE, err);
         if (rc == 0)
             rc = db_check_format(txn->db, err);
         if (rc == 0)
@@ -1007,18 +1015,13 @@ static void remove_legacy(const char *dir)
     }
 }
 
-static void tell_batch(void *batch)
-{
-    rrd_batch_commit(batch);
-}
-
-/* COMMIT, the RRD batch told as soon as it is durable (db_commit: from
+/* db_commit tells the RRD batch as soon as the commit is durable (from
  * SQLite's WAL hook, once the WAL frames are synced): the RRD threads start
  * naming and appending at once, beside the checkpoint that may follow (a
  * commit past the WAL's bound) rather than after it. */
-static int commit_and_tell(sqlite3 *db, struct rrd_batch *batch, struct kpi_error *err)
+static void tell_batch(void *batch)
 {
-    return db_commit(db, batch != NULL ? tell_batch : NULL, batch, err);
+    rrd_batch_commit(batch);
 }
 
 /* The database transaction of the commit: everything or nothing. */
@@ -1048,10 +1051,8 @@ static int write_commit(struct store_txn *txn, const struct commit_plan *p, size
                                          .cur = s->points,
                                          .cur_count = s->count};
     }
-    if (txn->db == NULL && (rc = db_open(txn->st->dir, DB_CREATE, &txn->db, err)) != 0)
+    if (txn->db == NULL && (rc = txn_db_open(txn, DB_CREATE, err)) != 0)
         goto done;
-    if (txn->st->wal_bound > 0)
-        db_wal_bound(txn->db, txn->st->wal_bound);
     if (!sqlite3_get_autocommit(txn->db) && (rc = db_exec(txn->db, "COMMIT", err)) != 0)
         goto done; /* the reads' transaction (nothing changed meanwhile: DIR is locked) */
     if ((rc = db_exec(txn->db, "BEGIN IMMEDIATE", err)) != 0)
@@ -1080,7 +1081,7 @@ static int write_commit(struct store_txn *txn, const struct commit_plan *p, size
     if (rc == 0)
         rc = commit_write(txn->db, &in, id, err);
     if (rc == 0)
-        rc = commit_and_tell(txn->db, batch, err);
+        rc = db_commit(txn->db, batch != NULL ? tell_batch : NULL, batch, err);
     if (rc != 0)
         *id = 0;
     if (rc != 0)
