@@ -162,17 +162,26 @@ static bool read_header(int fd, off_t size, struct pcache_header *h)
            max;
 }
 
-enum pcache_status pcache_check(int fd, sqlite3 *db, uint64_t *commit)
+/* The header of fd into h when it is one of ours and names a commit of db
+ * with the same chain hash. */
+static enum pcache_status check_header(int fd, sqlite3 *db, struct pcache_header *h)
 {
     struct stat sb;
-    struct pcache_header h;
     char hash[HASH_HEX];
-    if (fstat(fd, &sb) != 0 || !read_header(fd, sb.st_size, &h))
+    if (fstat(fd, &sb) != 0 || !read_header(fd, sb.st_size, h))
         return PCACHE_DAMAGED;
-    if (!commit_hash(db, h.commit, hash) || memcmp(hash, h.hash, HASH_HEX) != 0)
+    if (!commit_hash(db, h->commit, hash) || memcmp(hash, h->hash, HASH_HEX) != 0)
         return PCACHE_FOREIGN;
-    *commit = h.commit;
     return PCACHE_OK;
+}
+
+enum pcache_status pcache_check(int fd, sqlite3 *db, uint64_t *commit)
+{
+    struct pcache_header h;
+    enum pcache_status status = check_header(fd, db, &h);
+    if (status == PCACHE_OK)
+        *commit = h.commit;
+    return status;
 }
 
 /* An empty view of commit `commit` with room for n series. */
@@ -203,16 +212,11 @@ enum pcache_status pcache_read(const char *dir, sqlite3 *db, struct store_view *
     free(path);
     if (fd < 0)
         return PCACHE_MISSING;
-    struct stat sb;
     struct pcache_header h;
-    char hash[HASH_HEX];
-    enum pcache_status status = PCACHE_DAMAGED;
     struct pcache_entry *table = NULL;
     struct store_view *v = NULL;
-    if (fstat(fd, &sb) != 0 || !read_header(fd, sb.st_size, &h))
-        goto done;
-    status = PCACHE_FOREIGN;
-    if (!commit_hash(db, h.commit, hash) || memcmp(hash, h.hash, HASH_HEX) != 0)
+    enum pcache_status status = check_header(fd, db, &h);
+    if (status != PCACHE_OK)
         goto done;
     status = PCACHE_NO_MEMORY;
     size_t n = (size_t)h.series_count;
