@@ -89,9 +89,8 @@ static bool copy_bytes(int in, int out, uint64_t size)
             if (buf == NULL && (buf = malloc(1 << 20)) == NULL)
                 return false;
             n = pread(in, buf, want < (1u << 20) ? want : 1u << 20, off_in);
-            for (ssize_t done = 0, w; n > 0 && done < n; done += w)
-                if ((w = pwrite(out, buf + done, (size_t)(n - done), off_out + done)) <= 0)
-                    n = -1;
+            if (n > 0 && !store_pwrite_all(out, buf, (size_t)n, off_out))
+                n = -1;
             if (n > 0) {
                 off_in += n;
                 off_out += n;
