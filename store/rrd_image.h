@@ -106,6 +106,10 @@ int rrd_image_append_finish(struct rrd_image_pending *p);
 void rrd_image_append_cancel(struct rrd_image_pending *p);
 /* The memory p takes (bytes). */
 size_t rrd_image_pending_size(const struct rrd_image_pending *p);
+/* The pwrites finishing p takes: one per changed byte range (a ring's new
+ * rows, two where it wraps; the header's live part, with the first ring's
+ * rows when they start at row 0, right after the header). */
+size_t rrd_image_pending_writes(const struct rrd_image_pending *p);
 
 /* The text of an update value: "U" for NaN, else "%.17g" (which is what
  * the librrd path writes too). buf holds RRD_IMAGE_TEXT bytes; returns

@@ -1072,6 +1072,42 @@ START_TEST(test_prepared_append_writes_only_when_finished)
 }
 END_TEST
 
+/* The writes of one more month (the benchmark's month): the header's live
+ * part, the daily ring's new rows, one range in each 30-day ring. After a
+ * rebuild the rings end on their last row, so the daily rows start at row
+ * 0, right after the header: written with it, 4 pwrites; a ring ending
+ * elsewhere (row 3000 of 3660, 200 of 245) takes its own, 5. Either way
+ * the file is what librrd's update leaves. */
+static size_t month_writes(const unsigned long *rows)
+{
+    int64_t first = kpi_period_of_day(KPI_PERIOD_MONTH, 17897);
+    struct series s = periods(KPI_PERIOD_MONTH, first, 12, ramp, flat);
+    struct series base = {.start = s.start, .u = s.u, .n = 11};
+    char *path = file("mine.rrd"), *ref = file("ref.rrd");
+    image_file(path, &base, rows);
+    copy_file(path, ref);
+    struct rrd_image_spec spec = {
+        .step = DAY, .argc = LAYOUT_COUNT, .argv = layout, .updates = s.u + 11, .count = 1};
+    struct rrd_image_pending *p = NULL;
+    ck_assert_int_eq(rrd_image_append_prepare(path, &spec, NULL, NULL, &p), 0);
+    size_t writes = rrd_image_pending_writes(p);
+    ck_assert_int_eq(rrd_image_append_finish(p), 0);
+    librrd_update(ref, s.u + 11, 1);
+    same_bytes(path, ref, "one more month");
+    free(path);
+    free(ref);
+    series_free(&s);
+    return writes;
+}
+
+START_TEST(test_append_joins_the_header_and_the_rows_after_it)
+{
+    ck_assert_uint_eq(month_writes(NULL), 4);
+    static const unsigned long inside[NRRA] = {3000, 200, 200, 200};
+    ck_assert_uint_eq(month_writes(inside), 5);
+}
+END_TEST
+
 START_TEST(test_append_respects_the_lock)
 {
     int64_t first = kpi_period_of_day(KPI_PERIOD_MONTH, 17897);
@@ -1300,6 +1336,7 @@ static Suite *image_suite(void)
     tcase_add_test(tc, test_append_declines_what_it_does_not_reproduce);
     tcase_add_test(tc, test_append_respects_the_lock);
     tcase_add_test(tc, test_prepared_append_writes_only_when_finished);
+    tcase_add_test(tc, test_append_joins_the_header_and_the_rows_after_it);
     tcase_add_test(tc, test_store_append_writes_in_place);
     tcase_add_test(tc, test_store_append_falls_back_to_librrd);
     suite_add_tcase(s, tc);
