@@ -20,7 +20,9 @@
 # also dry-runs long_forms.csv (bench/forms.py: the same rows as a French
 # finance export writes them, ';', month names, "1 143,00 €", accountants'
 # negatives) against the bare pass over that file: what the new forms cost.
-# Prints one markdown table of medians, ready for docs/PERFORMANCE.md.
+# Prints the load average at the start and the end, then one markdown table
+# of medians (seconds, CPU seconds, minor page faults), ready for
+# docs/PERFORMANCE.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -41,7 +43,8 @@ rows=$(($(wc -l <"$gen/long.csv") - 1))
 bytes=$(stat -c %s "$gen/long.csv")
 
 # measure NAME CMD...: run CMD under /usr/bin/time in a shell that reports its
-# (waited-for children's) write_bytes; appends "NAME seconds rss_kb bytes".
+# (waited-for children's) write_bytes; appends "NAME seconds rss_kb bytes
+# user_s sys_s minor_faults".
 results=$out/results-$teams.txt
 : >"$results"
 measure() {
@@ -49,10 +52,10 @@ measure() {
     shift
     local tf
     tf=$(mktemp)
-    /usr/bin/time -f "%e %M %U %S" -o "$tf" bash -c '"$@" >/dev/null; grep ^write_bytes /proc/$$/io' \
+    /usr/bin/time -f "%e %M %U %S %R" -o "$tf" bash -c '"$@" >/dev/null; grep ^write_bytes /proc/$$/io' \
         _ "$@" >"$tf.io"
-    read -r sec rss user sys <"$tf"
-    echo "$name $sec $rss $(awk '{print $2}' "$tf.io") $user $sys" >>"$results"
+    read -r sec rss user sys faults <"$tf"
+    echo "$name $sec $rss $(awk '{print $2}' "$tf.io") $user $sys $faults" >>"$results"
     rm -f "$tf" "$tf.io"
 }
 
@@ -81,6 +84,7 @@ elapsed() {
     echo "$name $(awk -v d=$((t1 - t0)) 'BEGIN {printf "%.6f", d / 1e9}') 0 0" >>"$results"
 }
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for round in $(seq 1 "$rounds"); do
     echo "round $round/$rounds" >&2
     data=$scratch/kpi-$round
@@ -147,16 +151,20 @@ for round in $(seq 1 "$rounds"); do
     done
 done
 
-python3 - "$results" "$rows" "$bytes" "$rounds" "$(stat -c %s "$gen/long_forms.csv")" <<'PY'
+python3 - "$results" "$rows" "$bytes" "$rounds" "$(stat -c %s "$gen/long_forms.csv")" \
+    "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import statistics, sys
 path, rows, size, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+print(f"load average (1, 5, 15 min) at the start: {sys.argv[6]}; at the end: {sys.argv[7]}\n")
 runs = {}
 cpu = {}
+faults = {}
 for line in open(path):
     name, sec, rss, wb, *us = line.split()
     runs.setdefault(name, []).append((float(sec), int(rss), int(wb)))
     if us:
         cpu.setdefault(name, []).append((float(us[0]), float(us[1])))
+        faults.setdefault(name, []).append(int(us[2]))
 med = {k: (statistics.median(s for s, _, _ in v), statistics.median(r for _, r, _ in v),
            statistics.median(w for _, _, w in v)) for k, v in runs.items()}
 def row(*cells):
@@ -177,11 +185,15 @@ def cpu_cell(name):
     return f"{u + s:.2f} ({u:.2f} user, {s:.2f} sys)"
 for what in ("load", "month"):
     row(f"{what}: CPU seconds", cpu_cell(f"kpi_{what}"), cpu_cell(f"rrdtool_{what}"), "")
+    row(f"{what}: minor page faults", f"{statistics.median(faults[f'kpi_{what}']):,.0f}",
+        f"{statistics.median(faults[f'rrdtool_{what}']):,.0f}", "")
     if f"before_{what}" in runs:
         a, b, r = med[f"kpi_{what}"][0], med[f"before_{what}"][0], med[f"rrdtool_{what}"][0]
         row(f"{what} before (KPI_BEFORE): seconds", f"after {a:.2f}, before {b:.2f}",
             f"{r:.2f} (rrdtool -)", f"after {a/r:.2f}x, before {b/r:.2f}x rrdtool's time")
         row(f"{what} before: CPU seconds", cpu_cell(f"before_{what}"), "", "")
+        row(f"{what} before: minor page faults",
+            f"{statistics.median(faults[f'before_{what}']):,.0f}", "", "")
 k, w, c, h = med["kpi_dryrun"], med["wc_l"], med["csv_bare"], med["csv_halves"]
 mbs = lambda s: size / 1e6 / max(s, 1e-3)
 row("dry-run: MB/s", f"{mbs(k[0]):.0f}", f"wc -l {mbs(w[0]):.0f}, bare libcsv {mbs(c[0]):.0f}",
