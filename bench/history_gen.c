@@ -13,6 +13,11 @@
  * last TAIL days (default 100) one commit per day for all 2,000 series, so
  * that the directory has history to read (`--known-at` 100 commits back).
  * DIR must not exist. Prints the seconds each phase took.
+ *
+ *   history_gen --convert DIR
+ *
+ * converts DIR's database to the latest format (store_upgrade: what the
+ * first commit into it would do) and prints the seconds it took.
  */
 #include "store/store.h"
 
@@ -85,8 +90,26 @@ static void put_days(struct store_txn *txn, int t0, int t1, int64_t d0, int64_t 
     }
 }
 
+/* history_gen --convert DIR */
+static int convert(const char *dir)
+{
+    struct store_options so = {.create = false, .threads = 0};
+    struct store *st = NULL;
+    struct kpi_error err = {0};
+    if (store_open(dir, &so, &st, &err) != 0)
+        die(dir, &err);
+    double t0 = now_s();
+    if (store_upgrade(st, &err) != 0)
+        die("convert", &err);
+    printf("history_gen: %s converted in %.1f s\n", dir, now_s() - t0);
+    store_close(st);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--convert") == 0)
+        return convert(argv[2]);
     if (argc < 4 || argc > 5) {
         fprintf(stderr, "usage: history_gen DIR DAYS LAST_DAY [TAIL]\n");
         return 1;

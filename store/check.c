@@ -194,26 +194,38 @@ done:
 }
 
 /* The latest data computed from the versions, as the points should hold it:
- * (series, period, value, target) rows missing from points, or different. */
-static const char points_diff_sql[] =
+ * want(series, period, value, target). By format (db_bucketed): each cell's
+ * versions a range of the primary key, the bucket first in format 3. */
+static const char *const points_want_sql[2] = {
     "WITH latest AS (SELECT series, period, "
     " (SELECT value FROM versions w WHERE w.series = c.series AND w.period = c.period AND "
     "  w.field = 0 ORDER BY commit_id DESC LIMIT 1) AS value, "
     " (SELECT value FROM versions w WHERE w.series = c.series AND w.period = c.period AND "
     "  w.field = 1 ORDER BY commit_id DESC LIMIT 1) AS target "
     " FROM (SELECT DISTINCT series, period FROM versions) c), "
-    "want AS (SELECT * FROM latest WHERE value IS NOT NULL OR target IS NOT NULL) ";
+    "want AS (SELECT series, period, value, target FROM latest WHERE value IS NOT NULL OR "
+    "target IS NOT NULL) ",
+    "WITH latest AS (SELECT series, period, "
+    " (SELECT value FROM versions w WHERE w.bucket = c.bucket AND w.series = c.series AND "
+    "  w.period = c.period AND w.field = 0 ORDER BY commit_id DESC LIMIT 1) AS value, "
+    " (SELECT value FROM versions w WHERE w.bucket = c.bucket AND w.series = c.series AND "
+    "  w.period = c.period AND w.field = 1 ORDER BY commit_id DESC LIMIT 1) AS target "
+    " FROM (SELECT DISTINCT bucket, series, period FROM versions) c), "
+    "want AS (SELECT series, period, value, target FROM latest WHERE value IS NOT NULL OR "
+    "target IS NOT NULL) ",
+};
 
 static bool check_points(sqlite3 *db, bool repair, struct checker *c)
 {
     static const char tail[] =
         "SELECT s.team, s.kpi, d.period, (SELECT period FROM indicators i WHERE i.id = s.kpi "
         "ORDER BY commit_id DESC LIMIT 1) FROM (SELECT * FROM (SELECT * FROM want EXCEPT SELECT "
-        "* FROM points) UNION SELECT * FROM (SELECT * FROM points EXCEPT SELECT * FROM want)) d "
+        "series, period, value, target FROM points) UNION SELECT * FROM (SELECT series, period, "
+        "value, target FROM points EXCEPT SELECT * FROM want)) d "
         "JOIN series s ON s.id = d.series GROUP BY d.series, d.period ORDER BY s.team, s.kpi, "
         "d.period";
-    char sql[2048];
-    snprintf(sql, sizeof sql, "%s%s", points_diff_sql, tail);
+    char sql[4096];
+    snprintf(sql, sizeof sql, "%s%s", points_want_sql[db_bucketed(db)], tail);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         problem(c, "kpi.db: points unreadable: %s", sqlite3_errmsg(db));
@@ -240,12 +252,13 @@ static bool check_points(sqlite3 *db, bool repair, struct checker *c)
 
 static int repair_points(sqlite3 *db, struct kpi_error *err)
 {
-    char sql[2048];
+    bool f3 = db_bucketed(db);
+    char sql[4096];
     snprintf(sql, sizeof sql,
-             "BEGIN IMMEDIATE; DELETE FROM points; %s INSERT INTO points(series, period, value, "
-             "target) SELECT series, period, value, target FROM want; INSERT OR IGNORE INTO "
+             "BEGIN IMMEDIATE; DELETE FROM points; %s INSERT INTO points(%sseries, period, value, "
+             "target) SELECT %sseries, period, value, target FROM want; INSERT OR IGNORE INTO "
              "rrd_pending SELECT id FROM series; COMMIT;",
-             points_diff_sql);
+             points_want_sql[f3], f3 ? "bucket, " : "", f3 ? "period >> 4, " : "");
     if (db_exec(db, sql, err) != 0) {
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         return KPI_ESYSTEM;

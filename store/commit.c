@@ -36,13 +36,13 @@ enum {
 static const char *const sql_of[Q_COUNT] = {
     [Q_SERIES_FIND] = "SELECT id FROM series WHERE team = ?1 AND kpi = ?2",
     [Q_SERIES_ADD] = "INSERT INTO series(team, kpi) VALUES (?1, ?2)",
-    [Q_VERSION] = "INSERT INTO versions(series, period, field, commit_id, value) VALUES (?1, ?2, "
-                  "?3, ?4, ?5)",
-    [Q_POINT_SET] = "INSERT OR REPLACE INTO points(series, period, value, target) VALUES (?1, ?2, "
-                    "?3, ?4)",
+    [Q_VERSION] = "INSERT INTO versions(bucket, series, period, field, commit_id, value) VALUES "
+                  "(?6, ?1, ?2, ?3, ?4, ?5)",
+    [Q_POINT_SET] = "INSERT OR REPLACE INTO points(bucket, series, period, value, target) VALUES "
+                    "(?5, ?1, ?2, ?3, ?4)",
     [Q_VERSIONS] = NULL, /* multi_sql */
     [Q_POINTS_SET] = NULL,
-    [Q_POINT_DEL] = "DELETE FROM points WHERE series = ?1 AND period = ?2",
+    [Q_POINT_DEL] = "DELETE FROM points WHERE bucket = ?3 AND series = ?1 AND period = ?2",
     [Q_PENDING] = "INSERT OR IGNORE INTO rrd_pending(series) VALUES (?1)",
     [Q_PENDINGS] = NULL,
     [Q_TEAM] = "INSERT INTO teams(id, commit_id, name, parent) VALUES (?1, ?2, ?3, ?4)",
@@ -66,6 +66,10 @@ static const char *const sql_of[Q_COUNT] = {
  * as the commit dirties, 16 MB for a day of 2,000 series on 20 M points);
  * any failure rolls the whole commit back anyway. */
 enum { BATCH = 100 };
+
+/* Parameters of one row of a multi-row statement: versions (bucket, series,
+ * period, field, value), points (bucket, series, period, value, target). */
+enum { ROW_PARAMS = 5 };
 
 struct row {
     int64_t sid, period;
@@ -94,23 +98,23 @@ struct writer {
  * Q_PENDINGS: BATCH rows. */
 static int multi_sql(int q, struct kpi_buf *out)
 {
-    int rc = kpi_buf_puts(out, q == Q_VERSIONS ? "INSERT OR ROLLBACK INTO versions(series, "
-                                                 "period, field, commit_id, value) VALUES "
+    int rc = kpi_buf_puts(out, q == Q_VERSIONS ? "INSERT OR ROLLBACK INTO versions(bucket, "
+                                                 "series, period, field, commit_id, value) VALUES "
                                : q == Q_POINTS_SET
-                                   ? "INSERT OR ROLLBACK INTO points(series, period, value, "
-                                     "target) VALUES "
+                                   ? "INSERT OR ROLLBACK INTO points(bucket, series, period, "
+                                     "value, target) VALUES "
                                    : "INSERT OR IGNORE INTO rrd_pending(series) VALUES ");
     for (int r = 0; rc == 0 && r < BATCH; r++) {
         const char *sep = r > 0 ? "," : "";
-        int p = 4 * r + (q == Q_VERSIONS ? 2 : 1);
-        rc = q == Q_VERSIONS
-                 ? kpi_buf_printf(out, "%s(?%d,?%d,?%d,?1,?%d)", sep, p, p + 1, p + 2, p + 3)
-             : q == Q_POINTS_SET
-                 ? kpi_buf_printf(out, "%s(?%d,?%d,?%d,?%d)", sep, p, p + 1, p + 2, p + 3)
-                 : kpi_buf_printf(out, "%s(?%d)", sep, r + 1);
+        int p = ROW_PARAMS * r + (q == Q_VERSIONS ? 2 : 1);
+        rc = q == Q_VERSIONS     ? kpi_buf_printf(out, "%s(?%d,?%d,?%d,?%d,?1,?%d)", sep, p, p + 1,
+                                                  p + 2, p + 3, p + 4)
+             : q == Q_POINTS_SET ? kpi_buf_printf(out, "%s(?%d,?%d,?%d,?%d,?%d)", sep, p, p + 1,
+                                                  p + 2, p + 3, p + 4)
+                                 : kpi_buf_printf(out, "%s(?%d)", sep, r + 1);
     }
     if (rc == 0 && q == Q_POINTS_SET)
-        rc = kpi_buf_puts(out, " ON CONFLICT(series, period) DO UPDATE SET value = "
+        rc = kpi_buf_puts(out, " ON CONFLICT(bucket, series, period) DO UPDATE SET value = "
                                "excluded.value, target = excluded.target");
     return rc;
 }
@@ -141,20 +145,23 @@ static void bind_number(sqlite3_stmt *st, int col, double v)
 }
 
 /* Bind row r of batch kind q (its multi-row statement) from parameter
- * `first` on: versions (series, period, field, value), points (series,
- * period, value, target), pending marks (series). */
+ * `first` on: versions (bucket, series, period, field, value), points
+ * (bucket, series, period, value, target), pending marks (series). */
 static void bind_row(sqlite3_stmt *st, int q, int first, const struct row *r)
 {
-    sqlite3_bind_int64(st, first, r->sid);
-    if (q == Q_PENDINGS)
+    if (q == Q_PENDINGS) {
+        sqlite3_bind_int64(st, first, r->sid);
         return;
-    sqlite3_bind_int64(st, first + 1, r->period);
+    }
+    sqlite3_bind_int64(st, first, db_bucket(r->period));
+    sqlite3_bind_int64(st, first + 1, r->sid);
+    sqlite3_bind_int64(st, first + 2, r->period);
     if (q == Q_VERSIONS) {
-        sqlite3_bind_int(st, first + 2, r->field);
-        bind_number(st, first + 3, r->a);
+        sqlite3_bind_int(st, first + 3, r->field);
+        bind_number(st, first + 4, r->a);
     } else {
-        bind_number(st, first + 2, r->a);
-        bind_number(st, first + 3, r->b);
+        bind_number(st, first + 3, r->a);
+        bind_number(st, first + 4, r->b);
     }
 }
 
@@ -171,19 +178,27 @@ static int batch_flush(struct writer *w, struct batch *b, struct kpi_error *err)
         for (size_t r = 0; r < n; r++)
             bind_row(many, b->many,
                      b->many == Q_PENDINGS   ? (int)r + 1
-                     : b->many == Q_VERSIONS ? 4 * (int)r + 2
-                                             : 4 * (int)r + 1,
+                     : b->many == Q_VERSIONS ? ROW_PARAMS * (int)r + 2
+                                             : ROW_PARAMS * (int)r + 1,
                      &b->rows[r]);
         return step_done(w, many, err);
     }
     sqlite3_stmt *one = w->q[b->one];
     for (size_t r = 0; r < n; r++) {
-        if (b->one == Q_VERSION) { /* (?1 series, ?2 period, ?3 field, ?4 commit, ?5 value) */
+        if (b->one == Q_VERSION) { /* (?1 series, ?2 period, ?3 field, ?4 commit, ?5 value,
+                                    * ?6 bucket) */
             sqlite3_bind_int64(one, 4, (sqlite3_int64)w->id);
             sqlite3_bind_int64(one, 1, b->rows[r].sid);
             sqlite3_bind_int64(one, 2, b->rows[r].period);
             sqlite3_bind_int(one, 3, b->rows[r].field);
             bind_number(one, 5, b->rows[r].a);
+            sqlite3_bind_int64(one, 6, db_bucket(b->rows[r].period));
+        } else if (b->one == Q_POINT_SET) { /* (?1 series, ?2 period, ?3, ?4, ?5 bucket) */
+            sqlite3_bind_int64(one, 1, b->rows[r].sid);
+            sqlite3_bind_int64(one, 2, b->rows[r].period);
+            bind_number(one, 3, b->rows[r].a);
+            bind_number(one, 4, b->rows[r].b);
+            sqlite3_bind_int64(one, 5, db_bucket(b->rows[r].period));
         } else {
             bind_row(one, b->many, 1, &b->rows[r]);
         }
@@ -307,6 +322,7 @@ static int write_series(struct writer *w, const char *team, const char *kpi, int
             sqlite3_stmt *q = w->q[Q_POINT_DEL];
             sqlite3_bind_int64(q, 1, sid);
             sqlite3_bind_int64(q, 2, period);
+            sqlite3_bind_int64(q, 3, db_bucket(period));
             rc = step_done(w, q, err);
         } else {
             rc = batch_add(w, &w->points, (struct row){sid, period, 0, b.value, b.target}, err);

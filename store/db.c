@@ -34,7 +34,30 @@
     " text TEXT,"                                                                                  \
     " PRIMARY KEY(series, period, commit_id)) WITHOUT ROWID;"
 
-/* The schema of format 2 (PRAGMA user_version = 2; format 1 had no notes). */
+/* The versions and the current points of format 3: keyed by time bucket
+ * first (db_bucket: period >> 4), so that a day's new rows share leaves
+ * whatever the directory's age (docs/ARCHITECTURE.md, "The database").
+ * Format 2 had the same tables without the bucket. */
+#define VERSIONS_SQL                                                                               \
+    "("                                                                                            \
+    " bucket INTEGER NOT NULL,"                                                                    \
+    " series INTEGER NOT NULL,"                                                                    \
+    " period INTEGER NOT NULL,"                                                                    \
+    " field INTEGER NOT NULL,"                                                                     \
+    " commit_id INTEGER NOT NULL,"                                                                 \
+    " value REAL,"                                                                                 \
+    " PRIMARY KEY(bucket, series, period, field, commit_id)) WITHOUT ROWID;"
+#define POINTS_SQL                                                                                 \
+    "("                                                                                            \
+    " bucket INTEGER NOT NULL,"                                                                    \
+    " series INTEGER NOT NULL,"                                                                    \
+    " period INTEGER NOT NULL,"                                                                    \
+    " value REAL,"                                                                                 \
+    " target REAL,"                                                                                \
+    " PRIMARY KEY(bucket, series, period)) WITHOUT ROWID;"
+
+/* The schema of format 3 (PRAGMA user_version = 3; format 2 keyed versions
+ * and points by series first, format 1 had no notes either). */
 static const char schema_sql[] =
     "CREATE TABLE commits("
     " id INTEGER PRIMARY KEY,"
@@ -74,23 +97,10 @@ static const char schema_sql[] =
     " team TEXT NOT NULL,"
     " kpi TEXT NOT NULL,"
     " UNIQUE(team, kpi));"
-    "CREATE TABLE versions("
-    " series INTEGER NOT NULL,"
-    " period INTEGER NOT NULL,"
-    " field INTEGER NOT NULL,"
-    " commit_id INTEGER NOT NULL,"
-    " value REAL,"
-    " PRIMARY KEY(series, period, field, commit_id)) WITHOUT ROWID;"
-    "CREATE INDEX versions_by_commit ON versions(commit_id);"
-    "CREATE TABLE points("
-    " series INTEGER NOT NULL,"
-    " period INTEGER NOT NULL,"
-    " value REAL,"
-    " target REAL,"
-    " PRIMARY KEY(series, period)) WITHOUT ROWID;"
-    "CREATE TABLE rrd_pending(series INTEGER PRIMARY KEY);"
+    "CREATE TABLE versions" VERSIONS_SQL "CREATE INDEX versions_by_commit ON versions(commit_id);"
+    "CREATE TABLE points" POINTS_SQL "CREATE TABLE rrd_pending(series INTEGER PRIMARY KEY);"
     "CREATE TABLE " NOTES_SQL "CREATE INDEX notes_by_commit ON notes(commit_id);"
-    "PRAGMA user_version=2;";
+    "PRAGMA user_version=3;";
 
 /* How long a connection waits for a lock SQLite holds. */
 #define DB_BUSY_MS 60000
@@ -101,6 +111,25 @@ static const char upgrade_sql[] =
     "DROP TABLE IF EXISTS temp.notes;"
     "CREATE TABLE " NOTES_SQL "CREATE INDEX notes_by_commit ON notes(commit_id);"
     "PRAGMA user_version=2;";
+
+/* Format 2 to 3, in the first writer's transaction (one transaction: a
+ * crash leaves format 2 whole): each table copied in its new key order
+ * with its bucket, the old one dropped before the next copy (its pages
+ * are free for it). Costs a pass and a sort of every version and point:
+ * once per directory (docs/PERFORMANCE.md). */
+static const char convert_sql[] =
+    "CREATE TABLE versions_f3" VERSIONS_SQL
+    "INSERT INTO versions_f3(bucket, series, period, field, commit_id, value) SELECT period >> 4, "
+    "series, period, field, commit_id, value FROM versions ORDER BY 1, 2, 3, 4, 5;"
+    "DROP TABLE versions;"
+    "ALTER TABLE versions_f3 RENAME TO versions;"
+    "CREATE INDEX versions_by_commit ON versions(commit_id);"
+    "CREATE TABLE points_f3" POINTS_SQL
+    "INSERT INTO points_f3(bucket, series, period, value, target) SELECT period >> 4, series, "
+    "period, value, target FROM points ORDER BY 1, 2, 3;"
+    "DROP TABLE points;"
+    "ALTER TABLE points_f3 RENAME TO points;"
+    "PRAGMA user_version=3;";
 
 char *db_path(const char *dir)
 {
@@ -259,10 +288,12 @@ int db_create_schema(sqlite3 *db, struct kpi_error *err)
         sqlite3_step(st) == SQLITE_ROW)
         version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
-    if (version == 2)
+    if (version == 3)
         return 0;
-    if (version == 1)
-        return db_exec(db, upgrade_sql, err);
+    if (version == 1 && db_exec(db, upgrade_sql, err) != 0)
+        return KPI_ESYSTEM;
+    if (version == 1 || version == 2)
+        return db_exec(db, convert_sql, err);
     if (version != 0)
         return kpi_fail(err, KPI_ESYSTEM, "%s: unknown database format %d",
                         sqlite3_db_filename(db, "main"), version);
@@ -279,7 +310,7 @@ int db_check_format(sqlite3 *db, struct kpi_error *err)
     sqlite3_finalize(st);
     if (version < 0)
         return db_fail(err, db, "reading the format");
-    if (version != 1 && version != 2)
+    if (version < 1 || version > 3)
         return kpi_fail(err, KPI_ESYSTEM, "%s: unknown database format %d",
                         sqlite3_db_filename(db, "main"), version);
     /* format 1 has no notes: an empty temporary table (in the connection's
@@ -296,6 +327,17 @@ int db_check_format(sqlite3 *db, struct kpi_error *err)
         (query_only && db_exec(db, "PRAGMA query_only=1", err) != 0))
         return KPI_ESYSTEM;
     return 0;
+}
+
+bool db_bucketed(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int version = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return version >= 3;
 }
 
 uint64_t db_last_commit(sqlite3 *db)
@@ -581,14 +623,21 @@ static int load_overrides(sqlite3 *db, uint64_t at, struct override **out, size_
 {
     *out = NULL;
     *count = 0;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(
-        db,
+    /* each cell's versions: a range of the primary key (the bucket first
+     * in format 3) */
+    static const char *const sql[2] = {
         "SELECT c.series, c.period, c.field, (SELECT w.value FROM versions w WHERE w.series = "
         "c.series AND w.period = c.period AND w.field = c.field AND w.commit_id <= ?1 ORDER BY "
         "w.commit_id DESC LIMIT 1) FROM (SELECT DISTINCT series, period, field FROM versions "
         "INDEXED BY versions_by_commit WHERE commit_id > ?1) c",
-        -1, &st, NULL);
+        "SELECT c.series, c.period, c.field, (SELECT w.value FROM versions w WHERE w.bucket = "
+        "c.bucket AND w.series = c.series AND w.period = c.period AND w.field = c.field AND "
+        "w.commit_id <= ?1 ORDER BY w.commit_id DESC LIMIT 1) FROM (SELECT DISTINCT bucket, "
+        "series, period, field FROM versions INDEXED BY versions_by_commit WHERE commit_id > ?1) "
+        "c",
+    };
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql[db_bucketed(db)], -1, &st, NULL);
     if (rc != SQLITE_OK)
         return db_fail(err, db, "reading versions");
     sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
@@ -623,10 +672,6 @@ static int load_overrides(sqlite3 *db, uint64_t at, struct override **out, size_
     return 0;
 }
 
-struct series_span {
-    size_t first, count; /* in the points array */
-};
-
 static int cmp_series(const void *a, const void *b)
 {
     const struct store_series *x = a, *y = b;
@@ -660,25 +705,33 @@ static size_t merge_series(const struct kpi_point *p, size_t n, const struct ove
     return m;
 }
 
-/* The view's series from the spans of its points (v->points), sorted. */
-static int finish_series(struct store_view *v, const struct series_span *span,
-                         const struct series_ref *refs, size_t ref_count, struct kpi_error *err)
-{
-    size_t live = 0;
-    for (size_t i = 1; i < ref_count; i++)
-        if (span[i].count > 0 && refs[i].team != SIZE_MAX)
-            live++;
-    v->series = calloc(live + 1, sizeof *v->series);
-    if (v->series == NULL)
-        return kpi_fail(err, KPI_ESYSTEM, "out of memory");
-    for (size_t i = 1; i < ref_count; i++)
-        if (span[i].count > 0 && refs[i].team != SIZE_MAX)
-            v->series[v->series_count++] = (struct store_series){
-                refs[i].team, refs[i].indicator, span[i].count, v->points + span[i].first};
-    qsort(v->series, v->series_count, sizeof *v->series, cmp_series);
-    return 0;
-}
+/* Append pt to *b (count points so far). */
+static int sp_push(struct series_points **b, size_t *count, struct kpi_point pt);
+static struct series_points *sp_fit(struct series_points *b, size_t count);
+static struct series_points *sp_reserve(struct series_points *b, size_t n);
 
+/* One series of a view being built. */
+struct built_series {
+    struct store_series s;
+    struct series_points *buf; /* a reference the view takes */
+    uint32_t sid;
+};
+
+static int set_series(struct store_view *v, struct built_series *b, size_t n,
+                      struct kpi_error *err);
+
+/* The whole table, in its primary key's order: format 2 by series, format
+ * 3 by bucket then series (each series' rows still by period). */
+static const char *const scan_sql[2] = {
+    "SELECT series, period, value, target FROM points ORDER BY series, period",
+    "SELECT series, period, value, target FROM points ORDER BY bucket, series, period",
+};
+
+/* The points of the series kept in refs (all of them but those the catalog
+ * lacks, or those a scope keeps), by one scan of the points table in key
+ * order, each row appended to its series' own allocation (no sort: in
+ * format 3 the series come bucket by bucket, each series' rows by period);
+ * known at an earlier commit `at`, the cells changed since merged in. */
 static int load_points(sqlite3 *db, uint64_t at, bool latest, struct store_view *v,
                        const struct series_ref *refs, size_t ref_count, struct kpi_error *err)
 {
@@ -686,84 +739,86 @@ static int load_points(sqlite3 *db, uint64_t at, bool latest, struct store_view 
     size_t on = 0;
     if (!latest && load_overrides(db, at, &o, &on, err) != 0)
         return KPI_ESYSTEM;
-    sqlite3_int64 total = 0;
+    struct series_points **buf = calloc(ref_count + 1, sizeof *buf);
+    size_t *count = calloc(ref_count + 1, sizeof *count);
+    struct built_series *built = calloc(ref_count + 1, sizeof *built);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM points", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        total = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    st = NULL;
-    struct series_span *span = calloc(ref_count + 1, sizeof *span);
-    size_t cap = (size_t)total + on + 1;
-    struct kpi_point *pts = malloc(cap * sizeof *pts);
+    size_t n = 0;
     int status = 0, rc;
-    if (span == NULL || pts == NULL) {
+    if (buf == NULL || count == NULL || built == NULL) {
         status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
         goto done;
     }
-    if (sqlite3_prepare_v2(db,
-                           "SELECT series, period, value, target FROM points ORDER BY series, "
-                           "period",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, scan_sql[db_bucketed(db)], -1, &st, NULL) != SQLITE_OK) {
         status = db_fail(err, db, "reading points");
         goto done;
     }
-    size_t n = 0;
-    int64_t prev_series = -1;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         sqlite3_int64 sid = sqlite3_column_int64(st, 0);
-        if (sid < 1 || (size_t)sid >= ref_count || n >= (size_t)total) {
+        if (sid < 1 || (size_t)sid >= ref_count) {
             status = kpi_fail(err, KPI_ESYSTEM, "corrupt database: point of an unknown series");
             goto done;
         }
-        if (sid != prev_series) {
-            span[sid].first = n;
-            prev_series = sid;
+        if (refs[sid].team == SIZE_MAX)
+            continue;
+        struct kpi_point pt = {sqlite3_column_int64(st, 1), column_number(st, 2),
+                               column_number(st, 3)};
+        if (sp_push(&buf[sid], &count[sid], pt) != 0) {
+            status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+            goto done;
         }
-        pts[n++] = (struct kpi_point){sqlite3_column_int64(st, 1), column_number(st, 2),
-                                      column_number(st, 3)};
-        span[sid].count++;
     }
     if (rc != SQLITE_DONE) {
         status = db_fail(err, db, "reading points");
         goto done;
     }
-    /* known at an earlier commit: merge each changed series with what it
-     * held then, into the spare room after the points */
-    size_t spare = n;
+    /* known at an earlier commit: each changed series merged with what it
+     * held then */
     for (size_t k = 0; k < on;) {
         size_t e = k;
         while (e < on && o[e].series == o[k].series)
             e++;
         uint32_t sid = o[k].series;
-        if (sid >= 1 && sid < ref_count) {
-            struct series_span *s = &span[sid];
-            size_t need = s->count + (e - k);
-            if (spare + need > cap) {
-                size_t ncap = (spare + need) * 2;
-                struct kpi_point *g = realloc(pts, ncap * sizeof *g);
-                if (g == NULL) {
-                    status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
-                    goto done;
-                }
-                pts = g;
-                cap = ncap;
+        if (sid >= 1 && sid < ref_count && refs[sid].team != SIZE_MAX) {
+            struct series_points *g = sp_reserve(NULL, count[sid] + (e - k));
+            if (g == NULL) {
+                status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+                goto done;
             }
-            size_t m = merge_series(pts + s->first, s->count, o + k, e - k, pts + spare);
-            s->first = spare;
-            s->count = m;
-            spare += m;
+            size_t m = merge_series(buf[sid] != NULL ? buf[sid]->pts : NULL, count[sid], o + k,
+                                    e - k, g->pts);
+            free(buf[sid]);
+            buf[sid] = g;
+            count[sid] = m;
         }
         k = e;
     }
-    v->points = pts;
-    pts = NULL;
-    status = finish_series(v, span, refs, ref_count, err);
+    for (size_t sid = 1; sid < ref_count; sid++) {
+        if (buf[sid] == NULL)
+            continue;
+        if (count[sid] == 0) {
+            free(buf[sid]);
+            buf[sid] = NULL;
+            continue;
+        }
+        struct series_points *b = sp_fit(buf[sid], count[sid]);
+        buf[sid] = NULL;
+        built[n++] = (struct built_series){
+            {refs[sid].team, refs[sid].indicator, count[sid], b->pts}, b, (uint32_t)sid};
+    }
+    if ((status = set_series(v, built, n, err)) == 0)
+        n = 0; /* the view's now */
 done:
     sqlite3_finalize(st);
+    if (buf != NULL)
+        for (size_t sid = 0; sid <= ref_count; sid++)
+            free(buf[sid]);
+    for (size_t i = 0; i < n; i++)
+        series_points_release(built[i].buf);
+    free(built);
+    free(buf);
+    free(count);
     free(o);
-    free(span);
-    free(pts);
     return status;
 }
 
@@ -856,7 +911,6 @@ void series_points_release(struct series_points *b)
         free(b);
 }
 
-/* Append pt to *b (count points so far). */
 static int sp_push(struct series_points **b, size_t *count, struct kpi_point pt)
 {
     struct series_points *g = sp_reserve(*b, *count + 1);
@@ -919,13 +973,6 @@ static int read_series(sqlite3 *db, sqlite3_stmt *st, bool latest, uint64_t at, 
     return 0;
 }
 
-/* One series of a view being built. */
-struct built_series {
-    struct store_series s;
-    struct series_points *buf; /* a reference the view takes */
-    uint32_t sid;
-};
-
 static int cmp_built(const void *a, const void *b)
 {
     return cmp_series(&((const struct built_series *)a)->s, &((const struct built_series *)b)->s);
@@ -965,10 +1012,30 @@ static void release_built(struct built_series *b, size_t n)
     free(b);
 }
 
-static const char each_latest_sql[] =
-    "SELECT period, value, target FROM points WHERE series = ?1 ORDER BY period";
-static const char each_at_sql[] = "SELECT period, field, value FROM versions WHERE series = ?1 AND "
-                                  "commit_id <= ?2 ORDER BY period, field, commit_id";
+/* One series (?1) across time: its latest points; its versions up to
+ * commit ?2; whether it has a version of a period >= ?2 at commit ?3. By
+ * format: format 2's tables are keyed by series first. */
+static const char *const each_latest_sql[2] = {
+    "SELECT period, value, target FROM points WHERE series = ?1 ORDER BY period",
+    DB_BUCKETS("points", "",
+               "") "SELECT p.period, p.value, p.target FROM b JOIN points p ON p.bucket = "
+                   "b.x AND p.series = ?1 ORDER BY p.period",
+};
+static const char *const each_at_sql[2] = {
+    "SELECT period, field, value FROM versions WHERE series = ?1 AND commit_id <= ?2 ORDER BY "
+    "period, field, commit_id",
+    DB_BUCKETS("versions", "",
+               "") "SELECT v.period, v.field, v.value FROM b JOIN versions v ON v.bucket "
+                   "= b.x AND v.series = ?1 WHERE v.commit_id <= ?2 ORDER BY v.period, "
+                   "v.field, v.commit_id",
+};
+static const char *const had_from_sql[2] = {
+    "SELECT 1 FROM versions WHERE series = ?1 AND period >= ?2 AND commit_id <= ?3 LIMIT 1",
+    DB_BUCKETS("versions", " WHERE bucket >= (?2 >> 4)",
+               "") "SELECT 1 FROM b JOIN versions v ON v.bucket "
+                   "= b.x AND v.series = ?1 AND v.period >= ?2 "
+                   "WHERE v.commit_id <= ?3 LIMIT 1",
+};
 
 /* The points of the series kept in refs, one series at a time by primary
  * key, each into its own allocation: the latest from points; known at an
@@ -985,7 +1052,9 @@ static int load_points_each(sqlite3 *db, uint64_t at, bool latest, struct store_
     sqlite3_stmt *st = NULL;
     size_t n = 0;
     int status = 0;
-    if (sqlite3_prepare_v2(db, latest ? each_latest_sql : each_at_sql, -1, &st, NULL) != SQLITE_OK)
+    bool f3 = db_bucketed(db);
+    if (sqlite3_prepare_v2(db, latest ? each_latest_sql[f3] : each_at_sql[f3], -1, &st, NULL) !=
+        SQLITE_OK)
         status = db_fail(err, db, latest ? "reading points" : "reading versions");
     for (size_t sid = 1; sid < ref_count && status == 0; sid++) {
         if (refs[sid].team == SIZE_MAX)
@@ -1115,10 +1184,24 @@ static int apply_repair(sqlite3 *db, const struct store *st, const struct store_
     return 0;
 }
 
+/* Whether the series refs keeps are better read one by one than by a scan
+ * of the whole table: always in format 2 (each series is a range of the
+ * key); in format 3 (each series is a range per bucket: a seek per bucket
+ * for at most 16 rows) when they are at most half the directory's. */
+static bool read_each(sqlite3 *db, const struct series_ref *refs, size_t ref_count)
+{
+    if (!db_bucketed(db))
+        return true;
+    size_t kept = 0;
+    for (size_t i = 1; i < ref_count; i++)
+        kept += refs[i].team != SIZE_MAX;
+    return kept * 2 <= ref_count - 1;
+}
+
 /* A view of commit `at` (0: the latest), of the series scope keeps (NULL:
  * all; with repair, those apply_repair keeps), each series in its own
- * allocation when scoped or each. */
-static int load_view(sqlite3 *db, uint64_t at, const struct store_scope *scope, bool each,
+ * allocation. */
+static int load_view(sqlite3 *db, uint64_t at, const struct store_scope *scope,
                      const struct store *repair, struct store_view **out, struct kpi_error *err)
 {
     *out = NULL;
@@ -1143,7 +1226,7 @@ static int load_view(sqlite3 *db, uint64_t at, const struct store_scope *scope, 
         apply_scope(v, scope, refs, ref_count);
     if (repair != NULL && (status = apply_repair(db, repair, v, refs, ref_count, err)) != 0)
         goto done;
-    status = scope != NULL || each || repair != NULL
+    status = (scope != NULL || repair != NULL) && read_each(db, refs, ref_count)
                  ? load_points_each(db, v->generation, latest, v, refs, ref_count, err)
                  : load_points(db, v->generation, latest, v, refs, ref_count, err);
     if (status == 0 && latest)
@@ -1163,24 +1246,24 @@ done:
 
 int db_load_view(sqlite3 *db, uint64_t at, struct store_view **out, struct kpi_error *err)
 {
-    return load_view(db, at, NULL, false, NULL, out, err);
+    return load_view(db, at, NULL, NULL, out, err);
 }
 
 int db_load_view_scoped(sqlite3 *db, uint64_t at, const struct store_scope *scope,
                         struct store_view **out, struct kpi_error *err)
 {
-    return load_view(db, at, scope, false, NULL, out, err);
+    return load_view(db, at, scope, NULL, out, err);
 }
 
 int db_load_view_shared(sqlite3 *db, struct store_view **out, struct kpi_error *err)
 {
-    return load_view(db, 0, NULL, true, NULL, out, err);
+    return load_view(db, 0, NULL, NULL, out, err);
 }
 
 int db_load_view_repair(sqlite3 *db, const struct store *st, struct store_view **out,
                         struct kpi_error *err)
 {
-    return load_view(db, 0, NULL, true, st, out, err);
+    return load_view(db, 0, NULL, st, out, err);
 }
 
 /* --------------------------------------------------------- view update */
@@ -1328,7 +1411,8 @@ int db_update_view(sqlite3 *db, const struct store_view *old, struct store_view 
             atomic_fetch_add(&b->refs, 1);
             count = old->series[oi].count;
         } else if (e == k) { /* not in the old view (its catalog lacked it) */
-            if (st == NULL && sqlite3_prepare_v2(db, each_latest_sql, -1, &st, NULL) != SQLITE_OK)
+            if (st == NULL && sqlite3_prepare_v2(db, each_latest_sql[db_bucketed(db)], -1, &st,
+                                                 NULL) != SQLITE_OK)
                 status = db_fail(err, db, "reading points");
             else
                 status = read_series(db, st, true, 0, sid, &b, &count, err);
@@ -1400,10 +1484,7 @@ static int had_period_from(sqlite3 *db, sqlite3_stmt **st, size_t sid, int64_t f
                            bool *had, struct kpi_error *err)
 {
     if (*st == NULL &&
-        sqlite3_prepare_v2(db,
-                           "SELECT 1 FROM versions WHERE series = ?1 AND period >= ?2 AND "
-                           "commit_id <= ?3 LIMIT 1",
-                           -1, st, NULL) != SQLITE_OK)
+        sqlite3_prepare_v2(db, had_from_sql[db_bucketed(db)], -1, st, NULL) != SQLITE_OK)
         return db_fail(err, db, "reading versions");
     sqlite3_reset(*st);
     sqlite3_bind_int64(*st, 1, (sqlite3_int64)sid);
@@ -1466,7 +1547,8 @@ int db_view_at_from(sqlite3 *db, const struct store_view *cur, uint64_t at, stru
         if (status != 0)
             break;
         if (rebuild) { /* corrected after `at`: each cell's version then */
-            if (each == NULL && sqlite3_prepare_v2(db, each_at_sql, -1, &each, NULL) != SQLITE_OK)
+            if (each == NULL &&
+                sqlite3_prepare_v2(db, each_at_sql[db_bucketed(db)], -1, &each, NULL) != SQLITE_OK)
                 status = db_fail(err, db, "reading versions");
             else
                 status = read_series(db, each, false, at, sid, &b, &count, err);

@@ -99,9 +99,11 @@ struct param {
 #define PARAM_TEXT(t) ((struct param){.text = (t)})
 #define PARAM_NUMBER(n) ((struct param){.number = (n), .is_number = true})
 
-/* Run sql with params bound to ?1, ?2, ... on a read connection of st and
- * read its rows as r says (read_rows). No database: no row. */
-static int select_rows(struct store *st, const char *sql, const struct param *params,
+/* Run sql (by the database's format: sql[0] for format 1 or 2, sql[1] for
+ * format 3, db_bucketed) with params bound to ?1, ?2, ... on a read
+ * connection of st and read its rows as r says (read_rows). No database: no
+ * row. */
+static int select_rows(struct store *st, const char *const sql[2], const struct param *params,
                        size_t nparams, const struct row_reader *r, void **out, size_t *count,
                        struct kpi_error *err)
 {
@@ -112,7 +114,7 @@ static int select_rows(struct store *st, const char *sql, const struct param *pa
     if (rc != 0 || db == NULL)
         return rc;
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, sql[db_bucketed(db)], -1, &s, NULL) != SQLITE_OK) {
         rc = db_fail(err, db, r->what);
         sqlite3_close(db);
         return rc;
@@ -189,7 +191,8 @@ int store_log(struct store *st, const struct store_log_query *q, struct store_co
     };
     static const struct row_reader reader = {sizeof(struct store_commit), "reading commits",
                                              commit_row, release_commits};
-    return select_rows(st, sql, params, 3, &reader, (void **)out, count, err);
+    return select_rows(st, (const char *const[2]){sql, sql}, params, 3, &reader, (void **)out,
+                       count, err);
 }
 
 /* ------------------------------------------------------------- known at */
@@ -264,7 +267,8 @@ int store_resolve_commit(struct store *st, const char *text, uint64_t *commit,
                                              release_ids};
     uint64_t *ids = NULL, found = 0;
     size_t n = 0;
-    int rc = select_rows(st, sql, &param, 1, &reader, (void **)&ids, &n, err);
+    int rc = select_rows(st, (const char *const[2]){sql, sql}, &param, 1, &reader, (void **)&ids,
+                         &n, err);
     if (rc != 0)
         return rc;
     if (n > 0)
@@ -315,14 +319,38 @@ int store_history(struct store *st, const char *team, const char *kpi, const int
 {
     /* notes are field 2 (STORE_NOTE), after the value and target; each
      * side of the union a range of its primary key (the series id found
-     * first: a join over the union made SQLite scan every version) */
-    static const char sql[] =
+     * first: a join over the union made SQLite scan every version); in
+     * format 3 a range per bucket (the period's only when one is given) */
+    static const char *const sql[2] = {
         "SELECT v.period, v.field, v.value, v.commit_id, c.time, c.author, v.text FROM (SELECT "
         "period, field, value, commit_id, NULL AS text FROM versions WHERE series = (SELECT id "
         "FROM series WHERE team = ?1 AND kpi = ?2) AND (?3 IS NULL OR period = ?3) UNION ALL "
         "SELECT period, 2, NULL, commit_id, text FROM notes WHERE series = (SELECT id FROM "
         "series WHERE team = ?1 AND kpi = ?2) AND (?3 IS NULL OR period = ?3)) v JOIN commits c "
-        "ON c.id = v.commit_id ORDER BY v.commit_id, v.period, v.field";
+        "ON c.id = v.commit_id ORDER BY v.commit_id, v.period, v.field",
+        DB_BUCKETS(
+            "versions", " WHERE bucket >= coalesce(?3 >> 4, -9223372036854775807)",
+            " AND b.x < coalesce(?3 >> 4, 9223372036854775807)") "SELECT v.period, "
+                                                                 "v.field, v.value, v.commit_id, "
+                                                                 "c.time, c.author, v.text FROM "
+                                                                 "(SELECT w.period, w.field, "
+                                                                 "w.value, w.commit_id, NULL AS "
+                                                                 "text FROM b JOIN versions w ON "
+                                                                 "w.bucket = b.x AND "
+                                                                 "w.series = (SELECT id FROM "
+                                                                 "series WHERE team = ?1 AND kpi = "
+                                                                 "?2) WHERE ?3 IS NULL OR "
+                                                                 "w.period = ?3 UNION ALL SELECT "
+                                                                 "period, 2, NULL, commit_id, text "
+                                                                 "FROM notes WHERE "
+                                                                 "series = (SELECT id FROM series "
+                                                                 "WHERE team = ?1 AND kpi = ?2) "
+                                                                 "AND (?3 IS NULL OR "
+                                                                 "period = ?3)) v JOIN commits c "
+                                                                 "ON c.id = v.commit_id ORDER BY "
+                                                                 "v.commit_id, v.period, "
+                                                                 "v.field",
+    };
     const struct param params[] = {
         PARAM_TEXT(team),
         PARAM_TEXT(kpi),
@@ -389,14 +417,23 @@ int store_restatements(struct store *st, uint64_t since, struct store_restatemen
                        size_t *count, struct kpi_error *err)
 {
     /* observations (field 0) with more than one version, whose latest
-     * version is a commit after since: one pass over versions in key order */
-    static const char sql[] =
+     * version is a commit after since: one pass over versions in key order
+     * (the bucket first in format 3; sorted here after) */
+    static const char *const sql[2] = {
         "SELECT s.team, s.kpi, c.period, f.value, c.first, l.value, c.last FROM (SELECT series, "
         "period, min(commit_id) AS first, max(commit_id) AS last, count(*) AS n FROM versions "
         "WHERE field = 0 GROUP BY series, period) c JOIN series s ON s.id = c.series JOIN "
         "versions f ON f.series = c.series AND f.period = c.period AND f.field = 0 AND "
         "f.commit_id = c.first JOIN versions l ON l.series = c.series AND l.period = c.period "
-        "AND l.field = 0 AND l.commit_id = c.last WHERE c.n > 1 AND c.last > ?1";
+        "AND l.field = 0 AND l.commit_id = c.last WHERE c.n > 1 AND c.last > ?1",
+        "SELECT s.team, s.kpi, c.period, f.value, c.first, l.value, c.last FROM (SELECT bucket, "
+        "series, period, min(commit_id) AS first, max(commit_id) AS last, count(*) AS n FROM "
+        "versions WHERE field = 0 GROUP BY bucket, series, period) c JOIN series s ON s.id = "
+        "c.series JOIN versions f ON f.bucket = c.bucket AND f.series = c.series AND f.period = "
+        "c.period AND f.field = 0 AND f.commit_id = c.first JOIN versions l ON l.bucket = "
+        "c.bucket AND l.series = c.series AND l.period = c.period AND l.field = 0 AND "
+        "l.commit_id = c.last WHERE c.n > 1 AND c.last > ?1",
+    };
     const struct param param = PARAM_NUMBER((int64_t)since);
     static const struct row_reader reader = {sizeof(struct store_restatement), "reading versions",
                                              restatement_row, release_restatements};

@@ -325,3 +325,25 @@ int store_checkpoint(struct store *st, struct store_wal *wal, struct kpi_error *
     sqlite3_close(db);
     return rc;
 }
+
+int store_upgrade(struct store *st, struct kpi_error *err)
+{
+    if (!db_exists(st->dir))
+        return 0;
+    int fd;
+    int rc = store_lock(st, false, &fd, err);
+    if (rc != 0)
+        return rc;
+    sqlite3 *db = NULL;
+    rc = db_open(st->dir, DB_WRITE, &db, err);
+    if (rc == 0 && (rc = db_exec(db, "BEGIN IMMEDIATE", err)) == 0) {
+        rc = db_create_schema(db, err);
+        if (rc == 0)
+            rc = db_exec(db, "COMMIT", err);
+        else
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    sqlite3_close(db);
+    close(fd); /* releases the lock */
+    return rc;
+}

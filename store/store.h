@@ -462,6 +462,12 @@ struct store_wal {
  * database. Thread-safe (its own connection). KPI_ESYSTEM with the path. */
 int store_checkpoint(struct store *st, struct store_wal *wal, struct kpi_error *err);
 
+/* Convert DIR/kpi.db to the latest format now, as the first writer's
+ * commit otherwise does (docs/DECISIONS.md, "Format 3"): one transaction,
+ * no commit of the history. 0 when there is no database or it is already
+ * of the latest format. Takes DIR's lock (waits for a running import). */
+int store_upgrade(struct store *st, struct kpi_error *err);
+
 /* kpi revert N: one new commit (kind "revert", source "commit N") that puts
  * back, for every cell commit N changed, its version before N (removing
  * the cells N created). When a later commit changed one of those cells

@@ -215,6 +215,31 @@ int db_checkpoint(struct sqlite3 *db, struct store_wal *wal, struct kpi_error *e
 int db_create_schema(struct sqlite3 *db, struct kpi_error *err);
 int db_check_format(struct sqlite3 *db, struct kpi_error *err);
 
+/* The time bucket of a period index (format 3, docs/ARCHITECTURE.md "The
+ * database"): 16 consecutive periods, floored for negative indices as
+ * SQLite's `period >> 4` is. */
+#define DB_BUCKET_SHIFT 4
+static inline int64_t db_bucket(int64_t period)
+{
+    return period / 16 - (period % 16 < 0);
+}
+
+/* Whether the connection's database is of format 3 (points and versions
+ * keyed by time bucket first); format 2 until its first writer converts
+ * it. Queries that read one series across time are chosen by it. */
+bool db_bucketed(struct sqlite3 *db);
+
+/* SQL: the buckets of table t holding rows (from the bucket `from`
+ * restricts to on, while the condition `to` on b.x holds), in order, as the
+ * recursive table b(x): a walk of the
+ * primary key's first column, one seek per bucket, written out rather than
+ * left to the planner (its own skip-scan needs ANALYZE statistics). One
+ * series' rows are then one range of the key per bucket. The last row of b
+ * is NULL. */
+#define DB_BUCKETS(t, from, to)                                                                    \
+    "WITH RECURSIVE b(x) AS (SELECT min(bucket) FROM " t from " UNION ALL SELECT (SELECT "         \
+    "min(bucket) FROM " t " WHERE bucket > b.x) FROM b WHERE b.x IS NOT NULL" to ") "
+
 /* KPI_ESYSTEM "FILE: what: sqlite's message (corrupt|sqlite)". */
 int db_fail(struct kpi_error *err, struct sqlite3 *db, const char *what);
 int db_exec(struct sqlite3 *db, const char *sql, struct kpi_error *err);

@@ -191,6 +191,49 @@ static int read_rows(struct store_txn *txn, int64_t sid, int64_t lo, int64_t hi,
     return 0;
 }
 
+/* The last base row of series sid before period: *found, *pt. Format 3
+ * walks the buckets back from the period's, one seek each, until one holds
+ * a row of the series (the bucket before the period's, for the usual
+ * append). */
+static int read_last(struct store_txn *txn, int64_t sid, int64_t period, struct kpi_point *pt,
+                     bool *found, struct kpi_error *err)
+{
+    *found = false;
+    sqlite3_stmt *q = txn->q_last, *prev = txn->q_prev;
+    int64_t bucket = db_bucket(period);
+    int rc;
+    for (;;) {
+        sqlite3_bind_int64(q, 1, sid);
+        sqlite3_bind_int64(q, 2, period);
+        if (txn->bucketed)
+            sqlite3_bind_int64(q, 3, bucket);
+        rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) {
+            *found = true;
+            *pt = (struct kpi_point){
+                sqlite3_column_int64(q, 0),
+                sqlite3_column_type(q, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 1),
+                sqlite3_column_type(q, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 2)};
+        }
+        sqlite3_reset(q);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            break;
+        if (*found || !txn->bucketed)
+            return 0;
+        sqlite3_bind_int64(prev, 1, bucket);
+        rc = sqlite3_step(prev);
+        bool more = rc == SQLITE_ROW && sqlite3_column_type(prev, 0) != SQLITE_NULL;
+        if (more)
+            bucket = sqlite3_column_int64(prev, 0);
+        sqlite3_reset(prev);
+        if (rc != SQLITE_ROW)
+            break;
+        if (!more)
+            return 0;
+    }
+    return db_fail(err, txn->db, "reading points");
+}
+
 /* The base points of s from period on: its rows of the points table with
  * period >= period, or when it has none there, its last row (so that the
  * window always holds the series' last point); or a legacy ledger's whole
@@ -212,36 +255,37 @@ static int series_load(struct store_txn *txn, struct wseries *s, int64_t period,
     }
     if (txn->no_series)
         return 0;
-    /* one statement gives the series' id and its last row: the whole
-     * window of the usual append (period after it) */
     sqlite3_stmt *q = txn->q_sid;
     sqlite3_bind_text(q, 1, txn->teams[s->team].id, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, txn->inds[s->indicator].id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
-    struct kpi_point last = {0, NAN, NAN};
-    if (rc == SQLITE_ROW) {
+    if (rc == SQLITE_ROW)
         s->sid = sqlite3_column_int64(q, 0);
-        s->last_period =
-            sqlite3_column_type(q, 1) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(q, 1);
-        last = (struct kpi_point){
-            s->last_period,
-            sqlite3_column_type(q, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 2),
-            sqlite3_column_type(q, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 3)};
-    }
     sqlite3_reset(q);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return db_fail(err, txn->db, "reading series");
-    if (s->sid == 0 || s->last_period == INT64_MIN)
-        return 0; /* no points */
-    int64_t lo = period < s->last_period ? period : s->last_period;
+    if (s->sid == 0)
+        return 0;
+    /* its rows from period on, or when it has none there its last row:
+     * the whole window of the usual append (period after it) */
     struct kpi_point *pts = NULL;
     size_t n = 0;
-    if (lo == s->last_period) {
+    if ((rc = read_rows(txn, s->sid, period, INT64_MAX, &pts, &n, err)) != 0)
+        return rc;
+    int64_t lo = period;
+    if (n == 0) {
+        free(pts);
+        pts = NULL;
+        struct kpi_point last;
+        bool found = false;
+        if ((rc = read_last(txn, s->sid, period, &last, &found, err)) != 0)
+            return rc;
+        if (!found)
+            return 0; /* no points */
         if ((pts = malloc(sizeof *pts)) == NULL)
             return kpi_fail(err, KPI_ESYSTEM, "out of memory");
         pts[n++] = last;
-    } else if ((rc = read_rows(txn, s->sid, lo, INT64_MAX, &pts, &n, err)) != 0) {
-        return rc;
+        lo = last.period;
     }
     s->lo = lo;
     s->base_own = pts;
@@ -329,11 +373,16 @@ int txn_indicator_has_data(struct store_txn *txn, size_t ind, bool *has, struct 
     *has = txn->ind_has_data[ind];
     if (*has || txn->db == NULL || txn->icat.created[ind])
         return 0;
+    static const char *const sql[2] = {
+        "SELECT 1 FROM series s WHERE s.kpi = ?1 AND EXISTS (SELECT 1 FROM points p WHERE "
+        "p.series = s.id) LIMIT 1",
+        "SELECT 1 FROM series s WHERE s.kpi = ?1 AND EXISTS (" DB_BUCKETS(
+            "points", "",
+            "") "SELECT 1 FROM b JOIN points p ON p.bucket = b.x AND p.series = s.id) "
+                "LIMIT 1",
+    };
     sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(txn->db,
-                           "SELECT 1 FROM series s WHERE s.kpi = ?1 AND EXISTS (SELECT 1 FROM "
-                           "points p WHERE p.series = s.id) LIMIT 1",
-                           -1, &q, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(txn->db, sql[txn->bucketed], -1, &q, NULL) != SQLITE_OK)
         return db_fail(err, txn->db, "reading series");
     sqlite3_bind_text(q, 1, txn->inds[ind].id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
@@ -346,12 +395,49 @@ int txn_indicator_has_data(struct store_txn *txn, size_t ind, bool *has, struct 
 
 /* ----------------------------------------------------------------- begin */
 
+/* The statements that read a series' base points, by format: its id; its
+ * rows with ?2 <= period < ?3; its last row before ?2 (format 3: in bucket
+ * ?3, and the bucket before ?1 that holds rows, walked back from the
+ * period's until a bucket has one of the series). */
+static int prepare_reads(struct store_txn *txn, struct kpi_error *err)
+{
+    static const char *const points_sql[2] = {
+        "SELECT period, value, target FROM points WHERE series = ?1 AND period >= ?2 AND "
+        "period < ?3 ORDER BY period",
+        DB_BUCKETS("points", " WHERE bucket >= (?2 >> 4)",
+                   " AND b.x < (?3 >> 4)") "SELECT p.period, p.value, p.target "
+                                           "FROM b JOIN points p ON p.bucket = "
+                                           "b.x AND p.series = ?1 AND p.period "
+                                           ">= ?2 AND p.period < ?3 ORDER BY p.period",
+    };
+    static const char *const last_sql[2] = {
+        "SELECT period, value, target FROM points WHERE series = ?1 AND period < ?2 ORDER BY "
+        "period DESC LIMIT 1",
+        "SELECT period, value, target FROM points WHERE bucket = ?3 AND series = ?1 AND period "
+        "< ?2 ORDER BY period DESC LIMIT 1",
+    };
+    txn->bucketed = db_bucketed(txn->db);
+    if (sqlite3_prepare_v3(txn->db, "SELECT id FROM series WHERE team = ?1 AND kpi = ?2", -1,
+                           SQLITE_PREPARE_PERSISTENT, &txn->q_sid, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(txn->db, points_sql[txn->bucketed], -1, SQLITE_PREPARE_PERSISTENT,
+                           &txn->q_points, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(txn->db, last_sql[txn->bucketed], -1, SQLITE_PREPARE_PERSISTENT,
+                           &txn->q_last, NULL) != SQLITE_OK ||
+        (txn->bucketed &&
+         sqlite3_prepare_v3(txn->db, "SELECT max(bucket) FROM points WHERE bucket < ?1", -1,
+                            SQLITE_PREPARE_PERSISTENT, &txn->q_prev, NULL) != SQLITE_OK))
+        return db_fail(err, txn->db, "preparing the transaction");
+    return 0;
+}
+
 static void txn_free(struct store_txn *txn)
 {
     if (txn == NULL)
         return;
     sqlite3_finalize(txn->q_sid);
     sqlite3_finalize(txn->q_points);
+    sqlite3_finalize(txn->q_last);
+    sqlite3_finalize(txn->q_prev);
     sqlite3_close(txn->db);
     if (txn->lock_fd >= 0) {
         if (txn->made_dirs > 0) /* empty unless committed: a failed import leaves nothing */
@@ -441,18 +527,8 @@ int store_txn_begin(struct store *st, struct store_txn **out, struct kpi_error *
             rc = db_check_format(txn->db, err);
         if (rc == 0)
             rc = db_load_catalog(txn->db, &txn->base, err);
-        if (rc == 0 &&
-            (sqlite3_prepare_v3(txn->db,
-                                "SELECT s.id, p.period, p.value, p.target FROM series s LEFT "
-                                "JOIN points p ON p.series = s.id AND p.period = (SELECT "
-                                "max(period) FROM points WHERE series = s.id) WHERE s.team = ?1 "
-                                "AND s.kpi = ?2",
-                                -1, SQLITE_PREPARE_PERSISTENT, &txn->q_sid, NULL) != SQLITE_OK ||
-             sqlite3_prepare_v3(txn->db,
-                                "SELECT period, value, target FROM points WHERE series = ?1 AND "
-                                "period >= ?2 AND period < ?3 ORDER BY period",
-                                -1, SQLITE_PREPARE_PERSISTENT, &txn->q_points, NULL) != SQLITE_OK))
-            rc = db_fail(err, txn->db, "preparing the transaction");
+        if (rc == 0)
+            rc = prepare_reads(txn, err);
     } else if (rc == 0) {
         /* no database yet: an empty directory, or one written before it
          * (DIR/ledger), which the first commit converts */
@@ -1233,16 +1309,25 @@ int store_revert(struct store *st, uint64_t commit, bool force, const char *auth
         return kpi_fail(err, KPI_EUSAGE, "unknown commit %llu", (unsigned long long)commit);
     }
     sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(
-            txn->db,
-            "SELECT s.team, s.kpi, v.period, v.field, (SELECT w.value FROM versions w WHERE "
-            "w.series = v.series AND w.period = v.period AND w.field = v.field AND w.commit_id < "
-            "?1 ORDER BY w.commit_id DESC LIMIT 1), EXISTS (SELECT 1 FROM versions w WHERE "
-            "w.series = v.series AND w.period = v.period AND w.field = v.field AND w.commit_id > "
-            "?1), (SELECT period FROM indicators i WHERE i.id = s.kpi ORDER BY commit_id DESC "
-            "LIMIT 1) FROM versions v JOIN series s ON s.id = v.series WHERE v.commit_id = ?1 "
-            "ORDER BY s.team, s.kpi, v.period, v.field",
-            -1, &q, NULL) != SQLITE_OK) {
+    /* each cell's versions before and after: a range of the primary key
+     * (the bucket first in format 3) */
+    static const char *const sql[2] = {
+        "SELECT s.team, s.kpi, v.period, v.field, (SELECT w.value FROM versions w WHERE "
+        "w.series = v.series AND w.period = v.period AND w.field = v.field AND w.commit_id < "
+        "?1 ORDER BY w.commit_id DESC LIMIT 1), EXISTS (SELECT 1 FROM versions w WHERE "
+        "w.series = v.series AND w.period = v.period AND w.field = v.field AND w.commit_id > "
+        "?1), (SELECT period FROM indicators i WHERE i.id = s.kpi ORDER BY commit_id DESC "
+        "LIMIT 1) FROM versions v JOIN series s ON s.id = v.series WHERE v.commit_id = ?1 "
+        "ORDER BY s.team, s.kpi, v.period, v.field",
+        "SELECT s.team, s.kpi, v.period, v.field, (SELECT w.value FROM versions w WHERE "
+        "w.bucket = v.bucket AND w.series = v.series AND w.period = v.period AND w.field = "
+        "v.field AND w.commit_id < ?1 ORDER BY w.commit_id DESC LIMIT 1), EXISTS (SELECT 1 FROM "
+        "versions w WHERE w.bucket = v.bucket AND w.series = v.series AND w.period = v.period "
+        "AND w.field = v.field AND w.commit_id > ?1), (SELECT period FROM indicators i WHERE "
+        "i.id = s.kpi ORDER BY commit_id DESC LIMIT 1) FROM versions v JOIN series s ON s.id = "
+        "v.series WHERE v.commit_id = ?1 ORDER BY s.team, s.kpi, v.period, v.field",
+    };
+    if (sqlite3_prepare_v2(txn->db, sql[db_bucketed(txn->db)], -1, &q, NULL) != SQLITE_OK) {
         rc = db_fail(err, txn->db, "reading versions");
         store_txn_abort(txn);
         return rc;

@@ -56,9 +56,8 @@ struct wseries {
      * lo only (INT64_MIN: all), and always the series' last one; a call on
      * an earlier period reads the rows before first (series_cover). */
     int64_t lo;
-    int64_t last_period; /* of the base (when read from the database) */
-    bool touched;        /* a set call happened */
-    bool dirty;          /* a cell changed */
+    bool touched; /* a set call happened */
+    bool dirty;   /* a cell changed */
 };
 
 struct store_txn {
@@ -71,10 +70,11 @@ struct store_txn {
                            them and clears the marks in its own transaction (sync.c) */
     /* the base: with a database, its catalog only (db_load_catalog), the
      * points of a series being read when the transaction first touches it
-     * (q_sid, q_points); else a legacy ledger's or an empty directory's
-     * whole view */
+     * (q_sid, q_points, q_last, q_prev); else a legacy ledger's or an
+     * empty directory's whole view */
     struct store_view *base;
-    struct sqlite3_stmt *q_sid, *q_points;
+    struct sqlite3_stmt *q_sid, *q_points, *q_last, *q_prev;
+    bool bucketed;  /* the database is of format 3 (db_bucketed) */
     bool no_series; /* the database has no series yet: nothing to read */
     /* a failure to read the base where the API cannot return it
      * (store_txn_get): every later set, put and the commit fail with it */

@@ -667,6 +667,164 @@ START_TEST(test_revert_puts_back_and_refuses_cells_changed_later)
 }
 END_TEST
 
+/* ------------------------------------------------- format 2, converted */
+
+/* A copy of tests/data/format-2/dir (written by kpi's format 2: points and
+ * versions keyed by series first) at ROOT/data. */
+static char *copy_format2(const char *root)
+{
+    char *data = ts_path(root, "data");
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cp -a '%s/tests/data/format-2/dir' '%s'", KPI_SOURCE_DIR, data);
+    ck_assert_int_eq(system(cmd), 0);
+    return data;
+}
+
+static char *golden2(const char *name)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "%s/tests/data/format-2/%s", KPI_SOURCE_DIR, name);
+    char *text = ts_read_file(rel, NULL);
+    ck_assert_ptr_nonnull(text);
+    return text;
+}
+
+/* What the reading commands printed on tests/data/format-2/dir, by the
+ * binary that wrote it (its README), and the file each output is in. The
+ * log is compared apart (a commit more after the conversion). */
+static const struct {
+    const char *golden;
+    const char *args[10];
+} format2_reads[] = {
+    {"export.csv", {"export", NULL}},
+    {"export-at-4.csv", {"export", "--known-at", "4", NULL}},
+    {"export-at-3.csv", {"export", "lille", "visits", "--known-at", "3", NULL}},
+    {"history-ca.csv", {"history", "lille", "ca", "--format", "csv", NULL}},
+    {"history-visits-1969-12-31.csv",
+     {"history", "lille", "visits", "--period", "1969-12-31", "--format", "csv", NULL}},
+    {"restatements.csv", {"restatements", "--format", "csv", NULL}},
+    {"series-visits-at-4-1970.csv",
+     {"series", "lille", "visits", "--known-at", "4", "--from", "1969-12-28", "--to", "1970-01-02",
+      NULL}},
+    {"series-visits-at-3-2026.csv",
+     {"series", "lille", "visits", "--known-at", "3", "--from", "2026-01-13", "--to", "2026-02-02",
+      NULL}},
+    {"series-ca-1970.csv", {"series", "lille", "ca", "--from", "1969-10", "--to", "1970-02", NULL}},
+};
+
+/* Run kpi --data data args... and compare its output with golden. */
+static void expect_read(const char *data, const char *const *args, const char *golden)
+{
+    const char *argv[16] = {"--data", data};
+    size_t n = 2;
+    for (size_t i = 0; args[i] != NULL && n < 14; i++)
+        argv[n++] = args[i];
+    if (strcmp(args[0], "series") == 0) { /* csv by default on a pipe; said for clarity */
+        argv[n++] = "--format";
+        argv[n++] = "csv";
+    }
+    argv[n] = NULL;
+    char *out = kpi_ok(NULL, argv), *want = golden2(golden);
+    ck_assert_msg(strcmp(out, want) == 0, "kpi %s: got\n%s\nwant (%s)\n%s", args[0], out, golden,
+                  want);
+    free(out);
+    free(want);
+}
+
+static void expect_format2_reads(const char *data)
+{
+    for (size_t i = 0; i < sizeof format2_reads / sizeof format2_reads[0]; i++)
+        expect_read(data, format2_reads[i].args, format2_reads[i].golden);
+}
+
+START_TEST(test_format_2_read_without_writing_then_converted_by_its_first_write)
+{
+    char *root = ts_tempdir("history-format2");
+    char *data = copy_format2(root);
+    char hex[KPI_SHA256_HEX], after_hex[KPI_SHA256_HEX];
+    file_digest(data, "kpi.db", hex);
+    /* read as it is: every reading command answers what format 2 did */
+    expect_format2_reads(data);
+    expect_read(data, (const char *const[]){"log", "--format", "csv", NULL}, "log.csv");
+    expect_read(data, (const char *const[]){"history", "lille", "visits", "--format", "csv", NULL},
+                "history-visits.csv");
+    const char *check[] = {"--data", data, "check", NULL};
+    free(kpi_ok(NULL, check));
+    /* and wrote nothing: the file and its format as they were */
+    file_digest(data, "kpi.db", after_hex);
+    ck_assert_str_eq(hex, after_hex);
+    char *v = sql_rows(data, "PRAGMA user_version");
+    ck_assert_str_eq(v, "2\n");
+    free(v);
+    /* a file that changes nothing converts nothing */
+    free(import_csv(data, root, "same.csv", "date,team,kpi,value\n2026-01-14,lille,visits,14\n",
+                    "dan"));
+    v = sql_rows(data, "PRAGMA user_version");
+    ck_assert_str_eq(v, "2\n");
+    free(v);
+    /* the first change converts: commit 8, in the bucket of 2026-02-01
+     * (day 20485: 20480..20495) */
+    free(import_csv(data, root, "feb.csv", "date,team,kpi,value\n2026-02-03,lille,visits,33\n",
+                    "dan"));
+    v = sql_rows(data, "PRAGMA user_version");
+    ck_assert_str_eq(v, "3\n");
+    free(v);
+    /* buckets of 16 periods, floored: days -12 and -1 (1969-12-20, -31)
+     * in bucket -1, day 0 in 0; months 23638..23640 (1969-11..1970-01) in
+     * 1477; the new day 20487 in 1280 */
+    char *rows = sql_rows(data, "SELECT bucket, series, period FROM points WHERE period < 100 OR "
+                                "period BETWEEN 20487 AND 23640 ORDER BY bucket, series, period");
+    ck_assert_str_eq(rows, "-1|2|-12\n-1|2|-1\n0|2|0\n1280|2|20487\n1477|1|23638\n1477|1|23639\n"
+                           "1477|1|23640\n");
+    free(rows);
+    rows = sql_rows(data, "SELECT count(*), sum(bucket = period >> 4) FROM versions");
+    ck_assert_str_eq(rows, "30|30\n");
+    free(rows);
+    /* everything answers as before, the new cell aside */
+    expect_read(data, (const char *const[]){"export", "--known-at", "7", NULL}, "export.csv");
+    for (size_t i = 1; i < sizeof format2_reads / sizeof format2_reads[0]; i++)
+        expect_read(data, format2_reads[i].args, format2_reads[i].golden);
+    char *want = golden2("export.csv"), *grown = malloc(strlen(want) + 64);
+    ck_assert_ptr_nonnull(grown);
+    char *at = strstr(want, "2026-01-14,nord");
+    ck_assert_ptr_nonnull(at);
+    snprintf(grown, strlen(want) + 64, "%.*s2026-02-03,lille,visits,33,,\n%s", (int)(at - want),
+             want, at);
+    const char *exp[] = {"--data", data, "export", NULL};
+    char *out = kpi_ok(NULL, exp);
+    ck_assert_str_eq(out, grown);
+    free(out);
+    free(grown);
+    free(want);
+    /* the log: commit 8 on top of the seven */
+    const char *log[] = {"--data", data, "log", "--format", "csv", NULL};
+    out = kpi_ok(NULL, log);
+    want = golden2("log.csv");
+    char *second = strchr(out, '\n');
+    ck_assert_ptr_nonnull(second);
+    ck_assert_msg(strncmp(second + 1, "8,", 2) == 0, "%s", out);
+    char *third = strchr(second + 1, '\n');
+    ck_assert_ptr_nonnull(third);
+    ck_assert_str_eq(third + 1, strchr(want, '\n') + 1);
+    free(out);
+    free(want);
+    /* the history: the new version last */
+    const char *hist[] = {"--data", data, "history", "lille", "visits", "--format", "csv", NULL};
+    out = kpi_ok(NULL, hist);
+    want = golden2("history-visits.csv");
+    ck_assert_int_eq(strncmp(out, want, strlen(want)), 0);
+    ck_assert_msg(strncmp(out + strlen(want), "2026-02-03,2026-02-03,value,33,8,", 33) == 0, "%s",
+                  out + strlen(want));
+    free(out);
+    free(want);
+    /* the hash chain of the commits written before the conversion holds */
+    free(kpi_ok(NULL, check));
+    free(data);
+    ts_rm_rf(root);
+    free(root);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_history");
@@ -684,5 +842,8 @@ int main(void)
     tcase_add_test(h, test_backup_while_an_import_runs_is_whole);
     tcase_add_test(h, test_revert_puts_back_and_refuses_cells_changed_later);
     suite_add_tcase(s, h);
+    TCase *f = tcase_create("format2");
+    tcase_add_test(f, test_format_2_read_without_writing_then_converted_by_its_first_write);
+    suite_add_tcase(s, f);
     return ts_run_suite(s);
 }

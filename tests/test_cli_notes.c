@@ -244,8 +244,10 @@ START_TEST(test_format_1_read_as_it_is_and_converted_by_its_first_write)
     out = kpi_ok(set);
     ck_assert_str_eq(out, "note set in commit 2\n");
     free(out);
+    /* converted to the latest format (3: notes, and points and versions
+     * keyed by time bucket) */
     v = sql_one(data, "PRAGMA user_version");
-    ck_assert_str_eq(v, "2");
+    ck_assert_str_eq(v, "3");
     free(v);
     v = sql_one(data, "SELECT text FROM notes WHERE commit_id = 2");
     ck_assert_str_eq(v, "Launch");
