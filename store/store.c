@@ -343,6 +343,10 @@ int store_upgrade(struct store *st, struct kpi_error *err)
         else
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     }
+    /* the whole file was rewritten: into kpi.db now, not left in the WAL
+     * for the next connections to index and read through */
+    if (rc == 0)
+        rc = db_checkpoint(db, NULL, err);
     sqlite3_close(db);
     close(fd); /* releases the lock */
     return rc;

@@ -710,6 +710,8 @@ static const struct {
      {"series", "lille", "visits", "--known-at", "3", "--from", "2026-01-13", "--to", "2026-02-02",
       NULL}},
     {"series-ca-1970.csv", {"series", "lille", "ca", "--from", "1969-10", "--to", "1970-02", NULL}},
+    {"series-visits-2026.csv",
+     {"series", "lille", "visits", "--from", "2026-01-13", "--to", "2026-02-01", NULL}},
 };
 
 /* Run kpi --data data args... and compare its output with golden. */
