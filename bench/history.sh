@@ -15,6 +15,11 @@
 # commit, then one commit per day for the 2,000 series (50 for small, 100 for
 # big: history to read). They are cached in bench/out/history-cache (or
 # $KPI_HISTORY_CACHE) between runs, and built again only when missing.
+# A cache written by an older database format (format 2 before the time
+# buckets) would be converted by the first commit into each copy, which would
+# then measure the conversion: convert copies of it once with
+# `build/release/history_gen --convert DIR` into a cache of their own (the
+# format 2 cache stays for the older binary, KPI_HISTORY_KPI).
 # Then, in turns, each round copies each directory and imports one more day
 # (2020-04-10) for the 2,000 series into it (the commit the issue asks to
 # cost what it changes: the same CSV file for both), and times
