@@ -77,21 +77,28 @@ static char *sql_rows(const char *data, const char *query)
     return out;
 }
 
-/* A copy of tests/data/legacy-v1/dir (written by kpi before the database)
- * at ROOT/data. */
-static char *copy_legacy(const char *root)
+/* Directories written by earlier versions, each with the outputs its
+ * binary printed: tests/data/legacy-v1 (before the database) and
+ * tests/data/format-2 (points and versions keyed by series first). */
+#define LEGACY "legacy-v1"
+#define FORMAT2 "format-2"
+
+/* A copy of tests/data/KIND/dir at ROOT/data. */
+static char *copy_old_dir(const char *kind, const char *root)
 {
     char *data = ts_path(root, "data");
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cp -a '%s/tests/data/legacy-v1/dir' '%s'", KPI_SOURCE_DIR, data);
+    snprintf(cmd, sizeof cmd, "cp -a '%s/tests/data/%s/dir' '%s'", KPI_SOURCE_DIR, kind, data);
     ck_assert_int_eq(system(cmd), 0);
     return data;
 }
 
-static char *golden(const char *name)
+/* The file NAME of tests/data/KIND, as printed by the binary that wrote
+ * that directory. */
+static char *golden(const char *kind, const char *name)
 {
     char rel[256];
-    snprintf(rel, sizeof rel, "%s/tests/data/legacy-v1/%s", KPI_SOURCE_DIR, name);
+    snprintf(rel, sizeof rel, "%s/tests/data/%s/%s", KPI_SOURCE_DIR, kind, name);
     char *text = ts_read_file(rel, NULL);
     ck_assert_ptr_nonnull(text);
     return text;
@@ -102,7 +109,7 @@ static void expect_exports(const char *data, const char *extra_row)
     const char *obs[] = {"--data", data, "export", NULL};
     const char *teams[] = {"--data", data, "export", "--kind", "teams", NULL};
     const char *inds[] = {"--data", data, "export", "--kind", "indicators", NULL};
-    char *out = kpi_ok(NULL, obs), *want = golden("export.csv");
+    char *out = kpi_ok(NULL, obs), *want = golden(LEGACY, "export.csv");
     if (extra_row != NULL) {
         char *grown = malloc(strlen(want) + strlen(extra_row) + 1);
         ck_assert_ptr_nonnull(grown);
@@ -120,12 +127,12 @@ static void expect_exports(const char *data, const char *extra_row)
     free(out);
     free(want);
     out = kpi_ok(NULL, teams);
-    want = golden("teams.csv");
+    want = golden(LEGACY, "teams.csv");
     ck_assert_str_eq(out, want);
     free(out);
     free(want);
     out = kpi_ok(NULL, inds);
-    want = golden("indicators.csv");
+    want = golden(LEGACY, "indicators.csv");
     ck_assert_str_eq(out, want);
     free(out);
     free(want);
@@ -134,7 +141,7 @@ static void expect_exports(const char *data, const char *extra_row)
 START_TEST(test_legacy_directory_reads_back_as_written)
 {
     char *root = ts_tempdir("history-legacy");
-    char *data = copy_legacy(root);
+    char *data = copy_old_dir(LEGACY, root);
     expect_exports(data, NULL);
     const char *series[] = {"--data", data, "series", "lille", "ca", "--format", "csv", NULL};
     char *out = kpi_ok(NULL, series);
@@ -149,7 +156,7 @@ END_TEST
 START_TEST(test_legacy_directory_converted_at_its_first_write)
 {
     char *root = ts_tempdir("history-legacy");
-    char *data = copy_legacy(root);
+    char *data = copy_old_dir(LEGACY, root);
     /* a file that changes nothing converts nothing: the directory stays */
     char *before = ts_tree_digest(data);
     free(import_csv(data, root, "same.csv", "date,team,kpi,value\n2026-01,lille,ca,1000.5\n",
@@ -669,26 +676,6 @@ END_TEST
 
 /* ------------------------------------------------- format 2, converted */
 
-/* A copy of tests/data/format-2/dir (written by kpi's format 2: points and
- * versions keyed by series first) at ROOT/data. */
-static char *copy_format2(const char *root)
-{
-    char *data = ts_path(root, "data");
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cp -a '%s/tests/data/format-2/dir' '%s'", KPI_SOURCE_DIR, data);
-    ck_assert_int_eq(system(cmd), 0);
-    return data;
-}
-
-static char *golden2(const char *name)
-{
-    char rel[256];
-    snprintf(rel, sizeof rel, "%s/tests/data/format-2/%s", KPI_SOURCE_DIR, name);
-    char *text = ts_read_file(rel, NULL);
-    ck_assert_ptr_nonnull(text);
-    return text;
-}
-
 /* What the reading commands printed on tests/data/format-2/dir, by the
  * binary that wrote it (its README), and the file each output is in. The
  * log is compared apart (a commit more after the conversion). */
@@ -714,8 +701,9 @@ static const struct {
      {"series", "lille", "visits", "--from", "2026-01-13", "--to", "2026-02-01", NULL}},
 };
 
-/* Run kpi --data data args... and compare its output with golden. */
-static void expect_read(const char *data, const char *const *args, const char *golden)
+/* Run kpi --data data args... and compare its output with the file
+ * expected of tests/data/format-2. */
+static void expect_read(const char *data, const char *const *args, const char *expected)
 {
     const char *argv[16] = {"--data", data};
     size_t n = 2;
@@ -726,8 +714,8 @@ static void expect_read(const char *data, const char *const *args, const char *g
         argv[n++] = "csv";
     }
     argv[n] = NULL;
-    char *out = kpi_ok(NULL, argv), *want = golden2(golden);
-    ck_assert_msg(strcmp(out, want) == 0, "kpi %s: got\n%s\nwant (%s)\n%s", args[0], out, golden,
+    char *out = kpi_ok(NULL, argv), *want = golden(FORMAT2, expected);
+    ck_assert_msg(strcmp(out, want) == 0, "kpi %s: got\n%s\nwant (%s)\n%s", args[0], out, expected,
                   want);
     free(out);
     free(want);
@@ -742,7 +730,7 @@ static void expect_format2_reads(const char *data)
 START_TEST(test_format_2_read_without_writing_then_converted_by_its_first_write)
 {
     char *root = ts_tempdir("history-format2");
-    char *data = copy_format2(root);
+    char *data = copy_old_dir(FORMAT2, root);
     char hex[KPI_SHA256_HEX], after_hex[KPI_SHA256_HEX];
     file_digest(data, "kpi.db", hex);
     /* read as it is: every reading command answers what format 2 did */
@@ -786,7 +774,7 @@ START_TEST(test_format_2_read_without_writing_then_converted_by_its_first_write)
     expect_read(data, (const char *const[]){"export", "--known-at", "7", NULL}, "export.csv");
     for (size_t i = 1; i < sizeof format2_reads / sizeof format2_reads[0]; i++)
         expect_read(data, format2_reads[i].args, format2_reads[i].golden);
-    char *want = golden2("export.csv"), *grown = malloc(strlen(want) + 64);
+    char *want = golden(FORMAT2, "export.csv"), *grown = malloc(strlen(want) + 64);
     ck_assert_ptr_nonnull(grown);
     char *at = strstr(want, "2026-01-14,nord");
     ck_assert_ptr_nonnull(at);
@@ -801,7 +789,7 @@ START_TEST(test_format_2_read_without_writing_then_converted_by_its_first_write)
     /* the log: commit 8 on top of the seven */
     const char *log[] = {"--data", data, "log", "--format", "csv", NULL};
     out = kpi_ok(NULL, log);
-    want = golden2("log.csv");
+    want = golden(FORMAT2, "log.csv");
     char *second = strchr(out, '\n');
     ck_assert_ptr_nonnull(second);
     ck_assert_msg(strncmp(second + 1, "8,", 2) == 0, "%s", out);
@@ -813,7 +801,7 @@ START_TEST(test_format_2_read_without_writing_then_converted_by_its_first_write)
     /* the history: the new version last */
     const char *hist[] = {"--data", data, "history", "lille", "visits", "--format", "csv", NULL};
     out = kpi_ok(NULL, hist);
-    want = golden2("history-visits.csv");
+    want = golden(FORMAT2, "history-visits.csv");
     ck_assert_int_eq(strncmp(out, want, strlen(want)), 0);
     ck_assert_msg(strncmp(out + strlen(want), "2026-02-03,2026-02-03,value,33,8,", 33) == 0, "%s",
                   out + strlen(want));
