@@ -1037,22 +1037,214 @@ static const char *const had_from_sql[2] = {
                    "WHERE v.commit_id <= ?3 LIMIT 1",
 };
 
-/* The points of the series kept in refs, one series at a time by primary
- * key, each into its own allocation: the latest from points; known at an
- * earlier commit `at`, each cell's last version at or before `at` from
- * versions (rows in key order: period, field, commit). Costs the kept
- * series' points (and their history for an earlier commit), not the
- * directory's. */
+/* A range of series ids [lo, hi] read as one: kept series close enough
+ * that reading the rows of those between costs less than a seek each. */
+struct id_run {
+    size_t lo, hi;
+};
+
+/* The runs of the series kept in refs (series farther apart than
+ * RUN_GAP ids start a new run): *out (NULL when none is kept) and *count. */
+#define RUN_GAP 2
+static int kept_runs(const struct series_ref *refs, size_t ref_count, struct id_run **out,
+                     size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    size_t n = 0, cap = 0;
+    struct id_run *r = NULL;
+    for (size_t sid = 1; sid < ref_count; sid++) {
+        if (refs[sid].team == SIZE_MAX)
+            continue;
+        if (n > 0 && sid - r[n - 1].hi <= RUN_GAP + 1) {
+            r[n - 1].hi = sid;
+            continue;
+        }
+        if (n == cap) {
+            cap = cap < 16 ? 16 : cap * 2;
+            struct id_run *g = realloc(r, cap * sizeof *g);
+            if (g == NULL) {
+                free(r);
+                return KPI_ESYSTEM;
+            }
+            r = g;
+        }
+        r[n++] = (struct id_run){sid, sid};
+    }
+    *out = r;
+    *count = n;
+    return 0;
+}
+
+/* The points of the series kept in refs in format 3, by one walk over the
+ * buckets shared by all of them: per bucket, one range of the primary key
+ * per run of kept series ids (kept_runs: a seek each, a team's series being
+ * mostly consecutive ids); the next bucket is tried directly (buckets are
+ * dense: a day's data fills the next one) and, when none of the kept series
+ * has a row in it, found by a seek past it, so an empty stretch of periods
+ * costs one seek. Rows reach each series by period (buckets in order, each
+ * series' rows of a bucket by period: the key's order, SQLite sorts
+ * nothing); known at an earlier commit `at`, each cell's last version at or
+ * before `at` wins (a series' rows of a bucket by period, field, commit). */
+static int load_points_walk(sqlite3 *db, uint64_t at, bool latest, struct store_view *v,
+                            const struct series_ref *refs, size_t ref_count, struct kpi_error *err)
+{
+    static const char *const rows_sql[2] = {
+        "SELECT series, period, field, value FROM versions WHERE bucket = ?1 AND series >= ?2 "
+        "AND series <= ?3 AND commit_id <= ?4 ORDER BY series, period, field, commit_id",
+        "SELECT series, period, value, target FROM points WHERE bucket = ?1 AND series >= ?2 AND "
+        "series <= ?3 ORDER BY series, period",
+    };
+    static const char *const next_sql[2] = {
+        "SELECT min(bucket) FROM versions WHERE bucket > ?1",
+        "SELECT min(bucket) FROM points WHERE bucket > ?1",
+    };
+    static const char *const last_sql[2] = {"SELECT max(bucket) FROM versions",
+                                            "SELECT max(bucket) FROM points"};
+    const char *what = latest ? "reading points" : "reading versions";
+    struct series_points **buf = calloc(ref_count + 1, sizeof *buf);
+    size_t *count = calloc(ref_count + 1, sizeof *count);
+    struct kpi_point *cur = calloc(ref_count + 1, sizeof *cur);
+    bool *open = calloc(ref_count + 1, sizeof *open);
+    struct built_series *built = calloc(ref_count + 1, sizeof *built);
+    struct id_run *runs = NULL;
+    size_t run_count = 0;
+    sqlite3_stmt *rows = NULL, *next = NULL, *last = NULL;
+    size_t n = 0;
+    int status = 0, rc;
+    if (buf == NULL || count == NULL || cur == NULL || open == NULL || built == NULL ||
+        kept_runs(refs, ref_count, &runs, &run_count) != 0)
+        goto oom;
+    if (sqlite3_prepare_v2(db, rows_sql[latest], -1, &rows, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, next_sql[latest], -1, &next, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, last_sql[latest], -1, &last, NULL) != SQLITE_OK) {
+        status = db_fail(err, db, what);
+        goto done;
+    }
+    if (!latest)
+        sqlite3_bind_int64(rows, 4, (sqlite3_int64)at);
+    if (sqlite3_step(last) != SQLITE_ROW) {
+        status = db_fail(err, db, what);
+        goto done;
+    }
+    sqlite3_int64 max = sqlite3_column_int64(last, 0);
+    bool have = run_count > 0 && sqlite3_column_type(last, 0) != SQLITE_NULL;
+    sqlite3_int64 x = INT64_MIN;
+    bool seek = true; /* x is not a bucket yet: seek the first one past it */
+    while (have) {
+        if (seek) {
+            sqlite3_reset(next);
+            sqlite3_bind_int64(next, 1, x);
+            if (sqlite3_step(next) != SQLITE_ROW) {
+                status = db_fail(err, db, what);
+                goto done;
+            }
+            if (sqlite3_column_type(next, 0) == SQLITE_NULL)
+                break;
+            x = sqlite3_column_int64(next, 0);
+        }
+        bool any = false;
+        for (size_t r = 0; r < run_count; r++) {
+            sqlite3_reset(rows);
+            sqlite3_bind_int64(rows, 1, x);
+            sqlite3_bind_int64(rows, 2, (sqlite3_int64)runs[r].lo);
+            sqlite3_bind_int64(rows, 3, (sqlite3_int64)runs[r].hi);
+            while ((rc = sqlite3_step(rows)) == SQLITE_ROW) {
+                sqlite3_int64 sid = sqlite3_column_int64(rows, 0);
+                if (sid < 1 || (size_t)sid >= ref_count || refs[sid].team == SIZE_MAX)
+                    continue;
+                any = true;
+                int64_t period = sqlite3_column_int64(rows, 1);
+                if (latest) {
+                    if (sp_push(&buf[sid], &count[sid],
+                                (struct kpi_point){period, column_number(rows, 2),
+                                                   column_number(rows, 3)}) != 0)
+                        goto oom;
+                    continue;
+                }
+                struct kpi_point *c = &cur[sid];
+                if (open[sid] && period != c->period) {
+                    if ((!isnan(c->value) || !isnan(c->target)) &&
+                        sp_push(&buf[sid], &count[sid], *c) != 0)
+                        goto oom;
+                    open[sid] = false;
+                }
+                if (!open[sid])
+                    *c = (struct kpi_point){period, NAN, NAN};
+                open[sid] = true;
+                if (sqlite3_column_int(rows, 2) == 0)
+                    c->value = column_number(rows, 3);
+                else
+                    c->target = column_number(rows, 3);
+            }
+            if (rc != SQLITE_DONE) {
+                status = db_fail(err, db, what);
+                goto done;
+            }
+        }
+        if (x >= max)
+            break;
+        seek = !any;
+        if (!seek)
+            x++;
+    }
+    for (size_t sid = 1; sid < ref_count; sid++) {
+        if (open[sid] && (!isnan(cur[sid].value) || !isnan(cur[sid].target)) &&
+            sp_push(&buf[sid], &count[sid], cur[sid]) != 0)
+            goto oom;
+        if (buf[sid] == NULL)
+            continue;
+        if (count[sid] == 0) {
+            free(buf[sid]);
+            buf[sid] = NULL;
+            continue;
+        }
+        struct series_points *b = sp_fit(buf[sid], count[sid]);
+        buf[sid] = NULL;
+        built[n++] = (struct built_series){
+            {refs[sid].team, refs[sid].indicator, count[sid], b->pts}, b, (uint32_t)sid};
+    }
+    if ((status = set_series(v, built, n, err)) == 0)
+        n = 0; /* the view's now */
+    goto done;
+oom:
+    status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+done:
+    sqlite3_finalize(rows);
+    sqlite3_finalize(next);
+    sqlite3_finalize(last);
+    if (buf != NULL)
+        for (size_t sid = 0; sid <= ref_count; sid++)
+            free(buf[sid]);
+    for (size_t i = 0; i < n; i++)
+        series_points_release(built[i].buf);
+    free(built);
+    free(buf);
+    free(count);
+    free(cur);
+    free(open);
+    free(runs);
+    return status;
+}
+
+/* The points of the series kept in refs, each into its own allocation:
+ * format 3 by load_points_walk; format 2 one series at a time by primary
+ * key, the latest from points, known at an earlier commit `at` each cell's
+ * last version at or before `at` from versions (rows in key order: period,
+ * field, commit). Costs the kept series' points (and their history for an
+ * earlier commit), not the directory's. */
 static int load_points_each(sqlite3 *db, uint64_t at, bool latest, struct store_view *v,
                             const struct series_ref *refs, size_t ref_count, struct kpi_error *err)
 {
+    bool f3 = db_bucketed(db);
+    if (f3)
+        return load_points_walk(db, at, latest, v, refs, ref_count, err);
     struct built_series *built = calloc(ref_count + 1, sizeof *built);
     if (built == NULL)
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
     sqlite3_stmt *st = NULL;
     size_t n = 0;
     int status = 0;
-    bool f3 = db_bucketed(db);
     if (sqlite3_prepare_v2(db, latest ? each_latest_sql[f3] : each_at_sql[f3], -1, &st, NULL) !=
         SQLITE_OK)
         status = db_fail(err, db, latest ? "reading points" : "reading versions");

@@ -105,19 +105,19 @@ static bool under(const struct store_view *v, size_t team, size_t root)
     return false;
 }
 
-START_TEST(test_scoped_view_keeps_the_subtree_and_equals_the_whole_view)
+/* Every scope (each team, with each of kpis or none) of each commit
+ * 1..commits keeps the team's subtree and equals the whole view bit for
+ * bit; returns how many series were compared. */
+static size_t compare_scopes(struct fixture *f, uint64_t commits, const char *const kpis[3])
 {
-    struct fixture f;
-    setup(&f);
-    const char *kpis[] = {NULL, "revenue", "cost"};
     size_t compared = 0;
-    for (uint64_t at = 1; at <= 4; at++) {
-        struct store_view *whole = open_scoped(&f, at, NULL, NULL);
+    for (uint64_t at = 1; at <= commits; at++) {
+        struct store_view *whole = open_scoped(f, at, NULL, NULL);
         ck_assert_uint_eq(store_view_generation(whole), at);
         for (size_t root = 0; root < store_view_team_count(whole); root++) {
             for (size_t ki = 0; ki < 3; ki++) {
                 const char *root_id = store_view_team(whole, root)->id;
-                struct store_view *part = open_scoped(&f, at, root_id, kpis[ki]);
+                struct store_view *part = open_scoped(f, at, root_id, kpis[ki]);
                 ck_assert_uint_eq(store_view_generation(part), at);
                 ck_assert_uint_eq(store_view_team_count(part), store_view_team_count(whole));
                 size_t expected = 0;
@@ -149,8 +149,103 @@ START_TEST(test_scoped_view_keeps_the_subtree_and_equals_the_whole_view)
         }
         store_view_free(whole);
     }
+    return compared;
+}
+
+START_TEST(test_scoped_view_keeps_the_subtree_and_equals_the_whole_view)
+{
+    struct fixture f;
+    setup(&f);
+    const char *const kpis[] = {NULL, "revenue", "cost"};
     /* commits 1..4 hold 4, 4, 5, 5 teams; 5, 5, 4, 5 series */
-    ck_assert_uint_gt(compared, 50);
+    ck_assert_uint_gt(compare_scopes(&f, 4, kpis), 50);
+    teardown(&f);
+}
+END_TEST
+
+/* Set day `day` (days since 1970-01-01) of team's daily indicator. */
+static void set_day(struct store_txn *txn, const char *team, const char *kpi, int64_t day,
+                    enum store_field field, double v)
+{
+    struct kpi_error e = {0};
+    size_t t, k;
+    ck_assert_int_eq(store_txn_resolve_team(txn, team, false, &t, NULL, NULL), 0);
+    ck_assert_int_eq(store_txn_resolve_indicator(txn, kpi, false, &k, NULL, NULL), 0);
+    ck_assert_msg(store_txn_set(txn, t, k, day, field, v, NULL, &e) == 0, "%s", e.message);
+}
+
+/* Days spread over time buckets (16 days each): before 1970 (negative
+ * buckets), neighbours across a bucket's edge, and a gap of many empty
+ * buckets; scopes that keep a team's series among others' ids (the walk
+ * of a few series over the buckets against the whole table's scan). */
+START_TEST(test_scoped_walk_equals_the_whole_view_across_buckets)
+{
+    struct fixture f;
+    f.dir = ts_tempdir("view");
+    struct store_options o = {.create = true, .threads = 1};
+    struct kpi_error e = {0};
+    ck_assert_msg(store_open(f.dir, &o, &f.st, &e) == 0, "%s", e.message);
+    static const int64_t days[] = {-40000, -17, -16, -1, 0, 15, 16, 31, 32, 9000, 9001};
+    static const char *const teams[] = {"b", "c", "d", "e", "g"};
+    struct store_txn *txn = sf_begin(f.st);
+    sf_team(txn, "r", "");
+    for (size_t t = 0; t < 5; t++)
+        sf_team(txn, teams[t], "r");
+    struct kpi_indicator_patch daily = {
+        .ref = "visits", .name = "visits", .set = KPI_SET_PERIOD, .period = KPI_PERIOD_DAY};
+    ck_assert_msg(store_txn_patch_indicator(txn, &daily, false, NULL, &e) == 0, "%s", e.message);
+    daily.ref = daily.name = "calls";
+    ck_assert_msg(store_txn_patch_indicator(txn, &daily, false, NULL, &e) == 0, "%s", e.message);
+    /* series ids by first set: b's two series far apart */
+    for (size_t t = 0; t < 5; t++)
+        for (size_t i = 0; i < 11; i++)
+            set_day(txn, teams[t], "visits", days[i], STORE_VALUE, (double)(t * 100 + i));
+    for (size_t t = 4; t < 5; t--)
+        for (size_t i = t; i < 11; i += 2)
+            set_day(txn, teams[t], "calls", days[i], STORE_TARGET, (double)(t * 10 + i) + 0.5);
+    sf_commit(txn);
+    /* commit 2: restatements on both sides of 1970 and of a bucket edge,
+     * a new far day */
+    txn = sf_begin(f.st);
+    set_day(txn, "b", "visits", -17, STORE_VALUE, -1.25);
+    set_day(txn, "b", "visits", 16, STORE_VALUE, 7.75);
+    set_day(txn, "b", "visits", 16, STORE_TARGET, 8);
+    set_day(txn, "d", "calls", -40000, STORE_VALUE, 3);
+    set_day(txn, "c", "visits", 20000, STORE_VALUE, 1);
+    sf_commit(txn);
+    /* commit 3: reverts commit 2 (cells back, the new ones removed) */
+    uint64_t cells = 0;
+    ck_assert_msg(store_revert(f.st, 2, false, "test", NULL, &cells, &e) == 0, "%s", e.message);
+    ck_assert_uint_eq(cells, 5);
+    /* commit 4: b restated again, g's calls from day -16 on */
+    txn = sf_begin(f.st);
+    set_day(txn, "b", "visits", 31, STORE_VALUE, 99);
+    set_day(txn, "g", "calls", -16, STORE_VALUE, 5);
+    sf_commit(txn);
+
+    const char *const kpis[] = {NULL, "visits", "calls"};
+    /* 4 commits x 6 scopes of teams (r's holds all) x 3 */
+    ck_assert_uint_gt(compare_scopes(&f, 4, kpis), 100);
+
+    /* by hand: b's visits at commit 2 and at the latest */
+    struct store_view *v = open_scoped(&f, 2, "b", "visits");
+    struct store_series s;
+    ck_assert(series_of(v, "b", "visits", &s));
+    ck_assert_uint_eq(s.count, 11);
+    ck_assert_int_eq(s.points[0].period, -40000);
+    ck_assert(s.points[1].period == -17 && s.points[1].value == -1.25);
+    ck_assert(s.points[6].period == 16 && s.points[6].value == 7.75 && s.points[6].target == 8);
+    ck_assert(s.points[10].period == 9001 && s.points[10].value == 10);
+    store_view_free(v);
+    v = open_scoped(&f, 0, "b", NULL);
+    ck_assert_uint_eq(store_view_series_count(v), 2);
+    ck_assert(series_of(v, "b", "visits", &s));
+    ck_assert(s.points[1].value == 1 && s.points[6].value == 6 && isnan(s.points[6].target));
+    ck_assert(s.points[7].period == 31 && s.points[7].value == 99);
+    ck_assert(series_of(v, "b", "calls", &s));
+    ck_assert_uint_eq(s.count, 6); /* days 0, 2, ..., 10 of the list */
+    ck_assert(s.points[0].period == -40000 && s.points[0].target == 0.5);
+    store_view_free(v);
     teardown(&f);
 }
 END_TEST
@@ -378,6 +473,7 @@ int main(void)
     Suite *s = suite_create("store_view");
     TCase *tc = tcase_create("scoped");
     tcase_add_test(tc, test_scoped_view_keeps_the_subtree_and_equals_the_whole_view);
+    tcase_add_test(tc, test_scoped_walk_equals_the_whole_view_across_buckets);
     tcase_add_test(tc, test_known_at_reads_each_cell_as_it_stood);
     tcase_add_test(tc, test_catalog_only_and_unknown_scopes_keep_no_series);
     tcase_add_test(tc, test_update_takes_up_commits_exactly_and_shares_points);
