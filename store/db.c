@@ -9,7 +9,7 @@
  * reads inside one transaction, so it sees one whole commit (WAL snapshot).
  * Checkpoints (docs/ARCHITECTURE.md, "Checkpoints"): no connection copies
  * the WAL into kpi.db when it closes; a commit that takes the WAL past its
- * bound does (SQLite's automatic checkpoint, PASSIVE), and `kpi serve`
+ * bound, or writes a quarter of it itself, does (PASSIVE), and `kpi serve`
  * does after taking up a commit (store_checkpoint). A commit is durable
  * once the WAL is synced; the checkpoint is maintenance.
  */
@@ -206,12 +206,22 @@ int db_open(const char *dir, enum db_mode mode, sqlite3 **out, struct kpi_error 
 }
 
 /* After a commit (SQLite's WAL hook, as its automatic checkpoint): past the
- * bound (frames), checkpoint. */
+ * bound (frames), checkpoint; and when the commit itself wrote a quarter of
+ * the bound (a load, a big restatement: pages that the next commits do not
+ * write again, and that every later process would read from the WAL to
+ * rebuild its index). own: the pages the connection wrote since its last
+ * commit (SQLITE_DBSTATUS_CACHE_WRITE counts every frame, spills too; reset
+ * here, and after the checkpoint). */
 static int wal_hook(void *bound, sqlite3 *db, const char *name, int frames)
 {
     (void)name;
-    if (frames >= 0 && (uintptr_t)frames >= (uintptr_t)bound)
+    int own = 0, high = 0;
+    sqlite3_db_status(db, SQLITE_DBSTATUS_CACHE_WRITE, &own, &high, 1);
+    if ((frames >= 0 && (uintptr_t)frames >= (uintptr_t)bound) ||
+        (own > 0 && (uintptr_t)own * 4 >= (uintptr_t)bound)) {
         db_checkpoint(db, NULL, NULL); /* maintenance: the commit is durable */
+        sqlite3_db_status(db, SQLITE_DBSTATUS_CACHE_WRITE, &own, &high, 1);
+    }
     return SQLITE_OK;
 }
 

@@ -46,7 +46,8 @@ struct store_options {
      * store_txn_begin fails with KPI_EBUSY; 0 = as long as it takes */
     unsigned lock_wait_ms;
     /* bytes of DIR/kpi.db-wal past which a commit checkpoints (copies its
-     * frames into DIR/kpi.db); 0 = 64 MiB */
+     * frames into DIR/kpi.db), as does a commit that writes a quarter of
+     * them itself; 0 = 64 MiB */
     size_t wal_bound;
 };
 

@@ -191,11 +191,13 @@ int db_open(const char *dir, enum db_mode mode, struct sqlite3 **out, struct kpi
 /* The WAL bound of a writer's connection when none is given (64 MiB): a
  * commit that leaves more frames in DIR/kpi.db-wal checkpoints them.
  * Consecutive commits write the same pages (each series' last leaves): a
- * checkpoint after several copies each page once. */
+ * checkpoint after several copies each page once. A commit that writes a
+ * quarter of the bound itself (a load) checkpoints too. */
 #define DB_WAL_BOUND ((size_t)64 << 20)
 
 /* Set the connection's WAL bound, in bytes (0: DB_WAL_BOUND; at least one
- * page): SQLite's automatic checkpoint after a commit past it. */
+ * page): a checkpoint after a commit past it, or one that wrote a quarter
+ * of it. */
 void db_wal_bound(struct sqlite3 *db, size_t bytes);
 
 /* COMMIT on a connection of db_open: committed(arg) (committed may be NULL)

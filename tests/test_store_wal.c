@@ -1,7 +1,8 @@
 /* Tests of the checkpoint policy (docs/ARCHITECTURE.md, "Checkpoints"): a
  * commit leaves its pages in DIR/kpi.db-wal and DIR/kpi.db byte for byte as
  * it was; store_checkpoint copies them into kpi.db and empties the WAL; a
- * commit that takes the WAL past the store's bound checkpoints itself; a
+ * commit that takes the WAL past the store's bound checkpoints itself, and
+ * so does one that writes a quarter of the bound, below it; a
  * reader that holds a snapshot keeps the frames it reads, and a checkpoint
  * copies none of them under it.
  *
@@ -18,6 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* The big commit's months (3..BIG_MONTHS): see
+ * test_a_commit_of_a_quarter_of_the_bound_checkpoints_itself. */
+#ifndef BIG_MONTHS
+#define BIG_MONTHS 4000
+#endif
 
 struct fixture {
     char *dir;
@@ -147,6 +154,50 @@ START_TEST(test_a_commit_past_the_bound_checkpoints_it)
 }
 END_TEST
 
+/* Months from..to of acme in one commit, month k = 100 + k. */
+static void commit_months(struct fixture *f, int from, int to)
+{
+    struct store_txn *txn = sf_begin(f->st);
+    for (int k = from; k <= to; k++)
+        sf_set(txn, "acme", "revenue", k, STORE_VALUE, 100 + k);
+    sf_commit(txn);
+}
+
+START_TEST(test_a_commit_of_a_quarter_of_the_bound_checkpoints_itself)
+{
+    /* a bound of 512 KiB (128 pages of 4 KiB): a commit that writes 32
+     * pages or more copies itself into kpi.db and empties the WAL, though
+     * the WAL stays below the bound (the first commit ~12 frames, a month
+     * ~4, 3,998 months ~65); the small commits before and after it leave
+     * theirs in the WAL, kpi.db as it was */
+    struct fixture f;
+    setup(&f, "wal-quarter", (size_t)512 << 10);
+    long long wal1 = file_size(&f, "kpi.db-wal");
+    ck_assert_int_gt(wal1, 0);
+    commit_month(&f, 2);
+    ck_assert_int_gt(file_size(&f, "kpi.db-wal"), wal1);
+    size_t len0, len1;
+    char *before = file_bytes(&f, "kpi.db", &len0);
+    commit_months(&f, 3, BIG_MONTHS);
+    ck_assert_int_eq(file_size(&f, "kpi.db-wal"), 0);
+    char *after = file_bytes(&f, "kpi.db", &len1);
+    ck_assert(len1 != len0 || memcmp(before, after, len0) != 0);
+    assert_months(&f, BIG_MONTHS);
+    free(before);
+    before = after;
+    len0 = len1;
+    commit_month(&f, BIG_MONTHS + 1);
+    ck_assert_int_gt(file_size(&f, "kpi.db-wal"), 0);
+    after = file_bytes(&f, "kpi.db", &len1);
+    ck_assert_uint_eq(len1, len0);
+    ck_assert(memcmp(before, after, len0) == 0); /* the small commit is in the WAL only */
+    assert_months(&f, BIG_MONTHS + 1);
+    free(before);
+    free(after);
+    teardown(&f);
+}
+END_TEST
+
 START_TEST(test_the_default_bound_keeps_many_commits_in_the_wal)
 {
     /* 11 small commits stay far below 64 MiB: none checkpoints, and the WAL
@@ -210,6 +261,7 @@ int main(void)
     TCase *tc = tcase_create("wal");
     tcase_add_test(tc, test_a_commit_leaves_kpi_db_as_it_was_until_a_checkpoint);
     tcase_add_test(tc, test_a_commit_past_the_bound_checkpoints_it);
+    tcase_add_test(tc, test_a_commit_of_a_quarter_of_the_bound_checkpoints_itself);
     tcase_add_test(tc, test_the_default_bound_keeps_many_commits_in_the_wal);
     tcase_add_test(tc, test_a_reader_keeps_its_snapshot_through_a_checkpoint);
     suite_add_tcase(s, tc);
