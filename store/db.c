@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -719,6 +720,7 @@ static size_t merge_series(const struct kpi_point *p, size_t n, const struct ove
 static int sp_push(struct series_points **b, size_t *count, struct kpi_point pt);
 static struct series_points *sp_fit(struct series_points *b, size_t count);
 static struct series_points *sp_reserve(struct series_points *b, size_t n);
+static size_t sp_slack(size_t count);
 
 /* One series of a view being built. */
 struct built_series {
@@ -731,18 +733,103 @@ static int set_series(struct store_view *v, struct built_series *b, size_t n,
                       struct kpi_error *err);
 
 /* The whole table, in its primary key's order: format 2 by series, format
- * 3 by bucket then series (each series' rows still by period). */
-static const char *const scan_sql[2] = {
+ * 3 by bucket then series (each series' rows still by period); in format 3
+ * also the buckets below ?1, and those from ?1 on (the two halves of a
+ * split load). */
+static const char *const scan_sql[4] = {
     "SELECT series, period, value, target FROM points ORDER BY series, period",
     "SELECT series, period, value, target FROM points ORDER BY bucket, series, period",
+    "SELECT series, period, value, target FROM points WHERE bucket < ?1 ORDER BY bucket, series, "
+    "period",
+    "SELECT series, period, value, target FROM points WHERE bucket >= ?1 ORDER BY bucket, series, "
+    "period",
 };
+
+/* One scan of points (scan_sql[which], ?1 = split), each row of a series
+ * refs keeps appended to buf[sid] (count[sid] points so far). */
+struct scan {
+    sqlite3 *db;
+    int which;
+    int64_t split;
+    const struct series_ref *refs;
+    size_t ref_count;
+    struct series_points **buf;
+    size_t *count;
+    int status;
+    struct kpi_error err;
+};
+
+static void scan_points(struct scan *sc)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    sc->status = 0;
+    if (sqlite3_prepare_v2(sc->db, scan_sql[sc->which], -1, &st, NULL) != SQLITE_OK) {
+        sc->status = db_fail(&sc->err, sc->db, "reading points");
+        return;
+    }
+    if (sc->which >= 2)
+        sqlite3_bind_int64(st, 1, sc->split);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 sid = sqlite3_column_int64(st, 0);
+        if (sid < 1 || (size_t)sid >= sc->ref_count) {
+            sc->status =
+                kpi_fail(&sc->err, KPI_ESYSTEM, "corrupt database: point of an unknown series");
+            break;
+        }
+        if (sc->refs[sid].team == SIZE_MAX)
+            continue;
+        struct kpi_point pt = {sqlite3_column_int64(st, 1), column_number(st, 2),
+                               column_number(st, 3)};
+        if (sp_push(&sc->buf[sid], &sc->count[sid], pt) != 0) {
+            sc->status = kpi_fail(&sc->err, KPI_ESYSTEM, "out of memory");
+            break;
+        }
+    }
+    if (sc->status == 0 && rc != SQLITE_DONE)
+        sc->status = db_fail(&sc->err, sc->db, "reading points");
+    sqlite3_finalize(st);
+}
+
+static void *scan_thread(void *arg)
+{
+    scan_points(arg);
+    return NULL;
+}
+
+/* The bucket the second half of a split load starts at: the first bucket
+ * from the middle of the buckets' range on (one seek; 20 M points of
+ * daily series spread evenly). False when there is no split (fewer than
+ * two buckets). */
+static bool split_bucket(sqlite3 *db, int64_t *split)
+{
+    sqlite3_stmt *st = NULL;
+    bool ok = false;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT (SELECT min(bucket) FROM points), (SELECT max(bucket) FROM "
+                           "points)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return false;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1);
+        *split = lo + (int64_t)(((uint64_t)hi - (uint64_t)lo) / 2) + 1;
+        ok = hi > lo;
+    }
+    sqlite3_finalize(st);
+    return ok;
+}
 
 /* The points of the series kept in refs (all of them but those the catalog
  * lacks, or those a scope keeps), by one scan of the points table in key
  * order, each row appended to its series' own allocation (no sort: in
  * format 3 the series come bucket by bucket, each series' rows by period);
- * known at an earlier commit `at`, the cells changed since merged in. */
-static int load_points(sqlite3 *db, uint64_t at, bool latest, struct store_view *v,
+ * known at an earlier commit `at`, the cells changed since merged in. With
+ * db2 (format 3, a connection in a read transaction of the same commit as
+ * db's: db_begin_pair), the scan is split in two ranges of buckets, the
+ * later one read on db2 by a thread of its own; each series' rows of the
+ * first range all precede those of the second, so a series is its first
+ * half followed by its second. */
+static int load_points(sqlite3 *db, sqlite3 *db2, uint64_t at, bool latest, struct store_view *v,
                        const struct series_ref *refs, size_t ref_count, struct kpi_error *err)
 {
     struct override *o = NULL;
@@ -751,36 +838,66 @@ static int load_points(sqlite3 *db, uint64_t at, bool latest, struct store_view 
         return KPI_ESYSTEM;
     struct series_points **buf = calloc(ref_count + 1, sizeof *buf);
     size_t *count = calloc(ref_count + 1, sizeof *count);
+    struct series_points **buf2 = NULL;
+    size_t *count2 = NULL;
     struct built_series *built = calloc(ref_count + 1, sizeof *built);
-    sqlite3_stmt *st = NULL;
     size_t n = 0;
-    int status = 0, rc;
+    int status = 0;
     if (buf == NULL || count == NULL || built == NULL) {
         status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
         goto done;
     }
-    if (sqlite3_prepare_v2(db, scan_sql[db_bucketed(db)], -1, &st, NULL) != SQLITE_OK) {
-        status = db_fail(err, db, "reading points");
-        goto done;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        sqlite3_int64 sid = sqlite3_column_int64(st, 0);
-        if (sid < 1 || (size_t)sid >= ref_count) {
-            status = kpi_fail(err, KPI_ESYSTEM, "corrupt database: point of an unknown series");
-            goto done;
-        }
-        if (refs[sid].team == SIZE_MAX)
-            continue;
-        struct kpi_point pt = {sqlite3_column_int64(st, 1), column_number(st, 2),
-                               column_number(st, 3)};
-        if (sp_push(&buf[sid], &count[sid], pt) != 0) {
+    bool f3 = db_bucketed(db);
+    int64_t split = 0;
+    bool two = f3 && db2 != NULL && split_bucket(db, &split);
+    if (two) {
+        buf2 = calloc(ref_count + 1, sizeof *buf2);
+        count2 = calloc(ref_count + 1, sizeof *count2);
+        if (buf2 == NULL || count2 == NULL) {
             status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
             goto done;
         }
     }
-    if (rc != SQLITE_DONE) {
-        status = db_fail(err, db, "reading points");
+    struct scan first = {db, two ? 2 : f3, split, refs, ref_count, buf, count, 0, {0}};
+    struct scan second = {db2, 3, split, refs, ref_count, buf2, count2, 0, {0}};
+    pthread_t thread;
+    bool started = two && pthread_create(&thread, NULL, scan_thread, &second) == 0;
+    if (two && !started)
+        scan_points(&second); /* no thread: one after the other */
+    scan_points(&first);
+    if (started)
+        pthread_join(thread, NULL);
+    if (first.status != 0 || (two && second.status != 0)) {
+        status = first.status != 0 ? first.status : second.status;
+        *err = first.status != 0 ? first.err : second.err;
         goto done;
+    }
+    /* a series' second half after its first */
+    for (size_t sid = 1; two && sid < ref_count; sid++) {
+        if (buf2[sid] == NULL)
+            continue;
+        if (buf[sid] == NULL) {
+            buf[sid] = buf2[sid];
+            count[sid] = count2[sid];
+            buf2[sid] = NULL;
+            continue;
+        }
+        /* its final size with the slack sp_fit leaves (no doubling) */
+        size_t total = count[sid] + count2[sid], cap = total + sp_slack(total);
+        struct series_points *g = buf[sid];
+        if (cap > g->cap) {
+            g = realloc(g, sizeof *g + cap * sizeof g->pts[0]);
+            if (g == NULL) {
+                status = kpi_fail(err, KPI_ESYSTEM, "out of memory");
+                goto done;
+            }
+            g->cap = cap;
+        }
+        memcpy(g->pts + count[sid], buf2[sid]->pts, count2[sid] * sizeof g->pts[0]);
+        buf[sid] = g;
+        count[sid] += count2[sid];
+        free(buf2[sid]);
+        buf2[sid] = NULL;
     }
     /* known at an earlier commit: each changed series merged with what it
      * held then */
@@ -819,15 +936,19 @@ static int load_points(sqlite3 *db, uint64_t at, bool latest, struct store_view 
     if ((status = set_series(v, built, n, err)) == 0)
         n = 0; /* the view's now */
 done:
-    sqlite3_finalize(st);
-    if (buf != NULL)
-        for (size_t sid = 0; sid <= ref_count; sid++)
+    for (size_t sid = 0; sid <= ref_count; sid++) {
+        if (buf != NULL)
             free(buf[sid]);
+        if (buf2 != NULL)
+            free(buf2[sid]);
+    }
     for (size_t i = 0; i < n; i++)
         series_points_release(built[i].buf);
     free(built);
     free(buf);
     free(count);
+    free(buf2);
+    free(count2);
     free(o);
     return status;
 }
@@ -1400,11 +1521,99 @@ static bool read_each(sqlite3 *db, const struct series_ref *refs, size_t ref_cou
     return kept * 2 <= ref_count - 1;
 }
 
+/* A second connection to db's file, read only, for the second half of a
+ * split load; NULL when it cannot be opened (the load then runs on one). */
+static sqlite3 *open_second(sqlite3 *db)
+{
+    const char *path = sqlite3_db_filename(db, "main");
+    sqlite3 *db2 = NULL;
+    if (path == NULL || *path == '\0' ||
+        sqlite3_open_v2(path, &db2,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+                        NULL) != SQLITE_OK ||
+        sqlite3_exec(db2, "PRAGMA query_only=1", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_close(db2);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db2, DB_BUSY_MS);
+    sqlite3_db_config(db2, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    return db2;
+}
+
+int db_read_mark(sqlite3 *db, struct db_mark *out, struct kpi_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT (SELECT coalesce(max(id), 0) FROM commits), (SELECT "
+                           "schema_version FROM pragma_schema_version), (SELECT user_version "
+                           "FROM pragma_user_version)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(err, db, "reading commits");
+    int status = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *out = (struct db_mark){(uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                                sqlite3_column_int64(st, 2)};
+    else
+        status = db_fail(err, db, "reading commits");
+    sqlite3_finalize(st);
+    return status;
+}
+
+/* How many times a split load begins its two transactions again when a
+ * commit came between them, before it loads on one connection. */
+#define PAIR_TRIES 8
+
+/* Begin the load's read transaction on db and, for a split load (split:
+ * the whole table in format 3), one on a second connection (*db2, NULL
+ * otherwise) that sees the same commit. SQLite here has no snapshot API:
+ * both read their mark (db_read_mark) once begun, and begin again when the
+ * marks differ. Equal marks are the same commit: every change of points
+ * comes with a commit row (its id the max), a conversion changes the
+ * schema; a commit after the second begin is seen by neither. hook->between
+ * (tests) runs between the two begins. */
+static int begin_load(sqlite3 *db, bool split, const struct db_load_hook *hook, sqlite3 **db2,
+                      struct kpi_error *err)
+{
+    *db2 = NULL;
+    sqlite3 *second = NULL;
+    int status = 0;
+    for (int tries = 0;; tries++) {
+        if ((status = db_exec(db, "BEGIN", err)) != 0)
+            break;
+        if (!split || tries == PAIR_TRIES || !db_bucketed(db) ||
+            (second == NULL && (second = open_second(db)) == NULL))
+            break;
+        struct db_mark a, b;
+        if ((status = db_read_mark(db, &a, err)) != 0)
+            break;
+        if (hook != NULL && hook->between != NULL)
+            hook->between(hook->arg);
+        if ((status = db_exec(second, "BEGIN", err)) != 0 ||
+            (status = db_read_mark(second, &b, err)) != 0)
+            break;
+        if (a.last_commit == b.last_commit && a.schema == b.schema && a.format == b.format) {
+            *db2 = second;
+            return 0;
+        }
+        sqlite3_exec(second, "COMMIT", NULL, NULL, NULL);
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    }
+    if (second != NULL) {
+        sqlite3_exec(second, "COMMIT", NULL, NULL, NULL);
+        sqlite3_close(second);
+    }
+    if (status != 0 && !sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    return status;
+}
+
 /* A view of commit `at` (0: the latest), of the series scope keeps (NULL:
  * all; with repair, those apply_repair keeps), each series in its own
- * allocation. */
-static int load_view(sqlite3 *db, uint64_t at, const struct store_scope *scope,
-                     const struct store *repair, struct store_view **out, struct kpi_error *err)
+ * allocation; the whole table in format 3 read on two connections, each
+ * in a thread (load_points), unless hook says one. */
+static int load_view_with(sqlite3 *db, uint64_t at, const struct store_scope *scope,
+                          const struct store *repair, const struct db_load_hook *hook,
+                          struct store_view **out, struct kpi_error *err)
 {
     *out = NULL;
     struct store_view *v = calloc(1, sizeof *v);
@@ -1412,7 +1621,9 @@ static int load_view(sqlite3 *db, uint64_t at, const struct store_scope *scope,
         return kpi_fail(err, KPI_ESYSTEM, "out of memory");
     struct series_ref *refs = NULL;
     size_t ref_count = 0;
-    int status = db_exec(db, "BEGIN", err);
+    sqlite3 *db2 = NULL;
+    bool split = scope == NULL && repair == NULL && (hook == NULL || hook->threads != 1);
+    int status = begin_load(db, split, hook, &db2, err);
     if (status != 0) {
         free(v);
         return status;
@@ -1430,12 +1641,16 @@ static int load_view(sqlite3 *db, uint64_t at, const struct store_scope *scope,
         goto done;
     status = (scope != NULL || repair != NULL) && read_each(db, refs, ref_count)
                  ? load_points_each(db, v->generation, latest, v, refs, ref_count, err)
-                 : load_points(db, v->generation, latest, v, refs, ref_count, err);
+                 : load_points(db, db2, v->generation, latest, v, refs, ref_count, err);
     if (status == 0 && latest)
         status = load_pending(db, v, refs, ref_count, err);
     if (status == 0)
         status = notes_load(db, v->generation, v, &v->notes, err);
 done:
+    if (db2 != NULL) {
+        sqlite3_exec(db2, "COMMIT", NULL, NULL, NULL);
+        sqlite3_close(db2);
+    }
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     free(refs);
     if (status != 0) {
@@ -1444,6 +1659,18 @@ done:
     }
     *out = v;
     return 0;
+}
+
+static int load_view(sqlite3 *db, uint64_t at, const struct store_scope *scope,
+                     const struct store *repair, struct store_view **out, struct kpi_error *err)
+{
+    return load_view_with(db, at, scope, repair, NULL, out, err);
+}
+
+int db_load_view_hooked(sqlite3 *db, uint64_t at, const struct db_load_hook *hook,
+                        struct store_view **out, struct kpi_error *err)
+{
+    return load_view_with(db, at, NULL, NULL, hook, out, err);
 }
 
 int db_load_view(sqlite3 *db, uint64_t at, struct store_view **out, struct kpi_error *err)

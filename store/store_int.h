@@ -269,6 +269,27 @@ int db_load_catalog(struct sqlite3 *db, struct store_view **out, struct kpi_erro
 int db_load_view_repair(struct sqlite3 *db, const struct store *st, struct store_view **out,
                         struct kpi_error *err);
 
+/* What a read transaction sees: the latest commit, the schema cookie and
+ * the format (user_version). Two transactions with equal marks see the
+ * same commit (db.c, begin_load). */
+struct db_mark {
+    uint64_t last_commit;
+    int64_t schema, format;
+};
+int db_read_mark(struct sqlite3 *db, struct db_mark *out, struct kpi_error *err);
+
+/* db_load_view of the whole latest data (at 0) or of commit at, for tests:
+ * threads 1 loads on db alone (else the whole table in format 3 is read in
+ * two ranges, one on a second connection in a thread of its own); between,
+ * when not NULL, runs between the begins of the two read transactions. */
+struct db_load_hook {
+    int threads;
+    void (*between)(void *arg);
+    void *arg;
+};
+int db_load_view_hooked(struct sqlite3 *db, uint64_t at, const struct db_load_hook *hook,
+                        struct store_view **out, struct kpi_error *err);
+
 /* The latest commit, each series in its own allocation (store_view_update
  * can then share them). */
 int db_load_view_shared(struct sqlite3 *db, struct store_view **out, struct kpi_error *err);

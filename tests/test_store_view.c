@@ -12,11 +12,13 @@
  *           removed)
  * commit 4: a new team west under acme, value Jan 30; north Apr 130 */
 #include "store/store.h"
+#include "store/store_int.h"
 #include "support/store_fixture.h"
 #include "support/support.h"
 
 #include <check.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,16 +180,15 @@ static void set_day(struct store_txn *txn, const char *team, const char *kpi, in
  * buckets), neighbours across a bucket's edge, and a gap of many empty
  * buckets; scopes that keep a team's series among others' ids (the walk
  * of a few series over the buckets against the whole table's scan). */
-START_TEST(test_scoped_walk_equals_the_whole_view_across_buckets)
+static void setup_spread(struct fixture *f)
 {
-    struct fixture f;
-    f.dir = ts_tempdir("view");
+    f->dir = ts_tempdir("view");
     struct store_options o = {.create = true, .threads = 1};
     struct kpi_error e = {0};
-    ck_assert_msg(store_open(f.dir, &o, &f.st, &e) == 0, "%s", e.message);
+    ck_assert_msg(store_open(f->dir, &o, &f->st, &e) == 0, "%s", e.message);
     static const int64_t days[] = {-40000, -17, -16, -1, 0, 15, 16, 31, 32, 9000, 9001};
     static const char *const teams[] = {"b", "c", "d", "e", "g"};
-    struct store_txn *txn = sf_begin(f.st);
+    struct store_txn *txn = sf_begin(f->st);
     sf_team(txn, "r", "");
     for (size_t t = 0; t < 5; t++)
         sf_team(txn, teams[t], "r");
@@ -206,7 +207,7 @@ START_TEST(test_scoped_walk_equals_the_whole_view_across_buckets)
     sf_commit(txn);
     /* commit 2: restatements on both sides of 1970 and of a bucket edge,
      * a new far day */
-    txn = sf_begin(f.st);
+    txn = sf_begin(f->st);
     set_day(txn, "b", "visits", -17, STORE_VALUE, -1.25);
     set_day(txn, "b", "visits", 16, STORE_VALUE, 7.75);
     set_day(txn, "b", "visits", 16, STORE_TARGET, 8);
@@ -215,13 +216,24 @@ START_TEST(test_scoped_walk_equals_the_whole_view_across_buckets)
     sf_commit(txn);
     /* commit 3: reverts commit 2 (cells back, the new ones removed) */
     uint64_t cells = 0;
-    ck_assert_msg(store_revert(f.st, 2, false, "test", NULL, &cells, &e) == 0, "%s", e.message);
+    ck_assert_msg(store_revert(f->st, 2, false, "test", NULL, &cells, &e) == 0, "%s", e.message);
     ck_assert_uint_eq(cells, 5);
     /* commit 4: b restated again, g's calls from day -16 on */
-    txn = sf_begin(f.st);
+    txn = sf_begin(f->st);
     set_day(txn, "b", "visits", 31, STORE_VALUE, 99);
     set_day(txn, "g", "calls", -16, STORE_VALUE, 5);
+    size_t t, k;
+    ck_assert_int_eq(store_txn_resolve_team(txn, "c", false, &t, NULL, NULL), 0);
+    ck_assert_int_eq(store_txn_resolve_indicator(txn, "visits", false, &k, NULL, NULL), 0);
+    ck_assert_msg(store_txn_note(txn, t, k, -17, "before 1970", 11, NULL, &e) == 0, "%s",
+                  e.message);
     sf_commit(txn);
+}
+
+START_TEST(test_scoped_walk_equals_the_whole_view_across_buckets)
+{
+    struct fixture f;
+    setup_spread(&f);
 
     const char *const kpis[] = {NULL, "visits", "calls"};
     /* 4 commits x 6 scopes of teams (r's holds all) x 3 */
@@ -468,12 +480,125 @@ START_TEST(test_update_takes_up_commits_exactly_and_shares_points)
 }
 END_TEST
 
+/* Load the view of commit at of f's directory with db_load_view_hooked. */
+static struct store_view *load_hooked(struct fixture *f, uint64_t at, struct db_load_hook *hook)
+{
+    sqlite3 *db = NULL;
+    struct kpi_error e = {0};
+    ck_assert_msg(db_open(f->dir, DB_READ, &db, &e) == 0, "%s", e.message);
+    struct store_view *v = NULL;
+    ck_assert_msg(db_load_view_hooked(db, at, hook, &v, &e) == 0, "%s", e.message);
+    sqlite3_close(db);
+    return v;
+}
+
+/* The whole table read in two ranges of buckets on two connections equals
+ * the one-thread load, at each commit (restatements, a revert, days before
+ * 1970 and across a gap, a note). */
+START_TEST(test_split_load_equals_the_one_thread_load)
+{
+    struct fixture f;
+    setup_spread(&f);
+    struct db_load_hook one = {.threads = 1}, two = {.threads = 2};
+    for (uint64_t at = 0; at <= 4; at++) {
+        struct store_view *a = load_hooked(&f, at, &one);
+        struct store_view *b = load_hooked(&f, at, &two);
+        sf_assert_same_views(a, b);
+        ck_assert_uint_eq(store_view_generation(b), at == 0 ? 4 : at);
+        if (at == 0 || at == 4) /* 5 teams x visits + 5 x calls */
+            ck_assert_uint_eq(store_view_series_count(b), 10);
+        store_view_free(a);
+        store_view_free(b);
+    }
+    teardown(&f);
+}
+END_TEST
+
+struct racer {
+    struct fixture *f;
+    int calls, commits; /* commits: how many calls commit */
+    int day;            /* the next day to commit, after 9002 */
+};
+
+/* Between the two begins: one more day of b's visits committed (9002 +
+ * day, value 1000 + day). */
+static void commit_between(void *arg)
+{
+    struct racer *r = arg;
+    if (r->calls++ >= r->commits)
+        return;
+    struct store_txn *txn = sf_begin(r->f->st);
+    r->day++;
+    set_day(txn, "b", "visits", 9002 + r->day, STORE_VALUE, 1000 + r->day);
+    sf_commit(txn);
+}
+
+/* Two transactions begun on either side of a commit have different marks;
+ * the split load then begins both again, and its view is one commit's. */
+START_TEST(test_split_load_detects_a_commit_between_its_begins)
+{
+    struct fixture f;
+    setup_spread(&f);
+    struct kpi_error e = {0};
+    sqlite3 *a = NULL, *b = NULL;
+    ck_assert_int_eq(db_open(f.dir, DB_READ, &a, &e), 0);
+    ck_assert_int_eq(db_open(f.dir, DB_READ, &b, &e), 0);
+    struct db_mark ma, mb;
+    ck_assert_int_eq(db_exec(a, "BEGIN", &e), 0);
+    ck_assert_int_eq(db_read_mark(a, &ma, &e), 0);
+    struct racer r = {&f, 0, 1, 0};
+    commit_between(&r); /* commit 5 */
+    ck_assert_int_eq(db_exec(b, "BEGIN", &e), 0);
+    ck_assert_int_eq(db_read_mark(b, &mb, &e), 0);
+    ck_assert_uint_eq(ma.last_commit, 4);
+    ck_assert_uint_eq(mb.last_commit, 5);
+    ck_assert_int_eq(ma.schema, mb.schema);
+    ck_assert_int_eq(ma.format, 3);
+    db_exec(a, "COMMIT", &e);
+    db_exec(b, "COMMIT", &e);
+    sqlite3_close(a);
+    sqlite3_close(b);
+
+    /* the load's first try sees commit 6 land between its begins: it
+     * begins again (a second call) and loads commit 6 on both */
+    r = (struct racer){&f, 0, 1, r.day};
+    struct db_load_hook hook = {.threads = 2, .between = commit_between, .arg = &r};
+    struct store_view *v = load_hooked(&f, 0, &hook);
+    ck_assert_int_eq(r.calls, 2);
+    ck_assert_uint_eq(store_view_generation(v), 6);
+    struct db_load_hook one = {.threads = 1};
+    struct store_view *w = load_hooked(&f, 0, &one);
+    sf_assert_same_views(v, w);
+    struct store_series s;
+    ck_assert(series_of(v, "b", "visits", &s));
+    ck_assert_uint_eq(s.count, 13); /* 11 days, commit 5's and 6's */
+    ck_assert(s.points[11].period == 9003 && s.points[11].value == 1001);
+    ck_assert(s.points[12].period == 9004 && s.points[12].value == 1002);
+    store_view_free(v);
+    store_view_free(w);
+
+    /* a commit between every pair of begins: after 8 tries, the load runs
+     * on the first connection alone, whose commit the view is */
+    r = (struct racer){&f, 0, 100, r.day};
+    v = load_hooked(&f, 0, &hook);
+    ck_assert_int_eq(r.calls, 8);
+    ck_assert_uint_eq(store_view_generation(v), 6 + 8);
+    w = load_hooked(&f, 0, &one);
+    sf_assert_same_views(v, w);
+    store_view_free(v);
+    store_view_free(w);
+    teardown(&f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store_view");
     TCase *tc = tcase_create("scoped");
     tcase_add_test(tc, test_scoped_view_keeps_the_subtree_and_equals_the_whole_view);
     tcase_add_test(tc, test_scoped_walk_equals_the_whole_view_across_buckets);
+    tcase_add_test(tc, test_split_load_equals_the_one_thread_load);
+    tcase_add_test(tc, test_split_load_detects_a_commit_between_its_begins);
     tcase_add_test(tc, test_known_at_reads_each_cell_as_it_stood);
     tcase_add_test(tc, test_catalog_only_and_unknown_scopes_keep_no_series);
     tcase_add_test(tc, test_update_takes_up_commits_exactly_and_shares_points);
