@@ -819,6 +819,31 @@ static bool split_bucket(sqlite3 *db, int64_t *split)
     return ok;
 }
 
+/* Move each series' points buffer of buf (count[sid] points, series ids
+ * 1 to ref_count - 1) into built, in id order, fitted to its size; empty
+ * buffers are freed. Every buf[sid] is NULL after. Returns how many were
+ * built. */
+static size_t take_built(struct series_points **buf, const size_t *count,
+                         const struct series_ref *refs, size_t ref_count,
+                         struct built_series *built)
+{
+    size_t n = 0;
+    for (size_t sid = 1; sid < ref_count; sid++) {
+        if (buf[sid] == NULL)
+            continue;
+        if (count[sid] == 0) {
+            free(buf[sid]);
+            buf[sid] = NULL;
+            continue;
+        }
+        struct series_points *b = sp_fit(buf[sid], count[sid]);
+        buf[sid] = NULL;
+        built[n++] = (struct built_series){
+            {refs[sid].team, refs[sid].indicator, count[sid], b->pts}, b, (uint32_t)sid};
+    }
+    return n;
+}
+
 /* The points of the series kept in refs (all of them but those the catalog
  * lacks, or those a scope keeps), by one scan of the points table in key
  * order, each row appended to its series' own allocation (no sort: in
@@ -920,19 +945,7 @@ static int load_points(sqlite3 *db, sqlite3 *db2, uint64_t at, bool latest, stru
         }
         k = e;
     }
-    for (size_t sid = 1; sid < ref_count; sid++) {
-        if (buf[sid] == NULL)
-            continue;
-        if (count[sid] == 0) {
-            free(buf[sid]);
-            buf[sid] = NULL;
-            continue;
-        }
-        struct series_points *b = sp_fit(buf[sid], count[sid]);
-        buf[sid] = NULL;
-        built[n++] = (struct built_series){
-            {refs[sid].team, refs[sid].indicator, count[sid], b->pts}, b, (uint32_t)sid};
-    }
+    n = take_built(buf, count, refs, ref_count, built);
     if ((status = set_series(v, built, n, err)) == 0)
         n = 0; /* the view's now */
 done:
@@ -1319,22 +1332,11 @@ static int load_points_walk(sqlite3 *db, uint64_t at, bool latest, struct store_
         if (!seek)
             x++;
     }
-    for (size_t sid = 1; sid < ref_count; sid++) {
+    for (size_t sid = 1; sid < ref_count; sid++)
         if (open[sid] && (!isnan(cur[sid].value) || !isnan(cur[sid].target)) &&
             sp_push(&buf[sid], &count[sid], cur[sid]) != 0)
             goto oom;
-        if (buf[sid] == NULL)
-            continue;
-        if (count[sid] == 0) {
-            free(buf[sid]);
-            buf[sid] = NULL;
-            continue;
-        }
-        struct series_points *b = sp_fit(buf[sid], count[sid]);
-        buf[sid] = NULL;
-        built[n++] = (struct built_series){
-            {refs[sid].team, refs[sid].indicator, count[sid], b->pts}, b, (uint32_t)sid};
-    }
+    n = take_built(buf, count, refs, ref_count, built);
     if ((status = set_series(v, built, n, err)) == 0)
         n = 0; /* the view's now */
     goto done;
