@@ -153,8 +153,87 @@ static int txn_failed(struct store_txn *txn, int rc, const struct kpi_error *why
     return txn->failed;
 }
 
+/* Format 3: read the points table's buckets, ascending, into
+ * txn->buckets (once, in the read transaction: one seek per bucket). */
+static int txn_buckets(struct store_txn *txn, struct kpi_error *err)
+{
+    if (txn->buckets_read)
+        return 0;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(txn->db, "SELECT min(bucket) FROM points WHERE bucket > ?1", -1, &q,
+                           NULL) != SQLITE_OK)
+        return db_fail(err, txn->db, "reading buckets");
+    size_t cap = 0;
+    int64_t after = INT64_MIN;
+    int rc;
+    for (;;) {
+        sqlite3_bind_int64(q, 1, after);
+        rc = sqlite3_step(q);
+        bool more = rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL;
+        if (more)
+            after = sqlite3_column_int64(q, 0);
+        sqlite3_reset(q);
+        if (!more)
+            break;
+        if (txn->bucket_count == cap) {
+            cap = cap < 64 ? 64 : cap * 2;
+            int64_t *g = realloc(txn->buckets, cap * sizeof *g);
+            if (g == NULL) {
+                sqlite3_finalize(q);
+                return kpi_fail(err, KPI_ESYSTEM, "out of memory");
+            }
+            txn->buckets = g;
+        }
+        txn->buckets[txn->bucket_count++] = after;
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(err, txn->db, "reading buckets");
+    txn->buckets_read = true;
+    return 0;
+}
+
+/* The index of the first of txn->buckets >= bucket (bucket_count when
+ * none). */
+static size_t bucket_index(const struct store_txn *txn, int64_t bucket)
+{
+    size_t lo = 0, hi = txn->bucket_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (txn->buckets[mid] < bucket)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Append the rows q yields to *pts (count, cap). */
+static int collect_rows(sqlite3_stmt *q, struct kpi_point **pts, size_t *count, size_t *cap)
+{
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*count == *cap) {
+            *cap = *cap < 16 ? 16 : *cap * 2;
+            struct kpi_point *g = realloc(*pts, *cap * sizeof *g);
+            if (g == NULL) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            *pts = g;
+        }
+        (*pts)[(*count)++] = (struct kpi_point){
+            sqlite3_column_int64(q, 0),
+            sqlite3_column_type(q, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 1),
+            sqlite3_column_type(q, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 2)};
+    }
+    sqlite3_reset(q);
+    return rc;
+}
+
 /* Read the base rows of series sid with lo <= period < hi (the points
- * table's primary key range) into a malloc'd array: *out, *n. */
+ * table's primary key range; format 3: bucket by bucket) into a malloc'd
+ * array: *out, *n. */
 static int read_rows(struct store_txn *txn, int64_t sid, int64_t lo, int64_t hi,
                      struct kpi_point **out, size_t *n, struct kpi_error *err)
 {
@@ -164,23 +243,20 @@ static int read_rows(struct store_txn *txn, int64_t sid, int64_t lo, int64_t hi,
     sqlite3_bind_int64(q, 3, hi);
     size_t count = 0, cap = 0;
     struct kpi_point *pts = NULL;
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (count == cap) {
-            cap = cap < 16 ? 16 : cap * 2;
-            struct kpi_point *g = realloc(pts, cap * sizeof *g);
-            if (g == NULL) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            pts = g;
+    int rc = SQLITE_DONE;
+    if (!txn->bucketed) {
+        rc = collect_rows(q, &pts, &count, &cap);
+    } else if (hi > lo) {
+        int st = txn_buckets(txn, err);
+        if (st != 0)
+            return st;
+        int64_t last = db_bucket(hi - 1);
+        for (size_t i = bucket_index(txn, db_bucket(lo));
+             rc == SQLITE_DONE && i < txn->bucket_count && txn->buckets[i] <= last; i++) {
+            sqlite3_bind_int64(q, 4, txn->buckets[i]);
+            rc = collect_rows(q, &pts, &count, &cap);
         }
-        pts[count++] = (struct kpi_point){
-            sqlite3_column_int64(q, 0),
-            sqlite3_column_type(q, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 1),
-            sqlite3_column_type(q, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 2)};
     }
-    sqlite3_reset(q);
     if (rc != SQLITE_DONE) {
         free(pts);
         return rc == SQLITE_NOMEM ? kpi_fail(err, KPI_ESYSTEM, "out of memory")
@@ -192,22 +268,31 @@ static int read_rows(struct store_txn *txn, int64_t sid, int64_t lo, int64_t hi,
 }
 
 /* The last base row of series sid before period: *found, *pt. Format 3
- * walks the buckets back from the period's, one seek each, until one holds
- * a row of the series (the bucket before the period's, for the usual
- * append). */
+ * walks txn->buckets back from the period's, one seek each, until one
+ * holds a row of the series (the period's own or the one before, for the
+ * usual append). */
 static int read_last(struct store_txn *txn, int64_t sid, int64_t period, struct kpi_point *pt,
                      bool *found, struct kpi_error *err)
 {
     *found = false;
-    sqlite3_stmt *q = txn->q_last, *prev = txn->q_prev;
-    int64_t bucket = db_bucket(period);
-    int rc;
+    sqlite3_stmt *q = txn->q_last;
+    size_t i = 0;
+    if (txn->bucketed) {
+        int st = txn_buckets(txn, err);
+        if (st != 0)
+            return st;
+        /* the buckets <= the period's: [0, i) */
+        i = bucket_index(txn, db_bucket(period) + 1);
+    }
     for (;;) {
+        if (txn->bucketed) {
+            if (i == 0)
+                return 0;
+            sqlite3_bind_int64(q, 3, txn->buckets[--i]);
+        }
         sqlite3_bind_int64(q, 1, sid);
         sqlite3_bind_int64(q, 2, period);
-        if (txn->bucketed)
-            sqlite3_bind_int64(q, 3, bucket);
-        rc = sqlite3_step(q);
+        int rc = sqlite3_step(q);
         if (rc == SQLITE_ROW) {
             *found = true;
             *pt = (struct kpi_point){
@@ -217,21 +302,10 @@ static int read_last(struct store_txn *txn, int64_t sid, int64_t period, struct 
         }
         sqlite3_reset(q);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-            break;
+            return db_fail(err, txn->db, "reading points");
         if (*found || !txn->bucketed)
             return 0;
-        sqlite3_bind_int64(prev, 1, bucket);
-        rc = sqlite3_step(prev);
-        bool more = rc == SQLITE_ROW && sqlite3_column_type(prev, 0) != SQLITE_NULL;
-        if (more)
-            bucket = sqlite3_column_int64(prev, 0);
-        sqlite3_reset(prev);
-        if (rc != SQLITE_ROW)
-            break;
-        if (!more)
-            return 0;
     }
-    return db_fail(err, txn->db, "reading points");
 }
 
 /* The base points of s from period on: its rows of the points table with
@@ -401,14 +475,14 @@ int txn_indicator_has_data(struct store_txn *txn, size_t ind, bool *has, struct 
  * period's until a bucket has one of the series). */
 static int prepare_reads(struct store_txn *txn, struct kpi_error *err)
 {
+    /* format 3: one bucket at a time (?4), the buckets walked in C over
+     * txn->buckets: a plain seek each, where a recursive walk in SQL built
+     * its queue table on every call (one call per series touched) */
     static const char *const points_sql[2] = {
         "SELECT period, value, target FROM points WHERE series = ?1 AND period >= ?2 AND "
         "period < ?3 ORDER BY period",
-        DB_BUCKETS("points", " WHERE bucket >= (?2 >> 4)",
-                   " AND b.x < (?3 >> 4)") "SELECT p.period, p.value, p.target "
-                                           "FROM b JOIN points p ON p.bucket = "
-                                           "b.x AND p.series = ?1 AND p.period "
-                                           ">= ?2 AND p.period < ?3 ORDER BY p.period",
+        "SELECT period, value, target FROM points WHERE bucket = ?4 AND series = ?1 AND period "
+        ">= ?2 AND period < ?3 ORDER BY period",
     };
     static const char *const last_sql[2] = {
         "SELECT period, value, target FROM points WHERE series = ?1 AND period < ?2 ORDER BY "
@@ -422,10 +496,7 @@ static int prepare_reads(struct store_txn *txn, struct kpi_error *err)
         sqlite3_prepare_v3(txn->db, points_sql[txn->bucketed], -1, SQLITE_PREPARE_PERSISTENT,
                            &txn->q_points, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(txn->db, last_sql[txn->bucketed], -1, SQLITE_PREPARE_PERSISTENT,
-                           &txn->q_last, NULL) != SQLITE_OK ||
-        (txn->bucketed &&
-         sqlite3_prepare_v3(txn->db, "SELECT max(bucket) FROM points WHERE bucket < ?1", -1,
-                            SQLITE_PREPARE_PERSISTENT, &txn->q_prev, NULL) != SQLITE_OK))
+                           &txn->q_last, NULL) != SQLITE_OK)
         return db_fail(err, txn->db, "preparing the transaction");
     return 0;
 }
@@ -437,7 +508,7 @@ static void txn_free(struct store_txn *txn)
     sqlite3_finalize(txn->q_sid);
     sqlite3_finalize(txn->q_points);
     sqlite3_finalize(txn->q_last);
-    sqlite3_finalize(txn->q_prev);
+    free(txn->buckets);
     sqlite3_close(txn->db);
     if (txn->lock_fd >= 0) {
         if (txn->made_dirs > 0) /* empty unless committed: a failed import leaves nothing */

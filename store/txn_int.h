@@ -70,11 +70,16 @@ struct store_txn {
                            them and clears the marks in its own transaction (sync.c) */
     /* the base: with a database, its catalog only (db_load_catalog), the
      * points of a series being read when the transaction first touches it
-     * (q_sid, q_points, q_last, q_prev); else a legacy ledger's or an
-     * empty directory's whole view */
+     * (q_sid, q_points, q_last); else a legacy ledger's or an empty
+     * directory's whole view */
     struct store_view *base;
-    struct sqlite3_stmt *q_sid, *q_points, *q_last, *q_prev;
-    bool bucketed;  /* the database is of format 3 (db_bucketed) */
+    struct sqlite3_stmt *q_sid, *q_points, *q_last;
+    bool bucketed; /* the database is of format 3 (db_bucketed) */
+    /* format 3: the points table's buckets, ascending, read once in the
+     * read transaction (txn_buckets); q_points and q_last read one bucket */
+    int64_t *buckets;
+    size_t bucket_count;
+    bool buckets_read;
     bool no_series; /* the database has no series yet: nothing to read */
     /* a failure to read the base where the API cannot return it
      * (store_txn_get): every later set, put and the commit fail with it */
