@@ -138,8 +138,7 @@ static void check_chain(sqlite3 *db, struct checker *c)
         sqlite3_reset(iq);
         sqlite3_bind_int64(vq, 1, (sqlite3_int64)id);
         while (sqlite3_step(vq) == SQLITE_ROW) {
-            double v =
-                sqlite3_column_type(vq, 4) == SQLITE_NULL ? NAN : sqlite3_column_double(vq, 4);
+            double v = db_column_number(vq, 4);
             commit_hash_version(&body, text_at(vq, 0), text_at(vq, 1), sqlite3_column_int64(vq, 2),
                                 sqlite3_column_int(vq, 3), v);
         }

@@ -604,7 +604,7 @@ static int load_series_ids(sqlite3 *db, const struct store_view *v, struct serie
     return 0;
 }
 
-static double column_number(sqlite3_stmt *st, int col)
+double db_column_number(sqlite3_stmt *st, int col)
 {
     return sqlite3_column_type(st, col) == SQLITE_NULL ? NAN : sqlite3_column_double(st, col);
 }
@@ -667,7 +667,7 @@ static int load_overrides(sqlite3 *db, uint64_t at, struct override **out, size_
         }
         o[n++] =
             (struct override){(uint32_t)sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-                              sqlite3_column_int(st, 2), column_number(st, 3)};
+                              sqlite3_column_int(st, 2), db_column_number(st, 3)};
     }
     if (status == 0 && rc != SQLITE_DONE)
         status = db_fail(err, db, "reading versions");
@@ -779,8 +779,8 @@ static void scan_points(struct scan *sc)
         }
         if (sc->refs[sid].team == SIZE_MAX)
             continue;
-        struct kpi_point pt = {sqlite3_column_int64(st, 1), column_number(st, 2),
-                               column_number(st, 3)};
+        struct kpi_point pt = {sqlite3_column_int64(st, 1), db_column_number(st, 2),
+                               db_column_number(st, 3)};
         if (sp_push(&sc->buf[sid], &sc->count[sid], pt) != 0) {
             sc->status = kpi_fail(&sc->err, KPI_ESYSTEM, "out of memory");
             break;
@@ -1086,8 +1086,8 @@ static int read_series(sqlite3 *db, sqlite3_stmt *st, bool latest, uint64_t at, 
         int64_t period = sqlite3_column_int64(st, 0);
         if (latest) {
             oom = sp_push(&b, &n,
-                          (struct kpi_point){period, column_number(st, 1), column_number(st, 2)}) !=
-                  0;
+                          (struct kpi_point){period, db_column_number(st, 1),
+                                             db_column_number(st, 2)}) != 0;
             continue;
         }
         if (open && period != cur.period) {
@@ -1098,9 +1098,9 @@ static int read_series(sqlite3 *db, sqlite3_stmt *st, bool latest, uint64_t at, 
         cur.period = period;
         /* the last version at or before `at` wins: rows come by commit */
         if (sqlite3_column_int(st, 1) == 0)
-            cur.value = column_number(st, 2);
+            cur.value = db_column_number(st, 2);
         else
-            cur.target = column_number(st, 2);
+            cur.target = db_column_number(st, 2);
     }
     if (!oom && open && (!isnan(cur.value) || !isnan(cur.target)))
         oom = sp_push(&b, &n, cur) != 0;
@@ -1301,8 +1301,8 @@ static int load_points_walk(sqlite3 *db, uint64_t at, bool latest, struct store_
                 int64_t period = sqlite3_column_int64(rows, 1);
                 if (latest) {
                     if (sp_push(&buf[sid], &count[sid],
-                                (struct kpi_point){period, column_number(rows, 2),
-                                                   column_number(rows, 3)}) != 0)
+                                (struct kpi_point){period, db_column_number(rows, 2),
+                                                   db_column_number(rows, 3)}) != 0)
                         goto oom;
                     continue;
                 }
@@ -1317,9 +1317,9 @@ static int load_points_walk(sqlite3 *db, uint64_t at, bool latest, struct store_
                     *c = (struct kpi_point){period, NAN, NAN};
                 open[sid] = true;
                 if (sqlite3_column_int(rows, 2) == 0)
-                    c->value = column_number(rows, 3);
+                    c->value = db_column_number(rows, 3);
                 else
-                    c->target = column_number(rows, 3);
+                    c->target = db_column_number(rows, 3);
             }
             if (rc != SQLITE_DONE) {
                 status = db_fail(err, db, what);
@@ -1721,7 +1721,7 @@ static int load_changes(sqlite3 *db, uint64_t since, struct override **out, size
     int rc, status = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct override x = {(uint32_t)sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-                             sqlite3_column_int(st, 2), column_number(st, 3)};
+                             sqlite3_column_int(st, 2), db_column_number(st, 3)};
         if (n > 0 && o[n - 1].series == x.series && o[n - 1].period == x.period &&
             o[n - 1].field == x.field) {
             o[n - 1] = x; /* a later commit's version of the same cell */

@@ -35,11 +35,6 @@ static char *dup_text(sqlite3_stmt *st, int col)
     return strdup(t != NULL ? t : "");
 }
 
-static double column_number(sqlite3_stmt *st, int col)
-{
-    return sqlite3_column_type(st, col) == SQLITE_NULL ? NAN : sqlite3_column_double(st, col);
-}
-
 /* How read_rows turns the rows of a statement into an array. */
 struct row_reader {
     size_t size;      /* of one element */
@@ -300,7 +295,7 @@ static bool version_row(sqlite3_stmt *s, void *item)
     x->period = sqlite3_column_int64(s, 0);
     int field = sqlite3_column_int(s, 1);
     x->field = field == 0 ? STORE_VALUE : field == 1 ? STORE_TARGET : STORE_NOTE;
-    x->value = column_number(s, 2);
+    x->value = db_column_number(s, 2);
     x->commit = (uint64_t)sqlite3_column_int64(s, 3);
     snprintf(x->time, sizeof x->time, "%s", (const char *)sqlite3_column_text(s, 4));
     const char *text = (const char *)sqlite3_column_text(s, 6);
@@ -398,9 +393,9 @@ static bool restatement_row(sqlite3_stmt *s, void *item)
     x->team = dup_text(s, 0);
     x->kpi = dup_text(s, 1);
     x->period = sqlite3_column_int64(s, 2);
-    x->first_value = column_number(s, 3);
+    x->first_value = db_column_number(s, 3);
     x->first_commit = (uint64_t)sqlite3_column_int64(s, 4);
-    x->value = column_number(s, 5);
+    x->value = db_column_number(s, 5);
     x->commit = (uint64_t)sqlite3_column_int64(s, 6);
     x->change = isnan(x->first_value) || isnan(x->value) || x->first_value == 0
                     ? NAN

@@ -245,6 +245,9 @@ bool db_bucketed(struct sqlite3 *db);
 /* KPI_ESYSTEM "FILE: what: sqlite's message (corrupt|sqlite)". */
 int db_fail(struct kpi_error *err, struct sqlite3 *db, const char *what);
 int db_exec(struct sqlite3 *db, const char *sql, struct kpi_error *err);
+/* Column col of the current row of st as a number: NAN for NULL (an absent
+ * value or target). */
+double db_column_number(struct sqlite3_stmt *st, int col);
 
 /* The latest commit id (0 for none). */
 uint64_t db_last_commit(struct sqlite3 *db);

@@ -208,6 +208,14 @@ static size_t bucket_index(const struct store_txn *txn, int64_t bucket)
     return lo;
 }
 
+/* The point of q's current row (period, value, target: q_points and
+ * q_last). */
+static struct kpi_point base_point(sqlite3_stmt *q)
+{
+    return (struct kpi_point){sqlite3_column_int64(q, 0), db_column_number(q, 1),
+                              db_column_number(q, 2)};
+}
+
 /* Append the rows q yields to *pts (count, cap). */
 static int collect_rows(sqlite3_stmt *q, struct kpi_point **pts, size_t *count, size_t *cap)
 {
@@ -222,10 +230,7 @@ static int collect_rows(sqlite3_stmt *q, struct kpi_point **pts, size_t *count, 
             }
             *pts = g;
         }
-        (*pts)[(*count)++] = (struct kpi_point){
-            sqlite3_column_int64(q, 0),
-            sqlite3_column_type(q, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 1),
-            sqlite3_column_type(q, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 2)};
+        (*pts)[(*count)++] = base_point(q);
     }
     sqlite3_reset(q);
     return rc;
@@ -295,10 +300,7 @@ static int read_last(struct store_txn *txn, int64_t sid, int64_t period, struct 
         int rc = sqlite3_step(q);
         if (rc == SQLITE_ROW) {
             *found = true;
-            *pt = (struct kpi_point){
-                sqlite3_column_int64(q, 0),
-                sqlite3_column_type(q, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 1),
-                sqlite3_column_type(q, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 2)};
+            *pt = base_point(q);
         }
         sqlite3_reset(q);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE)
