@@ -884,11 +884,18 @@ START_TEST(test_append_equals_librrd_for_random_series)
 }
 END_TEST
 
+/* Twelve months from January 2019 (day 17897), ramp values, flat
+ * targets: the series the append tests cut (its first 10 or 11 months the
+ * file, the rest the append). */
+static struct series twelve_months(void)
+{
+    return periods(KPI_PERIOD_MONTH, kpi_period_of_day(KPI_PERIOD_MONTH, 17897), 12, ramp, flat);
+}
+
 /* What the append leaves to librrd, the file untouched. */
 START_TEST(test_append_declines_what_it_does_not_reproduce)
 {
-    int64_t first = kpi_period_of_day(KPI_PERIOD_MONTH, 17897);
-    struct series s = periods(KPI_PERIOD_MONTH, first, 12, ramp, flat);
+    struct series s = twelve_months();
     struct series base = {.start = s.start, .u = s.u, .n = 10};
     char *path = file("mine.rrd");
     size_t len;
@@ -1034,8 +1041,7 @@ static bool lockable_elsewhere(const char *path)
  * the file is what librrd's update leaves. */
 START_TEST(test_prepared_append_writes_only_when_finished)
 {
-    int64_t first = kpi_period_of_day(KPI_PERIOD_MONTH, 17897);
-    struct series s = periods(KPI_PERIOD_MONTH, first, 12, ramp, flat);
+    struct series s = twelve_months();
     struct series base = {.start = s.start, .u = s.u, .n = 10};
     char *path = file("mine.rrd"), *ref = file("ref.rrd");
     librrd_file(path, &base);
@@ -1080,8 +1086,7 @@ END_TEST
  * the file is what librrd's update leaves. */
 static size_t month_writes(const unsigned long *rows)
 {
-    int64_t first = kpi_period_of_day(KPI_PERIOD_MONTH, 17897);
-    struct series s = periods(KPI_PERIOD_MONTH, first, 12, ramp, flat);
+    struct series s = twelve_months();
     struct series base = {.start = s.start, .u = s.u, .n = 11};
     char *path = file("mine.rrd"), *ref = file("ref.rrd");
     image_file(path, &base, rows);
@@ -1110,8 +1115,7 @@ END_TEST
 
 START_TEST(test_append_respects_the_lock)
 {
-    int64_t first = kpi_period_of_day(KPI_PERIOD_MONTH, 17897);
-    struct series s = periods(KPI_PERIOD_MONTH, first, 12, ramp, flat);
+    struct series s = twelve_months();
     struct series base = {.start = s.start, .u = s.u, .n = 10};
     char *path = file("mine.rrd"), *ref = file("ref.rrd");
     librrd_file(path, &base);
